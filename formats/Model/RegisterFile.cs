@@ -25,6 +25,7 @@ public struct RegisterFile : IEquatable<RegisterFile>
     public ulong Rip { readonly get => _slots[(int)Register.Rip]; set => _slots[(int)Register.Rip] = value; }
     public ulong Rsp { readonly get => _slots[(int)Register.Rsp]; set => _slots[(int)Register.Rsp] = value; }
 
+    [System.Diagnostics.CodeAnalysis.UnscopedRef]
     public Span<ulong> AsSpan() => _slots;
 
     /// <summary>Bit i set where slot i differs between the two files.</summary>
