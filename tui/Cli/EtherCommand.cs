@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ether.Replay.Cli.Commands;
 
 namespace Ether.Replay.Cli;
 
@@ -8,6 +9,8 @@ public static class EtherCommand
     public static int Run(string[] args)
     {
         var root = new RootCommand("Ether.Replay: record a program's every instruction, system call and memory write, then analyze the trace with SQL.");
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(SqlCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
