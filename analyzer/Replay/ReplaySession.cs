@@ -104,7 +104,20 @@ public sealed class ReplaySession : IDisposable
     /// <summary>Memory of process <paramref name="pid"/> after the step.</summary>
     public MemoryBytes ReadMemory(long step, int pid, ulong address, int length)
     {
-        if (length < 0 || length > 1 << 24) throw new ArgumentOutOfRangeException(nameof(length), "read between 0 and 16 MiB");
+        if (length < 0 || length > 1 << 28) throw new ArgumentOutOfRangeException(nameof(length), "read between 0 and 256 MiB");
+        const int Window = 1 << 20; // the replay keeps 18 bytes of bookkeeping per byte: read big ranges piecewise
+        if (length > Window)
+        {
+            var bytes = new byte[length];
+            var known = new bool[length];
+            for (int offset = 0; offset < length; offset += Window)
+            {
+                var part = ReadMemory(step, pid, address + (ulong)offset, Math.Min(Window, length - offset));
+                part.Bytes.CopyTo(bytes, offset);
+                part.Known.CopyTo(known, offset);
+            }
+            return new MemoryBytes(pid, address, bytes, known);
+        }
         int c = ChunkOf(step);
         var index = Index;
         var replay = new MemoryReplay(pid, address, length);

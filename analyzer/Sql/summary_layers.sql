@@ -3,8 +3,8 @@
 SELECT
     trace, pid, image,
     max(layer)                                                    AS deepest_layer,
-    sum(instructions) FILTER (WHERE layer > 0)                    AS unpacked_instructions,
-    sum(bytes_written) FILTER (WHERE layer > 0)                   AS unpacked_bytes,
+    sum(instructions) FILTER (WHERE layer > 0)::BIGINT            AS unpacked_instructions,
+    sum(bytes_written) FILTER (WHERE layer > 0)::BIGINT           AS unpacked_bytes,
     printf('0x%x', arg_max(entry_address, layer) FILTER (WHERE main_image AND layer > 0)) AS oep_candidate,
     arg_max(first_step, layer) FILTER (WHERE main_image AND layer > 0)                    AS oep_step
 FROM unpack_layers

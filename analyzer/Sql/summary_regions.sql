@@ -13,7 +13,7 @@ WITH m AS (
     GROUP BY ALL
 ),
 w AS (
-    SELECT trace, pid, sum(size) AS bytes_written, count(DISTINCT address // 4096) AS pages_written,
+    SELECT trace, pid, sum(size)::BIGINT AS bytes_written, count(DISTINCT address // 4096) AS pages_written,
            count(*) FILTER (WHERE kernel) AS kernel_writes
     FROM memory_writes
     WHERE getvariable('trace') IS NULL OR trace = getvariable('trace')

@@ -11,6 +11,12 @@ public static class EtherCommand
         var root = new RootCommand("Ether.Replay: record a program's every instruction, system call and memory write, then analyze the trace with SQL.");
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(SqlCommand.Create());
+        root.Subcommands.Add(AtCommand.Create());
+        root.Subcommands.Add(SyscallsCommand.Create());
+        root.Subcommands.Add(UnpackCommand.Create());
+        root.Subcommands.Add(WritesCommand.Create());
+        root.Subcommands.Add(HotCommand.Create());
+        root.Subcommands.Add(SummaryCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
