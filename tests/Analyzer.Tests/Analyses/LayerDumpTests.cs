@@ -1,6 +1,8 @@
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Analyzer.Tests.Support;
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
 using LibObjectFile.Elf;
 using P = Ether.Replay.Analyzer.Tests.Support.FakePackedProgram;
 
@@ -52,5 +54,55 @@ public sealed class LayerDumpTests
         Assert.Equal(P.LayerCode(1, 2), payload);
         // The stub's code came from its exec snapshot.
         Assert.Equal(P.LayerCode(0, 2)[..5], file.AsSpan((int)loads[1].Position + (int)(P.StubLoop(2, false) - P.StubAddress), 5).ToArray());
+    }
+
+    [Fact]
+    public void The_rebuilt_elf_of_a_one_layer_program_runs_and_prints_what_the_original_prints()
+    {
+        // A fake recording of Programs/layers.c with one layer, made from the real binary: its mapped
+        // image (snapshots, as the recorder takes at exec), the mprotect, the decrypting writes, then
+        // the jump into layer 1. The original file is not used by the dump (no SHA-256 in the header).
+        using var dir = new TempDir();
+        var program = LayeredProgram.Build(dir.Path, 1);
+        var original = EtherProcess.Exec(dir.Path, program.Path);
+        string trace = dir.File("layers1.etrace");
+        byte[] file = File.ReadAllBytes(program.Path);
+        using (var stream = File.OpenRead(program.Path))
+        using (var w = TraceWriter.Create(trace, FakeRecording.Header(program.Path)))
+        {
+            var elf = ElfFile.Read(stream);
+            var f = new FakeRecording(w, 77, 77);
+            w.Write(new ExecEvent { Pid = 77, Tid = 77, Path = program.Path, Argv = [program.Path] });
+            foreach (var seg in elf.Segments.Where(s => s.Type == ElfSegmentTypeCore.Load))
+            {
+                ulong start = seg.VirtualAddress & ~0xfffUL, end = (seg.VirtualAddress + seg.SizeInMemory + 0xfff) & ~0xfffUL;
+                var protection = RegionProtection.Read | ((seg.Flags.Value & (uint)ElfSegmentFlagsCore.Writable) != 0 ? RegionProtection.Write : 0)
+                                 | ((seg.Flags.Value & (uint)ElfSegmentFlagsCore.Executable) != 0 ? RegionProtection.Execute : 0);
+                ulong offset = seg.Position & ~0xfffUL;
+                f.Map(start, end, protection, program.Path, offset);
+                var bytes = new byte[end - start];
+                Array.Copy(file, (long)offset, bytes, 0, Math.Min(bytes.Length, file.Length - (long)offset));
+                f.Snapshot(start, bytes, "exec");
+            }
+            f.Run(0x401000, [0x90]);
+            w.Write(new RegionProtectEvent { Pid = 77, Tid = 77, Start = LayeredProgram.Layer1Area, End = LayeredProgram.Layer1Area + 0x1000,
+                Protection = RegionProtection.Read | RegionProtection.Write | RegionProtection.Execute });
+            var code = program.Code(1);
+            for (int i = 0; i < code.Length; i++)
+            {
+                int k = i;
+                f.Run(0x401040, [0x88, 0x07], effects: () => f.Write(LayeredProgram.Layer1Area + (ulong)k, [code[k]])); // mov [rdi], al
+            }
+            f.Run(0x401060, [0xff, 0xd0], next: LayeredProgram.Layer1Area); // call rax
+            f.Run(LayeredProgram.Layer1Area, code[..5]);
+            w.Close(StopReason.Exited);
+        }
+        var r = EtherProcess.Run(dir.Path, "unpack", trace, "--dump", "dumps");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string rebuilt = Directory.GetFiles(dir.File("dumps"), "*-unpacked.elf").Single();
+        var run = EtherProcess.Exec(dir.Path, rebuilt);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(original.Stdout, run.Stdout);
+        Assert.Equal("unpacked 1 layer\n", run.Stdout);
     }
 }
