@@ -50,12 +50,22 @@ public static class DatasetTarget
         }
         foreach (string dir in Candidates(trace))
         {
+            // Build beside the cache and swap it in, so another `ether` reading the old cache meanwhile
+            // never sees a half-written one.
+            string building = $"{dir}.building-{Environment.ProcessId}";
             try
             {
-                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-                Directory.CreateDirectory(dir);
-                var result = TraceExporter.Export(trace, dir, progress: progress);
-                File.WriteAllText(Path.Combine(dir, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
+                if (Directory.Exists(building)) Directory.Delete(building, recursive: true);
+                Directory.CreateDirectory(building);
+                var result = TraceExporter.Export(trace, building, progress: progress);
+                File.WriteAllText(Path.Combine(building, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
+                if (Directory.Exists(dir))
+                {
+                    string old = $"{dir}.old-{Environment.ProcessId}";
+                    Directory.Move(dir, old);
+                    Directory.Delete(old, recursive: true);
+                }
+                Directory.Move(building, dir);
                 warning = result.Warning;
                 return dir;
             }
@@ -63,8 +73,9 @@ public static class DatasetTarget
             {
                 // The trace's folder is read-only (a shared sample store): try the next place.
             }
-            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && !Directory.Exists(dir))
+            finally
             {
+                try { if (Directory.Exists(building)) Directory.Delete(building, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
         }
         throw new UnauthorizedAccessException($"no writable place for the dataset cache of {trace}");
