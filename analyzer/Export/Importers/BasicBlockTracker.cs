@@ -66,7 +66,7 @@ internal sealed class BasicBlockTracker
     }
 
     /// <summary>The chunk ends: open blocks keep the bytes they gathered in it.</summary>
-    public void EndChunk(IEnumerable<ThreadState> threads)
+    public void EndChunk(ReadOnlySpan<ThreadState> threads)
     {
         foreach (var t in threads)
         {

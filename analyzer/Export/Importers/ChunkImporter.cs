@@ -57,7 +57,7 @@ internal sealed class ChunkImporter
             OnInstruction(i, step);
         }
         Drain(long.MaxValue);
-        _blocks.EndChunk(_threads.AsSpan(0, c.ThreadCount).ToArray());
+        _blocks.EndChunk(_threads.AsSpan(0, c.ThreadCount));
         LastStep = Math.Max(LastStep, c.Info.LastStep);
     }
 
