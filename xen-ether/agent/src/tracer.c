@@ -737,6 +737,23 @@ static int on_mem_access(struct tracer *t, const vm_event_request_t *req, struct
     return 0;
 }
 
+/* The target is scheduled in or out: the consumer sees where its steps and calls stop and resume. */
+static int on_switch(struct tracer *t, const vm_event_request_t *req, uint64_t from, uint64_t to)
+{
+    if (!t->filter || !t->target_known || !t->target_normalized ||
+        (from != t->target_cr3 && to != t->target_cr3) || from == to) {
+        t->stats.ignored++;
+        return 0;
+    }
+    const struct vm_event_regs_x86 *r = &req->data.regs.x86;
+    begin(t, "switch", 4);
+    frame_uint(&t->frame, "vcpu", req->vcpu_id);
+    frame_uint(&t->frame, "rip", word(r, r->rip));
+    frame_uint(&t->frame, "from", from);
+    frame_uint(&t->frame, "to", to);
+    return queue_frame(t);
+}
+
 /* ---- one request ------------------------------------------------------------------------------ */
 
 int tracer_handle(struct tracer *t, const vm_event_request_t *req)
@@ -788,6 +805,8 @@ int tracer_handle(struct tracer *t, const vm_event_request_t *req)
                 rc = name_address_space(t, req->vcpu_id, vs, &pg, running_cr3);
                 if (rc == 0 && !t->protect_done)
                     rc = protect_target(t);
+                if (rc == 0)
+                    rc = on_switch(t, req, cr3, running_cr3);
             } else {
                 t->stats.ignored++;
             }

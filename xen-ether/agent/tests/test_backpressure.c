@@ -5,13 +5,17 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "check.h"
 #include "frame_reader.h"
+#include "sink.h"
+#include "tracer.h"
 
 static const char *session, *agent;
 
@@ -53,6 +57,134 @@ static uint8_t *run(int timeout_ms, unsigned sleep_ms, int *status, char *err_te
     close(err[0]);
     *len = n;
     return buf;
+}
+
+/*
+ * In process: ObservingBackend wraps the replay backend and notes how many bytes had reached the
+ * pipe when each response (the vCPU's release) was given.  The request whose frames stalled must
+ * have been answered while its frames were still being written, not after.
+ */
+struct observing {
+    struct backend be;
+    struct backend_ops ops;
+    struct backend *inner;
+    struct sink *sink;
+    uint64_t at[8192];
+    size_t n;
+};
+
+static struct observing *observer;
+
+static int obs_put_response(void *self, const vm_event_response_t *rsp)
+{
+    struct observing *o = self;
+    if (o->n < sizeof o->at / sizeof o->at[0])
+        o->at[o->n++] = o->sink->bytes_written;
+    return o->inner->ops->put_response(o->inner->self, rsp);
+}
+#define FORWARD(name, ...) o->inner->ops->name(o->inner->self, __VA_ARGS__)
+static int obs_describe(void *self, struct guest_facts *f) { struct observing *o = self; return FORWARD(describe, f); }
+static int obs_enable(void *self, const struct monitor_plan *p) { struct observing *o = self; return FORWARD(enable, p); }
+static int obs_next(void *self, vm_event_request_t *r, int t) { struct observing *o = self; return FORWARD(next_request, r, t); }
+static int obs_read(void *self, uint64_t a, void *b, size_t l) { struct observing *o = self; return FORWARD(read_phys, a, b, l); }
+static int obs_access(void *self, uint64_t g, enum page_access a) { struct observing *o = self; return FORWARD(set_page_access, g, a); }
+static void obs_shutdown(void *self) { struct observing *o = self; o->inner->ops->shutdown(o->inner->self); }
+static void obs_destroy(void *self) { (void)self; }
+static const char *obs_error(void *self) { struct observing *o = self; return o->inner->ops->last_error(o->inner->self); }
+
+struct reader {
+    int fd;
+    uint8_t *buf;
+    size_t len, cap;
+};
+
+static void *slow_reader(void *arg)
+{
+    struct reader *r = arg;
+    struct timespec ts = { 0, 500 * 1000000L };
+    nanosleep(&ts, NULL);
+    for (;;) {
+        if (r->len == r->cap)
+            r->buf = realloc(r->buf, r->cap = r->cap ? r->cap * 2 : 65536);
+        ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
+        if (got <= 0)
+            break;
+        r->len += (size_t)got;
+    }
+    return NULL;
+}
+
+static void test_release_is_early(void)
+{
+    char err[256];
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
+    struct backend *replay = replay_backend_open(session, err, sizeof err);
+    CHECK(replay != NULL);
+    if (!replay)
+        return;
+    struct sink out;
+    sink_init_fd(&out, p[1], 100);
+    observer = calloc(1, sizeof *observer);
+    observer->inner = replay;
+    observer->sink = &out;
+    observer->ops = (struct backend_ops){ "observing", obs_describe, obs_enable, obs_next,
+                                          obs_put_response, obs_read, obs_access, obs_shutdown,
+                                          obs_destroy, obs_error };
+    observer->be.ops = &observer->ops;
+    observer->be.self = observer;
+
+    struct reader rd = { .fd = p[0] };
+    pthread_t th;
+    pthread_create(&th, NULL, slow_reader, &rd);
+    struct tracer_options o = { .singlestep = true, .syscalls = true, .memwrites = true,
+                                .unpack = true, .process = "sample.exe",
+                                .guest = GUEST_WINXP_SP2, .timeout_ms = 100 };
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w");   /* the stall notice is checked in the CLI test */
+    struct tracer *t = tracer_new(&observer->be, &out, &o);
+    CHECK(tracer_start(t) == 0);
+    while (tracer_poll(t, 0) == BACKEND_REQUEST)
+        ;
+    CHECK(tracer_finish(t, "done") == 0);
+    fclose(stderr);
+    stderr = saved;
+    close(p[1]);
+    pthread_join(th, NULL);
+    close(p[0]);
+
+    struct frame_list l;
+    CHECK(frames_decode(rd.buf, rd.len, &l, err, sizeof err) == 0);
+    bool checked = false;
+    uint64_t offset = 0;   /* byte offset of frame i in the stream */
+    uint64_t *start = calloc(l.count + 1, sizeof *start);
+    for (size_t i = 0; i < l.count; i++) {
+        start[i] = offset;
+        offset += 4 + l.frames[i].bytes;
+    }
+    start[l.count] = offset;
+    for (size_t i = 0; i < l.count && !checked; i++) {
+        uint64_t first;
+        if (strcmp(l.frames[i].type, "stall") != 0 ||
+            !frame_get_uint(l.frames[i].map, "frame_seq", &first))
+            continue;
+        /* The stalled batch ran from frame `first` to the frame before the stall frame. */
+        uint64_t batch_begin = start[first], batch_end = start[i];
+        bool released_inside = false;
+        for (size_t k = 0; k < observer->n; k++)
+            if (observer->at[k] >= batch_begin && observer->at[k] < batch_end)
+                released_inside = true;
+        CHECK(released_inside);
+        checked = true;
+    }
+    CHECK(checked);
+    free(start);
+    frames_free(&l);
+    tracer_free(t);
+    backend_close(replay);
+    free(observer);
+    free(rd.buf);
 }
 
 int main(int argc, char **argv)
@@ -102,5 +234,7 @@ int main(int argc, char **argv)
     CHECK(stderr_text[0] == '\0');
     frames_free(&l);
     free(buf);
+
+    test_release_is_early();
     return check_report("backpressure");
 }

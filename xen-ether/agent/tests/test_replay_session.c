@@ -103,6 +103,14 @@ static void check_full_session(const uint8_t *buf, size_t len, const struct repl
     CHECK(frame_get_uint(l.frames[1].map, "cr3", &v) && v == SYN_SAMPLE_CR3);
     CHECK(frame_get_bool(l.frames[1].map, "target", &b) && b);
 
+    /* The sample is scheduled in, out (to explorer) and in again. */
+    CHECK_EQ_U64(count(&l, "switch"), 3);
+    static const uint64_t to[] = { SYN_SAMPLE_CR3, SYN_EXPLORER_CR3, SYN_SAMPLE_CR3 };
+    unsigned sw = 0;
+    for (size_t i = 0; i < l.count && sw < 3; i++)
+        if (strcmp(l.frames[i].type, "switch") == 0)
+            CHECK(frame_get_uint(l.frames[i].map, "to", &v) && v == to[sw++]);
+
     /* System calls of the sample, in order, each paired with its return; explorer's is filtered. */
     static const uint64_t numbers[] = { SYN_NR_NtAllocateVirtualMemory, SYN_NR_NtOpenFile,
                                         SYN_NR_NtReadFile, SYN_NR_NtClose };
@@ -312,8 +320,9 @@ int main(int argc, char **argv)
     struct frame_list a, bl;
     CHECK(frames_decode(cf, clen, &a, err, sizeof err) == 0);
     CHECK(frames_decode(frames, len, &bl, err, sizeof err) == 0);
-    static const char *const kinds[] = { "syscall", "syscall_return", "step", "memory_write", "unpack" };
-    for (unsigned k = 0; k < 5; k++)
+    static const char *const kinds[] = { "syscall", "syscall_return", "step", "memory_write",
+                                         "unpack", "switch" };
+    for (unsigned k = 0; k < 6; k++)
         CHECK_EQ_U64(count(&a, kinds[k]), count(&bl, kinds[k]));
     frames_free(&a);
     frames_free(&bl);

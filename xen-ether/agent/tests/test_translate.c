@@ -255,13 +255,17 @@ static void test_xp_full(const struct syscall_table *table)
 
     /* Switch to the sample: named, it is the target, single-step goes on, its pages get trapped. */
     vm_event_request_t q = cr3_write(OTHER_PD, PD, THREAD);
-    CHECK_EQ_U64(handle(t, &q), 1);
+    CHECK_EQ_U64(handle(t, &q), 2);
     m = next_frame("process");
     CHECK(frame_get_uint(m, "cr3", &v) && v == PD);
     CHECK(frame_get_uint(m, "pid", &v) && v == 1234);
     CHECK(frame_str_eq(m, "name", "SAMPLE.EXE"));
     CHECK(frame_get_uint(m, "eprocess", &v) && v == EPROC);
     CHECK(frame_get_bool(m, "target", &b) && b);
+    m = next_frame("switch");
+    CHECK(frame_get_uint(m, "from", &v) && v == OTHER_PD);
+    CHECK(frame_get_uint(m, "to", &v) && v == PD);
+    CHECK(frame_get_uint(m, "rip", &v) && v == 0x804DB9A2);
     CHECK(toggled());
     CHECK(fake_access_of(&f, GFN_STACK) == PAGE_ACCESS_RX);
     CHECK(fake_access_of(&f, GFN_DATA) == PAGE_ACCESS_RX);
@@ -271,16 +275,27 @@ static void test_xp_full(const struct syscall_table *table)
 
     /* Away to another process: named, not the target, single-step off; its calls are filtered. */
     q = cr3_write(PD, OTHER_PD, OTHER_THREAD);
-    CHECK_EQ_U64(handle(t, &q), 1);
+    CHECK_EQ_U64(handle(t, &q), 2);
     m = next_frame("process");
     CHECK(frame_str_eq(m, "name", "other.exe") && frame_get_bool(m, "target", &b) && !b);
+    m = next_frame("switch");
+    CHECK(frame_get_uint(m, "from", &v) && v == PD && frame_get_uint(m, "to", &v) && v == OTHER_PD);
     CHECK(toggled());
     q = sysenter(OTHER_PD, 0x19);
     CHECK_EQ_U64(handle(t, &q), 0);
     CHECK(!toggled());
     q = cr3_write(OTHER_PD, PD, THREAD);
-    CHECK_EQ_U64(handle(t, &q), 0);                 /* already named */
+    CHECK_EQ_U64(handle(t, &q), 1);                 /* already named: just the switch */
+    next_frame("switch");
     CHECK(toggled());
+    /* A switch between two other address spaces is not reported. */
+    q = cr3_write(OTHER_PD, 0x70000, OTHER_THREAD);
+    q.data.regs.x86.rip = 0x804DB9A2;
+    CHECK_EQ_U64(handle(t, &q), 0);
+    q = cr3_write(0x70000, PD, THREAD);
+    q.data.regs.x86.cr3 = OTHER_PD;   /* what matters is only whether the target is involved */
+    CHECK_EQ_U64(handle(t, &q), 1);
+    next_frame("switch");
 
     /* NtOpenFile: number, name, arguments from the user stack at EDX+8, the object name. */
     q = sysenter(PD, 0x74);
@@ -455,6 +470,7 @@ static void test_unpack_without_memwrites(void)
     vm_event_request_t q = cr3_write(OTHER_PD, PD, THREAD);
     handle(t, &q);
     next_frame("process");
+    next_frame("switch");
     CHECK(!toggled());
     q = mem_access(GFN_LAYER, 0x403000, 0x405FFA, MEM_ACCESS_W);
     CHECK_EQ_U64(handle(t, &q), 0);
