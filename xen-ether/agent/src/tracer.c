@@ -610,7 +610,7 @@ static int on_syscall(struct tracer *t, const vm_event_request_t *req, const str
         size_t nargs = read_args(t, req, pg, p->kind, args, &source);
         uint64_t number = word(r, p->number);
         const char *name = syscall_table_name(t->opt.table, number);
-        char object_name[1024];
+        char object_name[3 * OBJECT_NAME_MAX_BYTES / 2 + 1];  /* UTF-8 of 1024 UTF-16 units */
         int object_arg = t->opt.guest != GUEST_LINUX ? windows_object_attributes_arg(name) : -1;
         bool have_object = false;
         if (object_arg >= 0 && (size_t)object_arg < nargs)
