@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,8 +20,18 @@
 
 static const char *session, *agent;
 
+static uint8_t *run_signal(int timeout_ms, unsigned sleep_ms, int signo, int *status,
+                           char *err_text, size_t err_cap, size_t *len);
+
 static uint8_t *run(int timeout_ms, unsigned sleep_ms, int *status, char *err_text, size_t err_cap,
                     size_t *len)
+{
+    return run_signal(timeout_ms, sleep_ms, 0, status, err_text, err_cap, len);
+}
+
+/* Starts the agent on a one-page pipe, waits sleep_ms (then sends signo, if any), reads all. */
+static uint8_t *run_signal(int timeout_ms, unsigned sleep_ms, int signo, int *status,
+                           char *err_text, size_t err_cap, size_t *len)
 {
     int out[2], err[2];
     CHECK(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
@@ -40,6 +51,8 @@ static uint8_t *run(int timeout_ms, unsigned sleep_ms, int *status, char *err_te
     close(err[1]);
     struct timespec ts = { sleep_ms / 1000, (long)(sleep_ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
+    if (signo)
+        kill(pid, signo);
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap);
     for (;;) {
@@ -232,6 +245,17 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < l.count; i++)
         CHECK(strcmp(l.frames[i].type, "stall") != 0);
     CHECK(stderr_text[0] == '\0');
+    frames_free(&l);
+    free(buf);
+
+    /* SIGTERM while the agent is blocked on the consumer: it finishes the frame, gives the guest
+     * back and ends the stream with reason "signal" before the session is over. */
+    buf = run_signal(0, 300, SIGTERM, &status, stderr_text, sizeof stderr_text, &len);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(frames_decode(buf, len, &l, err, sizeof err) == 0);
+    CHECK(l.count > 1 && strcmp(l.frames[l.count - 1].type, "end") == 0);
+    CHECK(l.count > 1 && frame_str_eq(l.frames[l.count - 1].map, "reason", "signal"));
+    CHECK(l.count > 1 && frame_get_uint(l.frames[l.count - 1].map, "requests", &v) && v < 87);
     frames_free(&l);
     free(buf);
 

@@ -7,6 +7,8 @@
  *   4. --user-only drops kernel steps; --cr3 gives the same sample frames as --process.
  */
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -343,6 +345,58 @@ int main(int argc, char **argv)
     frames_free(&l);
     free(acts);
     free(sf);
+
+    /* 5. The same stream over a UNIX socket the recorder listens on. */
+    {
+        /* sun_path is 108 bytes: keep the path short rather than under the build directory. */
+        char sock_path[64];
+        snprintf(sock_path, sizeof sock_path, "/tmp/ether-test-%d.sock", (int)getpid());
+        unlink(sock_path);
+        int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        memcpy(addr.sun_path, sock_path, strlen(sock_path) + 1);
+        CHECK(bind(lfd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(lfd, 1) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(agent, agent, "--replay", session, "--domain", "7", "--process", SYN_SAMPLE_NAME,
+                  "--singlestep", "--syscalls", "--memwrites", "--unpack", "--syscall-table",
+                  table_path, "--socket", sock_path, (char *)NULL);
+            _exit(127);
+        }
+        int cfd = accept(lfd, NULL, NULL);
+        CHECK(cfd >= 0);
+        size_t cap = 1 << 16, n = 0;
+        uint8_t *buf = malloc(cap);
+        for (ssize_t got; cfd >= 0 && (got = read(cfd, buf + n, cap - n)) > 0;) {
+            n += (size_t)got;
+            if (n == cap)
+                buf = realloc(buf, cap *= 2);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK(n == len && memcmp(buf, frames, len) == 0);
+        free(buf);
+        close(cfd);
+        close(lfd);
+        unlink(sock_path);
+    }
+
+    /* 6. --max-events stops early with its own end reason. */
+    {
+        const char *const max_args[] = { "--syscalls", "--max-events", "5", NULL };
+        size_t mlen;
+        int st;
+        uint8_t *m = run_agent(max_args, &mlen, &st);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        struct frame_list ml;
+        uint64_t v;
+        CHECK(m && frames_decode(m, mlen, &ml, err, sizeof err) == 0);
+        CHECK(ml.count > 0 && frame_str_eq(ml.frames[ml.count - 1].map, "reason", "max-events"));
+        CHECK(ml.count > 0 && frame_get_uint(ml.frames[ml.count - 1].map, "requests", &v) && v == 5);
+        frames_free(&ml);
+        free(m);
+    }
 
     free(frames);
     syscall_table_free(&table);
