@@ -53,7 +53,9 @@ internal sealed class CallSpec
             or ArgKind.SockaddrIn or ArgKind.SockaddrOut or ArgKind.SockoptValIn or ArgKind.SockoptValOut
             or ArgKind.PollFds => (sbyte)(index + 1),
         // The thing that decides whether/how to print precedes it.
-        ArgKind.OpenMode or ArgKind.SocketProtocol or ArgKind.SockoptName => (sbyte)(index - 1),
+        ArgKind.OpenMode or ArgKind.SockoptName => (sbyte)(index - 1),
+        // socket(family, type, protocol): the protocol's meaning depends on the family.
+        ArgKind.SocketProtocol => (sbyte)(index - 2),
         _ => -1,
     };
 
