@@ -12,6 +12,7 @@ cd "$root"
 packages=(
   gcc libc6-dev make          # tests and the demo compile their own small programs
   strace                      # reference for the recorder's system-call fidelity tests
+  python3                     # formats/Abi table generator (its up-to-date check is a test)
   iproute2 util-linux         # sandbox: `unshare --net` + bringing loopback up
   tmux                        # end-to-end test of the terminal browser
   cmake pkg-config            # xen-ether agent build and its CTest suite
