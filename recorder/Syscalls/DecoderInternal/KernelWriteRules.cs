@@ -281,11 +281,13 @@ internal static class KernelWriteRules
     private static void Iovecs(CallContext c, ulong iov, ulong count, long total, List<(ulong, long)> w)
     {
         var layout = c.Layout;
-        for (ulong i = 0; i < Math.Min(count, (ulong)MaxIov) && total > 0; i++)
+        var size = layout.IovecSize;
+        var entries = (int)Math.Min(count, (ulong)MaxIov);
+        var array = c.Reader.ReadUpTo(iov, (long)entries * size, MaxIov * 16);
+        for (var i = 0; i + size <= array.Length && total > 0; i += size)
         {
-            var at = iov + i * (ulong)layout.IovecSize;
-            if (!c.Reader.TryReadWord(at, out var @base) || !c.Reader.TryReadWord(at + (ulong)layout.WordSize, out var length))
-                return;
+            var @base = layout.Is64 ? BitConverter.ToUInt64(array, i) : BitConverter.ToUInt32(array, i);
+            var length = layout.Is64 ? BitConverter.ToUInt64(array, i + 8) : BitConverter.ToUInt32(array, i + 4);
             var take = Math.Min(Signed(length), total);
             Add(w, @base, take);
             total -= take;

@@ -294,11 +294,18 @@ internal static class StructRenderer
         // d_reclen sits after d_ino and d_off: two 8-byte fields for dirent64 and x86-64's
         // linux_dirent, two 4-byte fields for i386's linux_dirent.
         var reclenAt = dirent64 || reader.Layout.Is64 ? 16 : 8;
+        const int cap = 1 << 20;
+        var bytes = reader.ReadUpTo(address, length, cap);
+        if (bytes.Length < Math.Min(length, cap))
+            return Addr(address);
         var count = 0;
-        long offset = 0;
-        while (offset < length && count < 1 << 20)
+        var offset = 0;
+        while (offset < bytes.Length)
         {
-            if (!reader.TryReadU16(address + (ulong)offset + (ulong)reclenAt, out var reclen) || reclen == 0)
+            if (offset + reclenAt + 2 > bytes.Length)
+                return Addr(address);
+            var reclen = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(offset + reclenAt));
+            if (reclen == 0)
                 return Addr(address);
             offset += reclen;
             count++;

@@ -69,6 +69,26 @@ internal readonly struct TargetReader(ITargetMemory memory, LinuxLayout layout)
         return ok;
     }
 
+    /// <summary>
+    /// Reads up to <paramref name="length"/> bytes (capped at <paramref name="cap"/>) in page-sized
+    /// pieces, stopping at the first unreadable byte; returns what was read.
+    /// </summary>
+    public byte[] ReadUpTo(ulong address, long length, int cap)
+    {
+        var want = (int)Math.Clamp(length, 0, cap);
+        var bytes = new byte[want];
+        var done = 0;
+        while (done < want)
+        {
+            var piece = Math.Min(4096, want - done);
+            var got = ReadSome(address + (ulong)done, bytes.AsSpan(done, piece));
+            done += got;
+            if (got < piece)
+                break;
+        }
+        return done == want ? bytes : bytes[..done];
+    }
+
     /// <summary>Reads a struct of <paramref name="size"/> bytes (capped at 4 KiB), or null when unreadable.</summary>
     public byte[]? ReadStruct(ulong address, int size)
     {
