@@ -327,6 +327,8 @@ GROUPS: list[Group] = [
           ["asm/ioctls.h", "asm/termbits.h", "linux/serial.h"],
           ["asm-generic/ioctls.h"], pattern=r"^(TC|TIOC|FIO)[A-Z0-9_]*$",
           exclude=[r"^TIOCPKT_", r"^TIOCSER_TEMT$"]),
+    Group("FadviseAdvice", "fadvise64(2) advice.", ["linux/fadvise.h"], ["linux/fadvise.h"],
+          pattern=r"^POSIX_FADV_"),
     Group("TimerFlags", "Flags of clock_nanosleep(2) and timer_settime(2).", ["linux/time.h"],
           ["linux/time.h"], names=["TIMER_ABSTIME"]),
     Group("MemfdFlags", "memfd_create(2) flags.", ["linux/memfd.h"], ["linux/memfd.h"],

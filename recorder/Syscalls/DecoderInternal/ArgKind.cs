@@ -68,6 +68,8 @@ internal enum ArgKind : byte
     ItimerWhich,
     PtraceRequest,
     PrctlOption,
+    FadviseAdvice,
+    CpuSetIn,       // CPU mask of Aux-argument bytes: [0 1 3]
 
     // Structures passed in
     TimespecIn,
@@ -108,4 +110,7 @@ internal enum ArgKind : byte
     SocklenOut,     // [N]
     MsghdrOut,
     SockoptValOut,  // length pointer in Aux
+    GidsOut,        // getgroups' list: ret 32-bit ids
+    Gids16Out,      // i386 getgroups' list: ret 16-bit ids
+    CpuSetOut,      // sched_getaffinity's mask: ret bytes
 }

@@ -87,6 +87,8 @@ internal static class ArgRenderer
             case ArgKind.ItimerWhich: return XvalInt(LinuxConstants.ItimerWhich, c.Word(i), "ITIMER_???");
             case ArgKind.PtraceRequest: return Xval(LinuxConstants.PtraceRequests, c.SignedWord(i), "PTRACE_???");
             case ArgKind.PrctlOption: return XvalInt(LinuxConstants.PrctlOptions, c.Word(i), "PR_???");
+            case ArgKind.FadviseAdvice: return XvalInt(LinuxConstants.FadviseAdvice, c.Word(i), "POSIX_FADV_???");
+            case ArgKind.CpuSetIn: return StructRenderer.CpuSet(reader, c.Word(i), (long)Math.Min(c.Word(spec.Aux), 1UL << 20));
 
             case ArgKind.TimespecIn: return StructRenderer.Timespec(reader, c.Word(i), wide64: false);
             case ArgKind.Timespec64In: return StructRenderer.Timespec(reader, c.Word(i), wide64: true);
@@ -154,6 +156,9 @@ internal static class ArgRenderer
                 ? SockaddrRenderer.Render(reader, address, length)
                 : Addr(address),
             ArgKind.SocklenOut => StructRenderer.IntAt(reader, address),
+            ArgKind.GidsOut => StructRenderer.Ids(reader, address, Math.Min(ret, c.Int(i - 1)), 4),
+            ArgKind.Gids16Out => StructRenderer.Ids(reader, address, Math.Min(ret, c.Int(i - 1)), 2),
+            ArgKind.CpuSetOut => StructRenderer.CpuSet(reader, address, ret),
             ArgKind.MsghdrOut => Msghdr(ref c, address, (ulong)Math.Max(ret, 0)),
             ArgKind.SockoptValOut => reader.TryReadU32(c.Word(spec.Aux), out var optlen)
                 ? StringRenderer.Buffer(reader, address, optlen)

@@ -65,5 +65,6 @@ internal sealed class CallSpec
         or ArgKind.RlimitOut or ArgKind.Rlimit64Out or ArgKind.RusageOut or ArgKind.WaitRusageOut or ArgKind.WaitStatusOut
         or ArgKind.PipeFds or ArgKind.LoffOut or ArgKind.SysinfoOut or ArgKind.TmsOut or ArgKind.DirentsOut or ArgKind.Dirents64Out
         or ArgKind.SigsetOut or ArgKind.SigactionOut or ArgKind.SockaddrOut or ArgKind.SocklenOut
-        or ArgKind.MsghdrOut or ArgKind.SockoptValOut or ArgKind.Clone3Args;
+        or ArgKind.MsghdrOut or ArgKind.SockoptValOut or ArgKind.Clone3Args or ArgKind.GidsOut or ArgKind.Gids16Out
+        or ArgKind.CpuSetOut;
 }

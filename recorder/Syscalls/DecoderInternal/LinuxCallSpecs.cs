@@ -161,6 +161,10 @@ internal static class LinuxCallSpecs
             Call("getpgid", Int),
             Call("getsid", Int),
             Call("sync"),
+            Call("fadvise64", Fd, Long, Long, FadviseAdvice),
+            Call("sched_getaffinity", Int, ULong, CpuSetOut),
+            Call("sched_setaffinity", Int, ULong, At(CpuSetIn, 2, 1)),
+            Call("getgroups32", Int, GidsOut),
 
             // Signals
             Call("rt_sigaction", Signal, SigactionIn, SigactionOut, ULong),
@@ -210,6 +214,9 @@ internal static class LinuxCallSpecs
             specs.Add(Call(name));
         foreach (var name in new[] { "setuid", "setgid", "setuid32", "setgid32" })
             specs.Add(Call(name, Int));
+
+        // getgroups: 32-bit ids on x86-64, the old 16-bit ids on i386 (getgroups32 has 32-bit ones).
+        specs.Add(Call("getgroups", Int, i386 ? Gids16Out : GidsOut));
 
         // mmap: x86-64 passes six registers; i386's old mmap passes a pointer to them.
         specs.Add(i386

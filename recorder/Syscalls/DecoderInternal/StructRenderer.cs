@@ -401,6 +401,38 @@ internal static class StructRenderer
         return reader.TryReadWord(address, out var value) ? "[" + Hex(value) + "]" : Addr(address);
     }
 
+    /// <summary>An array of uids/gids: [0, 4, 27], at most 32 shown.</summary>
+    public static string Ids(in TargetReader reader, ulong address, long count, int size)
+    {
+        if (count <= 0)
+            return "[]";
+        var shown = (int)Math.Min(count, MaxStrlen);
+        var bytes = reader.ReadUpTo(address, shown * size, MaxStrlen * 4);
+        if (bytes.Length < shown * size)
+            return Addr(address);
+        var ids = new List<string>(shown + 1);
+        for (var i = 0; i < shown; i++)
+            ids.Add(size == 4 ? UDec(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i * 4))) : UDec(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i * 2))));
+        if (count > shown)
+            ids.Add(More);
+        return "[" + string.Join(", ", ids) + "]";
+    }
+
+    /// <summary>A CPU mask as strace prints it: the numbers of the set CPUs, [0 1 3].</summary>
+    public static string CpuSet(in TargetReader reader, ulong address, long bytes)
+    {
+        if (address == 0)
+            return "NULL";
+        var mask = reader.ReadUpTo(address, bytes, 1 << 16);
+        if (mask.Length < Math.Min(bytes, 1 << 16))
+            return Addr(address);
+        var cpus = new List<string>();
+        for (var i = 0; i < mask.Length * 8 && cpus.Count <= 1024; i++)
+            if ((mask[i / 8] & (1 << (i % 8))) != 0)
+                cpus.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return "[" + string.Join(' ', cpus) + "]";
+    }
+
     public static string PipeFds(in TargetReader reader, ulong address)
     {
         Span<byte> b = stackalloc byte[8];
