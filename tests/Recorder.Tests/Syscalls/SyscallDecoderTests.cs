@@ -373,10 +373,10 @@ public class SyscallDecoderTests
     [Fact]
     public void Calls_ls_id_and_cat_make_besides_the_common_ones()
     {
-        var mem = new FakeTargetMemory().Zero(Buf, 32).Put(Buf, [3]).PutU32(Buf + 0x10, 0).PutU32(Buf + 0x14, 27);
+        var mem = new FakeTargetMemory().Zero(Buf, 32).Put(Buf, [3]).PutU32(Buf + 0x40, 0).PutU32(Buf + 0x44, 27);
         Assert.Equal("sched_getaffinity(0, 512, [0 1]) = 32", X64.Full("sched_getaffinity", mem, 32, 0, 512, Buf));
         Assert.Equal("getgroups(0, NULL) = 2", X64.Full("getgroups", mem, 2, 0, 0));
-        Assert.Equal("getgroups(2, [0, 27]) = 2", X64.Full("getgroups", mem, 2, 2, Buf + 0x10));
+        Assert.Equal("getgroups(2, [0, 27]) = 2", X64.Full("getgroups", mem, 2, 2, Buf + 0x40));
         Assert.Equal("fadvise64(3, 0, 0, POSIX_FADV_SEQUENTIAL) = 0", X64.Full("fadvise64", mem, 0, 3, 0, 0, 2));
     }
 
