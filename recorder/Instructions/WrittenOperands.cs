@@ -95,6 +95,20 @@ public sealed class WrittenOperands
         return count;
     }
 
+    /// <summary>
+    /// Whether <paramref name="insn"/> writes memory for some register values. Fixed per
+    /// instruction, so the code cache computes it once per address and the step loop skips
+    /// <see cref="Compute"/> for the ~80% of instructions that never write.
+    /// </summary>
+    public bool MayWrite(in Instruction insn)
+    {
+        if (insn.Mnemonic == Mnemonic.Clzero) return true;
+        ref readonly var info = ref _infoFactory.GetInfo(insn, InstructionInfoOptions.NoRegisterUsage);
+        foreach (var used in info.GetUsedMemory())
+            if (Writes(used.Access)) return true;
+        return false;
+    }
+
     private static bool Writes(OpAccess access) =>
         access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite;
 

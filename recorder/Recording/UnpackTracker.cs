@@ -31,6 +31,9 @@ public sealed class UnpackTracker
     /// <summary>A page seen with no written lines and not written since: the step loop's fast path.</summary>
     private ulong _cleanPage = NoPage;
     private readonly List<ulong> _scratchChunks = [];
+    /// <summary>The chunk used last (writes land on the stack again and again): saves a hash lookup.</summary>
+    private ulong _lastChunkKey = NoPage;
+    private Chunk? _lastChunk;
 
     private sealed class Chunk
     {
@@ -103,7 +106,8 @@ public sealed class UnpackTracker
     private bool Fire(ulong page, ulong from, ulong to, out bool clean)
     {
         clean = true;
-        if (!_chunks.TryGetValue(page >> PagesPerChunkShift, out var chunk)) return false;
+        var chunk = FindChunk(page >> PagesPerChunkShift);
+        if (chunk == null) return false;
         int index = (int)(page & ((1 << PagesPerChunkShift) - 1));
         ulong lines = chunk.Lines[index];
         if (lines == 0) return false;
@@ -114,7 +118,7 @@ public sealed class UnpackTracker
         }
         chunk.Lines[index] = 0;
         chunk.DirtyPages &= ~(1UL << index);
-        if (chunk.DirtyPages == 0) _chunks.Remove(page >> PagesPerChunkShift);
+        if (chunk.DirtyPages == 0) RemoveChunk(page >> PagesPerChunkShift);
         return true;
     }
 
@@ -154,17 +158,36 @@ public sealed class UnpackTracker
             int index = (int)(page & ((1 << PagesPerChunkShift) - 1));
             if (dirty)
             {
-                if (!_chunks.TryGetValue(chunkKey, out var chunk)) _chunks[chunkKey] = chunk = new Chunk();
+                var chunk = FindChunk(chunkKey);
+                if (chunk == null)
+                {
+                    _chunks[chunkKey] = chunk = new Chunk();
+                    (_lastChunkKey, _lastChunk) = (chunkKey, chunk);
+                }
                 chunk.Lines[index] |= mask;
                 chunk.DirtyPages |= 1UL << index;
             }
-            else if (_chunks.TryGetValue(chunkKey, out var chunk))
+            else if (FindChunk(chunkKey) is { } chunk)
             {
                 if ((chunk.Lines[index] &= ~mask) == 0) chunk.DirtyPages &= ~(1UL << index);
-                if (chunk.DirtyPages == 0) _chunks.Remove(chunkKey);
+                if (chunk.DirtyPages == 0) RemoveChunk(chunkKey);
             }
             if (page == lastPage) break;
         }
+    }
+
+    private Chunk? FindChunk(ulong key)
+    {
+        if (key == _lastChunkKey) return _lastChunk;
+        if (!_chunks.TryGetValue(key, out var chunk)) return null;
+        (_lastChunkKey, _lastChunk) = (key, chunk);
+        return chunk;
+    }
+
+    private void RemoveChunk(ulong key)
+    {
+        _chunks.Remove(key);
+        if (key == _lastChunkKey) (_lastChunkKey, _lastChunk) = (NoPage, null);
     }
 
     /// <summary>Bits of the granules holding bytes [from, to] of one page.</summary>
@@ -182,6 +205,7 @@ public sealed class UnpackTracker
     {
         _chunks.Clear();
         _cleanPage = NoPage;
+        (_lastChunkKey, _lastChunk) = (NoPage, null);
     }
 
     /// <summary>A copy for a forked child: written-not-executed memory is inherited.</summary>
