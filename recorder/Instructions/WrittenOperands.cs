@@ -130,6 +130,8 @@ public sealed class WrittenOperands
 
         if (!used.TryGetVirtualAddress(0, _registers, out ulong address))
             return 0; // every register Iced asks for here is a GPR or segment: cannot happen.
+        if (used.MemorySize == MemorySize.Tile)
+            return AddTileRows(insn, address, into);
         if (IsBitStringWrite(insn))
             address = BitStringAddress(insn, used, address, size);
         into[0] = new MemoryRange(address, size);
@@ -178,6 +180,22 @@ public sealed class WrittenOperands
             CodeSize.Code32 => (uint)adjusted,
             _ => adjusted,
         };
+    }
+
+    /// <summary>
+    /// AMX TILESTORED writes one row per tile row at base + row * stride, the stride being the
+    /// index register (Iced leaves it out of the address). Rows and bytes per row come from the
+    /// tile configuration, which we do not see: record the architectural maximum, 16 rows of 64 bytes.
+    /// </summary>
+    private int AddTileRows(in Instruction insn, ulong address, Span<MemoryRange> into)
+    {
+        const int MaxRows = 16, MaxRowBytes = 64;
+        ulong stride = 0;
+        if (insn.MemoryIndex != Register.None)
+            _registers.TryGetRegisterValue(insn.MemoryIndex, 0, 0, out stride);
+        for (int row = 0; row < MaxRows; row++)
+            into[row] = new MemoryRange(address + (ulong)row * stride, MaxRowBytes);
+        return MaxRows;
     }
 
     /// <summary>

@@ -332,6 +332,15 @@ public class WrittenOperandsTests
     }
 
     [Fact]
+    public void Tilestored_writes_sixteen_rows_at_the_index_stride()
+    {
+        var regs = Registers();
+        regs[Register.Rcx] = 0x100; // stride
+        var expected = Enumerable.Range(0, 16).Select(row => R(Rax + 8 + (ulong)row * 0x100, 64));
+        Assert.Equal(expected, Written(a => a.tilestored(__[rax + rcx * 1 + 8], tmm1), regs));
+    }
+
+    [Fact]
     public void Movdir64b_writes_64_bytes_at_the_register_address()
     {
         Assert.Equal([R(Rax, 64)], Written(a => a.movdir64b(rax, __[rcx])));
