@@ -11,7 +11,13 @@ namespace Ether.Replay.Recorder.Instructions;
 ///
 /// Iced's <see cref="InstructionInfoFactory"/> names the memory operands and their access; this
 /// class turns them into addresses and fills the gaps where Iced's static view is not enough for a
-/// single step: REP string instructions, XSAVE sizes, bit-string offsets, CLZERO, scatter elements.
+/// single step: REP string instructions, XSAVE sizes, bit-string offsets, CLZERO, scatter elements,
+/// AMX tile rows.
+///
+/// Some ranges are conservative (a superset of the bytes that change): masked stores (MASKMOVDQU,
+/// VMASKMOV, AVX-512 {k} stores and scatters) record every element, XSAVE* the whole area, TILESTORED
+/// the largest tile. Masked elements may lie in unmapped memory (the CPU suppresses their faults),
+/// so the caller must tolerate a range it can only read in part.
 ///
 /// Not thread-safe: one instance per recording thread. <see cref="Compute"/> allocates nothing.
 /// </summary>
@@ -25,7 +31,7 @@ public sealed class WrittenOperands
 
     /// <summary>
     /// A span this long always suffices: the most any instruction writes is ENTER with nesting
-    /// level 31 (32 stack slots); a scatter writes at most 16 elements.
+    /// level 31 (32 stack slots); a scatter writes at most 16 elements, TILESTORED 16 rows.
     /// </summary>
     public const int MaxRanges = 64;
 
