@@ -546,23 +546,46 @@ static const char *mechanism_name(uint8_t kind)
 }
 
 /* Raw arguments as the calling convention of the guest places them.  Returns the count. */
+/*
+ * The argument count of a 32-bit Windows system call, read from the guest itself: [EDX] is the
+ * return address into the ntdll stub ("mov eax, n; mov edx, 7FFE0300h; call [edx]; ret 4*argc"),
+ * so the stub's "ret imm16" (C2 imm16) or plain "ret" (C3) says how many dwords the call takes.
+ * -1 when the stub is unreadable or does not end that way.
+ */
+static int stub_arg_count(struct tracer *t, const struct paging *pg, uint64_t edx)
+{
+    uint8_t ret_addr[4], insn[3];
+    if (gm_read(&t->gm, pg, edx & 0xFFFFFFFFull, ret_addr, sizeof ret_addr) != sizeof ret_addr)
+        return -1;
+    uint64_t at = (uint64_t)ret_addr[0] | ((uint64_t)ret_addr[1] << 8) |
+                  ((uint64_t)ret_addr[2] << 16) | ((uint64_t)ret_addr[3] << 24);
+    size_t got = gm_read(&t->gm, pg, at, insn, sizeof insn);
+    if (got >= 1 && insn[0] == 0xC3)
+        return 0;
+    if (got == 3 && insn[0] == 0xC2 && (insn[1] & 3) == 0)
+        return (insn[1] | (insn[2] << 8)) / 4;
+    return -1;
+}
+
 static size_t read_args(struct tracer *t, const vm_event_request_t *req, const struct paging *pg,
-                        uint8_t kind, uint64_t *args, const char **source)
+                        uint8_t kind, uint64_t *args, const char **source, int *count)
 {
     const struct vm_event_regs_x86 *r = &req->data.regs.x86;
     bool windows = t->opt.guest != GUEST_LINUX;
     size_t n = 0;
 
+    *count = -1;
     if (kind == ETHER_KIND_SYSENTER && windows) {
         /* ntdll: "mov edx, esp; sysenter": EDX is the user stack, [EDX] and [EDX+4] are return
          * addresses (KiFastSystemCall's caller, the Nt stub's caller), arguments start at EDX+8.
-         * The count is the callee's business: read 16 and let the recorder's table decide. */
+         * Read 16; the stub's "ret imm16" tells how many of them are real (arg_count). */
         uint8_t raw[MAX_ARGS * 4];
         size_t got = gm_read(&t->gm, pg, (r->rdx & 0xFFFFFFFFull) + 8, raw, sizeof raw);
         for (; n < got / 4; n++)
             args[n] = (uint64_t)raw[4 * n] | ((uint64_t)raw[4 * n + 1] << 8) |
                       ((uint64_t)raw[4 * n + 2] << 16) | ((uint64_t)raw[4 * n + 3] << 24);
         *source = "stack";
+        *count = stub_arg_count(t, pg, r->rdx);
     } else if (kind == ETHER_KIND_SYSENTER) {
         const uint64_t v[6] = { r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp };
         for (; n < 6; n++)
@@ -607,7 +630,8 @@ static int on_syscall(struct tracer *t, const vm_event_request_t *req, const str
     if (entry) {
         uint64_t args[MAX_ARGS];
         const char *source = "none";
-        size_t nargs = read_args(t, req, pg, p->kind, args, &source);
+        int arg_count;
+        size_t nargs = read_args(t, req, pg, p->kind, args, &source, &arg_count);
         uint64_t number = word(r, p->number);
         const char *name = syscall_table_name(t->opt.table, number);
         char object_name[3 * OBJECT_NAME_MAX_BYTES / 2 + 1];  /* UTF-8 of 1024 UTF-16 units */
@@ -619,7 +643,7 @@ static int on_syscall(struct tracer *t, const vm_event_request_t *req, const str
                                               OBJECT_NAME_MAX_BYTES) == 0;
         uint64_t seq = t->seq;
         remember_call(t, cr3, sp, seq, number, p->kind);
-        begin(t, "syscall", 8 + (name ? 1 : 0) + (have_object ? 2 : 0));
+        begin(t, "syscall", 8 + (name ? 1 : 0) + (have_object ? 2 : 0) + (arg_count >= 0 ? 1 : 0));
         frame_uint(&t->frame, "vcpu", req->vcpu_id);
         frame_uint(&t->frame, "cr3", cr3);
         frame_uint(&t->frame, "rip", word(r, r->rip));
@@ -627,6 +651,8 @@ static int on_syscall(struct tracer *t, const vm_event_request_t *req, const str
         frame_uint(&t->frame, "number", number);
         frame_uint_array(&t->frame, "args", args, nargs);
         frame_str(&t->frame, "args_source", source);
+        if (arg_count >= 0)
+            frame_uint(&t->frame, "arg_count", (uint64_t)arg_count);
         if (name)
             frame_str(&t->frame, "name", name);
         if (have_object) {

@@ -118,6 +118,8 @@ static void check_full_session(const uint8_t *buf, size_t len, const struct repl
                                         SYN_NR_NtReadFile, SYN_NR_NtClose };
     static const char *const names[] = { "NtAllocateVirtualMemory", "NtOpenFile", "NtReadFile",
                                          "NtClose" };
+    /* Read by the agent from each ntdll stub's "ret 4*argc". */
+    static const uint64_t arg_counts[] = { 6, 6, 9, 1 };
     CHECK_EQ_U64(count(&l, "syscall"), SYN_SYSCALLS);
     CHECK_EQ_U64(count(&l, "syscall_return"), SYN_SYSCALLS);
     unsigned call = 0;
@@ -132,6 +134,7 @@ static void check_full_session(const uint8_t *buf, size_t len, const struct repl
             CHECK(frame_get_uint(m, "cr3", &v) && v == SYN_SAMPLE_CR3);
             CHECK(frame_get_uint(m, "rip", &v) && v == SYN_SYSENTER_RIP);
             CHECK(frame_str_eq(m, "mechanism", "sysenter"));
+            CHECK(frame_get_uint(m, "arg_count", &v) && v == arg_counts[call]);
             const msgpack_object *a = frame_get(m, "args");
             CHECK(a && a->type == MSGPACK_OBJECT_ARRAY && a->via.array.size >= 9);
             if (a && numbers[call] == SYN_NR_NtAllocateVirtualMemory) {

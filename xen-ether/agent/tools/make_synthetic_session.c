@@ -33,7 +33,7 @@ enum {
     GFN_SAMPLE_PD = 0x100, GFN_PT_LOW = 0x101, GFN_PT_IMAGE = 0x102, GFN_PT_NTDLL = 0x103,
     GFN_PT_SHARED = 0x104, GFN_PT_KPCR = 0x105, GFN_PT_KOBJ = 0x106, GFN_PT_KCODE = 0x107,
     GFN_EXPLORER_PD = 0x300, GFN_EXPLORER_PT_LOW = 0x301, GFN_EXPLORER_STACK = 0x302,
-    GFN_CODE = 0x401, GFN_NTDLL = 0x404, GFN_STUBS = 0x405, GFN_SHARED = 0x406,
+    GFN_CODE = 0x401, GFN_NTDLL = 0x404, GFN_STUBS = 0x405, GFN_SHARED = 0x406, GFN_STUBS_LOW = 0x407,
     GFN_KPCR = 0x500, GFN_KOBJ = 0x501, GFN_KCODE = 0x502,
 };
 
@@ -46,6 +46,7 @@ enum {
 #define SAMPLE_THREAD 0x81234000u
 #define EXPLORER_THREAD 0x81234800u
 #define NTDLL_STUBS_VA 0x7C90D000u
+#define NTDLL_STUBS_LOW_VA 0x7C90C000u
 #define SHARED_USER_DATA 0x7FFE0000u
 #define TEB_VA 0x7FFDF000u
 #define EXPLORER_STACK_TOP 0x0007F800u
@@ -172,6 +173,7 @@ static void build_memory(void)
     map(GFN_SAMPLE_PD, GFN_PT_IMAGE, SYN_LAYER_VA, SYN_GFN_LAYER, PTE_W | PTE_U);
     map(GFN_SAMPLE_PD, GFN_PT_NTDLL, SYN_KIFASTSYSTEMCALL & ~0xFFFu, GFN_NTDLL, PTE_U);
     map(GFN_SAMPLE_PD, GFN_PT_NTDLL, NTDLL_STUBS_VA, GFN_STUBS, PTE_U);
+    map(GFN_SAMPLE_PD, GFN_PT_NTDLL, NTDLL_STUBS_LOW_VA, GFN_STUBS_LOW, PTE_U);
     map(GFN_SAMPLE_PD, GFN_PT_SHARED, SHARED_USER_DATA, GFN_SHARED, PTE_U);
     /* The kernel half, shared by every process (supervisor pages). */
     map(GFN_SAMPLE_PD, GFN_PT_KPCR, KPCR_VA, GFN_KPCR, PTE_W);
@@ -281,6 +283,27 @@ static void nt_call(uint32_t number, const uint32_t *args, unsigned nargs, uint3
                     uint32_t stub, uint32_t caller, uint32_t stack_top, uint32_t stack_gfn,
                     uint32_t stack_va_base, void (*after)(void), int with_steps)
 {
+    /* The stub itself, "mov eax, n; mov edx, 7FFE0300h; call [edx]; ret 4*nargs", so the agent
+     * can read the argument count from its ret. */
+    uint32_t stub_gfn = (stub & ~0xFFFu) == NTDLL_STUBS_LOW_VA ? GFN_STUBS_LOW
+                      : (stub & ~0xFFFu) == NTDLL_STUBS_VA     ? GFN_STUBS
+                                                               : GFN_NTDLL;
+    uint8_t *code = page(stub_gfn) + (stub & 0xFFFu);
+    code[0] = 0xB8;
+    put32(code + 1, number);
+    code[5] = 0xBA;
+    put32(code + 6, SHARED_USER_DATA + 0x300);
+    code[10] = 0xFF;
+    code[11] = 0x12;
+    if (nargs == 0) {
+        code[12] = 0xC3;
+    } else {
+        code[12] = 0xC2;
+        code[13] = (uint8_t)(4 * nargs);
+        code[14] = (uint8_t)((4 * nargs) >> 8);
+    }
+    emit_page(stub_gfn);
+
     uint32_t esp = stack_top - 4 * nargs - 8;
     uint8_t *stack = page(stack_gfn);
     put32(stack + (esp - stack_va_base), stub + 12);      /* return into the stub after call [edx] */
