@@ -6,9 +6,12 @@ namespace Ether.Replay.Cli;
 /// <summary>The root `ether` command: a list of subcommands, each in its own file under Commands/.</summary>
 public static class EtherCommand
 {
-    public static int Run(string[] args)
+    public static RootCommand Build()
     {
-        var root = new RootCommand("Ether.Replay: record a program's every instruction, system call and memory write, then analyze the trace with SQL.");
+        var root = new RootCommand(
+            "Ether.Replay: record a program's every instruction, system call and memory write once, then study the trace: " +
+            "SQL over Parquet, strace-style listings, unpacking layers, a terminal browser.");
+        root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(SqlCommand.Create());
         root.Subcommands.Add(AtCommand.Create());
@@ -17,6 +20,8 @@ public static class EtherCommand
         root.Subcommands.Add(WritesCommand.Create());
         root.Subcommands.Add(HotCommand.Create());
         root.Subcommands.Add(SummaryCommand.Create());
-        return root.Parse(args).Invoke();
+        return root;
     }
+
+    public static int Run(string[] args) => Build().Parse(args).Invoke();
 }
