@@ -31,7 +31,7 @@ public static class LayerDump
         {
             if (l.RegionStart is not { } start || l.RegionEnd is not { } end || end <= start) continue;
             (start, end) = Clamp(start, end, l.EntryAddress);
-            long step = l.FirstStep; // memory as the layer's first instruction was about to run
+            long step = Math.Max(0, l.FirstStep - 1); // memory as the layer's first instruction was about to run
             var image = Read(session, step, l.Pid, new MappedRegion(start, end, 0, 0, l.RegionName ?? ""), original, out long fromFile);
             string name = $"pid{l.Pid}-image{l.Image}-layer{l.Layer}-0x{start:x}-0x{end:x}.bin";
             string path = Path.Combine(directory, name);
@@ -52,7 +52,7 @@ public static class LayerDump
     /// <summary>The image's regions at the OEP step as PT_LOAD segments of a new executable whose entry is the OEP.</summary>
     public static Dumped? RebuildElf(ReplaySession session, LayerRow oep, OriginalProgram? original, string path)
     {
-        long step = oep.FirstStep;
+        long step = Math.Max(0, oep.FirstStep - 1);
         var regions = session.RegionsAt(step, oep.Pid);
         string imageName = oep.RegionName ?? "";
         var mine = new List<MappedRegion>();

@@ -11,7 +11,6 @@ internal readonly record struct LogPosition(long Step, int Phase, int Ordinal) :
     public static LogPosition Instruction(long step) => new(step, 0, 0);
     public static LogPosition Write(long step, int write) => new(step, 1, 2 * write + 1);
     public static LogPosition Side(long step, int writesBefore) => new(step, 1, 2 * writesBefore);
-    public static readonly LogPosition End = new(long.MaxValue, int.MaxValue, int.MaxValue);
 
     public int CompareTo(LogPosition o) =>
         Step != o.Step ? Step.CompareTo(o.Step) : Phase != o.Phase ? Phase.CompareTo(o.Phase) : Ordinal.CompareTo(o.Ordinal);

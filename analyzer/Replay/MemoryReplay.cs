@@ -52,30 +52,26 @@ internal sealed class MemoryReplay
         }
     }
 
-    /// <summary>Applies chunk <paramref name="c"/>'s sources logged before <paramref name="limit"/>.</summary>
-    public void Apply(DecodedChunk c, LogPosition limit)
+    /// <summary>Applies chunk <paramref name="c"/>'s sources with step ≤ <paramref name="limit"/>.</summary>
+    public void Apply(DecodedChunk c, long limit)
     {
         Array.Clear(_touched);
-        for (int i = 0; i < c.InstructionCount; i++)
+        for (int i = 0; i < c.InstructionCount && c.InstructionStep[i] <= limit; i++)
         {
-            var position = LogPosition.Instruction(c.InstructionStep[i]);
-            if (!(position < limit)) break;
             if (c.ThreadPid[c.InstructionThread[i]] != _pid) continue;
-            Source(position, c.InstructionRip[i], c.InstructionBytes(i), c.InstructionLength[i]);
+            Source(LogPosition.Instruction(c.InstructionStep[i]), c.InstructionRip[i], c.InstructionBytes(i), c.InstructionLength[i]);
         }
-        for (int w = 0; w < c.WriteCount; w++)
+        for (int w = 0; w < c.WriteCount && c.WriteStep[w] <= limit; w++)
         {
-            var position = LogPosition.Write(c.WriteStep[w], w);
-            if (!(position < limit)) break;
             if (c.ThreadPid[c.WriteThread[w]] != _pid) continue;
-            Source(position, c.WriteAddress[w], c.WriteValue(w), c.WriteSize[w]);
+            Source(LogPosition.Write(c.WriteStep[w], w), c.WriteAddress[w], c.WriteValue(w), c.WriteSize[w]);
         }
         for (int s = 0; s < c.SideEvents.Count; s++)
         {
             var e = c.SideEvents[s];
-            var position = LogPosition.Side(e.Step, c.SideWritesBefore[s]);
-            if (!(position < limit)) break;
+            if (e.Step > limit) break;
             if (e.Pid != _pid) continue;
+            var position = LogPosition.Side(e.Step, c.SideWritesBefore[s]);
             switch (e)
             {
                 case RegionSnapshotEvent snap:

@@ -5,22 +5,22 @@ namespace Ether.Replay.Analyzer.Replay;
 /// <summary>One executed instruction.</summary>
 public sealed record InstructionRow(long Step, int Pid, int Tid, ulong Rip, byte[] Bytes);
 
-/// <summary>A thread's registers as a step begins. <see cref="RipKnown"/> is false when the trace ends
+/// <summary>A thread's registers after a step. <see cref="RipKnown"/> is false when the trace ends
 /// before the thread's next instruction shows where it went (rip is then the fall-through guess).</summary>
 public sealed record ThreadRegisters(int Pid, int Tid, RegisterFile Registers, bool RipKnown);
 
 /// <summary>
-/// The machine as step <see cref="Step"/> begins: the instruction about to run (null for a tick, a
-/// step without an instruction, and at the end of the trace) and the registers of every thread alive.
+/// The machine after step <see cref="Step"/> executed (step 0: before the first instruction): the
+/// instruction of that step, if it was one, and the registers of every thread alive then.
 /// </summary>
-public sealed record MachineState(long Step, InstructionRow? Instruction, IReadOnlyList<ThreadRegisters> Threads)
+public sealed record MachineState(long Step, InstructionRow? Executed, IReadOnlyList<ThreadRegisters> Threads)
 {
-    /// <summary>The thread about to execute the step, else the first thread alive.</summary>
+    /// <summary>The thread that executed the step, else the first thread alive.</summary>
     public ThreadRegisters? Current =>
-        Instruction is { } e ? Threads.FirstOrDefault(t => t.Pid == e.Pid && t.Tid == e.Tid) ?? Threads.FirstOrDefault() : Threads.FirstOrDefault();
+        Executed is { } e ? Threads.FirstOrDefault(t => t.Pid == e.Pid && t.Tid == e.Tid) : Threads.FirstOrDefault();
 }
 
-/// <summary>Memory of one process as a step begins: the bytes the trace saw, and which of them it saw
+/// <summary>Memory of one process after a step: the bytes the trace saw, and which of them it saw
 /// (bytes never written, snapshotted or executed in the trace are unknown, shown as ??).</summary>
 public sealed record MemoryBytes(int Pid, ulong Address, byte[] Bytes, bool[] Known)
 {

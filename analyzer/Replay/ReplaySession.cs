@@ -11,10 +11,9 @@ namespace Ether.Replay.Analyzer.Replay;
 /// map, who wrote an address last or writes it next, the previous or next execution of an address,
 /// and pages of instructions for a browser.
 ///
-/// "At step S" means at the beginning of step S, before its instruction runs — as a debugger shows an
-/// instruction it is stopped at, and as docs/trace-format.md rebuilds state: everything logged before
-/// the instruction event of step S. Step LastStep + 1 is the end of the trace. Registers decode one
-/// chunk (keyframes at every chunk start make any step cheap). Memory and who-wrote queries use an index of what each chunk touches, built in one pass on
+/// "At step S" means after step S executed (step 0: before the first instruction), as keyframes and
+/// the step clock count. Registers decode one chunk (keyframes at every chunk start make any step
+/// cheap). Memory and who-wrote queries use an index of what each chunk touches, built in one pass on
 /// first use (<see cref="BuildIndex"/> to do it up front), and decode only chunks that can answer.
 /// Not thread-safe: one session per thread.
 /// </summary>
@@ -55,39 +54,34 @@ public sealed class ReplaySession : IDisposable
 
     private int ChunkOf(long step)
     {
-        int c = _reader.FindChunk(Math.Min(step, LastStep));
-        if (c < 0) throw new ArgumentOutOfRangeException(nameof(step), $"step {step} is outside the trace (1..{LastStep + 1})");
+        if (step < 0 || step > LastStep)
+            throw new ArgumentOutOfRangeException(nameof(step), $"step {step} is outside the trace (0..{LastStep})");
+        int c = _reader.FindChunk(step);
+        if (c < 0) throw new ArgumentOutOfRangeException(nameof(step), $"step {step} is outside the trace (0..{LastStep})");
         return c;
     }
 
-    private void Check(long step)
-    {
-        if (step < 1 || step > LastStep + 1)
-            throw new ArgumentOutOfRangeException(nameof(step), $"step {step} is outside the trace (1..{LastStep + 1}; {LastStep + 1} is its end)");
-    }
-
-    /// <summary>The instruction of step <paramref name="step"/> (null for a tick or the end of the trace)
-    /// and every live thread's registers as that step begins.</summary>
+    /// <summary>The instruction of the step (if the step was one) and every live thread's registers after it.</summary>
     public MachineState StateAt(long step)
     {
-        Check(step);
-        long before = step - 1; // the state as step S begins is the state after step S-1
-        int c = ChunkOf(before);
+        int c = ChunkOf(step);
         var chunk = _chunks.Get(c);
-        var threads = RegisterReplay.Replay(chunk, before);
+        InstructionRow? executed = null;
+        int at = RegisterReplay.LowerBound(chunk.InstructionStep, chunk.InstructionCount, step);
+        if (at < chunk.InstructionCount && chunk.InstructionStep[at] == step) executed = Row(chunk, at);
+        var threads = RegisterReplay.Replay(chunk, step);
+        var results = new List<ThreadRegisters>();
         var pending = new List<RegisterReplay.ThreadReplay>();
         foreach (var t in threads)
         {
-            if (t.RipFromInstruction && RegisterReplay.NextRip(chunk, before, t.Pid, t.Tid) is { } next)
+            if (t.RipFromInstruction && RegisterReplay.NextRip(chunk, step, t.Pid, t.Tid) is { } next)
             {
                 t.Registers.Rip = next;
                 t.RipFromInstruction = false;
             }
             if (t.RipFromInstruction) pending.Add(t);
         }
-        var results = new List<ThreadRegisters>();
-        InstructionRow? instruction = InstructionOf(chunk, step);
-        if ((pending.Count > 0 || (instruction == null && step <= LastStep)) && c + 1 < _reader.Chunks.Count)
+        if (pending.Count > 0 && c + 1 < _reader.Chunks.Count)
         {
             var following = _chunks.Get(c + 1);
             foreach (var t in pending)
@@ -98,24 +92,16 @@ public sealed class ReplaySession : IDisposable
                     t.RipFromInstruction = false;
                 }
             }
-            instruction ??= InstructionOf(following, step);
         }
         foreach (var t in threads) results.Add(new ThreadRegisters(t.Pid, t.Tid, t.Registers, !t.RipFromInstruction));
-        return new MachineState(step, instruction, results);
+        return new MachineState(step, executed, results);
     }
 
-    private static InstructionRow? InstructionOf(DecodedChunk chunk, long step)
-    {
-        int at = RegisterReplay.LowerBound(chunk.InstructionStep, chunk.InstructionCount, step);
-        return at < chunk.InstructionCount && chunk.InstructionStep[at] == step ? Row(chunk, at) : null;
-    }
-
-    /// <summary>Registers of one thread as the step begins; null if the thread was not alive then.</summary>
+    /// <summary>Registers of one thread after the step; null if the thread was not alive then.</summary>
     public ThreadRegisters? RegistersAt(long step, int pid, int tid) =>
         StateAt(step).Threads.FirstOrDefault(t => t.Pid == pid && t.Tid == tid);
 
-    /// <summary>Memory of process <paramref name="pid"/> as the step begins: everything logged before the
-    /// step's instruction event, and the bytes of that instruction.</summary>
+    /// <summary>Memory of process <paramref name="pid"/> after the step.</summary>
     public MemoryBytes ReadMemory(long step, int pid, ulong address, int length)
     {
         if (length < 0 || length > 1 << 28) throw new ArgumentOutOfRangeException(nameof(length), "read between 0 and 256 MiB");
@@ -132,11 +118,9 @@ public sealed class ReplaySession : IDisposable
             }
             return new MemoryBytes(pid, address, bytes, known);
         }
-        Check(step);
         int c = ChunkOf(step);
         var index = Index;
         var replay = new MemoryReplay(pid, address, length);
-        var limit = LimitOf(_chunks.Get(c), step);
         for (int j = c; j >= 0 && replay.Open > 0; j--)
         {
             var entry = index.Chunks[j];
@@ -153,16 +137,15 @@ public sealed class ReplaySession : IDisposable
                     }
                 }
             }
-            if (relevant) replay.Apply(_chunks.Get(j), j == c ? limit : LogPosition.End);
+            if (relevant) replay.Apply(_chunks.Get(j), j == c ? step : long.MaxValue);
         }
         return new MemoryBytes(pid, address, replay.Bytes, replay.Known);
     }
 
-    /// <summary>The last write covering <paramref name="address"/> before step <paramref name="step"/>: the
-    /// write whose value the state at the step shows (unless a map or exec came after it).</summary>
+    /// <summary>The last write covering <paramref name="address"/> at or before <paramref name="step"/>:
+    /// the write whose value the state after the step shows (unless a map or exec came after it).</summary>
     public WriteRef? LastWriteBefore(ulong address, long step, int? pid = null)
     {
-        Check(step);
         int c = ChunkOf(step);
         var index = Index;
         for (int j = c; j >= 0; j--)
@@ -171,18 +154,16 @@ public sealed class ReplaySession : IDisposable
             var chunk = _chunks.Get(j);
             for (int w = chunk.WriteCount - 1; w >= 0; w--)
             {
-                if (chunk.WriteStep[w] >= step) continue;
+                if (chunk.WriteStep[w] > step) continue;
                 if (Covers(chunk, w, address, pid)) return Write(chunk, w);
             }
         }
         return null;
     }
 
-    /// <summary>The first write covering <paramref name="address"/> at or after step <paramref name="step"/>
-    /// (the step's own instruction may be the writer: it has not run yet).</summary>
+    /// <summary>The first write covering <paramref name="address"/> after <paramref name="step"/>.</summary>
     public WriteRef? NextWrite(ulong address, long step, int? pid = null)
     {
-        Check(step);
         int c = ChunkOf(step);
         var index = Index;
         for (int j = c; j < _reader.Chunks.Count && j < index.Chunks.Length; j++)
@@ -191,7 +172,7 @@ public sealed class ReplaySession : IDisposable
             var chunk = _chunks.Get(j);
             for (int w = 0; w < chunk.WriteCount; w++)
             {
-                if (chunk.WriteStep[w] < step) continue;
+                if (chunk.WriteStep[w] <= step) continue;
                 if (Covers(chunk, w, address, pid)) return Write(chunk, w);
             }
         }
@@ -201,7 +182,6 @@ public sealed class ReplaySession : IDisposable
     /// <summary>The first step after <paramref name="step"/> that executes <paramref name="rip"/>.</summary>
     public long? NextExecution(ulong rip, long step, int? pid = null)
     {
-        Check(step);
         int c = ChunkOf(step);
         var index = Index;
         for (int j = c; j < index.Chunks.Length; j++)
@@ -217,7 +197,6 @@ public sealed class ReplaySession : IDisposable
     /// <summary>The last step before <paramref name="step"/> that executed <paramref name="rip"/>.</summary>
     public long? PreviousExecution(ulong rip, long step, int? pid = null)
     {
-        Check(step);
         int c = ChunkOf(step);
         var index = Index;
         for (int j = c; j >= 0; j--)
@@ -235,7 +214,7 @@ public sealed class ReplaySession : IDisposable
     {
         var rows = new List<InstructionRow>(Math.Min(count, 4096));
         if (count <= 0 || fromStep > LastStep) return rows;
-        int c = ChunkOf(Math.Max(1, fromStep));
+        int c = ChunkOf(Math.Max(0, fromStep));
         for (int j = c; j < _reader.Chunks.Count && rows.Count < count; j++)
         {
             var chunk = _chunks.Get(j);
@@ -245,26 +224,20 @@ public sealed class ReplaySession : IDisposable
         return rows;
     }
 
-    /// <summary>Process <paramref name="pid"/>'s memory map as the step begins (from its map/unmap/protect events).</summary>
+    /// <summary>Process <paramref name="pid"/>'s memory map after the step (from its map/unmap/protect events).</summary>
     public IReadOnlyList<MappedRegion> RegionsAt(long step, int pid)
     {
-        Check(step);
+        int c = ChunkOf(step);
         var map = new RegionMap();
         foreach (var b in Index.Barriers)
         {
-            if (b.Position.Step >= step) break;
+            if (b.Chunk > c || (b.Chunk == c && b.Position.Step > step)) break;
             if (b.Pid != pid) continue;
             if (b.Event is ExecEvent) map.Clear();
             else map.Apply(b.Event);
         }
         return map.Regions;
     }
-
-    /// <summary>Where step S begins in a chunk's log: right after its instruction event, whose bytes are
-    /// memory as the step began. Everything else of step S (writes, maps, snapshots after a system
-    /// call) is the step's doing, so it is left out.</summary>
-    private static LogPosition LimitOf(DecodedChunk c, long step) =>
-        step > c.Info.LastStep ? LogPosition.End : new LogPosition(step, 0, 1);
 
     /// <summary>Intel-syntax text of an instruction.</summary>
     public string Disassemble(InstructionRow row) => _disassembler.Format(row.Bytes, row.Rip);

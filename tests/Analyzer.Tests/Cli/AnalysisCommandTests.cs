@@ -185,7 +185,7 @@ public sealed class AnalysisCommandTests
         var at = EtherProcess.Run(dir.Path, "at", "p.etrace", "--step", "140", "--regs", "--mem", "0x402000:20", "--mem", "rdi:4");
         Assert.True(at.ExitCode == 0, at.ToString());
         Assert.Contains("b9 0e 00 00 00 80 37 5a 48 ff c7 ff c9 75 f6 e9", at.Stdout); // layer 1 decrypted: mov ecx, 14 (layer 2's length) ...
-        Assert.Contains("last written before this step: step", at.Stdout);
+        Assert.Contains("last written: step", at.Stdout);
 
         EtherProcess.AssertCleanFailure(EtherProcess.Run(dir.Path, "at", "p.etrace", "--step", "99999"), "outside the trace");
         EtherProcess.AssertCleanFailure(EtherProcess.Run(dir.Path, "at", "p.etrace", "--step", "5", "--mem", "zz:4"), "--mem zz:4");

@@ -18,8 +18,7 @@ internal sealed class ReplayOracle
         Events = reader.Events().ToList();
     }
 
-    /// <summary>Registers of every live thread after <paramref name="step"/> executed, i.e. as step + 1 begins
-    /// (rip: where the thread goes next, if the log says).</summary>
+    /// <summary>Registers of every live thread after <paramref name="step"/> (rip: the thread's next instruction, if any).</summary>
     public Dictionary<(int Pid, int Tid), (RegisterFile Registers, bool RipKnown)> Registers(long step)
     {
         var live = new Dictionary<(int, int), RegisterFile>();
@@ -70,8 +69,7 @@ internal sealed class ReplayOracle
         return result;
     }
 
-    /// <summary>Memory of <paramref name="pid"/> as <paramref name="step"/> begins (everything logged before its
-    /// instruction event, and that instruction's bytes): null = unknown.</summary>
+    /// <summary>Memory of <paramref name="pid"/> after <paramref name="step"/>: null = unknown.</summary>
     public byte?[] Memory(long step, int pid, ulong address, int length)
     {
         var bytes = new byte?[length];
@@ -86,7 +84,7 @@ internal sealed class ReplayOracle
         }
         foreach (var e in Events)
         {
-            if (e.Step > step || (e.Step == step && e is not InstructionEvent)) break;
+            if (e.Step > step) break;
             if (e.Pid != pid) continue;
             switch (e)
             {
@@ -102,10 +100,10 @@ internal sealed class ReplayOracle
     }
 
     public MemoryWriteEvent? LastWrite(ulong address, long step, int pid) =>
-        Events.OfType<MemoryWriteEvent>().LastOrDefault(w => w.Step < step && w.Pid == pid && address >= w.Address && address - w.Address < (ulong)w.Size);
+        Events.OfType<MemoryWriteEvent>().LastOrDefault(w => w.Step <= step && w.Pid == pid && address >= w.Address && address - w.Address < (ulong)w.Size);
 
     public MemoryWriteEvent? NextWrite(ulong address, long step, int pid) =>
-        Events.OfType<MemoryWriteEvent>().FirstOrDefault(w => w.Step >= step && w.Pid == pid && address >= w.Address && address - w.Address < (ulong)w.Size);
+        Events.OfType<MemoryWriteEvent>().FirstOrDefault(w => w.Step > step && w.Pid == pid && address >= w.Address && address - w.Address < (ulong)w.Size);
 
     public long? NextExecution(ulong rip, long step) =>
         Events.OfType<InstructionEvent>().FirstOrDefault(i => i.Step > step && i.Rip == rip)?.Step;

@@ -6,19 +6,19 @@ using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Cli.Commands;
 
-/// <summary>`ether at TRACE --step S [--regs] [--mem ADDR:LEN]`: the program's state as a step begins.</summary>
+/// <summary>`ether at TRACE --step S [--regs] [--mem ADDR:LEN]`: the program's state after a step.</summary>
 internal static class AtCommand
 {
     public static Command Create()
     {
         var trace = new Argument<string>("trace") { Description = "An .etrace file" };
-        var step = new Option<long>("--step", "-s") { Description = "The step: the state as it begins, before its instruction runs (1 = the start; last step + 1 = the end)", Required = true };
+        var step = new Option<long>("--step", "-s") { Description = "The step (after it executed; 0 = before the first instruction)", Required = true };
         var regs = new Option<bool>("--regs", "-r") { Description = "Print the registers" };
         var mem = new Option<string[]>("--mem", "-m") { Description = "Print memory: ADDR:LEN (hex or decimal; ADDR may be a register, e.g. rsp:64); repeatable", AllowMultipleArgumentsPerToken = false };
         var pid = new Option<int?>("--pid") { Description = "Process for --mem and --regs (default: the one that executed the step)" };
         var tid = new Option<int?>("--tid") { Description = "Thread for --regs (default: the one that executed the step)" };
         var all = new Option<bool>("--all-threads") { Description = "Registers of every live thread" };
-        var command = new Command("at", "The state as a step begins: its instruction, registers, and known memory (bytes the trace never saw print as ??), who last wrote it and who writes it next")
+        var command = new Command("at", "The state after a step: the instruction, registers, and known memory (bytes the trace never saw print as ??), who last wrote it and who writes it next")
         {
             trace, step, regs, mem, pid, tid, all,
         };
@@ -28,20 +28,20 @@ internal static class AtCommand
             using (var reader = AnalyzerCli.OpenTrace(path)) AnalyzerCli.WarnIfDamaged(reader, path);
             using var session = ReplaySession.Open(path);
             long s = r.GetValue(step);
-            if (s < 1 || s > session.LastStep + 1) throw new CliException($"--step {s} is outside the trace (1..{session.LastStep + 1}; {session.LastStep + 1} is its end)");
+            if (s < 0 || s > session.LastStep) throw new CliException($"--step {s} is outside the trace (0..{session.LastStep})");
             var output = Console.Out;
             var state = session.StateAt(s);
-            output.WriteLine($"step {s:N0} of {session.LastStep:N0}: the state before this step runs");
-            if (state.Instruction is { } x)
+            output.WriteLine($"step {s:N0} of {session.LastStep:N0}");
+            if (state.Executed is { } x)
             {
-                output.WriteLine($"next      [pid {x.Pid} tid {x.Tid}] 0x{x.Rip:x}  {Convert.ToHexString(x.Bytes).ToLowerInvariant(),-20}  {session.Disassemble(x)}");
+                output.WriteLine($"executed  [pid {x.Pid} tid {x.Tid}] 0x{x.Rip:x}  {Convert.ToHexString(x.Bytes).ToLowerInvariant(),-20}  {session.Disassemble(x)}");
                 var previous = session.PreviousExecution(x.Rip, s, x.Pid);
                 var next = session.NextExecution(x.Rip, s, x.Pid);
                 output.WriteLine($"0x{x.Rip:x} also runs at: previous step {(previous?.ToString("N0") ?? "none")}, next step {(next?.ToString("N0") ?? "none")}");
             }
             else
             {
-                output.WriteLine(s > session.LastStep ? "the end of the trace" : "no instruction at this step (a tick: system-call-only recording)");
+                output.WriteLine(s == 0 ? "before the first instruction" : "no instruction at this step (a tick: system-call-only recording)");
             }
             var current = r.GetValue(tid) is { } wantTid
                 ? state.Threads.FirstOrDefault(t => t.Tid == wantTid && (r.GetValue(pid) is not { } p || t.Pid == p))
@@ -49,8 +49,8 @@ internal static class AtCommand
                 : r.GetValue(pid) is { } wantPid
                     ? state.Threads.FirstOrDefault(t => t.Pid == wantPid) ?? throw new CliException($"process {wantPid} has no live thread at step {s}")
                     : state.Current;
-            if (current != null && state.Instruction == null)
-                output.WriteLine($"thread    [pid {current.Pid} tid {current.Tid}] rip 0x{current.Registers.Rip:x}{(current.RipKnown ? "" : " (the trace ends before it shows where the thread went: fall-through guess)")}");
+            if (current != null)
+                output.WriteLine($"next      [pid {current.Pid} tid {current.Tid}] rip 0x{current.Registers.Rip:x}{(current.RipKnown ? "" : " (the trace ends before it shows where the thread went: fall-through guess)")}");
 
             if (r.GetValue(regs))
             {
@@ -68,8 +68,8 @@ internal static class AtCommand
                 WriteHexDump(output, bytes);
                 var last = session.LastWriteBefore(address, s, memPid);
                 var nextWrite = session.NextWrite(address, s, memPid);
-                output.WriteLine($"0x{address:x} last written before this step: {Describe(last)}");
-                output.WriteLine($"0x{address:x} next written (this step or later): {Describe(nextWrite)}");
+                output.WriteLine($"0x{address:x} last written: {Describe(last)}");
+                output.WriteLine($"0x{address:x} next written: {Describe(nextWrite)}");
             }
             return AnalyzerCli.Ok;
         }));
@@ -82,7 +82,7 @@ internal static class AtCommand
     private static void WriteRegisters(TextWriter output, ThreadRegisters t, long step)
     {
         output.WriteLine();
-        output.WriteLine($"registers of thread {t.Tid} (pid {t.Pid}) as step {step:N0} begins");
+        output.WriteLine($"registers of thread {t.Tid} (pid {t.Pid}) after step {step:N0}");
         var sb = new StringBuilder();
         for (int i = 0; i < Registers.Count; i++)
         {
