@@ -17,7 +17,7 @@ namespace Ether.Replay.Analyzer.Replay;
 /// first use (<see cref="BuildIndex"/> to do it up front), and decode only chunks that can answer.
 /// Not thread-safe: one session per thread.
 /// </summary>
-public sealed class ReplaySession : IDisposable
+public sealed partial class ReplaySession : IDisposable
 {
     private readonly TraceReader _reader;
     private readonly ChunkCache _chunks;
