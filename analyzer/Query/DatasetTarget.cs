@@ -48,6 +48,7 @@ public static class DatasetTarget
                 return dir;
             }
         }
+        string? failure = null;
         foreach (string dir in Candidates(trace))
         {
             // Build beside the cache and swap it in, so another `ether` reading the old cache meanwhile
@@ -55,8 +56,12 @@ public static class DatasetTarget
             string building = $"{dir}.building-{Environment.ProcessId}";
             try
             {
-                if (Directory.Exists(building)) Directory.Delete(building, recursive: true);
-                Directory.CreateDirectory(building);
+                if (File.Exists(dir))
+                {
+                    failure = $"{dir} exists and is not a dataset folder";
+                    continue;
+                }
+                if (!TryCreate(building, out failure)) continue; // a read-only sample store: try the next place
                 var result = TraceExporter.Export(trace, building, progress: progress);
                 File.WriteAllText(Path.Combine(building, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
                 if (Directory.Exists(dir))
@@ -69,16 +74,28 @@ public static class DatasetTarget
                 warning = result.Warning;
                 return dir;
             }
-            catch (UnauthorizedAccessException)
-            {
-                // The trace's folder is read-only (a shared sample store): try the next place.
-            }
             finally
             {
                 try { if (Directory.Exists(building)) Directory.Delete(building, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
         }
-        throw new UnauthorizedAccessException($"no writable place for the dataset cache of {trace}");
+        throw new UnauthorizedAccessException($"no writable place for the dataset cache of {trace} ({failure})");
+    }
+
+    private static bool TryCreate(string directory, out string? failure)
+    {
+        try
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            Directory.CreateDirectory(directory);
+            failure = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failure = e.Message.ReplaceLineEndings(" ");
+            return false;
+        }
     }
 
     /// <summary>Next to the trace first, then a per-trace folder in the temp dir.</summary>
