@@ -1,0 +1,370 @@
+using System.Numerics;
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
+using MessagePack;
+
+namespace Ether.Replay.Formats.LogInternal;
+
+/// <summary>
+/// Decodes a chunk frame payload into a <see cref="DecodedChunk"/>. Every count, index and step is
+/// checked against what the chunk header promises, so a damaged chunk throws
+/// <see cref="CorruptDataException"/> instead of reading out of bounds or looping.
+/// </summary>
+internal sealed class ChunkDecoder : IDisposable
+{
+    private readonly ZstdSharp.Decompressor _decompressor = new();
+    private byte[] _body = [];
+    private readonly CodeMap _code = new();
+    private ulong[] _expectedRip = new ulong[16];
+    private RegisterFile[] _registers = new RegisterFile[16];
+    private bool[] _hasRegisters = new bool[16];
+
+    public void Decode(ReadOnlyMemory<byte> payload, long offset, int frameLength, DecodedChunk c)
+    {
+        var parsed = ChunkFrameCodec.Read(payload, offset, frameLength);
+        c.Info = parsed.Info;
+        var body = Decompress(parsed);
+        var columns = SplitColumns(body);
+        DecodeThreads(columns[(int)ChunkColumn.Threads].Span, c);
+        DecodeSide(columns[(int)ChunkColumn.Side], c);
+        DecodeInstructions(columns, c);
+        DecodeRegisters(columns, c);
+        DecodeWrites(columns, c);
+    }
+
+    private ReadOnlyMemory<byte> Decompress(ChunkFrameCodec.Parsed p)
+    {
+        if (p.Codec == ChunkColumns.CodecNone)
+        {
+            if (p.StoredBody.Length != p.BodyLength) throw new CorruptDataException("stored body length differs from the header");
+            return p.StoredBody;
+        }
+        if (p.Codec != ChunkColumns.CodecZstd) throw new CorruptDataException($"unknown codec {p.Codec}");
+        if (_body.Length < p.BodyLength) _body = new byte[Math.Max(p.BodyLength, _body.Length * 2)];
+        int n;
+        try
+        {
+            n = _decompressor.Unwrap(p.StoredBody.Span, _body.AsSpan(0, p.BodyLength));
+        }
+        catch (Exception e) when (e is not CorruptDataException)
+        {
+            throw new CorruptDataException($"body does not decompress ({e.Message})");
+        }
+        if (n != p.BodyLength) throw new CorruptDataException($"body decompressed to {n} bytes, header says {p.BodyLength}");
+        return _body.AsMemory(0, n);
+    }
+
+    private static ReadOnlyMemory<byte>[] SplitColumns(ReadOnlyMemory<byte> body)
+    {
+        var r = new MessagePackReader(body);
+        int n = r.ReadArrayHeader();
+        if (n < ChunkColumns.Count) throw new CorruptDataException($"body has {n} columns, fewer than {ChunkColumns.Count}");
+        var columns = new ReadOnlyMemory<byte>[ChunkColumns.Count];
+        for (int i = 0; i < ChunkColumns.Count; i++)
+        {
+            var seq = r.ReadBytes() ?? throw new CorruptDataException($"column {ChunkColumns.Names[i]} is nil");
+            columns[i] = body.Slice((int)(r.Consumed - seq.Length), (int)seq.Length);
+        }
+        return columns; // columns past the ones this version knows are ignored
+    }
+
+    private void DecodeThreads(ReadOnlySpan<byte> column, DecodedChunk c)
+    {
+        var r = new SpanReader(column, "threads");
+        int n = 0;
+        while (!r.AtEnd)
+        {
+            Grow(ref c.ThreadPid, n + 1);
+            Grow(ref c.ThreadTid, n + 1);
+            c.ThreadPid[n] = checked((int)r.ReadZigzag());
+            c.ThreadTid[n] = checked((int)r.ReadZigzag());
+            n++;
+        }
+        c.ThreadCount = n;
+        if (_expectedRip.Length < n) _expectedRip = new ulong[n * 2];
+        if (_registers.Length < n)
+        {
+            _registers = new RegisterFile[n * 2];
+            _hasRegisters = new bool[n * 2];
+        }
+        Array.Clear(_expectedRip, 0, n);
+        Array.Clear(_hasRegisters, 0, n);
+    }
+
+    private void DecodeSide(ReadOnlyMemory<byte> column, DecodedChunk c)
+    {
+        c.SideEvents.Clear();
+        c.SideWritesBefore.Clear();
+        c.SideRegistersBefore.Clear();
+        c.UnknownEvents = 0;
+        var r = new MessagePackReader(column);
+        long step = c.Info.BaseStep;
+        int writes = 0, registers = 0;
+        long maxWrites = c.Info.Count(EventKind.MemoryWrite), maxRegisters = c.Info.Count(EventKind.RegisterChange);
+        while (!r.End)
+        {
+            int fields = r.ReadArrayHeader();
+            if (fields < SideEventCodec.HeadLength) throw new CorruptDataException("side event shorter than its head");
+            byte kind = r.ReadByte();
+            step += r.ReadInt64();
+            int thread = r.ReadInt32();
+            writes += r.ReadInt32();
+            registers += r.ReadInt32();
+            if (step < c.Info.BaseStep || step > c.Info.LastStep) throw new CorruptDataException($"side event step {step} outside the chunk");
+            if ((uint)thread >= (uint)c.ThreadCount) throw new CorruptDataException($"side event thread {thread} outside the thread table");
+            if (writes < 0 || writes > maxWrites || registers < 0 || registers > maxRegisters)
+                throw new CorruptDataException("side event position outside the chunk");
+            var e = SideEventCodec.ReadFields(ref r, kind, fields - SideEventCodec.HeadLength);
+            if (e == null)
+            {
+                c.UnknownEvents++;
+                continue;
+            }
+            e.Step = step;
+            e.Pid = c.ThreadPid[thread];
+            e.Tid = c.ThreadTid[thread];
+            c.SideEvents.Add(e);
+            c.SideWritesBefore.Add(writes);
+            c.SideRegistersBefore.Add(registers);
+        }
+    }
+
+    private void DecodeInstructions(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
+    {
+        long count = c.Info.Count(EventKind.Instruction);
+        if (count > c.Info.LastStep - c.Info.BaseStep) throw new CorruptDataException("more instructions than steps");
+        int n = (int)count;
+        Grow(ref c.InstructionStep, n);
+        Grow(ref c.InstructionThread, n);
+        Grow(ref c.InstructionRip, n);
+        Grow(ref c.InstructionCodeOffset, n);
+        Grow(ref c.InstructionLength, n);
+        c.InstructionCount = n;
+
+        // Clock: (ticks, instructions) pairs give every instruction its step.
+        var clock = new SpanReader(columns[(int)ChunkColumn.Clock].Span, "clock");
+        long step = c.Info.BaseStep, span = c.Info.LastStep - c.Info.BaseStep;
+        int i = 0;
+        while (!clock.AtEnd)
+        {
+            long ticks = (long)clock.ReadVarint();
+            long run = (long)clock.ReadVarint();
+            if (ticks > span || run > n - i) throw clock.Corrupt("advances past the chunk");
+            step += ticks;
+            for (long k = 0; k < run; k++) c.InstructionStep[i++] = ++step;
+            if (step > c.Info.LastStep) throw clock.Corrupt("advances past the chunk");
+        }
+        if (i != n || step != c.Info.LastStep) throw clock.Corrupt($"covers {step - c.Info.BaseStep} steps and {i} instructions, header says {span} and {n}");
+
+        // Thread switches.
+        var threads = new SpanReader(columns[(int)ChunkColumn.InstructionThreads].Span, "instruction-threads");
+        int current = -1;
+        int nextSwitch = n > 0 ? threads.ReadCount(n) : int.MaxValue;
+        if (n > 0 && nextSwitch != 0) throw threads.Corrupt("does not start at the first instruction");
+
+        var rips = new SpanReader(columns[(int)ChunkColumn.InstructionRips].Span, "instruction-rips");
+        var code = new SpanReader(columns[(int)ChunkColumn.InstructionCode].Span, "instruction-code");
+        var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
+        Grow(ref c.Code, codeBytes.Length);
+        _code.Clear();
+        int codeWritten = 0;
+        int nextCode = code.AtEnd ? int.MaxValue : code.ReadCount(n);
+        long fallThrough = n > 0 ? (long)rips.ReadVarint() : 0;
+
+        for (i = 0; i < n; i++)
+        {
+            if (i == nextSwitch)
+            {
+                current = threads.ReadCount(c.ThreadCount - 1);
+                nextSwitch = threads.AtEnd ? int.MaxValue : i + threads.ReadCount(n - i);
+                if (nextSwitch == i) throw threads.Corrupt("switches twice at one instruction");
+            }
+            int pid = c.ThreadPid[current];
+
+            ulong rip;
+            if (fallThrough > 0)
+            {
+                rip = _expectedRip[current];
+                fallThrough--;
+            }
+            else
+            {
+                rip = _expectedRip[current] + (ulong)rips.ReadZigzag();
+                fallThrough = (long)rips.ReadVarint();
+            }
+
+            int offset, length;
+            if (i == nextCode)
+            {
+                length = code.ReadByte();
+                if (length is < 1 or > 15) throw code.Corrupt($"defines a {length}-byte instruction");
+                code.ReadBytes(length).CopyTo(c.Code.AsSpan(codeWritten));
+                offset = codeWritten;
+                codeWritten += length;
+                _code.Set(pid, rip, offset, length);
+                nextCode = code.AtEnd ? int.MaxValue : i + code.ReadCount(n - i);
+                if (nextCode == i) throw code.Corrupt("defines one instruction twice");
+            }
+            else if (!_code.TryGet(pid, rip, out offset, out length))
+            {
+                throw rips.Corrupt($"reaches 0x{rip:x} whose bytes were never defined");
+            }
+
+            c.InstructionThread[i] = current;
+            c.InstructionRip[i] = rip;
+            c.InstructionCodeOffset[i] = offset;
+            c.InstructionLength[i] = (byte)length;
+            _expectedRip[current] = rip + (ulong)length;
+        }
+    }
+
+    private void DecodeRegisters(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
+    {
+        long count = c.Info.Count(EventKind.RegisterChange);
+        var steps = new SpanReader(columns[(int)ChunkColumn.RegisterSteps].Span, "register-steps");
+        var threadRefs = new SpanReader(columns[(int)ChunkColumn.RegisterThreads].Span, "register-threads");
+        var masks = new SpanReader(columns[(int)ChunkColumn.RegisterMasks].Span, "register-masks");
+        var values = new SpanReader(columns[(int)ChunkColumn.RegisterValues].Span, "register-values");
+        if (count > steps.Remaining) throw steps.Corrupt("holds fewer entries than the header counts");
+        int n = (int)count;
+        Grow(ref c.RegisterStep, n);
+        Grow(ref c.RegisterThread, n);
+        Grow(ref c.RegisterMask, n);
+        Grow(ref c.RegisterValueOffset, n);
+        if (c.RegisterValues.Length < values.Remaining) c.RegisterValues = new ulong[Math.Max(values.Remaining, c.RegisterValues.Length * 2)];
+        c.RegisterChangeCount = n;
+
+        long step = c.Info.BaseStep;
+        int side = 0, instruction = 0, written = 0;
+        for (int i = 0; i < n; i++)
+        {
+            // Keyframes that precede this change in the log set the base its deltas apply to.
+            side = ApplyKeyframes(c, side, i);
+            step += (long)steps.ReadVarint();
+            if (step > c.Info.LastStep) throw steps.Corrupt("goes past the chunk");
+            int thread = ResolveThread(ref threadRefs, c, step, ref instruction);
+            uint mask = (uint)masks.ReadVarint();
+            if (mask == 0 || (mask >> Registers.Count) != 0) throw masks.Corrupt($"has an invalid mask 0x{mask:x}");
+            if (!_hasRegisters[thread]) throw masks.Corrupt($"changes registers of thread {c.ThreadTid[thread]} before its keyframe");
+            c.RegisterStep[i] = step;
+            c.RegisterThread[i] = thread;
+            c.RegisterMask[i] = mask;
+            c.RegisterValueOffset[i] = written;
+            ref var regs = ref _registers[thread];
+            uint m = mask;
+            while (m != 0)
+            {
+                int slot = BitOperations.TrailingZeroCount(m);
+                m &= m - 1;
+                regs[slot] += (ulong)values.ReadZigzag();
+                c.RegisterValues[written++] = regs[slot];
+            }
+        }
+    }
+
+    private int ApplyKeyframes(DecodedChunk c, int side, int registersBefore)
+    {
+        while (side < c.SideEvents.Count && c.SideRegistersBefore[side] <= registersBefore)
+        {
+            if (c.SideEvents[side] is KeyframeEvent k)
+            {
+                int thread = FindThread(c, k.Pid, k.Tid);
+                _registers[thread] = k.Registers;
+                _hasRegisters[thread] = true;
+            }
+            side++;
+        }
+        return side;
+    }
+
+    private static int FindThread(DecodedChunk c, int pid, int tid)
+    {
+        for (int t = 0; t < c.ThreadCount; t++)
+            if (c.ThreadPid[t] == pid && c.ThreadTid[t] == tid) return t;
+        throw new CorruptDataException("keyframe thread missing from the thread table");
+    }
+
+    /// <summary>Thread reference 0 = the thread whose instruction is that step; k = thread table entry k-1.</summary>
+    private static int ResolveThread(ref SpanReader refs, DecodedChunk c, long step, ref int instruction)
+    {
+        ulong r = refs.ReadVarint();
+        if (r != 0)
+        {
+            if (r > (ulong)c.ThreadCount) throw refs.Corrupt($"names thread {r - 1} outside the thread table");
+            return (int)r - 1;
+        }
+        while (instruction < c.InstructionCount && c.InstructionStep[instruction] < step) instruction++;
+        if (instruction >= c.InstructionCount || c.InstructionStep[instruction] != step)
+            throw refs.Corrupt($"refers to the instruction of step {step}, which has none");
+        return c.InstructionThread[instruction];
+    }
+
+    private static void DecodeWrites(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
+    {
+        long count = c.Info.Count(EventKind.MemoryWrite);
+        var steps = new SpanReader(columns[(int)ChunkColumn.WriteSteps].Span, "write-steps");
+        var threadRefs = new SpanReader(columns[(int)ChunkColumn.WriteThreads].Span, "write-threads");
+        var addresses = new SpanReader(columns[(int)ChunkColumn.WriteAddresses].Span, "write-addresses");
+        var sizes = new SpanReader(columns[(int)ChunkColumn.WriteSizes].Span, "write-sizes");
+        var flags = new SpanReader(columns[(int)ChunkColumn.WriteFlags].Span, "write-flags");
+        var valueBytes = columns[(int)ChunkColumn.WriteValues];
+        var oldBytes = columns[(int)ChunkColumn.WriteOldValues];
+        if (count > flags.Remaining) throw flags.Corrupt("holds fewer entries than the header counts");
+        int n = (int)count;
+        Grow(ref c.WriteStep, n);
+        Grow(ref c.WriteThread, n);
+        Grow(ref c.WriteAddress, n);
+        Grow(ref c.WriteSize, n);
+        Grow(ref c.WriteFlags, n);
+        Grow(ref c.WriteValueOffset, n);
+        Grow(ref c.WriteValueLength, n);
+        Grow(ref c.WriteOldValueOffset, n);
+        Grow(ref c.WriteValues, valueBytes.Length);
+        Grow(ref c.WriteOldValues, oldBytes.Length);
+        valueBytes.Span.CopyTo(c.WriteValues);
+        oldBytes.Span.CopyTo(c.WriteOldValues);
+        c.WriteCount = n;
+
+        long step = c.Info.BaseStep;
+        ulong previousEnd = 0;
+        int valueAt = 0, oldAt = 0, instruction = 0;
+        for (int i = 0; i < n; i++)
+        {
+            step += (long)steps.ReadVarint();
+            if (step > c.Info.LastStep) throw steps.Corrupt("goes past the chunk");
+            int thread = ResolveThread(ref threadRefs, c, step, ref instruction);
+            ulong address = previousEnd + (ulong)addresses.ReadZigzag();
+            long size = (long)sizes.ReadVarint();
+            var f = (MemoryWriteFlags)flags.ReadByte();
+            long stored = (f & MemoryWriteFlags.Truncated) != 0 ? (long)sizes.ReadVarint() : size;
+            if (stored > size || stored > valueBytes.Length - valueAt) throw sizes.Corrupt("claims more value bytes than stored");
+            c.WriteStep[i] = step;
+            c.WriteThread[i] = thread;
+            c.WriteAddress[i] = address;
+            c.WriteSize[i] = size;
+            c.WriteFlags[i] = f;
+            c.WriteValueOffset[i] = valueAt;
+            c.WriteValueLength[i] = (int)stored;
+            valueAt += (int)stored;
+            if ((f & MemoryWriteFlags.HasOldValue) != 0)
+            {
+                if (stored > oldBytes.Length - oldAt) throw sizes.Corrupt("claims more old-value bytes than stored");
+                c.WriteOldValueOffset[i] = oldAt;
+                oldAt += (int)stored;
+            }
+            else
+            {
+                c.WriteOldValueOffset[i] = -1;
+            }
+            previousEnd = address + (ulong)size;
+        }
+    }
+
+    /// <summary>Grows (keeping contents) so reused DecodedChunk arrays fit the next chunk.</summary>
+    private static void Grow<T>(ref T[] array, int needed)
+    {
+        if (array.Length < needed) Array.Resize(ref array, Math.Max(needed, array.Length * 2));
+    }
+
+    public void Dispose() => _decompressor.Dispose();
+}
