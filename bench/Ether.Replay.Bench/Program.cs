@@ -1,10 +1,24 @@
 namespace Ether.Replay.Bench;
 
+/// <summary>
+/// `dotnet run -c Release --project bench/Ether.Replay.Bench -- NAME [options]`: each benchmark
+/// prints its numbers next to a baseline measured in the same run, and the ratio the target is about.
+/// </summary>
 public static class Program
 {
+    private static readonly Dictionary<string, (string What, Func<string[], int> Run)> Benchmarks = new()
+    {
+        ["format"] = ("encode/decode throughput and bytes per instruction of .etrace on a synthetic trace", FormatBench.Run),
+    };
+
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("usage: bench/run <format|record|export|query|tui>");
-        return 2;
+        if (args.Length == 0 || !Benchmarks.TryGetValue(args[0], out var bench))
+        {
+            Console.Error.WriteLine("usage: bench/run NAME [options]");
+            foreach (var (name, (what, _)) in Benchmarks) Console.Error.WriteLine($"  {name,-8} {what}");
+            return 2;
+        }
+        return bench.Run(args[1..]);
     }
 }

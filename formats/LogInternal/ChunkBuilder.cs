@@ -219,7 +219,7 @@ internal sealed class ChunkBuilder : IDisposable
     public void Side(TraceEvent e, int thread)
     {
         var writer = new MessagePackWriter(Col(ChunkColumn.Side));
-        writer.WriteArrayHeader(SideEventCodec.HeadLength + SideEventCodec.FieldCount(e.Kind));
+        writer.WriteArrayHeader(SideEventCodec.HeadLength + SideEventCodec.FieldCount(e));
         writer.Write((byte)e.Kind);
         writer.Write(Step - _previousSideStep);
         writer.Write(thread);
@@ -230,7 +230,7 @@ internal sealed class ChunkBuilder : IDisposable
         _previousSideStep = Step;
         _previousSideWrites = _writeCount;
         _previousSideRegisters = _registerCount;
-        Counts[(int)e.Kind]++;
+        if ((int)e.Kind < Counts.Length) Counts[(int)e.Kind]++;
     }
 
     /// <summary>Closes the pending runs and returns the body: a MessagePack array of bin columns.</summary>

@@ -13,6 +13,8 @@ internal static class SideEventCodec
     /// <summary>[kind, step delta, thread index, writes-before delta, registers-before delta].</summary>
     public const int HeadLength = 5;
 
+    public static int FieldCount(TraceEvent e) => e is RawSideEvent raw ? raw.FieldCount : FieldCount(e.Kind);
+
     public static int FieldCount(EventKind kind) => kind switch
     {
         EventKind.Keyframe => 1,
@@ -82,6 +84,9 @@ internal static class SideEventCodec
                 break;
             case AnnotationEvent a:
                 w.Write(a.Key); w.Write(a.Text);
+                break;
+            case RawSideEvent raw:
+                w.WriteRaw(raw.EncodedFields);
                 break;
             default:
                 throw new ArgumentException($"{e.Kind} is not written as a side event");

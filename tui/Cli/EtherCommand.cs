@@ -1,13 +1,19 @@
 using System.CommandLine;
+using Ether.Replay.Cli.Commands;
 
 namespace Ether.Replay.Cli;
 
 /// <summary>The root `ether` command: a list of subcommands, each in its own file under Commands/.</summary>
 public static class EtherCommand
 {
-    public static int Run(string[] args)
+    public static RootCommand Build()
     {
-        var root = new RootCommand("Ether.Replay: record a program's every instruction, system call and memory write, then analyze the trace with SQL.");
-        return root.Parse(args).Invoke();
+        var root = new RootCommand(
+            "Ether.Replay: record a program's every instruction, system call and memory write once, then study the trace: " +
+            "SQL over Parquet, strace-style listings, unpacking layers, a terminal browser.");
+        root.Subcommands.Add(InfoCommand.Create());
+        return root;
     }
+
+    public static int Run(string[] args) => Build().Parse(args).Invoke();
 }

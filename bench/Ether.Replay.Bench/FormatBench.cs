@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Synthetic;
+using MessagePack;
+using Spectre.Console;
+
+namespace Ether.Replay.Bench;
+
+/// <summary>
+/// Issue 2's targets: ≥ 20 M instruction events/s encode on one core and ≤ 2 bytes per instruction
+/// (rip + code bytes) on a synthetic 10 M-instruction trace. The instruction stream is captured into
+/// flat arrays first (untimed) so only encoding is timed. Baseline in the same run: the same
+/// instructions as one MessagePack array per instruction, what a naive log would do.
+/// </summary>
+public static class FormatBench
+{
+    private sealed class Captured
+    {
+        public int Count;
+        public ulong[] Rip = [];
+        public int[] CodeOffset = [];
+        public byte[] CodeLength = [];
+        public byte[] Code = [];
+    }
+
+    public static int Run(string[] args)
+    {
+        long n = args.Length > 0 ? long.Parse(args[0]) : 10_000_000;
+        string dir = Path.Combine(Path.GetTempPath(), $"ether-bench-format-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            Console.WriteLine($"capturing a synthetic walk of {n:N0} instructions ...");
+            var plain = new SyntheticOptions { Instructions = n, Registers = false, MemoryWrites = false, SyscallEvery = 0 };
+            var captured = Capture(Path.Combine(dir, "capture.etrace"), plain);
+
+            Encode(Path.Combine(dir, "warm.etrace"), captured, 500_000); // JIT warm-up
+            NaiveEncode(captured, 500_000);
+
+            var (naiveRate, naiveBytes) = NaiveEncode(captured, captured.Count);
+            var (rate, bytes) = Encode(Path.Combine(dir, "plain.etrace"), captured, captured.Count);
+            double decode = Decode(Path.Combine(dir, "plain.etrace"), captured.Count);
+
+            var fullPath = Path.Combine(dir, "full.etrace");
+            var sw = Stopwatch.StartNew();
+            WriteSynthetic(fullPath, new SyntheticOptions { Instructions = n });
+            double fullRate = n / sw.Elapsed.TotalSeconds;
+            long fullBytes = new FileInfo(fullPath).Length;
+            double fullDecode = Decode(fullPath, -1);
+
+            var table = new Table().AddColumns("encoding", "encode M insn/s", "decode M insn/s", "file MB", "bytes/insn");
+            table.AddRow("baseline: msgpack array per insn", $"{naiveRate / 1e6:F1}", "-", $"{naiveBytes / 1e6:F1}", $"{(double)naiveBytes / n:F2}");
+            table.AddRow(".etrace: rip + code bytes", $"{rate / 1e6:F1}", $"{decode / 1e6:F1}", $"{bytes / 1e6:F1}", $"{(double)bytes / n:F2}");
+            table.AddRow(".etrace: + registers, writes, syscalls (incl. generator)", $"{fullRate / 1e6:F1}", $"{fullDecode / 1e6:F1}", $"{fullBytes / 1e6:F1}", $"{(double)fullBytes / n:F2}");
+            AnsiConsole.Write(table);
+
+            double bpi = (double)bytes / n;
+            Console.WriteLine($"encode: {rate / 1e6:F1} M insn/s on one core (target >= 20): {rate / naiveRate:F2}x the baseline's speed");
+            Console.WriteLine($"size:   {bpi:F2} bytes/insn (target <= 2): {(double)naiveBytes / bytes:F1}x smaller than the baseline");
+            Console.WriteLine($"verdict: encode {(rate >= 20e6 ? "MET" : "MISSED")}, size {(bpi <= 2 ? "MET" : "MISSED")}");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void WriteSynthetic(string path, SyntheticOptions o)
+    {
+        using var w = TraceWriter.Create(path, new TraceHeader { Backend = "synthetic", StartTime = DateTimeOffset.UtcNow }, Options);
+        SyntheticTrace.Write(w, o);
+        w.Close(StopReason.Exited);
+    }
+
+    private static readonly TraceWriterOptions Options = new() { ChunkAge = TimeSpan.FromHours(1) };
+
+    private static Captured Capture(string path, SyntheticOptions o)
+    {
+        WriteSynthetic(path, o);
+        var c = new Captured { Rip = new ulong[o.Instructions], CodeOffset = new int[o.Instructions], CodeLength = new byte[o.Instructions], Code = new byte[o.Instructions * 15] };
+        using var r = TraceReader.Open(path);
+        var chunk = new DecodedChunk();
+        int at = 0;
+        for (int i = 0; i < r.Chunks.Count; i++)
+        {
+            r.ReadChunk(i, chunk);
+            for (int k = 0; k < chunk.InstructionCount; k++, c.Count++)
+            {
+                c.Rip[c.Count] = chunk.InstructionRip[k];
+                var bytes = chunk.InstructionBytes(k);
+                bytes.CopyTo(c.Code.AsSpan(at));
+                c.CodeOffset[c.Count] = at;
+                c.CodeLength[c.Count] = (byte)bytes.Length;
+                at += bytes.Length;
+            }
+        }
+        return c;
+    }
+
+    private static (double Rate, long Bytes) Encode(string path, Captured c, int count)
+    {
+        var sw = Stopwatch.StartNew();
+        using (var w = TraceWriter.Create(path, new TraceHeader { Backend = "synthetic" }, Options))
+        {
+            var rips = c.Rip;
+            var code = c.Code;
+            for (int i = 0; i < count; i++)
+                w.Instruction(4242, 4242, rips[i], code.AsSpan(c.CodeOffset[i], c.CodeLength[i]));
+            w.Close(StopReason.Exited);
+        }
+        return (count / sw.Elapsed.TotalSeconds, new FileInfo(path).Length);
+    }
+
+    private static (double Rate, long Bytes) NaiveEncode(Captured c, int count)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1 << 20);
+        long bytes = 0;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            var w = new MessagePackWriter(buffer);
+            w.WriteArrayHeader(4);
+            w.Write((long)i + 1); w.Write(4242); w.Write(c.Rip[i]); w.Write(c.Code.AsSpan(c.CodeOffset[i], c.CodeLength[i]));
+            w.Flush();
+            if (buffer.WrittenCount > 1 << 19) { bytes += buffer.WrittenCount; buffer.Clear(); }
+        }
+        bytes += buffer.WrittenCount;
+        return (count / sw.Elapsed.TotalSeconds, bytes);
+    }
+
+    private static double Decode(string path, long expected)
+    {
+        var sw = Stopwatch.StartNew();
+        long seen = 0;
+        using (var r = TraceReader.Open(path))
+        {
+            var chunk = new DecodedChunk();
+            for (int i = 0; i < r.Chunks.Count; i++) seen += r.ReadChunk(i, chunk).InstructionCount;
+        }
+        if (expected >= 0 && seen != expected) throw new InvalidOperationException($"decoded {seen} instructions, wrote {expected}");
+        return seen / sw.Elapsed.TotalSeconds;
+    }
+}
