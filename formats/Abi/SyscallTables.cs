@@ -1,0 +1,33 @@
+namespace Ether.Replay.Formats.Abi;
+
+/// <summary>
+/// The system-call tables Ether.Replay knows, by ABI name. The tables themselves are generated
+/// into SyscallTables.g.cs (see generate/generate_tables.py).
+/// </summary>
+public static partial class SyscallTables
+{
+    public const string LinuxX86_64Abi = "linux-x86_64";
+    public const string LinuxI386Abi = "linux-i386";
+
+    // Built in the static constructor, which runs after every field initializer of both halves.
+    private static readonly Dictionary<string, SyscallTable> ByAbi;
+
+    static SyscallTables()
+    {
+        ByAbi = new Dictionary<string, SyscallTable>(StringComparer.Ordinal);
+        foreach (var (abi, names, source) in Generated)
+            ByAbi.Add(abi, new SyscallTable(abi, names, source));
+    }
+
+    /// <summary>Every ABI name, in the generator's order (Linux first, then NT builds by age).</summary>
+    public static IEnumerable<string> AbiNames => Generated.Select(g => g.Abi);
+
+    /// <summary>The table of an ABI; throws <see cref="ArgumentException"/> for an unknown ABI.</summary>
+    public static SyscallTable Find(string abi) =>
+        TryFind(abi, out var table)
+            ? table
+            : throw new ArgumentException(
+                $"unknown system-call ABI '{abi}' (known: {string.Join(", ", AbiNames)})", nameof(abi));
+
+    public static bool TryFind(string abi, out SyscallTable table) => ByAbi.TryGetValue(abi, out table!);
+}

@@ -1,0 +1,127 @@
+using Ether.Replay.Formats.Abi;
+
+namespace Ether.Replay.Formats.Tests.Abi;
+
+public class SyscallTablesTests
+{
+    public static TheoryData<string> AllAbis() => new(SyscallTables.AbiNames);
+
+    [Theory]
+    [InlineData("linux-x86_64", 0, "read")]
+    [InlineData("linux-x86_64", 1, "write")]
+    [InlineData("linux-x86_64", 9, "mmap")]
+    [InlineData("linux-x86_64", 59, "execve")]
+    [InlineData("linux-x86_64", 60, "exit")]
+    [InlineData("linux-x86_64", 158, "arch_prctl")]
+    [InlineData("linux-x86_64", 231, "exit_group")]
+    [InlineData("linux-x86_64", 257, "openat")]
+    [InlineData("linux-x86_64", 334, "rseq")]
+    [InlineData("linux-x86_64", 435, "clone3")]
+    [InlineData("linux-i386", 1, "exit")]
+    [InlineData("linux-i386", 3, "read")]
+    [InlineData("linux-i386", 11, "execve")]
+    [InlineData("linux-i386", 102, "socketcall")]
+    [InlineData("linux-i386", 192, "mmap2")]
+    [InlineData("linux-i386", 252, "exit_group")]
+    [InlineData("nt-winxp-sp2-x86", 0x25, "NtCreateFile")]
+    [InlineData("nt-winxp-sp2-x86", 0x74, "NtOpenFile")]
+    [InlineData("nt-winxp-sp2-x86", 0x101, "NtTerminateProcess")]
+    [InlineData("nt-winxp-sp3-x86", 0x74, "NtOpenFile")]
+    [InlineData("nt-win7-sp1-x64", 0x52, "NtCreateFile")]
+    [InlineData("nt-win10-22h2-x64", 0x55, "NtCreateFile")]
+    [InlineData("nt-win10-22h2-x64", 0x2c, "NtTerminateProcess")]
+    public void Known_numbers_have_their_documented_names(string abi, long number, string name)
+    {
+        var table = SyscallTables.Find(abi);
+        Assert.Equal(name, table.Name(number));
+        Assert.True(table.TryGetNumber(name, out var back));
+        Assert.Equal(number, back);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllAbis))]
+    public void Every_name_round_trips_to_its_number(string abi)
+    {
+        var table = SyscallTables.Find(abi);
+        Assert.Equal(abi, table.Abi);
+        var count = 0;
+        foreach (var (number, name) in table.Entries())
+        {
+            Assert.Equal(name, table.Name(number));
+            Assert.True(table.TryGetNumber(name, out var back), name);
+            Assert.Equal(number, back);
+            count++;
+        }
+        Assert.Equal(table.Count, count);
+        Assert.True(count > 250, $"{abi} has only {count} calls");
+    }
+
+    [Theory]
+    [MemberData(nameof(AllAbis))]
+    public void Unknown_numbers_get_a_fallback_name_that_maps_back(string abi)
+    {
+        var table = SyscallTables.Find(abi);
+        foreach (var number in new[] { table.MaxNumber + 1, 1023L, 0x7fffffffL, -1L })
+        {
+            if (table.TryGetName(number, out _))
+                continue;
+            var name = table.Name(number);
+            Assert.Equal("syscall_" + number, name);
+            if (number >= 0)
+            {
+                Assert.True(table.TryGetNumber(name, out var back));
+                Assert.Equal(number, back);
+            }
+        }
+        // A fallback name never hides a real name: syscall_0 is not a name when 0 is known.
+        Assert.True(table.TryGetName(0, out _));
+        Assert.False(table.TryGetNumber("syscall_0", out _));
+        Assert.False(table.TryGetNumber("no_such_call", out _));
+        Assert.False(table.TryGetNumber("syscall_", out _));
+        Assert.False(table.TryGetNumber("syscall_+1", out _));
+    }
+
+    [Fact]
+    public void Linux_x86_64_has_the_gap_between_334_and_424()
+    {
+        var table = SyscallTables.Find("linux-x86_64");
+        Assert.Equal("syscall_400", table.Name(400));
+        Assert.Equal("pidfd_send_signal", table.Name(424));
+    }
+
+    [Fact]
+    public void Every_brief_abi_is_present()
+    {
+        string[] expected =
+        [
+            "linux-x86_64", "linux-i386", "nt-winxp-sp2-x86", "nt-winxp-sp3-x86", "nt-win7-sp1-x86",
+            "nt-win7-sp1-x64", "nt-win10-1809-x86", "nt-win10-1809-x64", "nt-win10-22h2-x86",
+            "nt-win10-22h2-x64",
+        ];
+        Assert.Equal(expected, SyscallTables.AbiNames.ToArray());
+    }
+
+    [Fact]
+    public void Unknown_abi_is_a_clear_error()
+    {
+        var error = Assert.Throws<ArgumentException>(() => SyscallTables.Find("nt-vista"));
+        Assert.Contains("unknown system-call ABI 'nt-vista'", error.Message);
+        Assert.False(SyscallTables.TryFind("nt-vista", out _));
+    }
+
+    [Theory]
+    [InlineData("x86_nt_winxp_sp2.csv", "nt-winxp-sp2-x86")]
+    [InlineData("x64_nt_win10_22h2.csv", "nt-win10-22h2-x64")]
+    public void Nt_tables_match_their_csv_row_for_row(string file, string abi)
+    {
+        // The CSVs live outside the repository (the committed .g.cs must not need them to build);
+        // when they are present, the table must say exactly what they say.
+        var path = Path.Combine(RepoPaths.SharedData, "windows-syscalls", file);
+        Assert.True(File.Exists(path), $"{path} is missing");
+        var rows = File.ReadAllLines(path).Skip(1).Select(line => line.Split(',')).ToArray();
+        var table = SyscallTables.Find(abi);
+        Assert.Equal(rows.Length, table.Count);
+        foreach (var row in rows)
+            Assert.Equal(row[2], table.Name(long.Parse(row[1])));
+    }
+}
