@@ -60,7 +60,7 @@ internal sealed class RecordingPipeline
     public void Exec(RecordedThread thread, string path, string[] argv)
     {
         var process = thread.Process;
-        process.Space = new AddressSpace();
+        process.Space = new AddressSpace(process.Memory);
         process.Executable = path;
         _writer.Write(new ExecEvent { Pid = process.Pid, Tid = thread.Tid, Path = path, Argv = argv });
         RefreshRegions(thread);
@@ -82,12 +82,19 @@ internal sealed class RecordingPipeline
     {
         ulong rip = thread.Registers.Rip;
         var space = thread.Process.Space;
-        int bitness = thread.Registers[Register.Cs] == 0x23 ? 32 : 64;
+        int bitness = thread.Registers[Formats.Model.Register.Cs] == 0x23 ? 32 : 64;
         thread.StepRip = rip;
         thread.StepWriteCount = 0;
-        thread.StepLength = space.Fetch(rip, bitness, thread.Process.Memory, thread.StepCode, out thread.StepInstruction);
         thread.StepPending = true;
-        if (thread.StepLength == 0) return StepKind.Unreadable;
+        ref readonly var entry = ref space.Fetch(rip, bitness);
+        thread.StepInstruction = entry.Instruction;
+        if (!entry.IsValid)
+        {
+            thread.StepLength = 0;
+            return StepKind.Unreadable;
+        }
+        thread.StepLength = entry.Length;
+        entry.Bytes.CopyTo(thread.StepCode);
 
         if (thread.StepSnapshot is null && space.IsUnpackMoment(rip))
             thread.StepSnapshot = UnpackSnapshot(thread, rip);

@@ -1,4 +1,5 @@
 using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Recording;
 

@@ -12,6 +12,7 @@ public static class EtherCommand
             "Ether.Replay: record a program's every instruction, system call and memory write once, then study the trace: " +
             "SQL over Parquet, strace-style listings, unpacking layers, a terminal browser.");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(RecordCommand.Create());
         return root;
     }
 

@@ -1,10 +1,12 @@
+using Ether.Replay.Recorder.Recording;
+
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
 /// <summary>
 /// Reads a traced process's memory with process_vm_readv (one system call per range, no ptrace
 /// stop needed). Works on any address the process can read, whatever state the tracee is in.
 /// </summary>
-internal sealed class ProcessMemory(IPtrace ptrace, int pid)
+internal sealed class ProcessMemory(IPtrace ptrace, int pid) : ICodeMemory
 {
     private const int PageSize = 4096;
 

@@ -68,7 +68,7 @@ internal sealed class PtraceSession
     public (StopReason Reason, string Detail) Run(Sandbox sandbox, TargetProgram program)
     {
         _rootPid = TargetLauncher.Launch(_ptrace, sandbox, program, _options.Sandbox);
-        var rootProcess = NewProcess(_rootPid, 0, new AddressSpace());
+        var rootProcess = NewProcess(_rootPid, 0, null);
         AddThread(rootProcess, _rootPid, TraceeState.Prologue);
         _control.KillTarget = KillAll;
         if (_options.Timeout is { } timeout) _deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
@@ -591,8 +591,8 @@ internal sealed class PtraceSession
         }
         else
         {
-            var space = (flags & CloneVm) != 0 ? parentProcess.Space : parentProcess.Space.CopyForFork();
-            var process = NewProcess(tid, parentProcess.Pid, space);
+            var process = NewProcess(tid, parentProcess.Pid, (flags & CloneVm) != 0 ? parentProcess.Space : null);
+            if ((flags & CloneVm) == 0) process.Space = parentProcess.Space.CopyForFork(process.Memory);
             process.Executable = parentProcess.Executable;
             child = AddThread(process, tid, TraceeState.Starting);
             string how = ev switch { PtraceEvent.Fork => "fork", PtraceEvent.VFork => "vfork", _ => "clone" };
@@ -719,9 +719,11 @@ internal sealed class PtraceSession
 
     // ---- bookkeeping ------------------------------------------------------------------------
 
-    private RecordedProcess NewProcess(int pid, int parentPid, AddressSpace space)
+    /// <summary>A new process; <paramref name="space"/> null gives it a fresh address space of its own.</summary>
+    private RecordedProcess NewProcess(int pid, int parentPid, AddressSpace? space)
     {
-        var process = new RecordedProcess(pid, parentPid, space, new ProcessMemory(_ptrace, pid));
+        var memory = new ProcessMemory(_ptrace, pid);
+        var process = new RecordedProcess(pid, parentPid, space ?? new AddressSpace(memory), memory);
         _processes[pid] = process;
         UpdateKnownPids();
         return process;

@@ -27,8 +27,8 @@ public sealed class TargetProgram
         string? path = program.Contains('/') ? System.IO.Path.GetFullPath(program) : SearchPath(program);
         if (path is null || !File.Exists(path))
             throw new RecordingSetupException($"program not found: {program}");
-        var mode = File.GetUnixFileMode(path);
-        if ((mode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
+        if (!OperatingSystem.IsWindows()
+            && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
             throw new RecordingSetupException($"not executable: {path}");
         return new TargetProgram(path, arguments, Classify(path));
     }

@@ -60,17 +60,8 @@ internal static class Sig
         SIGTTOU = 22, SIGURG = 23, SIGXCPU = 24, SIGXFSZ = 25, SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28,
         SIGIO = 29, SIGPWR = 30, SIGSYS = 31;
 
-    private static readonly string[] Names =
-    [
-        "", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
-        "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
-        "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
-        "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
-    ];
-
-    public static string Name(int signo) =>
-        signo > 0 && signo < Names.Length ? Names[signo]
-        : signo >= 32 && signo <= 64 ? $"SIGRT_{signo - 32}" : $"SIG{signo}";
+    /// <summary>"SIGSEGV", "SIGRT_1", ... as strace prints them (generated table in formats/Abi).</summary>
+    public static string Name(int signo) => Formats.Abi.Signals.Name(signo) ?? $"SIG{signo}";
 
     /// <summary>Signals the CPU raises for the instruction that was executing (the instruction was attempted).</summary>
     public static bool IsSynchronousFault(int signo) =>
