@@ -56,6 +56,11 @@ public static class PtraceRecorder
             try { stop = session.Run(sandbox, program); }
             catch (Exception e) { failure = e; }
         }, 16 << 20) { Name = "ptrace tracer", IsBackground = true };
+        // The tracer checks the deadline between stops; this timer covers a target that sleeps in
+        // a system call (RecordingControl then kills it, which wakes the tracer).
+        using var timer = options.Timeout is { } limit
+            ? new Timer(_ => control.RequestStop(StopReason.Timeout, $"timeout after {limit.TotalSeconds:0.###} s"), null, limit, Timeout.InfiniteTimeSpan)
+            : null;
         tracer.Start();
         tracer.Join();
 
