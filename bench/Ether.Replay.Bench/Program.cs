@@ -9,6 +9,7 @@ public static class Program
     private static readonly Dictionary<string, (string What, Func<string[], int> Run)> Benchmarks = new()
     {
         ["format"] = ("encode/decode throughput and bytes per instruction of .etrace on a synthetic trace", FormatBench.Run),
+        ["record"] = ("ptrace recorder steps/s against a C single-step loop, and trace bytes per instruction of real programs", RecordBench.Run),
     };
 
     public static int Main(string[] args)
