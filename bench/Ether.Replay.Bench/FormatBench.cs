@@ -55,6 +55,19 @@ public static class FormatBench
             table.AddRow(".etrace: + registers, writes, syscalls (incl. generator)", $"{fullRate / 1e6:F1}", $"{fullDecode / 1e6:F1}", $"{fullBytes / 1e6:F1}", $"{(double)fullBytes / n:F2}");
             AnsiConsole.Write(table);
 
+            // Bounded memory: write and read back a trace ten times larger; the peak working set must not follow its size.
+            long big = n * 10;
+            var bigPath = Path.Combine(dir, "big.etrace");
+            long before = Environment.WorkingSet;
+            var peak = new PeakWorkingSet();
+            WriteSynthetic(bigPath, new SyntheticOptions { Instructions = big });
+            double bigDecode = Decode(bigPath, -1);
+            long bigBytes = new FileInfo(bigPath).Length;
+            long peakBytes = peak.Stop();
+            File.Delete(bigPath);
+            Console.WriteLine($"bounded memory: wrote and read {big:N0} instructions ({bigBytes / 1e6:F0} MB file, {bigDecode / 1e6:F1} M insn/s decode); " +
+                $"working set {before / 1e6:F0} MB before, peak {peakBytes / 1e6:F0} MB during");
+
             double bpi = (double)bytes / n;
             Console.WriteLine($"encode: {rate / 1e6:F1} M insn/s on one core (target >= 20): {rate / naiveRate:F2}x the baseline's speed");
             Console.WriteLine($"size:   {bpi:F2} bytes/insn (target <= 2): {(double)naiveBytes / bytes:F1}x smaller than the baseline");
@@ -64,6 +77,27 @@ public static class FormatBench
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Samples the process working set every 50 ms (GC heap + native buffers + mapped pages).</summary>
+    private sealed class PeakWorkingSet
+    {
+        private long _peak;
+        private volatile bool _stop;
+        private readonly Thread _thread;
+
+        public PeakWorkingSet()
+        {
+            _thread = new Thread(() => { while (!_stop) { _peak = Math.Max(_peak, Environment.WorkingSet); Thread.Sleep(50); } }) { IsBackground = true };
+            _thread.Start();
+        }
+
+        public long Stop()
+        {
+            _stop = true;
+            _thread.Join();
+            return Math.Max(_peak, Environment.WorkingSet);
         }
     }
 

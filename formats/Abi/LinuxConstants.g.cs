@@ -912,6 +912,17 @@ public static partial class LinuxConstants
         new("FIOQSIZE", 0x5460),
     ]);
 
+    /// <summary>fadvise64(2) advice. From linux/fadvise.h.</summary>
+    public static readonly ConstantSet FadviseAdvice = new("FadviseAdvice",
+    [
+        new("POSIX_FADV_NORMAL", 0),
+        new("POSIX_FADV_RANDOM", 1),
+        new("POSIX_FADV_SEQUENTIAL", 2),
+        new("POSIX_FADV_WILLNEED", 3),
+        new("POSIX_FADV_DONTNEED", 4),
+        new("POSIX_FADV_NOREUSE", 5),
+    ]);
+
     /// <summary>Flags of clock_nanosleep(2) and timer_settime(2). From linux/time.h.</summary>
     public static readonly ConstantSet TimerFlags = new("TimerFlags",
     [

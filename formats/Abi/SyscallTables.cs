@@ -2,18 +2,21 @@ namespace Ether.Replay.Formats.Abi;
 
 /// <summary>
 /// The system-call tables Ether.Replay knows, by ABI name. The tables themselves are generated
-/// into SyscallTables.g.cs (see generate/generate_tables.py).
+/// into SyscallTables.Linux.g.cs (from the kernel headers) and SyscallTables.Nt.g.cs (from the
+/// NT CSVs) by generate/generate_tables.py.
 /// </summary>
 public static partial class SyscallTables
 {
     public const string LinuxX86_64Abi = "linux-x86_64";
     public const string LinuxI386Abi = "linux-i386";
 
-    // Built in the static constructor, which runs after every field initializer of both halves.
+    // Built in the static constructor, which runs after every field initializer of all the halves.
     private static readonly Dictionary<string, SyscallTable> ByAbi;
+    private static readonly (string Abi, string?[] Names, string Source)[] Generated;
 
     static SyscallTables()
     {
+        Generated = [.. LinuxGenerated, .. NtGenerated];
         ByAbi = new Dictionary<string, SyscallTable>(StringComparer.Ordinal);
         foreach (var (abi, names, source) in Generated)
             ByAbi.Add(abi, new SyscallTable(abi, names, source));

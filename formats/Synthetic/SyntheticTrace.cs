@@ -41,6 +41,10 @@ public static class SyntheticTrace
         ([0x90], 0, Register.Rflags),                     // nop
     ];
 
+    private static readonly byte[] JneBack = [0x75, 0xf0], JmpNext = [0xeb, 0x00], Call = [0xe8, 0, 0, 0, 0], Ret = [0xc3], JmpFar = [0xe9, 0, 0, 0, 0];
+
+    private static readonly string[] WriteArgs = ["1", "\"synthetic output\"", "16"];
+
     private sealed class Block
     {
         public ulong Start;
@@ -103,7 +107,7 @@ public static class SyntheticTrace
             if (block.Syscall != 0 && o.SyscallEvery > 0 && rng.Next(Math.Max(1, o.SyscallEvery / 400)) == 0)
             {
                 w.Instruction(pid, tid, block.Syscall, syscallCode);
-                w.Write(new SyscallEntryEvent { Pid = pid, Tid = tid, Abi = "linux-x86_64", Number = 1, Name = "write", Args = [1, r.Rsp, 16, 0, 0, 0], Decoded = ["1", "\"synthetic output\"", "16"] });
+                w.Write(new SyscallEntryEvent { Pid = pid, Tid = tid, Abi = "linux-x86_64", Number = 1, Name = "write", Args = [1, r.Rsp, 16, 0, 0, 0], Decoded = WriteArgs });
                 w.Write(new SyscallExitEvent { Pid = pid, Tid = tid, Abi = "linux-x86_64", Number = 1, Name = "write", Return = 16, Decoded = [] });
                 r[Register.Rax] = 16;
                 if (o.Registers) w.Registers(pid, tid, r);
@@ -114,11 +118,11 @@ public static class SyntheticTrace
             int roll = rng.Next(100);
             int next;
             byte[] branch;
-            if (roll < 55) { next = at[thread]; branch = [0x75, 0xf0]; }                    // jne back
-            else if (roll < 85) { next = (at[thread] + 1) % blocks.Length; branch = [0xeb, 0x00]; } // jmp next
-            else if (roll < 93 && callStacks[thread].Count < 64) { callStacks[thread].Push((at[thread] + 1) % blocks.Length); next = rng.Next(blocks.Length); branch = [0xe8, 0, 0, 0, 0]; }
-            else if (callStacks[thread].Count > 0) { next = callStacks[thread].Pop(); branch = [0xc3]; }
-            else { next = rng.Next(blocks.Length); branch = [0xe9, 0, 0, 0, 0]; }
+            if (roll < 55) { next = at[thread]; branch = JneBack; }
+            else if (roll < 85) { next = (at[thread] + 1) % blocks.Length; branch = JmpNext; }
+            else if (roll < 93 && callStacks[thread].Count < 64) { callStacks[thread].Push((at[thread] + 1) % blocks.Length); next = rng.Next(blocks.Length); branch = Call; }
+            else if (callStacks[thread].Count > 0) { next = callStacks[thread].Pop(); branch = Ret; }
+            else { next = rng.Next(blocks.Length); branch = JmpFar; }
             w.Instruction(pid, tid, block.End, branch);
             if (branch[0] == 0xe8) { r.Rsp -= 8; if (o.MemoryWrites) { BitConverter.TryWriteBytes(value, block.End + 5); w.MemoryWrite(pid, tid, r.Rsp, value); } }
             if (branch[0] == 0xc3) r.Rsp += 8;

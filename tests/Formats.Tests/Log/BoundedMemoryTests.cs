@@ -27,11 +27,12 @@ public class BoundedMemoryTests
     [Fact]
     public void Writing_ten_times_more_instructions_does_not_allocate_ten_times_more()
     {
+        WriteSynthetic(Stream.Null, 300_000); // JIT and pools warm up
         long small = AllocatedWhile(() => WriteSynthetic(Stream.Null, 300_000));
         long large = AllocatedWhile(() => WriteSynthetic(Stream.Null, 3_000_000));
         // Per-chunk bookkeeping (index entries, a keyframe object) grows a little; per-instruction work allocates nothing.
-        Assert.True(large < small * 3, $"300k instructions allocated {small:N0} B, 3M allocated {large:N0} B");
-        Assert.True(large < 40_000_000, $"3M instructions allocated {large:N0} B");
+        Assert.True(large < small * 2, $"300k instructions allocated {small:N0} B, 3M allocated {large:N0} B");
+        Assert.True(large < 4_000_000, $"3M instructions allocated {large:N0} B");
     }
 
     [Fact]
