@@ -11,7 +11,13 @@ namespace Ether.Replay.Recorder.Instructions;
 ///
 /// Iced's <see cref="InstructionInfoFactory"/> names the memory operands and their access; this
 /// class turns them into addresses and fills the gaps where Iced's static view is not enough for a
-/// single step: REP string instructions, XSAVE sizes, bit-string offsets, CLZERO, scatter elements.
+/// single step: REP string instructions, XSAVE sizes, bit-string offsets, CLZERO, scatter elements,
+/// AMX tile rows.
+///
+/// Some ranges are conservative (a superset of the bytes that change): masked stores (MASKMOVDQU,
+/// VMASKMOV, AVX-512 {k} stores and scatters) record every element, XSAVE* the whole area, TILESTORED
+/// the largest tile. Masked elements may lie in unmapped memory (the CPU suppresses their faults),
+/// so the caller must tolerate a range it can only read in part.
 ///
 /// Not thread-safe: one instance per recording thread. <see cref="Compute"/> allocates nothing.
 /// </summary>
@@ -25,7 +31,7 @@ public sealed class WrittenOperands
 
     /// <summary>
     /// A span this long always suffices: the most any instruction writes is ENTER with nesting
-    /// level 31 (32 stack slots); a scatter writes at most 16 elements.
+    /// level 31 (32 stack slots); a scatter writes at most 16 elements, TILESTORED 16 rows.
     /// </summary>
     public const int MaxRanges = 64;
 
@@ -95,6 +101,20 @@ public sealed class WrittenOperands
         return count;
     }
 
+    /// <summary>
+    /// Whether <paramref name="insn"/> writes memory for some register values. Fixed per
+    /// instruction, so the code cache computes it once per address and the step loop skips
+    /// <see cref="Compute"/> for the ~80% of instructions that never write.
+    /// </summary>
+    public bool MayWrite(in Instruction insn)
+    {
+        if (insn.Mnemonic == Mnemonic.Clzero) return true;
+        ref readonly var info = ref _infoFactory.GetInfo(insn, InstructionInfoOptions.NoRegisterUsage);
+        foreach (var used in info.GetUsedMemory())
+            if (Writes(used.Access)) return true;
+        return false;
+    }
+
     private static bool Writes(OpAccess access) =>
         access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite;
 
@@ -116,6 +136,8 @@ public sealed class WrittenOperands
 
         if (!used.TryGetVirtualAddress(0, _registers, out ulong address))
             return 0; // every register Iced asks for here is a GPR or segment: cannot happen.
+        if (used.MemorySize == MemorySize.Tile)
+            return AddTileRows(insn, address, into);
         if (IsBitStringWrite(insn))
             address = BitStringAddress(insn, used, address, size);
         into[0] = new MemoryRange(address, size);
@@ -164,6 +186,22 @@ public sealed class WrittenOperands
             CodeSize.Code32 => (uint)adjusted,
             _ => adjusted,
         };
+    }
+
+    /// <summary>
+    /// AMX TILESTORED writes one row per tile row at base + row * stride, the stride being the
+    /// index register (Iced leaves it out of the address). Rows and bytes per row come from the
+    /// tile configuration, which we do not see: record the architectural maximum, 16 rows of 64 bytes.
+    /// </summary>
+    private int AddTileRows(in Instruction insn, ulong address, Span<MemoryRange> into)
+    {
+        const int MaxRows = 16, MaxRowBytes = 64;
+        ulong stride = 0;
+        if (insn.MemoryIndex != Register.None)
+            _registers.TryGetRegisterValue(insn.MemoryIndex, 0, 0, out stride);
+        for (int row = 0; row < MaxRows; row++)
+            into[row] = new MemoryRange(address + (ulong)row * stride, MaxRowBytes);
+        return MaxRows;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Ether.Replay.Recorder.Instructions;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Recording;
@@ -35,6 +36,12 @@ public struct CodeEntry
 
     /// <summary>False when the bytes at rip could not be read or do not decode (the step will fault).</summary>
     public readonly bool IsValid => !Instruction.IsInvalid;
+
+    /// <summary>
+    /// False when the instruction never writes memory whatever the registers hold (most don't):
+    /// the step loop can then skip <see cref="WrittenOperands.Compute(in Iced.Intel.Instruction, in Formats.Model.RegisterFile, Span{MemoryRange})"/>.
+    /// </summary>
+    public bool MayWriteMemory { readonly get; internal set; }
 
     /// <summary>The instruction's bytes (empty when not <see cref="IsValid"/>).</summary>
     [UnscopedRef]
@@ -72,7 +79,10 @@ public sealed class CodeCache
     private readonly List<ulong> _scratchPages = [];
     private readonly ReusableReader _reader = new();
     private readonly Decoder _decoder16, _decoder32, _decoder64;
+    private readonly WrittenOperands _writeProbe = new();
     private CodeEntry _uncached;
+    /// <summary>The last page <see cref="Invalidate"/> found without code: most writes hit the stack again and again.</summary>
+    private ulong _lastPageWithoutCode = ulong.MaxValue;
 
     /// <param name="memory">Where to read instructions the cache does not hold yet.</param>
     /// <param name="maxEntries">Bound on memory: when reached, the cache starts over (each entry ~100 bytes).</param>
@@ -136,6 +146,7 @@ public sealed class CodeCache
         if (_uncached.Instruction.IsInvalid)
             return ref _uncached; // unreadable or undecodable: the step will fault; nothing to keep
         _uncached.SetBytes(_reader.Buffer.AsSpan(0, _uncached.Length));
+        _uncached.MayWriteMemory = _writeProbe.MayWrite(_uncached.Instruction);
 
         if (_entries.Count >= _maxEntries) Clear();
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, rip, out _);
@@ -157,12 +168,14 @@ public sealed class CodeCache
         ulong end = address + (ulong)size;
         if (end < address) end = ulong.MaxValue; // wrapped: clamp to the top of the address space
         ulong first = address >> PageShift, last = (end - 1) >> PageShift;
+        if (first == last && first == _lastPageWithoutCode) return;
 
         if (last - first < (ulong)_pages.Count)
         {
             for (ulong page = first; ; page++)
             {
                 if (_pages.TryGetValue(page, out var rips)) InvalidatePage(page, rips, address, end);
+                else _lastPageWithoutCode = page;
                 if (page == last) break;
             }
             return;
@@ -201,6 +214,7 @@ public sealed class CodeCache
 
     private void Link(ulong page, ulong rip)
     {
+        if (page == _lastPageWithoutCode) _lastPageWithoutCode = ulong.MaxValue;
         ref var rips = ref CollectionsMarshal.GetValueRefOrAddDefault(_pages, page, out _);
         (rips ??= []).Add(rip);
     }

@@ -7,7 +7,10 @@ namespace Ether.Replay.Recorder.Tests.Instructions;
 /// Runs single instructions natively in a small C program (built with gcc at test time) and
 /// reports which bytes of a fixed arena each one changed — the ground truth that
 /// WrittenOperands is checked against. The program loads the given registers (and zmm0..3,
-/// k1 = all ones), jumps to the instruction on an RWX page, and jumps straight back.
+/// k1 = all ones), jumps to the instruction on an RWX page, and jumps straight back. 32-bit cases
+/// run in compatibility mode: a far jump to the Linux 32-bit user code segment (0x23) and back
+/// to 0x33, as a mixed-mode ("heaven's gate") sample would do; arena, code page and the probe
+/// (built -no-pie) all sit below 4 GiB for that.
 /// </summary>
 internal sealed class NativeStoreProbe
 {
@@ -28,6 +31,8 @@ internal sealed class NativeStoreProbe
         /// <summary>rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp, r8..r15 (the trace's slot order), then rflags.</summary>
         public ulong[] Gpr { get; } = new ulong[16];
         public ulong Rflags { get; set; } = 0x202;
+        /// <summary>64, or 32 to run the instruction in compatibility mode.</summary>
+        public int Bitness { get; init; } = 64;
         /// <summary>zmm0..zmm3, 64 bytes each.</summary>
         public byte[] Zmm { get; } = new byte[256];
     }
@@ -49,20 +54,25 @@ internal sealed class NativeStoreProbe
         #define ARENA_SIZE (1 << 20)
         #define CODE ((uint8_t *)0x20000000)
 
-        struct ctx { uint64_t gpr[16]; uint64_t rflags; uint32_t code_len; uint32_t pad; uint8_t code[16]; uint8_t zmm[256]; };
+        struct ctx { uint64_t gpr[16]; uint64_t rflags; uint32_t code_len; uint32_t bitness; uint8_t code[16]; uint8_t zmm[256]; };
         _Static_assert(sizeof(struct ctx) == 416, "layout shared with the C# side");
 
         void run_case(struct ctx *c);
         void run_case_back(void);
+        void go64(void);
+        void go32(void);
         uint64_t saved_rsp;
         uint64_t code_entry = 0x20000000;
+        uint64_t dispatch;
+        struct __attribute__((packed)) { uint32_t offset; uint16_t selector; } far32 = { 0x20000000, 0x23 };
         static long current = -1;
 
         __asm__(
-            ".globl run_case\n"
+            ".globl run_case\n.globl go64\n.globl go32\n"
             "run_case:\n"
             "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
             "  mov %rsp, saved_rsp(%rip)\n"
+            "  mov $0x2b, %eax\n  mov %eax, %ds\n  mov %eax, %es\n" /* compat mode needs usable ds/es */
             "  vmovdqu64 160(%rdi), %zmm0\n  vmovdqu64 224(%rdi), %zmm1\n"
             "  vmovdqu64 288(%rdi), %zmm2\n  vmovdqu64 352(%rdi), %zmm3\n"
             "  kxnorw %k1, %k1, %k1\n"
@@ -73,10 +83,13 @@ internal sealed class NativeStoreProbe
             "  mov 96(%rdi), %r12\n  mov 104(%rdi), %r13\n  mov 112(%rdi), %r14\n  mov 120(%rdi), %r15\n"
             "  mov 56(%rdi), %rsp\n"
             "  mov 40(%rdi), %rdi\n"
-            "  jmp *code_entry(%rip)\n"
+            "  jmp *dispatch(%rip)\n"
+            "go64:\n  jmp *code_entry(%rip)\n"
+            "go32:\n  ljmp *far32(%rip)\n"
             ".globl run_case_back\n"
             "run_case_back:\n"
             "  mov saved_rsp(%rip), %rsp\n"
+            "  xor %eax, %eax\n  mov %eax, %ds\n  mov %eax, %es\n"
             "  cld\n  fninit\n  vzeroupper\n"
             "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
             "  ret\n");
@@ -109,9 +122,17 @@ internal sealed class NativeStoreProbe
                 memcpy(ARENA, before, ARENA_SIZE);
                 memcpy(CODE, c.code, c.code_len);
                 uint8_t *p = CODE + c.code_len;
-                *p++ = 0xFF; *p++ = 0x25; *p++ = 0; *p++ = 0; *p++ = 0; *p++ = 0; /* jmp [rip+0] */
                 uint64_t back = (uint64_t)&run_case_back;
-                memcpy(p, &back, 8);
+                if (c.bitness == 32) {
+                    uint32_t back32 = (uint32_t)back;
+                    uint16_t cs64 = 0x33;
+                    *p++ = 0xEA; memcpy(p, &back32, 4); memcpy(p + 4, &cs64, 2); /* ljmp 0x33:back */
+                    dispatch = (uint64_t)&go32;
+                } else {
+                    *p++ = 0xFF; *p++ = 0x25; *p++ = 0; *p++ = 0; *p++ = 0; *p++ = 0; /* jmp [rip+0] */
+                    memcpy(p, &back, 8);
+                    dispatch = (uint64_t)&go64;
+                }
                 run_case(&c);
                 printf("case %ld\n", current);
                 for (uint64_t o = 0; o < ARENA_SIZE;) {
@@ -141,7 +162,7 @@ internal sealed class NativeStoreProbe
         var source = Path.Combine(dir.FullName, "probe.c");
         var binary = Path.Combine(dir.FullName, "probe");
         File.WriteAllText(source, Source);
-        var (code, output) = Run("gcc", ["-O1", "-mavx512f", "-o", binary, source], null);
+        var (code, output) = Run("gcc", ["-O1", "-mavx512f", "-no-pie", "-o", binary, source], null);
         if (code != 0) throw new InvalidOperationException($"gcc failed to build the store probe: {output}");
         return new NativeStoreProbe(binary);
     }
@@ -157,6 +178,7 @@ internal sealed class NativeStoreProbe
             BinaryPrimitives.WriteUInt64LittleEndian(span[128..], c.Rflags);
             if (c.Code.Length > 15) throw new ArgumentException($"{c.Name}: code longer than 15 bytes");
             BinaryPrimitives.WriteUInt32LittleEndian(span[136..], (uint)c.Code.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[140..], (uint)c.Bitness);
             c.Code.CopyTo(span[144..]);
             c.Zmm.CopyTo(span[160..]);
         }
@@ -196,8 +218,15 @@ internal sealed class NativeStoreProbe
         var stderr = process.StandardError.ReadToEndAsync();
         if (stdin != null)
         {
-            process.StandardInput.BaseStream.Write(stdin);
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.BaseStream.Write(stdin);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The probe died early (a fault); its output says why.
+            }
         }
         process.WaitForExit();
         return (process.ExitCode, stdout.Result + stderr.Result);

@@ -332,6 +332,15 @@ public class WrittenOperandsTests
     }
 
     [Fact]
+    public void Tilestored_writes_sixteen_rows_at_the_index_stride()
+    {
+        var regs = Registers();
+        regs[Register.Rcx] = 0x100; // stride
+        var expected = Enumerable.Range(0, 16).Select(row => R(Rax + 8 + (ulong)row * 0x100, 64));
+        Assert.Equal(expected, Written(a => a.tilestored(__[rax + rcx * 1 + 8], tmm1), regs));
+    }
+
+    [Fact]
     public void Movdir64b_writes_64_bytes_at_the_register_address()
     {
         Assert.Equal([R(Rax, 64)], Written(a => a.movdir64b(rax, __[rcx])));
@@ -371,5 +380,41 @@ public class WrittenOperandsTests
         var regs = Registers32();
         regs[Register.Rsp] = 0;
         Assert.Equal([R(0xffff_fffc, 4)], Written(a => a.push(eax), regs, 32));
+    }
+}
+
+public class MayWriteTests
+{
+    /// <summary>
+    /// MayWrite lets the step loop skip Compute: over real code (this machine's libc), an
+    /// instruction it clears must never write, whatever the registers hold.
+    /// </summary>
+    [Fact]
+    public void Instructions_that_may_not_write_never_do_over_real_code()
+    {
+        var libc = File.ReadAllBytes("/usr/lib/x86_64-linux-gnu/libc.so.6");
+        var decoder = Iced.Intel.Decoder.Create(64, new ByteArrayCodeReader(libc));
+        decoder.IP = 0;
+        var written = new WrittenOperands();
+        var into = new MemoryRange[WrittenOperands.MaxRanges];
+        var rng = new Random(7);
+        int mayWrite = 0, never = 0;
+        for (int i = 0; i < 200_000 && decoder.IP < (ulong)libc.Length - 15; i++)
+        {
+            var insn = decoder.Decode();
+            if (insn.IsInvalid) continue;
+            var regs = new RegisterFile();
+            for (int r = 0; r < Registers.Count; r++) regs[r] = (ulong)rng.NextInt64();
+            regs[Register.Rcx] = 1 + (ulong)rng.Next(100);
+            int n = written.Compute(insn, regs, into);
+            if (written.MayWrite(insn)) mayWrite++;
+            else
+            {
+                never++;
+                Assert.True(n == 0, $"{insn} at {insn.IP:x} wrote {n} ranges but MayWrite said no");
+            }
+            if (n != 0 && n != WrittenOperands.Unresolved) Assert.True(written.MayWrite(insn), $"{insn}");
+        }
+        Assert.True(mayWrite > 1000 && never > 10_000, $"{mayWrite} may write, {never} never");
     }
 }

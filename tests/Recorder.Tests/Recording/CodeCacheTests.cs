@@ -244,3 +244,19 @@ public class CodeCacheTests
         }, iter: 300, threads: 1);
     }
 }
+
+public class CodeEntryTests
+{
+    [Fact]
+    public void Entries_know_whether_their_instruction_may_write_memory()
+    {
+        var memory = new FakeCodeMemory();
+        memory.Map(0x400000, 1);
+        memory.Write(0x400000, [0x48, 0x89, 0xc8, 0x48, 0x89, 0x08, 0x50, 0x48, 0x8b, 0x08]); // mov rax,rcx; mov [rax],rcx; push rax; mov rcx,[rax]
+        var cache = new CodeCache(memory);
+        Assert.False(cache.Get(0x400000, 64).MayWriteMemory);
+        Assert.True(cache.Get(0x400003, 64).MayWriteMemory);
+        Assert.True(cache.Get(0x400006, 64).MayWriteMemory);
+        Assert.False(cache.Get(0x400007, 64).MayWriteMemory);
+    }
+}
