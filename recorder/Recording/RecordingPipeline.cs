@@ -64,9 +64,8 @@ internal sealed class RecordingPipeline
         process.Executable = path;
         _writer.Write(new ExecEvent { Pid = process.Pid, Tid = thread.Tid, Path = path, Argv = argv });
         RefreshRegions(thread);
-        foreach (var region in process.Space.Regions)
-            if (region.IsExecutable)
-                WriteSnapshot(thread, region.Start, region.End, "exec");
+        foreach (var region in process.Space.Regions.Executable)
+            WriteSnapshot(thread, region.Start, region.End, "exec");
     }
 
     public void Registers(RecordedThread thread) => _writer.Registers(thread.Pid, thread.Tid, thread.Registers);
@@ -96,15 +95,16 @@ internal sealed class RecordingPipeline
         thread.StepLength = entry.Length;
         entry.Bytes.CopyTo(thread.StepCode);
 
-        if (thread.StepSnapshot is null && space.IsUnpackMoment(rip))
+        if (space.IsUnpackMoment(rip, entry.Length))
             thread.StepSnapshot = UnpackSnapshot(thread, rip);
 
-        ref readonly var insn = ref thread.StepInstruction;
+        ref readonly var insn = ref entry.Instruction;
         var mnemonic = insn.Mnemonic;
         if (mnemonic == Mnemonic.Syscall || mnemonic == Mnemonic.Sysenter
             || (mnemonic == Mnemonic.Int && insn.Immediate8 == 0x80))
             return StepKind.SystemCall;
 
+        if (!entry.MayWriteMemory) return StepKind.Normal;
         int n = _operands.Compute(insn, thread.Registers, thread.StepWrites);
         // An AVX-512 scatter needs its vector index register, which GETREGS does not give: its
         // writes are left out (counted as an annotation would be too noisy; such code is rare).
@@ -148,9 +148,14 @@ internal sealed class RecordingPipeline
     /// <summary>The prepared instruction did not run (a signal came first, or the thread died).</summary>
     public void AbandonStep(RecordedThread thread)
     {
+        if (!thread.StepPending) return;
         thread.StepPending = false;
         thread.StepWriteCount = 0;
-        // A prepared unpack snapshot stays with the thread: the moment comes when that code really runs.
+        if (thread.StepSnapshot != null)
+        {
+            thread.StepSnapshot = null;
+            thread.Process.Space.Rearm(thread.StepRip, thread.StepLength);
+        }
     }
 
     /// <summary>Advances the step clock in syscalls mode (one tick per system-call entry).</summary>
@@ -201,13 +206,13 @@ internal sealed class RecordingPipeline
         var space = thread.Process.Space;
         foreach (var range in SyscallNames.KernelWrites(thread, ret, memory))
         {
-            if (range.Size <= 0) continue;
-            int keep = (int)Math.Min(range.Size, 16 << 20);
+            if (range.Length <= 0) continue;
+            int keep = (int)Math.Min(range.Length, 16 << 20);
             if (keep > _value.Length) _value = new byte[Math.Max(keep, _value.Length * 2)];
             var value = _value.AsSpan(0, keep);
             int got = memory.Read(range.Address, value);
-            _writer.MemoryWrite(thread.Pid, thread.Tid, range.Address, range.Size, value[..got], MemoryWriteFlags.Kernel);
-            space.NoteWrite(range.Address, range.Size);
+            _writer.MemoryWrite(thread.Pid, thread.Tid, range.Address, range.Length, value[..got], MemoryWriteFlags.Kernel);
+            space.NoteWrite(range.Address, range.Length);
         }
     }
 
@@ -260,11 +265,11 @@ internal sealed class RecordingPipeline
     private RegionSnapshotEvent? UnpackSnapshot(RecordedThread thread, ulong rip)
     {
         var space = thread.Process.Space;
-        var region = space.Find(rip);
+        var region = space.Regions.Find(rip);
         if (region is null)
         {
             RefreshRegions(thread);
-            region = space.Find(rip);
+            region = space.Regions.Find(rip);
         }
         ulong start = region?.Start ?? rip & ~(ulong)(PageSize - 1);
         ulong end = region?.End ?? start + PageSize;

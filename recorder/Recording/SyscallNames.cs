@@ -1,29 +1,35 @@
 using Ether.Replay.Formats.Abi;
-using Ether.Replay.Recorder.Backends.Ptrace;
+using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Recording;
 
 /// <summary>
-/// The recorder's one door to system-call knowledge: names, decoded arguments and the memory the
-/// kernel writes for a call.
-/// Names come from the generated tables (formats/Abi).
-/// TODO(abi): decoding and kernel writes forward to SyscallDecoder / KernelWriteSet once they land.
+/// The recorder's one door to system-call knowledge: names (generated tables), strace-style
+/// decoded arguments (<see cref="SyscallDecoder"/>) and the memory the kernel writes for a call
+/// (<see cref="KernelWriteSet"/>), plus the few numbers the engine acts on itself.
 /// </summary>
 internal static class SyscallNames
 {
     public const string X86_64 = SyscallTables.LinuxX86_64Abi;
     public const string I386 = SyscallTables.LinuxI386Abi;
 
-    private static readonly SyscallTable Table64 = SyscallTables.Find(X86_64);
-    private static readonly SyscallTable Table32 = SyscallTables.Find(I386);
+    private static readonly SyscallDecoder Decoder64 = SyscallDecoder.For(X86_64);
+    private static readonly SyscallDecoder Decoder32 = SyscallDecoder.For(I386);
+    private static readonly KernelWriteSet Writes64 = KernelWriteSet.For(X86_64);
+    private static readonly KernelWriteSet Writes32 = KernelWriteSet.For(I386);
 
-    public static string Name(string abi, long number) => (abi == I386 ? Table32 : Table64).Name(number);
+    private static SyscallDecoder Decoder(string abi) => abi == I386 ? Decoder32 : Decoder64;
 
-    public static string[] DecodeEntry(RecordedThread thread, ProcessMemory memory) => [];
+    public static string Name(string abi, long number) => Decoder(abi).Name(number);
 
-    public static string[] DecodeExit(RecordedThread thread, long ret, ProcessMemory memory) => [];
+    public static string[] DecodeEntry(RecordedThread thread, ITargetMemory memory) =>
+        Decoder(thread.SyscallAbi).DecodeEntry(thread.SyscallNumber, thread.SyscallArgs, memory);
 
-    public static IEnumerable<(ulong Address, long Size)> KernelWrites(RecordedThread thread, long ret, ProcessMemory memory) => [];
+    public static string[] DecodeExit(RecordedThread thread, long ret, ITargetMemory memory) =>
+        Decoder(thread.SyscallAbi).DecodeExit(thread.SyscallNumber, thread.SyscallArgs, ret, memory) ?? [];
+
+    public static IEnumerable<(ulong Address, long Length)> KernelWrites(RecordedThread thread, long ret, ITargetMemory memory) =>
+        (thread.SyscallAbi == I386 ? Writes32 : Writes64).Writes(thread.SyscallNumber, thread.SyscallArgs, ret, memory);
 
     /// <summary>Calls after which the region map must be re-read (mmap, munmap, mprotect, mremap, brk, shmat/shmdt...).</summary>
     public static bool ChangesMap(string abi, long number) => abi == I386

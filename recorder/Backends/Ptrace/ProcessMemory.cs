@@ -6,7 +6,7 @@ namespace Ether.Replay.Recorder.Backends.Ptrace;
 /// Reads a traced process's memory with process_vm_readv (one system call per range, no ptrace
 /// stop needed). Works on any address the process can read, whatever state the tracee is in.
 /// </summary>
-internal sealed class ProcessMemory(IPtrace ptrace, int pid) : ICodeMemory
+internal sealed class ProcessMemory(IPtrace ptrace, int pid) : ICodeMemory, Syscalls.ITargetMemory
 {
     private const int PageSize = 4096;
 
