@@ -25,6 +25,8 @@ public sealed record RecordOptions
     public SandboxOptions Sandbox { get; init; } = new();
     /// <summary>Round-robin time slice: steps one thread runs before the next ready thread gets its turn.</summary>
     public int TimeSliceSteps { get; init; } = 4096;
+    /// <summary>Also record the bytes each instruction overwrites (one more process_vm_readv per writing instruction).</summary>
+    public bool OldValues { get; init; } = true;
     /// <summary>Unpack snapshots larger than this keep the window around the entered page.</summary>
     public int MaxSnapshotBytes { get; init; } = 16 << 20;
 }

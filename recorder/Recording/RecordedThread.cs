@@ -26,6 +26,9 @@ internal sealed class RecordedThread(RecordedProcess process, int tid)
     public Instruction StepInstruction;
     public readonly MemoryRange[] StepWrites = new MemoryRange[WrittenOperands.MaxRanges];
     public int StepWriteCount;
+    /// <summary>The bytes under <see cref="StepWrites"/> before the step, back to back; length of each read in <see cref="StepOldLength"/>.</summary>
+    public byte[] StepOldValues = new byte[4096];
+    public readonly int[] StepOldLength = new int[WrittenOperands.MaxRanges];
     public RegionSnapshotEvent? StepSnapshot;
 
     // The system call between its entry and exit.

@@ -107,9 +107,25 @@ internal sealed class RecordingPipeline
         if (!entry.MayWriteMemory) return StepKind.Normal;
         int n = _operands.Compute(insn, thread.Registers, thread.StepWrites);
         // An AVX-512 scatter needs its vector index register, which GETREGS does not give: its
-        // writes are left out (counted as an annotation would be too noisy; such code is rare).
+        // writes are left out (such code is rare).
         thread.StepWriteCount = n == WrittenOperands.Unresolved ? 0 : n;
+        if (_options.OldValues && thread.StepWriteCount > 0) ReadOldValues(thread);
         return StepKind.Normal;
+    }
+
+    /// <summary>The bytes the step is about to overwrite (cheap: the ranges are known, one read each).</summary>
+    private static void ReadOldValues(RecordedThread thread)
+    {
+        int total = 0;
+        for (int i = 0; i < thread.StepWriteCount; i++) total += thread.StepWrites[i].Size;
+        if (total > thread.StepOldValues.Length) thread.StepOldValues = new byte[Math.Max(total, thread.StepOldValues.Length * 2)];
+        int offset = 0;
+        for (int i = 0; i < thread.StepWriteCount; i++)
+        {
+            var range = thread.StepWrites[i];
+            thread.StepOldLength[i] = thread.Process.Memory.Read(range.Address, thread.StepOldValues.AsSpan(offset, range.Size));
+            offset += range.Size;
+        }
     }
 
     /// <summary>The prepared instruction executed (or was attempted and faulted): log it, and the unpack snapshot.</summary>
@@ -131,13 +147,20 @@ internal sealed class RecordingPipeline
         CommitInstruction(thread);
         var memory = thread.Process.Memory;
         var space = thread.Process.Space;
+        bool old = _options.OldValues;
+        int oldOffset = 0;
         for (int i = 0; i < thread.StepWriteCount; i++)
         {
             var range = thread.StepWrites[i];
             if (range.Size > _value.Length) _value = new byte[Math.Max(range.Size, _value.Length * 2)];
             var value = _value.AsSpan(0, range.Size);
             int got = memory.Read(range.Address, value);
-            _writer.MemoryWrite(thread.Pid, thread.Tid, range.Address, range.Size, value[..got]);
+            if (old && thread.StepOldLength[i] == range.Size && got == range.Size)
+                _writer.MemoryWrite(thread.Pid, thread.Tid, range.Address, range.Size, value, MemoryWriteFlags.HasOldValue,
+                    thread.StepOldValues.AsSpan(oldOffset, range.Size));
+            else
+                _writer.MemoryWrite(thread.Pid, thread.Tid, range.Address, range.Size, value[..got]);
+            oldOffset += range.Size;
             space.NoteWrite(range.Address, range.Size);
         }
         thread.StepWriteCount = 0;
@@ -254,13 +277,28 @@ internal sealed class RecordingPipeline
             _writer.Write(e);
         }
         if (!snapshotNewCode) return;
-        // A file mapped executable after exec (a shared library, a dlopen'ed and then deleted
-        // payload): keep its bytes so the trace can be disassembled without the file.
+        // A file that became executable after exec (dlopen of a dropped library, a memfd, a file
+        // deleted once mapped): keep its bytes so the trace can be disassembled without the file,
+        // which may be gone when the analyst looks. System libraries are left out (1-2 MB each,
+        // on disk anyway; the instructions that ran carry their bytes in the trace).
         foreach (var e in _pendingEvents)
-            if (e is RegionMapEvent { Protection: var p, Name: var name } map
-                && (p & RegionProtection.Execute) != 0 && name.StartsWith('/'))
-                WriteSnapshot(thread, map.Start, map.End, "map");
+        {
+            (ulong start, ulong end, RegionProtection p) = e switch
+            {
+                RegionMapEvent m => (m.Start, m.End, m.Protection),
+                RegionProtectEvent r => (r.Start, r.End, r.Protection),
+                _ => (0UL, 0UL, RegionProtection.None),
+            };
+            if ((p & RegionProtection.Execute) == 0) continue;
+            if (process.Space.Regions.Find(start) is { HasFile: true } region && !IsSystemFile(region.Name))
+                WriteSnapshot(thread, start, end, "map");
+        }
     }
+
+    private static bool IsSystemFile(string name) =>
+        !name.EndsWith(" (deleted)", StringComparison.Ordinal)
+        && (name.StartsWith("/usr/", StringComparison.Ordinal) || name.StartsWith("/lib", StringComparison.Ordinal)
+            || name.StartsWith("/bin/", StringComparison.Ordinal) || name.StartsWith("/sbin/", StringComparison.Ordinal));
 
     private RegionSnapshotEvent? UnpackSnapshot(RecordedThread thread, ulong rip)
     {

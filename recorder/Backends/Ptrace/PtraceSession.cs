@@ -409,7 +409,15 @@ internal sealed class PtraceSession
         {
             if (t.State == TraceeState.EnteringSyscall) _pipeline.CommitInstruction(t.Rec);
             t.RestartPending = false;
-            if (!_full) _pipeline.Tick();
+            if (!_full)
+            {
+                if (_options.MaxSteps > 0 && _pipeline.Writer.Step >= _options.MaxSteps)
+                {
+                    _control.RequestStop(StopReason.MaxSteps, $"max steps {_options.MaxSteps} reached");
+                    return;
+                }
+                _pipeline.Tick();
+            }
             bool compat = info.Arch == PtraceSyscallInfo.ArchI386;
             Span<ulong> args = stackalloc ulong[6];
             unsafe { for (int i = 0; i < 6; i++) args[i] = info.EntryArgs[i]; }
@@ -417,7 +425,9 @@ internal sealed class PtraceSession
             _pipeline.SyscallEntry(t.Rec, compat, nr, args);
             t.CloneFlags = CloneFlagsOf(t, compat, nr, args);
             if (SandboxGuard.Refuse(compat, nr, args, IsTraced) is { } why)
-                Refuse(t, why);
+                Refuse(t, why, LibC.EPERM);
+            else if (IsProcessCreation(compat, nr, t.CloneFlags) && _processes.Count >= _options.Sandbox.MaxProcesses)
+                Refuse(t, $"{_processes.Count} traced processes (limit {_options.Sandbox.MaxProcesses})", LibC.EAGAIN);
             if (_inFlight == t) _inFlight = null;
             t.State = TraceeState.InSyscall;
             Resume(t, _ptrace.ResumeToSyscall(t.Tid));
@@ -431,7 +441,7 @@ internal sealed class PtraceSession
             if (t.RefusedSyscall)
             {
                 t.RefusedSyscall = false;
-                ret = -LibC.EPERM;
+                ret = -t.RefusedErrno;
                 var regs = t.Raw;
                 regs.Rax = unchecked((ulong)ret);
                 if (_ptrace.SetRegisters(t.Tid, regs)) SetRegisters(t, regs);
@@ -482,7 +492,12 @@ internal sealed class PtraceSession
         Resume(t, _ptrace.ResumeToSyscall(t.Tid));
     }
 
-    private void Refuse(TraceeThread t, string why)
+    /// <summary>fork, vfork, clone/clone3 without CLONE_THREAD: a new process.</summary>
+    private static bool IsProcessCreation(bool compat, long nr, ulong cloneFlags) =>
+        (compat ? nr is 2 or 190 or 120 : nr is 57 or 58 or 56 or 435) && (cloneFlags & CloneThread) == 0;
+
+    /// <summary>Makes the call fail with <paramref name="errno"/> without running it (root ignores RLIMIT_NPROC, so the process cap is ours).</summary>
+    private void Refuse(TraceeThread t, string why, int errno)
     {
         // orig_rax = -1 makes the kernel skip the call (it returns -ENOSYS); the exit stop turns that into -EPERM.
         var regs = t.Raw;
@@ -490,6 +505,7 @@ internal sealed class PtraceSession
         regs.OrigRax = ulong.MaxValue;
         if (!_ptrace.SetRegisters(t.Tid, regs)) return;
         t.RefusedSyscall = true;
+        t.RefusedErrno = errno;
         _pipeline.Annotate(t.Pid, t.Tid, "sandbox", $"refused {t.Rec.SyscallName}: {why}");
     }
 

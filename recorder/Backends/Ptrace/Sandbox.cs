@@ -96,8 +96,9 @@ public sealed record SandboxOptions
     public string? WorkingDirectory { get; init; }
     public long MaxFileSizeBytes { get; init; } = 1L << 30;
     public long MaxAddressSpaceBytes { get; init; } = 16L << 30;
-    /// <summary>RLIMIT_NPROC (per user; the kernel does not apply it to root).</summary>
-    public int MaxProcesses { get; init; } = 4096;
+    /// <summary>RLIMIT_NPROC, and the recorder's own cap on live traced processes (the kernel does
+    /// not apply RLIMIT_NPROC to root): beyond it fork/clone fail with EAGAIN.</summary>
+    public int MaxProcesses { get; init; } = 1024;
     public int MaxOpenFiles { get; init; } = 1024;
     /// <summary>Files for the sample's stdin/stdout/stderr; null inherits the recorder's.</summary>
     public string? StdinPath { get; init; }

@@ -48,8 +48,9 @@ internal sealed class TraceeThread(RecordedThread recorded, TraceeState state)
     public bool RestartPending;
     public long RestartReturn;
 
-    /// <summary>The sandbox refused this call at entry; it must fail with EPERM at exit.</summary>
+    /// <summary>The sandbox refused this call at entry; it must fail with <see cref="RefusedErrno"/> at exit.</summary>
     public bool RefusedSyscall;
+    public int RefusedErrno;
 
     /// <summary>The registers before the current step had TF set by the program itself (not by us).</summary>
     public bool UserTrapFlag;
