@@ -85,7 +85,9 @@ internal sealed class PtraceSession
         if (_threads.Count > 0) Shutdown();
         _control.KillTarget = null;
         if (_neverExeced && !_control.StopRequested)
-            throw new RecordingSetupException(RootExitCode is { } code
+            throw new RecordingSetupException(_execError is { } errno
+                ? $"cannot execute {program.Path}: {Formats.Abi.Errno.Message(errno)}"
+                : RootExitCode is { } code
                 ? $"the program did not start (the sandbox shell exited with {code})"
                 : $"the program did not start (the sandbox shell was killed by {Sig.Name(RootSignal ?? 0)})");
 
@@ -95,6 +97,7 @@ internal sealed class PtraceSession
     }
 
     private bool _neverExeced = true;
+    private int? _execError;
 
     // ---- the loop ------------------------------------------------------------------------
 
@@ -486,8 +489,9 @@ internal sealed class PtraceSession
         }
         else if (info.Op == PtraceSyscallInfo.OpExit && t.Rec.InSyscall && info.ExitRval < 0)
         {
+            // The kernel refused the program (no interpreter, bad format...); the shell will exit.
             _pipeline.SyscallExit(t.Rec, info.ExitRval, t.Rec.Registers);
-            _control.RequestStop(StopReason.RecorderError, $"exec failed: errno {-info.ExitRval}");
+            _execError = (int)-info.ExitRval;
         }
         Resume(t, _ptrace.ResumeToSyscall(t.Tid));
     }
@@ -563,6 +567,7 @@ internal sealed class PtraceSession
                 Remove(other);
             }
             _threads.Remove(execer.Tid);
+            _pipeline.Annotate(process.Pid, process.Pid, "exec", $"thread {execer.Tid} exec'd and took over the thread-group id {process.Pid}");
             execer.Rec.Tid = process.Pid;
             _threads[process.Pid] = execer;
             t = execer;
