@@ -348,7 +348,10 @@ internal sealed class PtraceSession
             else _pipeline.AbandonStep(t.Rec);
         }
         t.EnteringHandler = false;
-        _pipeline.Signal(t.Rec, signo, Sig.Name(signo), info.Code, info.Addr, "delivered");
+        // si_addr (the faulting address) only means something for a fault; for kill()-like signals
+        // the same bytes hold the sender's pid.
+        ulong address = Sig.IsSynchronousFault(signo) && info.Code > 0 ? info.Addr : 0;
+        _pipeline.Signal(t.Rec, signo, Sig.Name(signo), info.Code, address, "delivered");
         Deliver(t, signo);
     }
 
