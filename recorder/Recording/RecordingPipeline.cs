@@ -132,6 +132,13 @@ internal sealed class RecordingPipeline
     public void CommitInstruction(RecordedThread thread)
     {
         if (!thread.StepPending) return;
+        if (thread.StepLength == 0)
+        {
+            // Nothing could be fetched at rip (unmapped, not executable): the fault is the
+            // signal that follows; there is no instruction to log.
+            AbandonStep(thread);
+            return;
+        }
         thread.StepPending = false;
         _writer.Instruction(thread.Pid, thread.Tid, thread.StepRip, thread.StepCode.AsSpan(0, thread.StepLength));
         if (thread.StepSnapshot is { } snapshot)
