@@ -1,0 +1,285 @@
+using Ether.Replay.Formats.Abi;
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
+
+namespace Ether.Replay.Recorder.Backends.Xen;
+
+/// <summary>How the recording was asked for, beyond what the agent's hello frame says.</summary>
+public sealed record XenTraceSettings
+{
+    /// <summary>The user's `--guest` name (winxp-sp2, win7-sp1, win10-22h2, linux, ...): picks the system-call table.</summary>
+    public required string Guest { get; init; }
+    public string ToolVersion { get; init; } = "";
+    public IReadOnlyDictionary<string, string> ExtraParameters { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Turns ether-agent frames (docs/xen-agent-protocol.md) into an ordinary .etrace, so every
+/// analysis, the export and the TUI work on Xen traces unchanged. The trace writer is created when
+/// the hello frame arrives, because the header needs what it says.
+/// </summary>
+public sealed class XenTraceBuilder : IDisposable
+{
+    private readonly Func<TraceHeader, TraceWriter> _createWriter;
+    private readonly XenTraceSettings _settings;
+    private readonly XenAddressSpaces _spaces = new();
+    private readonly Dictionary<ulong, (int Pid, int Tid, ulong Rip)> _lastStep = new();
+    private readonly Dictionary<ulong, string> _pendingAbi = new();
+    private TraceWriter? _writer;
+    private string _abi = "";
+    private string _abi32 = "";
+    private int _wordBits = 64;
+    private AgentFrame? _pendingUnpack;
+    private readonly AgentFrame _spare = new();
+    private readonly FrameInstructionDecoder _decoder = new();
+
+    public XenTraceBuilder(Func<TraceHeader, TraceWriter> createWriter, XenTraceSettings settings)
+    {
+        _createWriter = createWriter;
+        _settings = settings;
+    }
+
+    public TraceWriter? Writer => _writer;
+    public long UnknownFrames { get; private set; }
+    public long Frames { get; private set; }
+    public string? EndReason { get; private set; }
+    public long Stalls { get; private set; }
+
+    public void Add(AgentFrame f)
+    {
+        Frames++;
+        if (f.Type == AgentFrameType.Hello)
+        {
+            Start(f);
+            return;
+        }
+        var w = _writer ?? throw new AgentProtocolException($"agent frame {f.Seq} ({f.TypeName}) came before the hello frame");
+        if (_pendingUnpack != null && !(f.Type == AgentFrameType.Step && f.Vcpu == _pendingUnpack.Vcpu && f.Rip == _pendingUnpack.Rip))
+            FlushUnpack(w);
+        switch (f.Type)
+        {
+            case AgentFrameType.Process: Process(w, f); break;
+            case AgentFrameType.Switch:
+                w.Write(new AnnotationEvent { Pid = _spaces.Pid(f.To), Key = "switch", Text = $"vcpu {f.Vcpu}: address space 0x{f.From:x} -> 0x{f.To:x} (scheduler at 0x{f.Rip:x})" });
+                break;
+            case AgentFrameType.Step: Step(w, f); break;
+            case AgentFrameType.Syscall: Syscall(w, f); break;
+            case AgentFrameType.SyscallReturn: SyscallReturn(w, f); break;
+            case AgentFrameType.MemoryWrite: MemoryWrite(w, f); break;
+            case AgentFrameType.Unpack: HoldUnpack(f); break;
+            case AgentFrameType.Stall:
+                Stalls++;
+                w.Write(new AnnotationEvent { Key = "stall", Text = $"vcpu {f.Vcpu} was let run after {f.WaitedMs} ms waiting for the recorder (from frame {f.FrameSeq} on, the guest ran ahead of the trace)" });
+                break;
+            case AgentFrameType.End:
+                EndReason = f.Reason;
+                w.Write(new AnnotationEvent { Key = "agent-end", Text = $"{f.Reason}; {string.Join(", ", f.Counters.Select(c => $"{c.Key}={c.Value}"))}" });
+                break;
+            default:
+                UnknownFrames++;
+                break;
+        }
+    }
+
+    /// <summary>Ends the trace: the stop reason follows the agent's end frame (or its absence).</summary>
+    public void Close(StopReason? overrideReason = null, string detail = "")
+    {
+        if (_writer == null) return;
+        if (_pendingUnpack != null) FlushUnpack(_writer);
+        var reason = overrideReason ?? EndReason switch
+        {
+            "replay-finished" => StopReason.Exited,
+            "signal" => StopReason.Interrupted,
+            "domain-gone" => StopReason.TargetCrashed,
+            "max-events" => StopReason.MaxSteps,
+            "error" => StopReason.RecorderError,
+            null => StopReason.RecorderError,
+            _ => StopReason.Closed,
+        };
+        if (detail.Length == 0) detail = EndReason == null ? "the agent's stream ended without an end frame" : $"agent: {EndReason}";
+        _writer.Close(reason, detail);
+    }
+
+    public void Dispose() => _writer?.Dispose();
+
+    private void Start(AgentFrame hello)
+    {
+        if (_writer != null) throw new AgentProtocolException($"a second hello frame (seq {hello.Seq})");
+        if (hello.Protocol != 1) throw new AgentProtocolException($"agent speaks protocol {hello.Protocol}; this recorder reads protocol 1");
+        _wordBits = hello.GuestWordSize == 4 ? 32 : 64;
+        if (!GuestAbis.TryResolve(_settings.Guest, _wordBits, out _abi, out var error)) throw new AgentProtocolException(error);
+        _abi32 = GuestAbis.TryResolve(_settings.Guest, 32, out var a32, out _) ? a32 : _abi;
+        var parameters = new Dictionary<string, string>
+        {
+            ["guest"] = _settings.Guest,
+            ["abi"] = _abi,
+            ["agent"] = hello.Agent,
+            ["agent_backend"] = hello.Backend,
+            ["domain"] = hello.Domain.ToString(),
+            ["vcpus"] = hello.Vcpus.ToString(),
+            ["hypervisor"] = hello.Hypervisor,
+            ["ether_syscall_event"] = hello.EtherSyscallEvent ? "yes" : "no",
+        };
+        foreach (var (k, v) in hello.Options) if (v.Length > 0) parameters["agent_" + k] = v;
+        foreach (var (k, v) in _settings.ExtraParameters) parameters[k] = v;
+        hello.Options.TryGetValue("process", out var process);
+        _writer = _createWriter(new TraceHeader
+        {
+            ToolVersion = _settings.ToolVersion,
+            Backend = "xen",
+            BackendParameters = parameters,
+            TargetPath = string.IsNullOrEmpty(process) ? $"xen domain {hello.Domain}" : process,
+            TargetArgv = [],
+            Architecture = _wordBits == 32 ? "x86" : "x86_64",
+            StartTime = DateTimeOffset.UtcNow,
+            Host = Environment.MachineName,
+        });
+    }
+
+    private void Process(TraceWriter w, AgentFrame f)
+    {
+        _spaces.Name(f.Cr3, f.Pid);
+        int pid = _spaces.Pid(f.Cr3);
+        // The process may have started long before the agent attached: "attach" says it was found, not born.
+        w.Write(new ProcessStartEvent { Pid = pid, How = "attach" });
+        w.Write(new ExecEvent { Pid = pid, Path = f.ProcessName, Argv = [f.ProcessName] });
+        w.Write(new AnnotationEvent
+        {
+            Pid = pid, Key = "process",
+            Text = $"{f.ProcessName} pid {f.Pid} cr3 0x{f.Cr3:x} EPROCESS 0x{f.Eprocess:x}{(f.Target ? " (traced)" : "")}",
+        });
+    }
+
+    private (int Pid, int Tid) Who(AgentFrame f) =>
+        (_spaces.Pid(f.Cr3), XenAddressSpaces.Tid(f.Registers[Register.FsBase], f.Vcpu));
+
+    /// <summary>A step frame shows the vCPU about to run `insn` with `regs`: those registers are the
+    /// state after the previous step, so they are written before the instruction opens its step.</summary>
+    private void Step(TraceWriter w, AgentFrame f)
+    {
+        var (pid, tid) = Who(f);
+        if (f.HasRegisters) w.Registers(pid, tid, f.Registers);
+        int length = InstructionLength(f.InsnBytes, f.Registers);
+        if (length == 0)
+        {
+            w.Tick();
+            w.Write(new AnnotationEvent { Pid = pid, Tid = tid, Key = "unreadable-code", Text = $"vcpu {f.Vcpu} stepped at 0x{f.Rip:x}, whose bytes the agent could not read" });
+        }
+        else
+        {
+            w.Instruction(pid, tid, f.Rip, f.InsnBytes[..length]);
+        }
+        _lastStep[f.Vcpu] = (pid, tid, f.Rip);
+        if (_pendingUnpack != null) FlushUnpack(w);
+    }
+
+    private void Syscall(TraceWriter w, AgentFrame f)
+    {
+        var (pid, tid) = Who(f);
+        // Inside a single-step stretch the syscall instruction is already this step; otherwise
+        // the call gets a step of its own.
+        if (!(_lastStep.TryGetValue(f.Vcpu, out var last) && last.Rip == f.Rip && last.Pid == pid)) w.Tick();
+        if (f.HasRegisters) w.Registers(pid, tid, f.Registers);
+        string abi = AbiOf(f.Mechanism);
+        _pendingAbi[f.Seq] = abi;
+        int count = f.ArgCountKnown ? Math.Min(f.ArgCount, f.ArgCountFromGuest) : f.ArgCount;
+        var args = f.ArgValues[..count].ToArray();
+        w.Write(new SyscallEntryEvent
+        {
+            Pid = pid, Tid = tid, Abi = abi, Number = (long)f.Number,
+            Name = f.Name ?? SyscallTables.Find(abi).Name((long)f.Number),
+            Args = args,
+            Decoded = Render(args, f),
+        });
+    }
+
+    private void SyscallReturn(TraceWriter w, AgentFrame f)
+    {
+        var (pid, tid) = Who(f);
+        if (f.HasRegisters) w.Registers(pid, tid, f.Registers);
+        string abi = f.EntrySeq is { } seq && _pendingAbi.Remove(seq, out var a) ? a : AbiOf(f.Mechanism == "sysexit" ? "sysenter" : "syscall");
+        long number = f.NumberKnown ? (long)f.Number : -1;
+        bool nt = abi.StartsWith("nt-", StringComparison.Ordinal);
+        long ret = nt ? (long)(uint)f.Ret : (long)f.Ret;
+        long errno = nt
+            ? ((uint)f.Ret >= 0xC000_0000u ? (long)(uint)f.Ret : 0)
+            : (ret is < 0 and >= -4095 ? -ret : 0);
+        w.Write(new SyscallExitEvent
+        {
+            Pid = pid, Tid = tid, Abi = abi, Number = number,
+            Name = f.Name ?? (number >= 0 ? SyscallTables.Find(abi).Name(number) : "?"),
+            Return = ret, Errno = errno,
+        });
+    }
+
+    private void MemoryWrite(TraceWriter w, AgentFrame f)
+    {
+        var (pid, tid) = Who(f);
+        if (_lastStep.TryGetValue(f.Vcpu, out var last) && last.Rip == f.Rip) (pid, tid) = (last.Pid, last.Tid);
+        // Protocol 1 reports no access width: the writing instruction's memory operand gives it.
+        int size = f.Size > 0 ? (int)Math.Min(f.Size, (ulong)f.BytesLength) : WriteWidth(f.InsnBytes, f.Registers);
+        size = Math.Clamp(size, 1, Math.Max(f.BytesLength, 1));
+        if (f.BytesLength == 0) return;
+        w.MemoryWrite(pid, tid, f.Address, f.WrittenBytes[..size]);
+    }
+
+    private void HoldUnpack(AgentFrame f)
+    {
+        // The page's first fetch is reported before the step that executes it: keep the snapshot
+        // until that instruction's event so it lands at "the first executed step there".
+        _pendingUnpack = _spare;
+        Copy(f, _spare);
+    }
+
+    private void FlushUnpack(TraceWriter w)
+    {
+        var f = _pendingUnpack!;
+        _pendingUnpack = null;
+        var (pid, tid) = Who(f);
+        if (f.PageLength > 0)
+            w.Write(new RegionSnapshotEvent { Pid = pid, Tid = tid, Address = f.Address, Reason = "unpack", Bytes = f.PageBytes.ToArray() });
+        w.Write(new AnnotationEvent
+        {
+            Pid = pid, Tid = tid, Key = "unpack",
+            Text = $"layer {f.Layer}: page 0x{f.Address:x} entered at 0x{f.Rip:x}, written since it last ran (first by 0x{f.WriteRip:x})",
+        });
+    }
+
+    private static void Copy(AgentFrame from, AgentFrame to)
+    {
+        to.Clear();
+        to.Type = from.Type;
+        to.Seq = from.Seq;
+        to.Vcpu = from.Vcpu;
+        to.Cr3 = from.Cr3;
+        to.Rip = from.Rip;
+        to.Registers = from.Registers;
+        to.HasRegisters = from.HasRegisters;
+        to.Address = from.Address;
+        to.Layer = from.Layer;
+        to.WriteRip = from.WriteRip;
+        from.PageBytes.CopyTo(to.Page);
+        to.PageLength = from.PageLength;
+    }
+
+    private string AbiOf(string mechanism) => mechanism == "sysenter" && _wordBits == 64 ? _abi32 : _abi;
+
+    private static string[] Render(ulong[] args, AgentFrame f)
+    {
+        var decoded = new string[args.Length];
+        for (int i = 0; i < args.Length; i++)
+            decoded[i] = i == f.ObjectNameArg && f.ObjectName != null
+                ? $"{{ObjectName=\"{f.ObjectName}\"}}"
+                : $"0x{args[i]:x}";
+        return decoded;
+    }
+
+    private int Bitness(in RegisterFile regs) =>
+        _wordBits == 32 || regs[Register.Cs] == 0x23 ? 32 : 64;
+
+    private int InstructionLength(ReadOnlySpan<byte> bytes, in RegisterFile regs) =>
+        _decoder.TryDecode(bytes, Bitness(regs), out var insn) ? insn.Length : 0;
+
+    private int WriteWidth(ReadOnlySpan<byte> bytes, in RegisterFile regs) =>
+        _decoder.TryDecode(bytes, Bitness(regs), out var insn) ? _decoder.WriteWidth(insn) : 0;
+}
