@@ -11,6 +11,7 @@ public static class EtherCommand
         var root = new RootCommand(
             "Ether.Replay: record a program's every instruction, system call and memory write once, then study the trace: " +
             "SQL over Parquet, strace-style listings, unpacking layers, a terminal browser.");
+        root.Subcommands.Add(RecordCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(SqlCommand.Create());

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Ether.Replay.Recorder.Backends.Ptrace;
+using Ether.Replay.Recorder.Recording;
+
+namespace Ether.Replay.Bench;
+
+/// <summary>
+/// `bench record`: the ptrace recorder against the kernel's limit, and the size of its traces.
+///
+/// Speed: a static loop (bench/record/loop.S) single-stepped by a minimal C loop
+/// (bench/record/cloop.c: PTRACE_SINGLESTEP + waitpid + PTRACE_GETREGS, nothing recorded), by the
+/// same C loop bound to one CPU (as ether binds itself in full mode), by the same loop written in
+/// C# over the recorder's ptrace layer, and by `ether record` (everything recorded), in the same run: 5 rounds of 2 M instructions each (10 M per contender), in
+/// alternating order, because the load of this shared 2-core machine drifts over minutes.
+/// Target: ether ≥ 0.8 of the C loop's steps/s.
+/// Size: bytes per instruction of full traces of `/bin/ls -la /usr/bin` and `gzip -c` of a 64 KB
+/// file (registers, memory writes and code included). Target ≤ 3.
+/// Options: --iterations N (loop iterations per round, 2 instructions each; default 1000000),
+/// --rounds R (default 5), --speed-only, --size-only.
+/// </summary>
+public static class RecordBench
+{
+    public static int Run(string[] args)
+    {
+        long iterations = 1_000_000;
+        int rounds = 5;
+        bool speed = true, size = true;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--iterations": iterations = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--speed-only": size = false; break;
+                case "--size-only": speed = false; break;
+                default: Console.Error.WriteLine($"bench record: unknown option {args[i]}"); return 2;
+            }
+        }
+
+        string sources = FindSources();
+        string work = Directory.CreateTempSubdirectory("ether-bench-record-").FullName;
+        try
+        {
+            int failures = 0;
+            if (speed) failures += Speed(sources, work, iterations, rounds);
+            if (size) failures += Size(work);
+            return failures == 0 ? 0 : 1;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static int Speed(string sources, string work, long iterations, int rounds)
+    {
+        string loop = Path.Combine(work, "loop");
+        string cloop = Path.Combine(work, "cloop");
+        Gcc("-nostdlib", "-static", "-no-pie", $"-DITERATIONS={iterations}", "-o", loop, Path.Combine(sources, "loop.S"));
+        Gcc("-O2", "-o", cloop, Path.Combine(sources, "cloop.c"));
+        long expected = 1 + 2 * iterations + 3;
+        Console.WriteLine($"speed: static loop of {expected:N0} instructions, single-stepped {rounds} times by each contender,");
+        Console.WriteLine("       in alternating order so that load changes on the shared machine hit all alike");
+
+        var contenders = new (string Name, Func<Measured> Run)[]
+        {
+            ("C loop (step+wait+getregs)", () => RunCLoop(cloop, loop)),
+            ("C loop bound to one CPU", () => RunCLoop(cloop, loop, bind: true)),
+            ("C# loop, same work", () => RunRawCSharp(loop)),
+            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"))),
+        };
+        const int Ether = 3;
+        var totals = new Measured[contenders.Length];
+        for (int i = 0; i < totals.Length; i++) totals[i] = new Measured(0, 0);
+        bool exact = true;
+        for (int round = 0; round < rounds; round++)
+        {
+            var order = Enumerable.Range(0, contenders.Length);
+            if (round % 2 == 1) order = order.Reverse();
+            foreach (int c in order)
+            {
+                var m = contenders[c].Run();
+                totals[c] = new Measured(totals[c].Steps + m.Steps, totals[c].Seconds + m.Seconds);
+                Console.WriteLine($"  round {round + 1}: {contenders[c].Name,-28} {m.Steps,12:N0} steps {m.Seconds,8:F1} s {m.Rate,10:N0} steps/s");
+                if (c == Ether && m.Steps != expected)
+                {
+                    exact = false;
+                    Console.WriteLine($"  WRONG: ether recorded {m.Steps:N0} steps, expected {expected:N0}");
+                }
+            }
+        }
+        Console.WriteLine("  total:");
+        for (int c = 0; c < contenders.Length; c++)
+            Console.WriteLine($"    {contenders[c].Name,-28} {totals[c].Steps,12:N0} steps {totals[c].Seconds,8:F1} s {totals[c].Rate,10:N0} steps/s");
+        double ratio = totals[Ether].Rate / totals[0].Rate;
+        Console.WriteLine($"  ratio ether / C loop = {ratio:F3} (target >= 0.8){(ratio >= 0.8 ? "" : "  BELOW TARGET")}");
+        Console.WriteLine($"  ratio ether / C loop bound to one CPU = {totals[Ether].Rate / totals[1].Rate:F3};  C# loop / C loop = {totals[2].Rate / totals[0].Rate:F3}");
+        return exact ? 0 : 1;
+    }
+
+    private static int Size(string work)
+    {
+        string input = Path.Combine(work, "input64k.txt");
+        File.WriteAllText(input, Text64K());
+        Console.WriteLine("size: full traces (instructions, registers, memory writes, system calls, regions, snapshots)");
+        var runs = new (string Name, string Program, string[] Args)[]
+        {
+            ("ls -la /usr/bin", "/bin/ls", ["-la", "/usr/bin"]),
+            ("gzip -c 64 KB", "/bin/gzip", ["-c", input]),
+        };
+        foreach (var (name, program, argv) in runs)
+        {
+            var r = RunEther(program, Path.Combine(work, "size.etrace"), argv);
+            Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+        }
+        return 0;
+    }
+
+    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0)
+    {
+        public double Rate => Seconds > 0 ? Steps / Seconds : 0;
+        public double BytesPerInstruction => Steps > 0 ? (double)Bytes / Steps : 0;
+    }
+
+    private static Measured RunCLoop(string cloop, string target, bool bind = false)
+    {
+        var psi = new ProcessStartInfo(cloop) { RedirectStandardOutput = true };
+        if (bind) psi.ArgumentList.Add("--bind");
+        psi.ArgumentList.Add(target);
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd().Trim();
+        p.WaitForExit();
+        var parts = output.Split(' ');
+        return new Measured(long.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The C loop's work done from C# through the recorder's own ptrace layer (launcher, sandbox,
+    /// LinuxPtrace, a dedicated tracer thread), recording nothing: separates what the runtime and the
+    /// launch path cost from what recording costs.
+    /// </summary>
+    private static Measured RunRawCSharp(string program)
+    {
+        var sandbox = new Sandbox(new SandboxOptions { StdoutPath = "/dev/null" });
+        var target = TargetProgram.Resolve(program, []);
+        long steps = 0;
+        double seconds = 0;
+        var tracer = new Thread(() =>
+        {
+            var ptrace = new LinuxPtrace();
+            int pid = TargetLauncher.Launch(ptrace, sandbox, target, new SandboxOptions { StdoutPath = "/dev/null" });
+            while (true) // to the exec event, passing the prologue's signals on
+            {
+                ptrace.WaitAny(out var status);
+                if (status.Event == 4) break;
+                int signal = status.Stopped && status.Event == 0 && status.StopSignal is not (5 or 0x85) ? status.StopSignal : 0;
+                ptrace.ResumeToSyscall(pid, signal);
+            }
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                ptrace.SingleStep(pid);
+                ptrace.WaitAny(out var status);
+                if (status.Exited || status.Signaled) break;
+                ptrace.GetRegisters(pid, out _);
+                steps++;
+            }
+            seconds = clock.Elapsed.TotalSeconds;
+        }, 16 << 20);
+        tracer.Start();
+        tracer.Join();
+        if (Directory.Exists(sandbox.WorkingDirectory)) Directory.Delete(sandbox.WorkingDirectory, recursive: true);
+        return new Measured(steps, seconds);
+    }
+
+    private static Measured RunEther(string program, string output, params string[] argv)
+    {
+        var result = PtraceRecorder.Record(new RecordOptions
+        {
+            Program = program,
+            Arguments = argv,
+            OutputPath = output,
+            Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
+        });
+        if (Directory.Exists(result.WorkingDirectory)) Directory.Delete(result.WorkingDirectory, recursive: true);
+        File.Delete(output);
+        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites);
+    }
+
+    private static void Gcc(params string[] args)
+    {
+        var psi = new ProcessStartInfo("gcc") { RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"gcc {string.Join(' ', args)}: {errors}");
+    }
+
+    /// <summary>bench/record/ of the checkout this bench was built from.</summary>
+    private static string FindSources()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "bench", "record");
+                if (File.Exists(Path.Combine(candidate, "cloop.c"))) return candidate;
+            }
+        throw new InvalidOperationException("bench/record/cloop.c not found above " + AppContext.BaseDirectory + " or the current directory");
+    }
+
+    /// <summary>64 KB of word soup (deterministic): compressible like text, not trivially.</summary>
+    private static string Text64K()
+    {
+        string[] words = ["ether", "replay", "trace", "step", "region", "snapshot", "keyframe", "unpack", "layer", "syscall", "write", "memory", "the", "a", "of", "and"];
+        var random = new Random(1);
+        var text = new StringBuilder(70_000);
+        while (text.Length < 65536) text.Append(words[random.Next(words.Length)]).Append(' ');
+        return text.ToString(0, 65536);
+    }
+}
