@@ -12,6 +12,14 @@ public static class EtherCommand
             "Ether.Replay: record a program's every instruction, system call and memory write once, then study the trace: " +
             "SQL over Parquet, strace-style listings, unpacking layers, a terminal browser.");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(SqlCommand.Create());
+        root.Subcommands.Add(AtCommand.Create());
+        root.Subcommands.Add(SyscallsCommand.Create());
+        root.Subcommands.Add(UnpackCommand.Create());
+        root.Subcommands.Add(WritesCommand.Create());
+        root.Subcommands.Add(HotCommand.Create());
+        root.Subcommands.Add(SummaryCommand.Create());
         return root;
     }
 

@@ -1,0 +1,17 @@
+using Ether.Replay.Analyzer.Export.Columns;
+
+namespace Ether.Replay.Analyzer.Export.Tables;
+
+internal sealed class SnapshotsTable : ExportTable
+{
+    public readonly ValueColumn<long> Step = new("step", "step at which the snapshot was taken (it shows memory before that step's writes)");
+    public readonly ValueColumn<int> Pid = new("pid", "process id");
+    public readonly ValueColumn<int> Tid = new("tid", "thread id");
+    public readonly ValueColumn<ulong> Address = new("address", "first address");
+    public readonly ValueColumn<long> Size = new("size", "bytes in the snapshot");
+    public readonly StringColumn Reason = new("reason", "why it was taken: exec, map, unpack, signal, request");
+    public readonly BlobColumn Bytes = new("bytes", "the memory contents");
+
+    public SnapshotsTable() : base("snapshots", "Copies of memory regions the recorder took (at exec, when code was mapped, at unpacking moments).")
+        => Declare(Step, Pid, Tid, Address, Size, Reason, Bytes);
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Ether.Replay.Analyzer.Export;
+using Ether.Replay.Formats.Log;
+
+namespace Ether.Replay.Analyzer.Query;
+
+/// <summary>
+/// What a command's TARGET names: a dataset folder as is, or an .etrace file exported on the fly to a
+/// cache next to it (<c>file.etrace.parquet/</c>, or a folder under the temp dir when the trace's
+/// folder is not writable). The cache is rebuilt when the trace's size, modification time or header
+/// hash changes, or when it was written by another version of the exporter.
+/// </summary>
+public static class DatasetTarget
+{
+    private const string StampFile = ".ether-cache.json";
+
+    private sealed record Stamp(long Size, long ModifiedTicks, string TraceId, string Exporter, string? Warning);
+
+    /// <summary>The dataset folder for <paramref name="target"/>. <paramref name="warning"/> is set when
+    /// the trace is cut or damaged (the dataset then holds its readable prefix).</summary>
+    public static string Resolve(string target, Action<ExportProgress>? progress, out string? warning)
+    {
+        warning = null;
+        if (Directory.Exists(target))
+        {
+            if (!DatasetLayout.IsDataset(target))
+                throw new InvalidDataException($"{target}: not a dataset folder (no traces/ table inside); give a dataset written by `ether export` or an .etrace file");
+            return target;
+        }
+        if (!File.Exists(target)) throw new FileNotFoundException($"{target}: no such file or directory", target);
+        return Cached(target, progress, out warning);
+    }
+
+    private static string Cached(string trace, Action<ExportProgress>? progress, out string? warning)
+    {
+        var info = new FileInfo(trace);
+        string id;
+        using (var reader = TraceReader.Open(trace)) id = TraceId.For(trace, reader.Header); // rejects non-traces early
+        string exporter = typeof(DatasetTarget).Assembly.GetName().Version?.ToString() ?? "";
+        var wanted = new Stamp(info.Length, info.LastWriteTimeUtc.Ticks, id, exporter, null);
+
+        foreach (string dir in Candidates(trace))
+        {
+            var stamp = ReadStamp(dir);
+            if (stamp != null && stamp with { Warning = null } == wanted)
+            {
+                warning = stamp.Warning;
+                return dir;
+            }
+        }
+        foreach (string dir in Candidates(trace))
+        {
+            try
+            {
+                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+                Directory.CreateDirectory(dir);
+                var result = TraceExporter.Export(trace, dir, progress: progress);
+                File.WriteAllText(Path.Combine(dir, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
+                warning = result.Warning;
+                return dir;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // The trace's folder is read-only (a shared sample store): try the next place.
+            }
+            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && !Directory.Exists(dir))
+            {
+            }
+        }
+        throw new UnauthorizedAccessException($"no writable place for the dataset cache of {trace}");
+    }
+
+    /// <summary>Next to the trace first, then a per-trace folder in the temp dir.</summary>
+    public static IEnumerable<string> Candidates(string trace)
+    {
+        string full = Path.GetFullPath(trace);
+        yield return full + ".parquet";
+        string key = Convert.ToHexString(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.UTF8.GetBytes(full))).ToLowerInvariant();
+        yield return Path.Combine(Path.GetTempPath(), "ether-cache", $"{Path.GetFileName(full)}-{key}.parquet");
+    }
+
+    private static Stamp? ReadStamp(string dir)
+    {
+        try
+        {
+            string path = Path.Combine(dir, StampFile);
+            return File.Exists(path) ? JsonSerializer.Deserialize<Stamp>(File.ReadAllText(path)) : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

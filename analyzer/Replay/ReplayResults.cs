@@ -1,0 +1,38 @@
+using Ether.Replay.Formats.Model;
+
+namespace Ether.Replay.Analyzer.Replay;
+
+/// <summary>One executed instruction.</summary>
+public sealed record InstructionRow(long Step, int Pid, int Tid, ulong Rip, byte[] Bytes);
+
+/// <summary>A thread's registers after a step. <see cref="RipKnown"/> is false when the trace ends
+/// before the thread's next instruction shows where it went (rip is then the fall-through guess).</summary>
+public sealed record ThreadRegisters(int Pid, int Tid, RegisterFile Registers, bool RipKnown);
+
+/// <summary>
+/// The machine after step <see cref="Step"/> executed (step 0: before the first instruction): the
+/// instruction of that step, if it was one, and the registers of every thread alive then.
+/// </summary>
+public sealed record MachineState(long Step, InstructionRow? Executed, IReadOnlyList<ThreadRegisters> Threads)
+{
+    /// <summary>The thread that executed the step, else the first thread alive.</summary>
+    public ThreadRegisters? Current =>
+        Executed is { } e ? Threads.FirstOrDefault(t => t.Pid == e.Pid && t.Tid == e.Tid) : Threads.FirstOrDefault();
+}
+
+/// <summary>Memory of one process after a step: the bytes the trace saw, and which of them it saw
+/// (bytes never written, snapshotted or executed in the trace are unknown, shown as ??).</summary>
+public sealed record MemoryBytes(int Pid, ulong Address, byte[] Bytes, bool[] Known)
+{
+    public int KnownCount => Known.Count(k => k);
+
+    /// <summary>"48 89 c3 ?? ??"-style hex.</summary>
+    public string Hex(int from = 0, int count = int.MaxValue)
+    {
+        count = Math.Min(count, Bytes.Length - from);
+        return string.Join(' ', Enumerable.Range(from, Math.Max(0, count)).Select(i => Known[i] ? Bytes[i].ToString("x2") : "??"));
+    }
+}
+
+/// <summary>A memory write found by a who-wrote query.</summary>
+public sealed record WriteRef(long Step, int Pid, int Tid, ulong? Rip, ulong Address, long Size, byte[] Value, bool Kernel);

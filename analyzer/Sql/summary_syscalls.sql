@@ -1,0 +1,22 @@
+-- summary_syscalls.sql: system calls by category (see syscall_categories.sql), with the three most
+-- frequent calls of each. Needs the syscall_categories view. Optional: SET VARIABLE trace = '...';
+WITH calls AS (
+    SELECT s.name, coalesce(c.category, 'other') AS category, s.errno
+    FROM syscalls s LEFT JOIN syscall_categories c USING (name)
+    WHERE getvariable('trace') IS NULL OR s.trace = getvariable('trace')
+),
+per_name AS (
+    SELECT category, name, count(*) AS n FROM calls GROUP BY ALL
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY category ORDER BY n DESC, name) AS rank FROM per_name
+)
+SELECT
+    c.category,
+    count(*)                              AS calls,
+    count(*) FILTER (WHERE c.errno > 0)   AS errors,
+    (SELECT string_agg(r.name || ' ' || r.n, ', ' ORDER BY r.rank) FROM ranked r
+      WHERE r.category = c.category AND r.rank <= 3) AS most_frequent
+FROM calls c
+GROUP BY c.category
+ORDER BY calls DESC, c.category;

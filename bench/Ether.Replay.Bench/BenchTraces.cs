@@ -1,0 +1,32 @@
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Synthetic;
+
+namespace Ether.Replay.Bench;
+
+/// <summary>Synthetic traces the analyzer benchmarks share, generated once and cached under /tmp
+/// (a 100 M-instruction trace takes a while to write).</summary>
+internal static class BenchTraces
+{
+    public static string Directory { get; } = Path.Combine(Path.GetTempPath(), "ether-bench-analyzer");
+
+    public static string Synthetic(long instructions, int threads = 1)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        string path = Path.Combine(Directory, $"synthetic-{instructions}-t{threads}.etrace");
+        if (File.Exists(path)) return path;
+        Console.WriteLine($"writing a synthetic trace of {instructions:N0} instructions to {path} (cached for later runs) ...");
+        string tmp = path + ".tmp";
+        using (var w = TraceWriter.Create(tmp, new TraceHeader
+               {
+                   Backend = "synthetic", TargetPath = "/synthetic/program", TargetArgv = ["program"],
+                   StartTime = new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero), Host = "bench",
+               }, new TraceWriterOptions { ChunkAge = TimeSpan.FromHours(1) }))
+        {
+            SyntheticTrace.Write(w, new SyntheticOptions { Instructions = instructions, Threads = threads });
+            w.Close(StopReason.Exited);
+        }
+        File.Move(tmp, path);
+        return path;
+    }
+}

@@ -1,0 +1,106 @@
+using Ether.Replay.Analyzer.Export;
+using Ether.Replay.Analyzer.Query;
+using Ether.Replay.Formats.Log;
+using Spectre.Console;
+
+namespace Ether.Replay.Cli.Commands;
+
+/// <summary>
+/// What the analysis subcommands (export, sql, at, syscalls, unpack, writes, hot, summary) share:
+/// errors as one line on stderr and exit code 1, never a stack trace; warnings on stderr; TARGET
+/// resolution with a progress bar on stderr while an .etrace file is exported to its cache.
+/// </summary>
+internal static class AnalyzerCli
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+
+    public static int Guard(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"ether: {Describe(e)}");
+            return Failed;
+        }
+    }
+
+    public static void Warn(string message) => Console.Error.WriteLine($"ether: warning: {OneLine(message)}");
+
+    public static string Describe(Exception e) => e switch
+    {
+        AnalyzerUsageException u => u.Message,
+        SqlException s => s.Message,
+        TraceFormatException t => t.Message,
+        FileNotFoundException f => OneLine(f.Message),
+        DirectoryNotFoundException d => OneLine(d.Message),
+        InvalidDataException d => OneLine(d.Message),
+        UnauthorizedAccessException u => $"permission denied: {OneLine(u.Message)}",
+        IOException io => OneLine(io.Message),
+        OperationCanceledException => "interrupted",
+        AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
+        _ => $"internal error: {e.GetType().Name}: {OneLine(e.Message)} (please report this)",
+    };
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>Opens a trace, with clear messages for a missing path or a folder.</summary>
+    public static TraceReader OpenTrace(string path)
+    {
+        if (Directory.Exists(path)) throw new AnalyzerUsageException($"{path}: is a directory, not a trace file");
+        if (!File.Exists(path)) throw new AnalyzerUsageException($"{path}: no such file");
+        return TraceReader.Open(path);
+    }
+
+    /// <summary>Warns when a trace is cut or damaged: what follows covers its readable prefix.</summary>
+    public static void WarnIfDamaged(TraceReader reader, string path)
+    {
+        if (reader.Summary.Damage is { } damage)
+            Warn($"{path}: the trace is cut or damaged ({damage}); analysing the readable prefix (steps up to {reader.Summary.LastStep:N0})");
+    }
+
+    /// <summary>TARGET (dataset folder or .etrace file) as a dataset folder, exporting with progress if needed.</summary>
+    public static string Dataset(string target)
+    {
+        string dataset = WithProgress<string>($"exporting {Path.GetFileName(target)}", report =>
+        {
+            string d = DatasetTarget.Resolve(target, report, out var w);
+            return (d, w);
+        }, out var warning);
+        if (warning != null) Warn($"{target}: {warning}");
+        return dataset;
+    }
+
+    /// <summary>Runs <paramref name="work"/>, showing its progress on stderr when stderr is a terminal.</summary>
+    public static T WithProgress<T>(string what, Func<Action<ExportProgress>, (T Result, string? Warning)> work, out string? warning)
+    {
+        if (Console.IsErrorRedirected)
+        {
+            var (r, w) = work(_ => { });
+            warning = w;
+            return r;
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        (T Result, string? Warning) result = default;
+        console.Progress().AutoClear(true).HideCompleted(true).Start(ctx =>
+        {
+            var task = ctx.AddTask(Markup.Escape(what), autoStart: true, maxValue: 1);
+            result = work(p =>
+            {
+                task.MaxValue = Math.Max(1, p.Chunks);
+                task.Value = p.Chunk;
+            });
+        });
+        warning = result.Warning;
+        return result.Result;
+    }
+
+    /// <summary>Opens the DuckDB session over TARGET.</summary>
+    public static AnalysisDatabase Open(string target) => AnalysisDatabase.Open(Dataset(target));
+}
+
+/// <summary>A failure whose message is already what the user should read.</summary>
+internal sealed class AnalyzerUsageException(string message) : Exception(message);

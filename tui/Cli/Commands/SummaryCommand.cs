@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Ether.Replay.Analyzer.Analyses;
+
+namespace Ether.Replay.Cli.Commands;
+
+/// <summary>`ether summary TRACE`: one screen about a trace.</summary>
+internal static class SummaryCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string>("target") { Description = "An .etrace file or a dataset folder" };
+        var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
+        var command = new Command("summary", "One screen: target, processes and threads, instructions, system calls by category, memory, unpacking layers")
+        {
+            target, trace,
+        };
+        command.SetAction(r => AnalyzerCli.Guard(() =>
+        {
+            using var db = AnalyzerCli.Open(r.GetValue(target)!);
+            TraceSummaryReport.Write(db, Console.Out, r.GetValue(trace));
+            return AnalyzerCli.Ok;
+        }));
+        return command;
+    }
+}

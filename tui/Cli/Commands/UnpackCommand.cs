@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Ether.Replay.Analyzer.Analyses;
+using Ether.Replay.Analyzer.Replay;
+
+namespace Ether.Replay.Cli.Commands;
+
+/// <summary>`ether unpack TRACE [--dump DIR]`: unpacking layers, transitions, OEP candidate; raw and ELF dumps.</summary>
+internal static class UnpackCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string>("target") { Description = "An .etrace file (or a dataset folder; --dump then needs the trace file it was exported from)" };
+        var dump = new Option<string?>("--dump") { Description = "Write each layer's memory (raw bytes at its entry) and, for the program's image, a runnable ELF with the original entry point into DIR" };
+        var pid = new Option<int?>("--pid", "-p") { Description = "Only this process" };
+        var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
+        var command = new Command("unpack", "Unpacking layers (code executed from memory written earlier): per layer the entry, region, writers and sizes; transitions; the original-entry-point candidate")
+        {
+            target, dump, pid, trace,
+        };
+        command.SetAction(r => AnalyzerCli.Guard(() =>
+        {
+            string source = r.GetValue(target)!;
+            using var db = AnalyzerCli.Open(source);
+            var layers = UnpackReport.Layers(db, r.GetValue(trace), r.GetValue(pid));
+            UnpackReport.Write(layers, UnpackReport.Transitions(db, r.GetValue(trace), r.GetValue(pid)), Console.Out);
+            if (r.GetValue(dump) is not { } dir) return AnalyzerCli.Ok;
+
+            foreach (var group in layers.GroupBy(l => l.Trace))
+            {
+                string file = File.Exists(source) ? source
+                    : db.Scalar("SELECT file FROM traces WHERE trace = $t", ("t", group.Key)) as string ?? "";
+                if (!File.Exists(file)) throw new AnalyzerUsageException($"--dump needs the trace file of {group.Key} ({file}): it is gone; give the .etrace file");
+                using var session = ReplaySession.Open(file);
+                foreach (var d in LayerDump.Write(session, group.ToList(), dir))
+                    Console.WriteLine($"wrote {d.Path}: 0x{d.Start:x}-0x{d.End:x}, {d.What}; {d.KnownBytes:N0} of {d.End - d.Start:N0} bytes seen in the trace" +
+                                      (d.FromFile > 0 ? $", {d.FromFile:N0} from the original file" : ""));
+            }
+            return AnalyzerCli.Ok;
+        }));
+        return command;
+    }
+}
