@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using Ether.Replay.Recorder.Backends.Ptrace.Native;
+
+namespace Ether.Replay.Recorder.Backends.Ptrace;
+
+/// <summary>The real <see cref="IPtrace"/>: direct libc calls, no allocation.</summary>
+internal sealed unsafe class LinuxPtrace : IPtrace
+{
+    public int LastError { get; private set; }
+
+    private bool Check(long result)
+    {
+        if (result >= 0) return true;
+        LastError = Marshal.GetLastPInvokeError();
+        return false;
+    }
+
+    public bool Seize(int pid, int options) => Check(LibC.Ptrace(PtraceRequest.Seize, pid, 0, options));
+    public bool SetOptions(int tid, int options) => Check(LibC.Ptrace(PtraceRequest.SetOptions, tid, 0, options));
+    public bool SingleStep(int tid, int signal = 0) => Check(LibC.Ptrace(PtraceRequest.SingleStep, tid, 0, signal));
+    public bool ResumeToSyscall(int tid, int signal = 0) => Check(LibC.Ptrace(PtraceRequest.Syscall, tid, 0, signal));
+    public bool Continue(int tid, int signal = 0) => Check(LibC.Ptrace(PtraceRequest.Cont, tid, 0, signal));
+    public bool Listen(int tid) => Check(LibC.Ptrace(PtraceRequest.Listen, tid, 0, 0));
+
+    public bool GetRegisters(int tid, out UserRegs regs)
+    {
+        fixed (UserRegs* p = &regs) return Check(LibC.Ptrace(PtraceRequest.GetRegs, tid, 0, (nint)p));
+    }
+
+    public bool SetRegisters(int tid, in UserRegs regs)
+    {
+        fixed (UserRegs* p = &regs) return Check(LibC.Ptrace(PtraceRequest.SetRegs, tid, 0, (nint)p));
+    }
+
+    public bool GetSignalInfo(int tid, out SigInfo info)
+    {
+        fixed (SigInfo* p = &info) return Check(LibC.Ptrace(PtraceRequest.GetSigInfo, tid, 0, (nint)p));
+    }
+
+    public bool GetEventMessage(int tid, out ulong message)
+    {
+        fixed (ulong* p = &message) return Check(LibC.Ptrace(PtraceRequest.GetEventMsg, tid, 0, (nint)p));
+    }
+
+    public bool GetSyscallInfo(int tid, out PtraceSyscallInfo info)
+    {
+        fixed (PtraceSyscallInfo* p = &info)
+            return Check(LibC.Ptrace(PtraceRequest.GetSyscallInfo, tid, sizeof(PtraceSyscallInfo), (nint)p));
+    }
+
+    public int WaitAny(out WaitStatus status)
+    {
+        int raw = 0;
+        int r;
+        do r = LibC.WaitPid(-1, &raw, WaitFlags.All);
+        while (r < 0 && (LastError = Marshal.GetLastPInvokeError()) == LibC.EINTR);
+        status = new WaitStatus(raw);
+        return r;
+    }
+
+    public int WaitChild(int pid, out WaitStatus status)
+    {
+        int raw = 0;
+        int r;
+        do r = LibC.WaitPid(pid, &raw, WaitFlags.Untraced);
+        while (r < 0 && (LastError = Marshal.GetLastPInvokeError()) == LibC.EINTR);
+        status = new WaitStatus(raw);
+        return r;
+    }
+
+    public int ReadMemory(int pid, ulong address, Span<byte> into)
+    {
+        if (into.IsEmpty) return 0;
+        fixed (byte* p = into)
+        {
+            var local = new IoVec { Base = (nint)p, Length = (nuint)into.Length };
+            var remote = new IoVec { Base = (nint)address, Length = (nuint)into.Length };
+            nint n = LibC.ProcessVmReadv(pid, &local, 1, &remote, 1, 0);
+            if (n < 0) { LastError = Marshal.GetLastPInvokeError(); return 0; }
+            return (int)n;
+        }
+    }
+
+    public bool Kill(int pid, int signal) => Check(LibC.Kill(pid, signal));
+}

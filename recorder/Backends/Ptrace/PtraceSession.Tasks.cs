@@ -1,0 +1,186 @@
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Backends.Ptrace.Native;
+using Ether.Replay.Recorder.Recording;
+using Iced.Intel;
+
+namespace Ether.Replay.Recorder.Backends.Ptrace;
+
+/// <summary>Event stops (exec, fork/vfork/clone, group-stops) and deaths: processes and threads come and go.</summary>
+internal sealed partial class PtraceSession
+{
+    // -- events --
+
+    private void OnEventStop(TraceeThread t, int ev, int signo)
+    {
+        switch (ev)
+        {
+            case PtraceEvent.Exec:
+                OnExec(t);
+                return;
+            case PtraceEvent.Fork:
+            case PtraceEvent.VFork:
+            case PtraceEvent.Clone:
+                OnNewTask(t, ev);
+                return;
+            case PtraceEvent.Stop:
+                OnPtraceEventStop(t, signo);
+                return;
+            default:
+                if (t.State == TraceeState.InSyscall) Resume(t, _ptrace.ResumeToSyscall(t.Tid));
+                else if (Refresh(t)) ReadyAfterStop(t);
+                return;
+        }
+    }
+
+    private void OnExec(TraceeThread t)
+    {
+        _ptrace.GetEventMessage(t.Tid, out ulong formerTid);
+        var process = t.Rec.Process;
+        if ((int)formerTid != t.Tid && _threads.TryGetValue((int)formerTid, out var execer))
+        {
+            // A non-leader thread exec'd: it takes over the leader's tid; every other thread is gone
+            // (the kernel reports no exit for them).
+            foreach (var other in _order.Where(o => o.Rec.Process == process && o != execer).ToList())
+            {
+                if (other.Rec.StepPending) _pipeline.AbandonStep(other.Rec);
+                _pipeline.ThreadExited(other.Rec, 0);
+                Remove(other);
+            }
+            _threads.Remove(execer.Tid);
+            _pipeline.Annotate(process.Pid, process.Pid, "exec", $"thread {execer.Tid} exec'd and took over the thread-group id {process.Pid}");
+            execer.Rec.Tid = process.Pid;
+            _threads[process.Pid] = execer;
+            t = execer;
+        }
+        else
+        {
+            foreach (var other in _order.Where(o => o.Rec.Process == process && o != t).ToList())
+            {
+                _pipeline.ThreadExited(other.Rec, 0);
+                Remove(other);
+            }
+        }
+
+        if (t.State == TraceeState.Prologue)
+        {
+            t.State = TraceeState.InSyscall;
+            _neverExeced = false;
+        }
+        if (!Refresh(t)) return;
+        _pipeline.Exec(t.Rec, ProcFs.ExecutablePath(process.Pid), ProcFs.CommandLine(process.Pid));
+        t.State = TraceeState.InSyscall;
+        Resume(t, _ptrace.ResumeToSyscall(t.Tid));
+    }
+
+    private void OnNewTask(TraceeThread parent, int ev)
+    {
+        _ptrace.GetEventMessage(parent.Tid, out ulong msg);
+        int tid = (int)msg;
+        ulong flags = ev switch
+        {
+            PtraceEvent.Fork => 0,
+            PtraceEvent.VFork => CloneVm | CloneVFork,
+            _ => parent.CloneFlags,
+        };
+        var parentProcess = parent.Rec.Process;
+        TraceeThread child;
+        if ((flags & CloneThread) != 0)
+        {
+            child = AddThread(parentProcess, tid, TraceeState.Starting);
+            _pipeline.ThreadStarted(child.Rec, parent.Tid);
+            _threadCount++;
+        }
+        else
+        {
+            var process = NewProcess(tid, parentProcess.Pid, (flags & CloneVm) != 0 ? parentProcess.Space : null);
+            if ((flags & CloneVm) == 0) process.Space = parentProcess.Space.CopyForFork(process.Memory);
+            process.Executable = parentProcess.Executable;
+            child = AddThread(process, tid, TraceeState.Starting);
+            string how = ev switch { PtraceEvent.Fork => "fork", PtraceEvent.VFork => "vfork", _ => "clone" };
+            _pipeline.ProcessStarted(process, how);
+            _processCount++;
+            _threadCount++;
+        }
+        // The parent stays inside the call; its exit stop follows.
+        Resume(parent, _ptrace.ResumeToSyscall(parent.Tid));
+        if (_early.Remove(tid, out var early)) Dispatch(tid, early);
+    }
+
+    private void OnPtraceEventStop(TraceeThread t, int signo)
+    {
+        if (t.State == TraceeState.Prologue)
+        {
+            Resume(t, _ptrace.ResumeToSyscall(t.Tid));
+            return;
+        }
+        if (t.State == TraceeState.Starting)
+        {
+            // A new task's first stop (seized tracees' children start with PTRACE_EVENT_STOP/SIGTRAP):
+            // registers = the parent's at the call, rax = 0; it has not executed anything yet.
+            if (!Refresh(t)) return;
+            _pipeline.Registers(t.Rec);
+            ReadyAfterStop(t);
+            return;
+        }
+        if (signo is Sig.SIGSTOP or Sig.SIGTSTP or Sig.SIGTTIN or Sig.SIGTTOU)
+        {
+            // Group-stop: stay stopped like the program would, but keep reporting (PTRACE_LISTEN);
+            // a SIGCONT ends it with another PTRACE_EVENT_STOP.
+            if (t.Rec.StepPending) _pipeline.AbandonStep(t.Rec);
+            if (_inFlight == t) _inFlight = null;
+            t.State = TraceeState.GroupStopped;
+            if (!_ptrace.Listen(t.Tid)) Gone(t);
+            return;
+        }
+        // End of a group-stop, or an interrupt: ready again.
+        if (t.Rec.StepPending) _pipeline.AbandonStep(t.Rec);
+        if (!Refresh(t)) return;
+        ReadyAfterStop(t);
+    }
+
+    // -- deaths --
+
+    private void Died(TraceeThread t, WaitStatus status)
+    {
+        var rec = t.Rec;
+        if (rec.StepPending) _pipeline.AbandonStep(rec);
+        if (rec.InSyscall) _pipeline.SyscallAbandoned(rec);
+        var process = rec.Process;
+        bool leader = t.Tid == process.Pid;
+        if (!leader)
+            _pipeline.ThreadExited(rec, status.Exited ? status.ExitCode : 128 + status.TermSignal);
+        Remove(t);
+        if (leader)
+        {
+            // The leader is reported last (after the other threads of a group exit).
+            foreach (var other in _order.Where(o => o.Rec.Process == process).ToList())
+            {
+                _pipeline.ThreadExited(other.Rec, 0);
+                Remove(other);
+            }
+            _pipeline.ProcessExited(process, status.Exited ? status.ExitCode : 0, status.Signaled ? status.TermSignal : 0, status.CoreDumped);
+            _processes.Remove(process.Pid);
+            UpdateKnownPids();
+            if (process.Pid == _rootPid)
+            {
+                if (status.Exited) RootExitCode = status.ExitCode;
+                else RootSignal = status.TermSignal;
+            }
+        }
+    }
+
+    /// <summary>A ptrace call failed on the thread (ESRCH): it was killed; its death report will follow.</summary>
+    private void Gone(TraceeThread t)
+    {
+        if (t.Rec.StepPending) _pipeline.AbandonStep(t.Rec);
+        t.State = TraceeState.Dying;
+        if (_inFlight == t) _inFlight = null;
+    }
+
+    private void Resume(TraceeThread t, bool ok)
+    {
+        if (!ok) Gone(t);
+        else if (t.State is TraceeState.Ready) t.State = TraceeState.Running;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text;
+using Ether.Replay.Recorder.Recording;
+
+namespace Ether.Replay.Recorder.Backends.Ptrace;
+
+/// <summary>
+/// The shell prologue that puts a hostile sample in its box before it runs: resource limits, a
+/// scratch working directory, and (unless network is allowed) its own network namespace with only
+/// loopback up. It ends with <c>kill -STOP $$; exec "$0" "$@"</c>, so the recorder can seize the
+/// stopped shell and see the sample from its very first instruction after exec.
+/// </summary>
+public sealed class Sandbox
+{
+    private readonly SandboxOptions _options;
+    private readonly string? _unshare;
+    private readonly string? _ip;
+
+    public string WorkingDirectory { get; }
+    /// <summary>True when the working directory was created for this recording.</summary>
+    public bool IsScratchDirectory { get; }
+
+    public Sandbox(SandboxOptions options)
+    {
+        _options = options;
+        if (options.WorkingDirectory is { } dir)
+        {
+            if (!Directory.Exists(dir)) throw new RecordingSetupException($"working directory does not exist: {dir}");
+            WorkingDirectory = Path.GetFullPath(dir);
+        }
+        else
+        {
+            WorkingDirectory = Directory.CreateTempSubdirectory("ether-record-").FullName;
+            IsScratchDirectory = true;
+        }
+        if (options.IsolateNetwork)
+        {
+            _unshare = FindTool("unshare", "/usr/bin/unshare", "/bin/unshare")
+                ?? throw new RecordingSetupException("network isolation needs unshare (Debian package util-linux); or pass --allow-network");
+            _ip = FindTool("ip", "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip")
+                ?? throw new RecordingSetupException("network isolation needs ip (Debian package iproute2); or pass --allow-network");
+        }
+    }
+
+    private static string? FindTool(string name, params string[] candidates) =>
+        candidates.FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// argv for /bin/sh that applies the sandbox and then execs <paramref name="program"/> with
+    /// <paramref name="arguments"/>. With <paramref name="stopBeforeExec"/> the shell stops itself
+    /// first (for PTRACE_SEIZE); without, it just runs the program in the same box (used to run a
+    /// reference tool such as strace under identical conditions).
+    /// </summary>
+    public string[] ShellArgv(string program, IReadOnlyList<string> arguments, bool stopBeforeExec)
+    {
+        var script = new StringBuilder();
+        // Exit code 125 marks a failed prologue (the sample never ran).
+        script.Append("ulimit -c 0 || exit 125; ");
+        if (_options.MaxFileSizeBytes > 0) script.Append($"ulimit -f {_options.MaxFileSizeBytes / 512} || exit 125; ");
+        if (_options.MaxAddressSpaceBytes > 0) script.Append($"ulimit -v {_options.MaxAddressSpaceBytes / 1024} || exit 125; ");
+        if (_options.MaxProcesses > 0) script.Append($"ulimit -p {_options.MaxProcesses} || exit 125; ");
+        if (_options.MaxOpenFiles > 0) script.Append($"ulimit -n {_options.MaxOpenFiles} || exit 125; ");
+        script.Append($"cd -- {Quote(WorkingDirectory)} || exit 125; ");
+        string last = stopBeforeExec ? "kill -STOP $$; exec \"$0\" \"$@\"" : "exec \"$0\" \"$@\"";
+        if (_options.IsolateNetwork)
+        {
+            // unshare(1) without --fork execs the inner shell in the new namespace under the same pid.
+            string inner = $"{Quote(_ip!)} link set lo up || exit 125; {last}";
+            script.Append($"exec {Quote(_unshare!)} --net -- /bin/sh -c {Quote(inner)} \"$0\" \"$@\"");
+        }
+        else
+        {
+            script.Append(last);
+        }
+        var argv = new List<string> { "/bin/sh", "-c", script.ToString(), program };
+        argv.AddRange(arguments);
+        return argv.ToArray();
+    }
+
+    /// <summary>POSIX shell single-quoting: safe for any byte string.</summary>
+    public static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    public IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
+    {
+        ["network"] = _options.IsolateNetwork ? "isolated (own namespace, loopback only)" : "host",
+        ["cwd"] = WorkingDirectory,
+        ["limits"] = $"core=0 fsize={_options.MaxFileSizeBytes} as={_options.MaxAddressSpaceBytes} nproc={_options.MaxProcesses} nofile={_options.MaxOpenFiles}",
+    };
+}
+
+/// <summary>How the sample is confined. Defaults suit a hostile sample; every limit is a ulimit.</summary>
+public sealed record SandboxOptions
+{
+    /// <summary>Own network namespace with only loopback (false: --allow-network).</summary>
+    public bool IsolateNetwork { get; init; } = true;
+    /// <summary>Working directory; null makes a fresh scratch directory under the temp folder.</summary>
+    public string? WorkingDirectory { get; init; }
+    public long MaxFileSizeBytes { get; init; } = 1L << 30;
+    public long MaxAddressSpaceBytes { get; init; } = 16L << 30;
+    /// <summary>RLIMIT_NPROC, and the recorder's own cap on live traced processes (the kernel does
+    /// not apply RLIMIT_NPROC to root): beyond it fork/clone fail with EAGAIN.</summary>
+    public int MaxProcesses { get; init; } = 1024;
+    public int MaxOpenFiles { get; init; } = 1024;
+    /// <summary>Files for the sample's stdin/stdout/stderr; null inherits the recorder's.</summary>
+    public string? StdinPath { get; init; }
+    public string? StdoutPath { get; init; }
+    public string? StderrPath { get; init; }
+}

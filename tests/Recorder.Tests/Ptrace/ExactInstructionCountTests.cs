@@ -1,0 +1,38 @@
+using Ether.Replay.Formats.Model;
+
+namespace Ether.Replay.Recorder.Tests.Ptrace;
+
+[Collection("ptrace")]
+public sealed class ExactInstructionCountTests
+{
+    private const int Iterations = 1000;
+
+    [Fact]
+    public void Static_loop_records_exactly_its_instructions_in_order()
+    {
+        string program = TestPrograms.Build("count.S", "-nostdlib", "-static", "-no-pie", $"-DITERATIONS={Iterations}");
+        var symbols = ElfSymbols.Read(program);
+        ulong I(int n) => symbols[$"i{n}"].Address;
+
+        // By construction: i0, then (i1, i2) per iteration, then i3, i4, i5 (the exit syscall).
+        var expected = new List<ulong> { I(0) };
+        for (int k = 0; k < Iterations; k++) { expected.Add(I(1)); expected.Add(I(2)); }
+        expected.AddRange([I(3), I(4), I(5)]);
+
+        var run = Recordings.Record(program, []);
+
+        var instructions = run.Of<InstructionEvent>().ToList();
+        Assert.Equal(1 + 2 * Iterations + 3, instructions.Count);
+        Assert.Equal(expected.Count, (int)run.Result.Steps);
+        Assert.Equal(expected.Count, (int)run.Summary.LastStep);
+        Assert.Equal(expected, instructions.Select(i => i.Rip).ToList());
+        // The step clock starts at 1 and advances by one per instruction.
+        Assert.Equal(Enumerable.Range(1, expected.Count).Select(s => (long)s), instructions.Select(i => i.Step));
+        // The bytes are the ones in the file: dec ecx = ff c9, jnz back = 75 fc, syscall = 0f 05.
+        Assert.Equal([0xff, 0xc9], instructions[1].Bytes);
+        Assert.Equal([0x75, 0xfc], instructions[2].Bytes);
+        Assert.Equal([0x0f, 0x05], instructions[^1].Bytes);
+        Assert.All(instructions, i => Assert.Equal(instructions[0].Pid, i.Pid));
+        Assert.Equal(StopReason.Exited, run.Summary.StopReason);
+    }
+}

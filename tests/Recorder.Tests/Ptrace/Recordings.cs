@@ -1,0 +1,43 @@
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Backends.Ptrace;
+using Ether.Replay.Recorder.Recording;
+
+namespace Ether.Replay.Recorder.Tests.Ptrace;
+
+/// <summary>One finished recording, read back with the trace reader.</summary>
+internal sealed record RecordedRun(RecordingResult Result, TraceSummary Summary, List<TraceEvent> Events, string Stdout, string WorkingDirectory)
+{
+    public IEnumerable<T> Of<T>() where T : TraceEvent => Events.OfType<T>();
+}
+
+/// <summary>Runs the real recorder on a program and reads the trace back.</summary>
+internal static class Recordings
+{
+    public static RecordedRun Record(string program, string[] arguments, RecordMode mode = RecordMode.Full, long maxSteps = 0)
+    {
+        var dir = Directory.CreateTempSubdirectory("ether-test-record-").FullName;
+        string output = Path.Combine(dir, "test.etrace");
+        string stdout = Path.Combine(dir, "stdout.txt");
+        var result = PtraceRecorder.Record(new RecordOptions
+        {
+            Program = program,
+            Arguments = arguments,
+            OutputPath = output,
+            Mode = mode,
+            MaxSteps = maxSteps,
+            Timeout = TimeSpan.FromMinutes(3),
+            Sandbox = new SandboxOptions { StdoutPath = stdout, StdinPath = "/dev/null" },
+        });
+        using var reader = TraceReader.Open(output);
+        var events = reader.Events().ToList();
+        var run = new RecordedRun(result, reader.Summary, events, File.ReadAllText(stdout), result.WorkingDirectory);
+        Directory.Delete(dir, recursive: true);
+        if (Directory.Exists(result.WorkingDirectory)) Directory.Delete(result.WorkingDirectory, recursive: true);
+        return run;
+    }
+}
+
+/// <summary>The recorder tests single-step real processes: one at a time keeps them fast on two cores.</summary>
+[CollectionDefinition("ptrace", DisableParallelization = true)]
+public sealed class PtraceCollection;
