@@ -17,7 +17,7 @@ namespace Ether.Replay.Analyzer.Replay;
 /// first use (<see cref="BuildIndex"/> to do it up front), and decode only chunks that can answer.
 /// Not thread-safe: one session per thread.
 /// </summary>
-public sealed class ReplaySession : IDisposable
+public sealed partial class ReplaySession : IDisposable
 {
     private readonly TraceReader _reader;
     private readonly ChunkCache _chunks;
@@ -31,7 +31,7 @@ public sealed class ReplaySession : IDisposable
         _disassembler = new Disassembler(Disassembler.BitnessOf(reader.Header.Architecture));
     }
 
-    public static ReplaySession Open(string path) => new(TraceReader.Open(path));
+    public static ReplaySession Open(string path) => new(TraceReader.Open(path)) { Path = path };
 
     public TraceHeader Header => _reader.Header;
     public TraceSummary Summary => _reader.Summary;
