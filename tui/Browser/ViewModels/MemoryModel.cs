@@ -9,7 +9,7 @@ public sealed record MemoryWindow(int Pid, ulong Origin, ulong Cursor, MemoryByt
 {
     public int Lines => (Bytes.Bytes.Length + BytesPerLine - 1) / BytesPerLine;
 
-    /// <summary>"0x00007ffc0000fff0  48 89 c3 ?? …  |H..?|" — bytes the trace never saw are ??.</summary>
+    /// <summary>"7ffc0000fff0 48 89 c3 ?? … H.. " — bytes the trace never saw are ?? (and blank in the text column).</summary>
     public string Line(int line)
     {
         int from = line * BytesPerLine;
@@ -20,7 +20,7 @@ public sealed record MemoryWindow(int Pid, ulong Origin, ulong Cursor, MemoryByt
             byte b = Bytes.Bytes[from + i];
             ascii[i] = !Bytes.Known[from + i] ? ' ' : b is >= 0x20 and < 0x7f ? (char)b : '.';
         }
-        return $"{Origin + (ulong)from:x12}  {Bytes.Hex(from, n).PadRight(BytesPerLine * 3 - 1)}  |{new string(ascii)}|";
+        return $"{Origin + (ulong)from:x12} {Bytes.Hex(from, n).PadRight(BytesPerLine * 3 - 1)} {new string(ascii)}";
     }
 }
 
@@ -37,6 +37,9 @@ public sealed class MemoryModel(BrowserSession session)
 
     public AddressExpression Expression { get; private set; } = new("rsp", (int)Register.Rsp, 0);
     public int BytesPerLine { get; set; } = 16;
+
+    /// <summary>The most bytes a line of <see cref="MemoryWindow.Line"/> holds in <paramref name="width"/> columns: 16, 8 or 4.</summary>
+    public static int BytesPerLineFor(int width) => width >= 13 + 4 * 16 ? 16 : width >= 13 + 4 * 8 ? 8 : 4;
     public int Lines { get; set; } = 8;
 
     /// <summary>Sets what to show; returns an error message for text that is not an address.</summary>
