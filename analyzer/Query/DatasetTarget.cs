@@ -17,8 +17,11 @@ public static class DatasetTarget
     private sealed record Stamp(long Size, long ModifiedTicks, string TraceId, string Exporter, string? Warning);
 
     /// <summary>The dataset folder for <paramref name="target"/>. <paramref name="warning"/> is set when
-    /// the trace is cut or damaged (the dataset then holds its readable prefix).</summary>
-    public static string Resolve(string target, Action<ExportProgress>? progress, out string? warning)
+    /// the trace is cut or damaged (the dataset then holds its readable prefix). <paramref name="options"/>
+    /// and <paramref name="cancel"/> go to the export when one is needed (the browser exports on one
+    /// low-priority thread, without background writes, so that its screen stays responsive).</summary>
+    public static string Resolve(string target, Action<ExportProgress>? progress, out string? warning,
+        ExportOptions? options = null, CancellationToken cancel = default)
     {
         warning = null;
         if (Directory.Exists(target))
@@ -28,10 +31,10 @@ public static class DatasetTarget
             return target;
         }
         if (!File.Exists(target)) throw new FileNotFoundException($"{target}: no such file or directory", target);
-        return Cached(target, progress, out warning);
+        return Cached(target, progress, out warning, options, cancel);
     }
 
-    private static string Cached(string trace, Action<ExportProgress>? progress, out string? warning)
+    private static string Cached(string trace, Action<ExportProgress>? progress, out string? warning, ExportOptions? options, CancellationToken cancel)
     {
         var info = new FileInfo(trace);
         string id;
@@ -54,7 +57,7 @@ public static class DatasetTarget
             {
                 if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
                 Directory.CreateDirectory(dir);
-                var result = TraceExporter.Export(trace, dir, progress: progress);
+                var result = TraceExporter.Export(trace, dir, options, progress, cancel);
                 File.WriteAllText(Path.Combine(dir, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
                 warning = result.Warning;
                 return dir;

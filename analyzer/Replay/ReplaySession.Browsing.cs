@@ -86,18 +86,23 @@ public sealed partial class ReplaySession
     public Task BuildIndexAsync(Action<int, int>? progress = null, CancellationToken cancel = default)
     {
         if (_index != null) return Task.CompletedTask;
+        return Task.Run(() => BuildIndexOnOwnReader(progress, cancel), cancel);
+    }
+
+    /// <summary><see cref="BuildIndexAsync"/> on the calling thread (a caller that picks the thread, e.g. one
+    /// of low priority). Safe to run while this session is used on another thread.</summary>
+    public void BuildIndexOnOwnReader(Action<int, int>? progress = null, CancellationToken cancel = default)
+    {
+        if (_index != null) return;
         int chunks = _reader.Chunks.Count;
-        return Task.Run(() =>
+        using var reader = TraceReader.Open(Path);
+        if (reader.Chunks.Count != chunks) return; // the file changed under us: leave it to the first query
+        var index = ReplayIndex.Build(reader, (done, total) =>
         {
-            using var reader = TraceReader.Open(Path);
-            if (reader.Chunks.Count != chunks) return; // the file changed under us: leave it to the first query
-            var index = ReplayIndex.Build(reader, (done, total) =>
-            {
-                cancel.ThrowIfCancellationRequested();
-                progress?.Invoke(done, total);
-            });
-            Interlocked.CompareExchange(ref _index, index, null);
-        }, cancel);
+            cancel.ThrowIfCancellationRequested();
+            progress?.Invoke(done, total);
+        });
+        Interlocked.CompareExchange(ref _index, index, null);
     }
 
     /// <summary>A second session on the same file that shares this one's index (if built): for work on
