@@ -11,6 +11,7 @@ public static class Program
         ["format"] = ("encode/decode throughput and bytes per instruction of .etrace on a synthetic trace", FormatBench.Run),
         ["export"] = ("export a 10 M-instruction synthetic trace to Parquet: rows/s vs Parquet.Net alone", ExportBench.Run),
         ["record"] = ("ptrace recorder steps/s against a C single-step loop, and trace bytes per instruction of real programs", RecordBench.Run),
+        ["tui"] = ("ether tui on a 10 M-instruction trace: open to first screen, jump latencies, one real run under tmux", TuiBench.Run),
     };
 
     public static int Main(string[] args)

@@ -39,6 +39,7 @@ public sealed partial class BrowserApp : Window
     private RegisterState? _state;
     private string _lastMessage = "";
     private bool _started;
+    private string _laidOut = "";
 
     private BrowserApp(IApplication app, BrowserSession session)
     {
@@ -81,7 +82,7 @@ public sealed partial class BrowserApp : Window
         session.AnalysisReady += () => app.Invoke(OnAnalysisReady);
         ApplyVisibility();
         if (session.Warning != null) _lastMessage = $"warning: the trace is cut or damaged ({session.Warning}); showing its readable prefix";
-        OnMoved();
+        // The panes fill in after the first layout (OnSubViewsLaidOut), when their sizes are known.
     }
 
     /// <summary>The registers after the cursor's step, computed once per step for every pane that needs them.</summary>
@@ -156,11 +157,11 @@ public sealed partial class BrowserApp : Window
         var line = _cursor.Current;
         string thread = line is { Tid: not 0 } l ? $"pid {l.Pid} tid {l.Tid}" : "";
         string loading = string.Join(" ", new[] { _session.Index, _session.Export }.Where(s => s.State is LoadState.Waiting or LoadState.Running).Select(s => $"{s.What} {s.Percent}%"));
-        _info.Text = $"{_session.Name}  step {_cursor.Step:N0}/{_session.LastStep:N0}  {thread}{(loading.Length > 0 ? "  " + loading : "")}";
-        _message.Text = _lastMessage;
+        string info = $"{_session.Name}  step {_cursor.Step:N0}/{_session.LastStep:N0}  {thread}{(loading.Length > 0 ? "  " + loading : "")}";
+        if (_message.Text != _lastMessage) _message.Text = _lastMessage;
+        if (_info.Text == info) return;
+        _info.Text = info;
         _statusBar.SetNeedsLayout();
-        _statusBar.SetNeedsDraw();
-        SetNeedsDraw();
     }
 
     private void Quit() => _app.RequestStop();
@@ -203,7 +204,6 @@ public sealed partial class BrowserApp : Window
         var placement = _layout.Place(new System.Drawing.Size(Math.Max(Viewport.Width, 80), Math.Max(Viewport.Height, 24)));
         foreach (var (id, pane) in _panes) pane.Visible = !placement.Panes[id].IsEmpty;
         SetNeedsLayout();
-        RefreshPanes();
     }
 
     protected override void OnSubViewLayout(LayoutEventArgs args)
@@ -226,10 +226,12 @@ public sealed partial class BrowserApp : Window
     protected override void OnSubViewsLaidOut(LayoutEventArgs args)
     {
         base.OnSubViewsLaidOut(args);
-        // Sizes changed (first layout, terminal resize, split moved): panes that size their content refresh.
+        // Sizes changed (first layout, terminal resize, split moved, zoom): panes that size their content
+        // refresh. Only then: a refresh that changes a title or a text asks for another layout.
+        string frames = string.Join(';', _panes.Values.Select(p => p.Visible ? p.Frame.ToString() : "-"));
+        if (frames == _laidOut) return;
+        _laidOut = frames;
         _instructions.Fit();
-        _instructions.Refresh();
-        _memory.Refresh();
-        _registers.Refresh();
+        RefreshPanes();
     }
 }

@@ -92,6 +92,18 @@ public sealed class TuiEndToEndTests(RecordedWalk walk) : IClassFixture<Recorded
     }
 
     [Fact]
+    public void A_hang_up_ends_the_browser()
+    {
+        using var tmux = TmuxSession.Start(walk.Directory, Command());
+        tmux.WaitFor("Instructions [F2]");
+        int pid = tmux.CommandPid;
+        tmux.HangUp();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (Directory.Exists($"/proc/{pid}") && watch.Elapsed.TotalSeconds < 10) Thread.Sleep(50);
+        Assert.False(Directory.Exists($"/proc/{pid}"), "the browser is still running after its terminal went away");
+    }
+
+    [Fact]
     public void Sigterm_and_a_failure_inside_restore_the_terminal()
     {
         using (var tmux = TmuxSession.Start(walk.Directory, Command()))

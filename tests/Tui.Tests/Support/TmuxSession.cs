@@ -91,6 +91,9 @@ internal sealed class TmuxSession : IDisposable
         return r.Stdout;
     }
 
+    /// <summary>Ends the terminal (as an ssh disconnect would): tmux's server goes, the command gets SIGHUP.</summary>
+    public void HangUp() => Run.Program(_directory, "tmux", "-L", _socket, "kill-server");
+
     public void Dispose()
     {
         try

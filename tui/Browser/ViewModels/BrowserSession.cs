@@ -1,3 +1,4 @@
+using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Log;
@@ -79,7 +80,7 @@ public sealed class BrowserSession : IDisposable
         Index.Start();
         try
         {
-            await Replay.BuildIndexAsync(Index.Report, _stop.Token).ConfigureAwait(false);
+            await BackgroundWork.Run("ether-tui index", () => Replay.BuildIndexOnOwnReader(Index.Report, _stop.Token)).ConfigureAwait(false);
             if (Replay.IndexBuilt) Index.Finish();
             else Index.Fail("the trace changed while it was indexed");
         }
@@ -99,14 +100,16 @@ public sealed class BrowserSession : IDisposable
         Export.Start();
         try
         {
-            await Task.Run(() =>
+            await BackgroundWork.Run("ether-tui export", () =>
             {
-                string dataset = DatasetTarget.Resolve(TracePath, p => Export.Report(p.Chunk, p.Chunks), out var warning);
+                // One thread, no background writes: all of the export's CPU at low priority.
+                string dataset = DatasetTarget.Resolve(TracePath, p => Export.Report(p.Chunk, p.Chunks), out var warning,
+                    new ExportOptions { BackgroundWrites = false }, _stop.Token);
                 ExportWarning = warning;
                 _stop.Token.ThrowIfCancellationRequested();
                 var database = new DatabaseGate(AnalysisDatabase.Open(dataset));
                 Volatile.Write(ref _database, database);
-            }, _stop.Token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
             var analysis = await Database!.Run(TraceAnalysis.Load, _stop.Token).ConfigureAwait(false);
             Volatile.Write(ref _analysis, analysis);
             Export.Finish();

@@ -95,9 +95,11 @@ internal sealed class InstructionsPane : Pane
             int height = Math.Max(1, _table.Viewport.Height - 1); // less the header
             bool onScreen = row >= _table.RowOffset && row < _table.RowOffset + height;
             if (_table.Value?.SelectedCell.Y != row) _table.SetSelection(0, row, false);
-            if (!onScreen) _table.RowOffset = Math.Max(0, row - height / 3);
-            _table.EnsureCursorIsVisible();
-            _table.SetNeedsDraw();
+            if (!onScreen)
+            {
+                _table.RowOffset = Math.Max(0, row - height / 3);
+                _table.EnsureCursorIsVisible();
+            }
         }
         finally
         {
@@ -110,8 +112,11 @@ internal sealed class InstructionsPane : Pane
     public void Fit()
     {
         bool wide = _table.Viewport.Width >= 64;
-        _table.Style.GetOrCreateColumnStyle(InstructionTableSource.TidColumn).Visible = wide;
+        var tid = _table.Style.GetOrCreateColumnStyle(InstructionTableSource.TidColumn);
+        if (tid.Visible == wide) return;
+        tid.Visible = wide;
         _table.Style.GetOrCreateColumnStyle(InstructionTableSource.InstructionColumn).MaxWidth = wide ? 32 : 24;
+        _table.Update();
     }
 
     /// <summary>The layer changes arrived: their marks appear on the rows.</summary>

@@ -81,7 +81,8 @@ internal sealed class LayersPane : Pane
             foreach (var r in regions ?? [])
                 lines.Add($"  0x{r.Start:x}-0x{r.End:x} {StepMarks.Protection(r.Protection)} {r.Name}");
         }
-        _regions.Text = string.Join('\n', lines);
+        string text = string.Join('\n', lines);
+        if (_regions.Text != text) _regions.Text = text;
     }
 
     public override bool HandleKey(Key key, bool typing)

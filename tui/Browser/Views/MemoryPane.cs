@@ -63,7 +63,7 @@ internal sealed class MemoryPane : Pane
         _model.Lines = Math.Max(1, _grid.Viewport.Height - 1);
         var registers = _registers();
         _window = _model.Read(_cursor.Step, registers, out _why);
-        if (!_address.HasFocus) _address.Text = _model.Expression.Text;
+        if (!_address.HasFocus && _address.Text != _model.Expression.Text) _address.Text = _model.Expression.Text;
         SetTitle(_window != null ? $"Memory of pid {_window.Pid}" : "Memory");
         _grid.SetNeedsDraw();
     }

@@ -48,5 +48,9 @@ internal abstract class Pane : FrameView
         _ => "F7",
     };
 
-    protected void SetTitle(string text) => Title = $"{text} [{FKey(Kind)}]";
+    protected void SetTitle(string text)
+    {
+        string title = $"{text} [{FKey(Kind)}]";
+        if (Title != title) Title = title;
+    }
 }

@@ -68,9 +68,11 @@ internal sealed class SyscallsPane : Pane
     public override void Refresh()
     {
         // Follow the cursor: the first call at or after it, unless the user is in the list.
-        if (_model.Visible.Count > 0 && !_table.HasFocus) _table.SetSelection(0, _model.RowAtOrAfter(_cursor.Step), false);
-        _empty.Text = _model.Loaded ? (_model.Visible.Count == 0 ? (_model.Total == 0 ? "no system calls in this trace" : "no call matches the filter") : "") : _loading();
-        _empty.Visible = _empty.Text.Length > 0;
+        if (_model.Visible.Count > 0 && !_table.HasFocus && TableLook.Row(_table) != _model.RowAtOrAfter(_cursor.Step))
+            _table.SetSelection(0, _model.RowAtOrAfter(_cursor.Step), false);
+        string empty = _model.Loaded ? (_model.Visible.Count == 0 ? (_model.Total == 0 ? "no system calls in this trace" : "no call matches the filter") : "") : _loading();
+        if (_empty.Text != empty) _empty.Text = empty;
+        if (_empty.Visible != empty.Length > 0) _empty.Visible = empty.Length > 0;
         UpdateTitle();
     }
 
