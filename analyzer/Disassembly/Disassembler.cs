@@ -71,12 +71,36 @@ public sealed class Disassembler
     }
 
     /// <summary>True when the instruction can transfer control elsewhere (jump, call, return, system call,
-    /// interrupt): the end of a basic block. Undecodable bytes count as an end too.</summary>
+    /// interrupt): the end of a basic block. Undecodable bytes count as an end too. The answer depends
+    /// only on the bytes, and a trace uses few distinct encodings, so it is cached per encoding.</summary>
     public bool EndsBlock(ReadOnlySpan<byte> code)
     {
-        var decoder = Decoder.Create(_bitness, new ByteArrayCodeReader(code.ToArray()));
-        decoder.Decode(out var instruction);
-        return instruction.IsInvalid || instruction.FlowControl != FlowControl.Next;
+        if (code.Length == 0 || code.Length > 15) return true;
+        var key = Pack(code);
+        if (_endsBlock.TryGetValue(key, out bool ends)) return ends;
+        code.CopyTo(_flowBytes);
+        _flowReader.Reset(code.Length);
+        _flowDecoder.IP = 0;
+        _flowDecoder.Decode(out var instruction);
+        ends = instruction.IsInvalid || instruction.FlowControl != FlowControl.Next;
+        if (_endsBlock.Count >= CacheLimit) _endsBlock.Clear();
+        _endsBlock[key] = ends;
+        return ends;
+    }
+
+    private readonly Dictionary<UInt128, bool> _endsBlock = new();
+    private readonly byte[] _flowBytes = new byte[16];
+    private ResettableCodeReader? _flowReaderField;
+    private Decoder? _flowDecoderField;
+    private ResettableCodeReader _flowReader => _flowReaderField ??= new ResettableCodeReader(_flowBytes);
+    private Decoder _flowDecoder => _flowDecoderField ??= Decoder.Create(_bitness, _flowReader);
+
+    /// <summary>A code reader over a reused buffer, so deciding block ends allocates nothing.</summary>
+    private sealed class ResettableCodeReader(byte[] buffer) : CodeReader
+    {
+        private int _position, _length;
+        public void Reset(int length) { _position = 0; _length = length; }
+        public override int ReadByte() => _position < _length ? buffer[_position++] : -1;
     }
 
     private string FormatAll(ReadOnlySpan<byte> code, ulong rip)

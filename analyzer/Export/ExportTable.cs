@@ -97,7 +97,14 @@ internal abstract class ExportTable : IAsyncDisposable
         if (_directory == null) throw new InvalidOperationException($"table {TableName} was not begun");
         Directory.CreateDirectory(_directory);
         _file = new FileStream(Path.Combine(_directory, $"part-{_part:D5}.parquet"), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20);
-        var options = new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = _options.Compression };
+        var options = new ParquetOptions
+        {
+            CompressionMethod = CompressionMethod.Zstd,
+            CompressionLevel = _options.Compression,
+            // Decide dictionary-or-not from a sample, not a scan of the whole row group: register
+            // values and addresses are mostly unique and the full scan costs as much as writing them.
+            DictionaryEncodingSampleSize = 8192,
+        };
         foreach (var c in _columns)
             if (c.Hint is { } hint) options.ColumnEncodingHints[c.Field.Path.ToString()] = hint;
         _writer = await ParquetWriter.CreateAsync(Schema, _file, options);

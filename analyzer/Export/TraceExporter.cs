@@ -15,7 +15,6 @@ namespace Ether.Replay.Analyzer.Export;
 /// </summary>
 public static class TraceExporter
 {
-    public static long DecodeTicks, ImportTicks;
     public static ExportResult Export(string tracePath, string dataset, ExportOptions? options = null,
         Action<ExportProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -45,7 +44,6 @@ public static class TraceExporter
             for (int i = 0; i < chunks; i++)
             {
                 cancel.ThrowIfCancellationRequested();
-                long t0 = Stopwatch.GetTimestamp();
                 try
                 {
                     reader.ReadChunk(i, chunk);
@@ -55,9 +53,7 @@ public static class TraceExporter
                     warning = $"{e.Message}; analysing the steps before it";
                     break;
                 }
-                long t1 = Stopwatch.GetTimestamp();
                 importer.Import(chunk);
-                DecodeTicks += t1 - t0; ImportTicks += Stopwatch.GetTimestamp() - t1;
                 progress?.Invoke(new ExportProgress(i + 1, chunks, chunk.Info.LastStep, reader.Summary.LastStep));
             }
             var layers = importer.Finish();

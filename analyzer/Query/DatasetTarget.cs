@@ -51,26 +51,54 @@ public static class DatasetTarget
                 return dir;
             }
         }
+        string? failure = null;
         foreach (string dir in Candidates(trace))
         {
+            // Build beside the cache and swap it in, so another `ether` reading the old cache meanwhile
+            // never sees a half-written one.
+            string building = $"{dir}.building-{Environment.ProcessId}";
             try
             {
-                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-                Directory.CreateDirectory(dir);
-                var result = TraceExporter.Export(trace, dir, options, progress, cancel);
-                File.WriteAllText(Path.Combine(dir, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
+                if (File.Exists(dir))
+                {
+                    failure = $"{dir} exists and is not a dataset folder";
+                    continue;
+                }
+                if (!TryCreate(building, out failure)) continue; // a read-only sample store: try the next place
+                var result = TraceExporter.Export(trace, building, options, progress, cancel);
+                File.WriteAllText(Path.Combine(building, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
+                if (Directory.Exists(dir))
+                {
+                    string old = $"{dir}.old-{Environment.ProcessId}";
+                    Directory.Move(dir, old);
+                    Directory.Delete(old, recursive: true);
+                }
+                Directory.Move(building, dir);
                 warning = result.Warning;
                 return dir;
             }
-            catch (UnauthorizedAccessException)
+            finally
             {
-                // The trace's folder is read-only (a shared sample store): try the next place.
-            }
-            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && !Directory.Exists(dir))
-            {
+                try { if (Directory.Exists(building)) Directory.Delete(building, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
         }
-        throw new UnauthorizedAccessException($"no writable place for the dataset cache of {trace}");
+        throw new UnauthorizedAccessException($"no writable place for the dataset cache of {trace} ({failure})");
+    }
+
+    private static bool TryCreate(string directory, out string? failure)
+    {
+        try
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            Directory.CreateDirectory(directory);
+            failure = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failure = e.Message.ReplaceLineEndings(" ");
+            return false;
+        }
     }
 
     /// <summary>Next to the trace first, then a per-trace folder in the temp dir.</summary>

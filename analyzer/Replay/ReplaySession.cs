@@ -150,7 +150,7 @@ public sealed partial class ReplaySession : IDisposable
         var index = Index;
         for (int j = c; j >= 0; j--)
         {
-            if (!MayWrite(index.Chunks[j], address, pid, j)) continue;
+            if (!MayWrite(index.Chunks[j], address, pid)) continue;
             var chunk = _chunks.Get(j);
             for (int w = chunk.WriteCount - 1; w >= 0; w--)
             {
@@ -168,7 +168,7 @@ public sealed partial class ReplaySession : IDisposable
         var index = Index;
         for (int j = c; j < _reader.Chunks.Count && j < index.Chunks.Length; j++)
         {
-            if (!MayWrite(index.Chunks[j], address, pid, j)) continue;
+            if (!MayWrite(index.Chunks[j], address, pid)) continue;
             var chunk = _chunks.Get(j);
             for (int w = 0; w < chunk.WriteCount; w++)
             {
@@ -250,7 +250,7 @@ public sealed partial class ReplaySession : IDisposable
         return new InstructionRow(c.InstructionStep[i], c.ThreadPid[t], c.ThreadTid[t], c.InstructionRip[i], c.InstructionBytes(i).ToArray());
     }
 
-    private static bool MayWrite(ReplayIndex.ChunkEntry entry, ulong address, int? pid, int _)
+    private static bool MayWrite(ReplayIndex.ChunkEntry entry, ulong address, int? pid)
     {
         if (pid is { } p) return ReplayIndex.Contains(entry.WritePages, ReplayIndex.Key(p, address >> ReplayIndex.PageShift));
         return entry.WritePages.Length > 0;

@@ -24,24 +24,29 @@ public static class ExportBench
 
         double baseline = PlainParquet(Path.Combine(BenchTraces.Directory, "plain.parquet"), n);
 
+        // Decoding and importing alone (rows sealed and dropped): the part that runs on the main thread.
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
         var sw = Stopwatch.StartNew();
-        var cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         TraceExporter.Export(trace, output + "-discard", new ExportOptions { DiscardRows = true });
-        double importOnly = sw.Elapsed.TotalSeconds;
-        Console.WriteLine($"import-only cpu {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds:F2}s wall {importOnly:F2}s");
-        Console.WriteLine($"decode {TraceExporter.DecodeTicks / (double)Stopwatch.Frequency:F2}s import {TraceExporter.ImportTicks / (double)Stopwatch.Frequency:F2}s");
-        TraceExporter.DecodeTicks = TraceExporter.ImportTicks = 0;
+        double importWall = sw.Elapsed.TotalSeconds;
+        double importCpu = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        Directory.Delete(output + "-discard", true);
+
+        cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         sw.Restart();
         var result = TraceExporter.Export(trace, output);
         double seconds = sw.Elapsed.TotalSeconds;
+        double exportCpu = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         double rate = result.Instructions / seconds;
         long bytes = Directory.EnumerateFiles(output, "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
 
         Console.WriteLine($"trace:     {trace} ({new FileInfo(trace).Length / 1e6:F1} MB, {result.Instructions:N0} instructions)");
         foreach (var (table, rows) in result.Rows.Where(r => r.Value > 0)) Console.WriteLine($"  {table,-18} {rows,14:N0} rows");
         Console.WriteLine($"baseline:  Parquet.Net alone, {n:N0} plain instruction rows: {baseline / 1e6:F2} M rows/s");
-        Console.WriteLine($"export:    {seconds:F2} s, {rate / 1e6:F2} M instruction rows/s end to end ({rate / baseline:F2}x the baseline), dataset {bytes / 1e6:F1} MB");
-        Console.WriteLine($"decode {TraceExporter.DecodeTicks / (double)Stopwatch.Frequency:F2}s import {TraceExporter.ImportTicks / (double)Stopwatch.Frequency:F2}s");
+        Console.WriteLine($"import:    decode + importers without Parquet: {importWall:F2} s ({importCpu:F2} s CPU)");
+        Console.WriteLine($"export:    {seconds:F2} s ({exportCpu:F2} s CPU on {Environment.ProcessorCount} cores), {rate / 1e6:F2} M instruction rows/s end to end " +
+                          $"({rate / baseline:F2}x the baseline), dataset {bytes / 1e6:F1} MB");
         Console.WriteLine($"verdict:   {(rate >= 3e6 ? "MET" : "MISSED")} (target >= 3 M instruction rows/s)");
         return 0;
     }

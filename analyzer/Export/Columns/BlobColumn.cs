@@ -18,13 +18,14 @@ internal sealed class BlobColumn(string name, string description, bool nullable 
         public int[] Offset = new int[1024];
         public int[] Length = new int[1024]; // -1 = null
         public int Count;
-        public ReadOnlyMemory<byte>[] Slices = [];
-        public ReadOnlyMemory<byte>?[] NullableSlices = [];
     }
 
     private readonly DataField<byte[]> _field = new(name, nullable);
     private Buffer _filling = new();
     private Buffer _spare = new();
+    // Only one row group of a table is written at a time, so the two buffers share these.
+    private ReadOnlyMemory<byte>[] _slices = [];
+    private ReadOnlyMemory<byte>?[] _nullableSlices = [];
 
     public override DataField Field => _field;
     public override string DuckDbType => "BLOB";
@@ -75,14 +76,14 @@ internal sealed class BlobColumn(string name, string description, bool nullable 
         int n = b.Count;
         if (_field.IsNullable)
         {
-            Grow(ref b.NullableSlices, n);
+            Grow(ref _nullableSlices, n);
             for (int i = 0; i < n; i++)
                 // Spelled out: a bare `null` here would convert through byte[] into an *empty* ReadOnlyMemory.
-                b.NullableSlices[i] = b.Length[i] < 0 ? (ReadOnlyMemory<byte>?)null : b.Arena.AsMemory(b.Offset[i], b.Length[i]);
-            return rowGroup.WriteAsync<ReadOnlyMemory<byte>>(_field, b.NullableSlices.AsMemory(0, n));
+                _nullableSlices[i] = b.Length[i] < 0 ? (ReadOnlyMemory<byte>?)null : b.Arena.AsMemory(b.Offset[i], b.Length[i]);
+            return rowGroup.WriteAsync<ReadOnlyMemory<byte>>(_field, _nullableSlices.AsMemory(0, n));
         }
-        Grow(ref b.Slices, n);
-        for (int i = 0; i < n; i++) b.Slices[i] = b.Arena.AsMemory(b.Offset[i], b.Length[i]);
-        return rowGroup.WriteAsync<ReadOnlyMemory<byte>>(_field, b.Slices.AsMemory(0, n));
+        Grow(ref _slices, n);
+        for (int i = 0; i < n; i++) _slices[i] = b.Arena.AsMemory(b.Offset[i], b.Length[i]);
+        return rowGroup.WriteAsync<ReadOnlyMemory<byte>>(_field, _slices.AsMemory(0, n));
     }
 }

@@ -12,13 +12,14 @@ internal sealed class StringColumn(string name, string description, bool nullabl
         public string?[] Values = new string?[1024];
         public int Count;
         public long Chars;
-        public ReadOnlyMemory<char>[] Slices = [];
-        public ReadOnlyMemory<char>?[] NullableSlices = [];
     }
 
     private readonly DataField<string> _field = new(name, nullable);
     private Buffer _filling = new();
     private Buffer _spare = new();
+    // Only one row group of a table is written at a time, so the two buffers share these.
+    private ReadOnlyMemory<char>[] _slices = [];
+    private ReadOnlyMemory<char>?[] _nullableSlices = [];
 
     public override DataField Field => _field;
     public override string DuckDbType => "VARCHAR";
@@ -49,12 +50,12 @@ internal sealed class StringColumn(string name, string description, bool nullabl
         int n = b.Count;
         if (_field.IsNullable)
         {
-            Grow(ref b.NullableSlices, n);
-            for (int i = 0; i < n; i++) b.NullableSlices[i] = b.Values[i]?.AsMemory();
-            return rowGroup.WriteAsync<ReadOnlyMemory<char>>(_field, b.NullableSlices.AsMemory(0, n));
+            Grow(ref _nullableSlices, n);
+            for (int i = 0; i < n; i++) _nullableSlices[i] = b.Values[i]?.AsMemory();
+            return rowGroup.WriteAsync<ReadOnlyMemory<char>>(_field, _nullableSlices.AsMemory(0, n));
         }
-        Grow(ref b.Slices, n);
-        for (int i = 0; i < n; i++) b.Slices[i] = b.Values[i].AsMemory();
-        return rowGroup.WriteAsync<ReadOnlyMemory<char>>(_field, b.Slices.AsMemory(0, n));
+        Grow(ref _slices, n);
+        for (int i = 0; i < n; i++) _slices[i] = b.Values[i].AsMemory();
+        return rowGroup.WriteAsync<ReadOnlyMemory<char>>(_field, _slices.AsMemory(0, n));
     }
 }

@@ -46,6 +46,7 @@ internal sealed class ChunkImporter
         _w = _r = _s = 0;
         if (_threads.Length < c.ThreadCount) _threads = new ThreadState[c.ThreadCount];
         for (int t = 0; t < c.ThreadCount; t++) _threads[t] = _catalog.Thread(c.ThreadPid[t], c.ThreadTid[t]);
+        _blocks.BeginChunk(c, _threads, c.ThreadCount);
         if (_flow.Length < c.Code.Length) _flow = new byte[Math.Max(c.Code.Length, _flow.Length * 2)];
         Array.Clear(_flow, 0, c.Code.Length);
 
@@ -56,6 +57,7 @@ internal sealed class ChunkImporter
             OnInstruction(i, step);
         }
         Drain(long.MaxValue);
+        _blocks.EndChunk(_threads.AsSpan(0, c.ThreadCount));
         LastStep = Math.Max(LastStep, c.Info.LastStep);
     }
 
@@ -98,7 +100,7 @@ internal sealed class ChunkImporter
 
         byte flow = _flow[codeOffset];
         if (flow == 0) _flow[codeOffset] = flow = _disassembler.EndsBlock(code) ? (byte)2 : (byte)1;
-        _blocks.OnInstruction(t, step, rip, code, layer, flow == 2);
+        _blocks.OnInstruction(t, i, step, rip, length, layer, flow == 2);
 
         t.Rip = rip;
         t.Instructions++;

@@ -21,14 +21,20 @@ internal sealed class ThreadState(int pid, int tid, LayerTracker.LayerThread lay
     public long? ExitStep;
     public int? ExitCode;
 
-    // The dynamic basic block in progress.
+    // The dynamic basic block in progress. Its bytes are only gathered when it turns out to be new:
+    // from the current chunk's instructions (BlockChunkFirst..BlockChunkLast), after the part carried
+    // over from earlier chunks.
     public bool BlockOpen;
     public ulong BlockStart;
     public long BlockFirstStep;
     public int BlockInstructions;
     public int BlockLayer;
     public int BlockLength;
-    public byte[] BlockBytes = new byte[256];
+    public int BlockChunkFirst = -1;
+    public int BlockChunkLast = -1;
+    public byte[] BlockCarried = new byte[64];
+    public int BlockCarriedLength;
     public ulong NextRip;
-    public bool LastEndedBlock;
+    /// <summary>This thread's index in the chunk being imported (-1 between chunks).</summary>
+    public int ChunkThread = -1;
 }

@@ -90,6 +90,20 @@ public sealed class AnalysisCommandTests
     }
 
     [Fact]
+    public void The_cache_goes_to_the_temp_folder_when_it_cannot_sit_next_to_the_trace()
+    {
+        using var dir = new TempDir();
+        P.Write(dir.File("p.etrace"), 1);
+        File.WriteAllText(dir.File("p.etrace.parquet"), "in the way"); // as a read-only folder would be
+        var r = EtherProcess.Run(dir.Path, "sql", "p.etrace", "SELECT count(*) FROM unpack_layers", "--csv");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("2", r.StdoutLines[1]);
+        string cache = Analyzer.Query.DatasetTarget.Candidates(dir.File("p.etrace")).Last();
+        Assert.True(Directory.Exists(cache), cache);
+        Directory.Delete(cache, recursive: true);
+    }
+
+    [Fact]
     public void A_dataset_of_two_traces_answers_a_group_by_trace()
     {
         using var dir = new TempDir();

@@ -24,7 +24,7 @@ public sealed class RecordedProgramTests
     {
         using var dir = new TempDir();
         var program = LayeredProgram.Build(dir.Path, layers, reuse);
-        string trace = Recorder.Record(dir.Path, "layers", "full", program.Path);
+        string trace = RecordedTrace.Record(dir.Path, "layers", "full", program.Path);
 
         var r = EtherProcess.Run(dir.Path, "unpack", trace);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -51,7 +51,7 @@ public sealed class RecordedProgramTests
         var program = LayeredProgram.Build(dir.Path, 1);
         var original = EtherProcess.Exec(dir.Path, program.Path);
         Assert.Equal(0, original.ExitCode);
-        string trace = Recorder.Record(dir.Path, "layers", "full", program.Path);
+        string trace = RecordedTrace.Record(dir.Path, "layers", "full", program.Path);
         // The dump must not lean on the original file: move it away first.
         File.Move(program.Path, program.Path + ".gone");
         var r = EtherProcess.Run(dir.Path, "unpack", trace, "--dump", "dumps");
@@ -67,7 +67,7 @@ public sealed class RecordedProgramTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("a-file"), "x");
-        string trace = Recorder.Record(dir.Path, "ls", "syscalls", "/bin/ls", "-l", dir.Path);
+        string trace = RecordedTrace.Record(dir.Path, "ls", "syscalls", "/bin/ls", "-l", dir.Path);
 
         using var reader = TraceReader.Open(trace);
         var events = reader.Events().ToList();
@@ -100,7 +100,7 @@ public sealed class RecordedProgramTests
     {
         using var dir = new TempDir();
         var program = LayeredProgram.Build(dir.Path, 2);
-        string trace = Recorder.Record(dir.Path, "layers", "full", program.Path);
+        string trace = RecordedTrace.Record(dir.Path, "layers", "full", program.Path);
         var result = TraceExporter.Export(trace, dir.File("ds"));
         using var db = AnalysisDatabase.Open(dir.File("ds"));
         using var reader = TraceReader.Open(trace);

@@ -28,7 +28,7 @@ public sealed class RecorderTheoryAttribute : TheoryAttribute
 }
 
 /// <summary>Records a program with the real recorder.</summary>
-internal static class Recorder
+internal static class RecordedTrace
 {
     public static string Record(string directory, string name, string mode, params string[] command)
     {

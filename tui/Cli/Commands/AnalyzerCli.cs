@@ -6,14 +6,15 @@ using Spectre.Console;
 namespace Ether.Replay.Cli.Commands;
 
 /// <summary>
-/// What the analysis subcommands (export, sql, at, syscalls, unpack, writes, hot, summary) share:
-/// errors as one line on stderr and exit code 1, never a stack trace; warnings on stderr; TARGET
-/// resolution with a progress bar on stderr while an .etrace file is exported to its cache.
+/// What the analysis subcommands (export, sql, at, syscalls, unpack, writes, hot, summary) share on
+/// top of <see cref="Cli"/>: the analyzer's failures (DuckDB's SQL errors, a folder that is not a
+/// dataset) as one line too; TARGET resolution with a progress bar on stderr while an .etrace file is
+/// exported to its cache.
 /// </summary>
 internal static class AnalyzerCli
 {
-    public const int Ok = 0;
-    public const int Failed = 1;
+    public const int Ok = Cli.Ok;
+    public const int Failed = Cli.Failed;
 
     public static int Guard(Func<int> action)
     {
@@ -23,16 +24,16 @@ internal static class AnalyzerCli
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"ether: {Describe(e)}");
+            Cli.Error(Describe(e));
             return Failed;
         }
     }
 
-    public static void Warn(string message) => Console.Error.WriteLine($"ether: warning: {OneLine(message)}");
+    public static void Warn(string message) => Cli.Warn(OneLine(message));
 
     public static string Describe(Exception e) => e switch
     {
-        AnalyzerUsageException u => u.Message,
+        CliException u => u.Message,
         SqlException s => s.Message,
         TraceFormatException t => t.Message,
         FileNotFoundException f => OneLine(f.Message),
@@ -48,12 +49,7 @@ internal static class AnalyzerCli
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
 
     /// <summary>Opens a trace, with clear messages for a missing path or a folder.</summary>
-    public static TraceReader OpenTrace(string path)
-    {
-        if (Directory.Exists(path)) throw new AnalyzerUsageException($"{path}: is a directory, not a trace file");
-        if (!File.Exists(path)) throw new AnalyzerUsageException($"{path}: no such file");
-        return TraceReader.Open(path);
-    }
+    public static TraceReader OpenTrace(string path) => Cli.OpenTrace(path);
 
     /// <summary>Warns when a trace is cut or damaged: what follows covers its readable prefix.</summary>
     public static void WarnIfDamaged(TraceReader reader, string path)
@@ -101,6 +97,3 @@ internal static class AnalyzerCli
     /// <summary>Opens the DuckDB session over TARGET.</summary>
     public static AnalysisDatabase Open(string target) => AnalysisDatabase.Open(Dataset(target));
 }
-
-/// <summary>A failure whose message is already what the user should read.</summary>
-internal sealed class AnalyzerUsageException(string message) : Exception(message);

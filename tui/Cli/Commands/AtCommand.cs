@@ -28,7 +28,7 @@ internal static class AtCommand
             using (var reader = AnalyzerCli.OpenTrace(path)) AnalyzerCli.WarnIfDamaged(reader, path);
             using var session = ReplaySession.Open(path);
             long s = r.GetValue(step);
-            if (s < 0 || s > session.LastStep) throw new AnalyzerUsageException($"--step {s} is outside the trace (0..{session.LastStep})");
+            if (s < 0 || s > session.LastStep) throw new CliException($"--step {s} is outside the trace (0..{session.LastStep})");
             var output = Console.Out;
             var state = session.StateAt(s);
             output.WriteLine($"step {s:N0} of {session.LastStep:N0}");
@@ -45,9 +45,9 @@ internal static class AtCommand
             }
             var current = r.GetValue(tid) is { } wantTid
                 ? state.Threads.FirstOrDefault(t => t.Tid == wantTid && (r.GetValue(pid) is not { } p || t.Pid == p))
-                    ?? throw new AnalyzerUsageException($"thread {wantTid} is not alive at step {s}")
+                    ?? throw new CliException($"thread {wantTid} is not alive at step {s}")
                 : r.GetValue(pid) is { } wantPid
-                    ? state.Threads.FirstOrDefault(t => t.Pid == wantPid) ?? throw new AnalyzerUsageException($"process {wantPid} has no live thread at step {s}")
+                    ? state.Threads.FirstOrDefault(t => t.Pid == wantPid) ?? throw new CliException($"process {wantPid} has no live thread at step {s}")
                     : state.Current;
             if (current != null)
                 output.WriteLine($"next      [pid {current.Pid} tid {current.Tid}] rip 0x{current.Registers.Rip:x}{(current.RipKnown ? "" : " (the trace ends before it shows where the thread went: fall-through guess)")}");
@@ -60,7 +60,7 @@ internal static class AtCommand
             }
             foreach (string spec in r.GetValue(mem) ?? [])
             {
-                int memPid = r.GetValue(pid) ?? current?.Pid ?? throw new AnalyzerUsageException("--mem needs --pid: no thread is alive at this step");
+                int memPid = r.GetValue(pid) ?? current?.Pid ?? throw new CliException("--mem needs --pid: no thread is alive at this step");
                 var (address, length) = ParseRange(spec, current);
                 var bytes = session.ReadMemory(s, memPid, address, length);
                 output.WriteLine();
@@ -117,15 +117,15 @@ internal static class AtCommand
         int slot = Array.IndexOf(Registers.Names, addressText.ToLowerInvariant());
         if (slot >= 0)
         {
-            if (thread == null) throw new AnalyzerUsageException($"--mem {spec}: no thread to read {addressText} from at this step");
+            if (thread == null) throw new CliException($"--mem {spec}: no thread to read {addressText} from at this step");
             address = thread.Registers[slot];
         }
         else if (!TryNumber(addressText, out address))
         {
-            throw new AnalyzerUsageException($"--mem {spec}: the address must be hex (0x...), decimal or a register name");
+            throw new CliException($"--mem {spec}: the address must be hex (0x...), decimal or a register name");
         }
         if (!TryNumber(lengthText, out ulong length) || length == 0 || length > 1 << 20)
-            throw new AnalyzerUsageException($"--mem {spec}: the length must be between 1 and 1048576");
+            throw new CliException($"--mem {spec}: the length must be between 1 and 1048576");
         return (address, (int)length);
     }
 

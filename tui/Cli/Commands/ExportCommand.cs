@@ -19,9 +19,9 @@ internal static class ExportCommand
         {
             string dir = r.GetValue(output)!;
             int rows = r.GetValue(rowGroup);
-            if (rows < 1) throw new AnalyzerUsageException("--row-group-rows must be at least 1");
+            if (rows < 1) throw new CliException("--row-group-rows must be at least 1");
             var options = new ExportOptions { RowGroupRows = rows };
-            if (File.Exists(dir)) throw new AnalyzerUsageException($"{dir}: is a file, not a dataset folder");
+            if (File.Exists(dir)) throw new CliException($"{dir}: is a file, not a dataset folder");
             foreach (string trace in r.GetValue(traces)!)
             {
                 using (AnalyzerCli.OpenTrace(trace)) { } // a clear message for a missing or foreign file before any work

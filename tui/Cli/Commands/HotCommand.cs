@@ -18,7 +18,7 @@ internal static class HotCommand
         };
         command.SetAction(r => AnalyzerCli.Guard(() =>
         {
-            if (r.GetValue(top) < 1) throw new AnalyzerUsageException("-n must be at least 1");
+            if (r.GetValue(top) < 1) throw new CliException("-n must be at least 1");
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             var blocks = HotBlocks.Rows(db, r.GetValue(top), r.GetValue(trace), r.GetValue(pid));
             string? architecture = db.Scalar("SELECT any_value(architecture) FROM traces") as string;

@@ -23,15 +23,15 @@ internal static class SqlCommand
         {
             string? sql = r.GetValue(query);
             string? path = r.GetValue(file);
-            if (sql != null && path != null) throw new AnalyzerUsageException("give the SQL as an argument or with --file, not both");
+            if (sql != null && path != null) throw new CliException("give the SQL as an argument or with --file, not both");
             if (path != null)
             {
-                if (!File.Exists(path)) throw new AnalyzerUsageException($"{path}: no such file");
+                if (!File.Exists(path)) throw new CliException($"{path}: no such file");
                 sql = File.ReadAllText(path);
             }
-            if (string.IsNullOrWhiteSpace(sql)) throw new AnalyzerUsageException("no SQL given (an argument or --file)");
+            if (string.IsNullOrWhiteSpace(sql)) throw new CliException("no SQL given (an argument or --file)");
             int formats = (r.GetValue(csv) ? 1 : 0) + (r.GetValue(json) ? 1 : 0) + (r.GetValue(parquet) != null ? 1 : 0);
-            if (formats > 1) throw new AnalyzerUsageException("choose one of --csv, --json, --parquet");
+            if (formats > 1) throw new CliException("choose one of --csv, --json, --parquet");
 
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             if (r.GetValue(parquet) is { } output)

@@ -24,7 +24,7 @@ internal static class SyscallsCommand
             if (r.GetValue(names) is { } e)
             {
                 try { only = SyscallFilter.ParseNames(e); }
-                catch (ArgumentException x) { throw new AnalyzerUsageException(x.Message); }
+                catch (ArgumentException x) { throw new CliException(x.Message); }
             }
             var filter = new SyscallFilter { Pid = r.GetValue(pid), Names = only, Trace = r.GetValue(trace) };
             using var db = AnalyzerCli.Open(r.GetValue(target)!);

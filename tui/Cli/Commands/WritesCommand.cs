@@ -18,7 +18,7 @@ internal static class WritesCommand
         };
         command.SetAction(r => AnalyzerCli.Guard(() =>
         {
-            if (r.GetValue(top) < 1) throw new AnalyzerUsageException("--writers must be at least 1");
+            if (r.GetValue(top) < 1) throw new CliException("--writers must be at least 1");
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             WrittenRanges.Write(WrittenRanges.Rows(db, r.GetValue(trace), r.GetValue(pid), r.GetValue(top)), Console.Out);
             return AnalyzerCli.Ok;
