@@ -1,8 +1,11 @@
 /* The baseline for `bench record`: the minimal ptrace single-step loop a recorder cannot beat —
  * PTRACE_SINGLESTEP + waitpid + PTRACE_GETREGS per step, nothing recorded. Prints the steps and
  * the steps per second from the exec stop to the tracee's exit.
- * Usage: cloop PROGRAM [ARGS...] */
+ * Usage: cloop [--bind] PROGRAM [ARGS...]
+ * --bind puts tracer and tracee on the tracer's current CPU, as `ether record` does in full mode. */
 #define _GNU_SOURCE
+#include <sched.h>
+#include <string.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,15 @@
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: cloop PROGRAM [ARGS...]\n"); return 2; }
+    int bind = argc > 1 && strcmp(argv[1], "--bind") == 0;
+    if (bind) { argv++; argc--; }
+    if (argc < 2) { fprintf(stderr, "usage: cloop [--bind] PROGRAM [ARGS...]\n"); return 2; }
+    if (bind) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(sched_getcpu(), &set);
+        sched_setaffinity(0, sizeof set, &set); /* the child inherits it */
+    }
     pid_t pid = fork();
     if (pid == 0) {
         ptrace(PTRACE_TRACEME, 0, 0, 0);

@@ -25,6 +25,9 @@ public sealed record RecordOptions
     public SandboxOptions Sandbox { get; init; } = new();
     /// <summary>Round-robin time slice: steps one thread runs before the next ready thread gets its turn.</summary>
     public int TimeSliceSteps { get; init; } = 4096;
+    /// <summary>Full mode: run the tracer thread and the target on one CPU (faster single-stepping; the
+    /// target sees an affinity mask of one CPU, which it may change).</summary>
+    public bool BindToOneCpu { get; init; } = true;
     /// <summary>Also record the bytes each instruction overwrites (one more process_vm_readv per writing instruction).</summary>
     public bool OldValues { get; init; } = true;
     /// <summary>Unpack snapshots larger than this keep the window around the entered page.</summary>

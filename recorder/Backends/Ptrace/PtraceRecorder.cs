@@ -105,6 +105,7 @@ public static class PtraceRecorder
             ["max_steps"] = options.MaxSteps.ToString(),
             ["timeout_s"] = options.Timeout?.TotalSeconds.ToString("0.###") ?? "",
             ["time_slice_steps"] = options.TimeSliceSteps.ToString(),
+            ["bound_to_one_cpu"] = (options.Mode == RecordMode.Full && options.BindToOneCpu).ToString().ToLowerInvariant(),
             ["kernel"] = Environment.OSVersion.VersionString,
         };
         foreach (var (k, v) in sandbox.Describe()) p["sandbox_" + k] = v;

@@ -67,7 +67,8 @@ internal sealed partial class PtraceSession
     /// and returns why recording stopped. Must be called on the tracer thread.</summary>
     public (StopReason Reason, string Detail) Run(Sandbox sandbox, TargetProgram program)
     {
-        _rootPid = TargetLauncher.Launch(_ptrace, sandbox, program, _options.Sandbox);
+        int? cpu = _full && _options.BindToOneCpu ? CpuBinding.BindCurrentThread() : null;
+        _rootPid = TargetLauncher.Launch(_ptrace, sandbox, program, _options.Sandbox, cpu);
         var rootProcess = NewProcess(_rootPid, 0, null);
         AddThread(rootProcess, _rootPid, TraceeState.Prologue);
         _control.KillTarget = KillAll;

@@ -13,7 +13,8 @@ internal static class TargetLauncher
         | PtraceOptions.TraceVFork | PtraceOptions.TraceClone | PtraceOptions.ExitKill;
 
     /// <summary>Returns the pid of the seized, continuing prologue shell (it will exec the program).</summary>
-    public static int Launch(IPtrace ptrace, Sandbox sandbox, TargetProgram program, SandboxOptions options)
+    /// <param name="cpu">Bind the target (and so everything it starts) to this CPU, or null.</param>
+    public static int Launch(IPtrace ptrace, Sandbox sandbox, TargetProgram program, SandboxOptions options, int? cpu = null)
     {
         var argv = sandbox.ShellArgv(program.Path, program.Arguments, stopBeforeExec: true);
         int pid;
@@ -45,6 +46,7 @@ internal static class TargetLauncher
                 ? $"ptrace is not permitted here (PTRACE_SEIZE: EPERM{PtraceScopeHint()}); run as root, or allow ptrace (CAP_SYS_PTRACE, container seccomp profile)"
                 : $"PTRACE_SEIZE failed (errno {errno})");
         }
+        if (cpu is { } c) CpuBinding.Bind(pid, c);
         ptrace.Kill(pid, Sig.SIGCONT);
         return pid;
     }

@@ -8,7 +8,17 @@ namespace Ether.Replay.Recorder.Tests.Ptrace;
 /// </summary>
 internal static class TestPrograms
 {
-    private static readonly string Root = Directory.CreateTempSubdirectory("ether-test-programs-").FullName;
+    private static readonly string Root = CreateRoot();
+
+    private static string CreateRoot()
+    {
+        string root = Directory.CreateTempSubdirectory("ether-test-programs-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        };
+        return root;
+    }
     private static readonly Dictionary<string, string> Built = new();
     private static readonly object Gate = new();
 

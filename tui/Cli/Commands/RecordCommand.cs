@@ -24,9 +24,9 @@ public static class RecordCommand
         var output = new Option<string?>("--output", "-o") { Description = "Trace file to write (default: NAME.etrace in the current directory)" };
         var allowNetwork = new Option<bool>("--allow-network") { Description = "Let the program use the host's network (default: its own network namespace with only loopback)" };
         var cwd = new Option<string?>("--cwd") { Description = "Working directory of the program (default: a fresh scratch directory)" };
-        var command = new Argument<string[]>("command")
+        var command = new Argument<string[]>("program")
         {
-            Description = "The program and its arguments, after --",
+            Description = "PROGRAM [ARGS...]: the program to record and its arguments, after --",
             Arity = ArgumentArity.OneOrMore,
         };
 
@@ -34,6 +34,9 @@ public static class RecordCommand
         {
             mode, maxSteps, timeout, output, allowNetwork, cwd, command,
         };
+        // `ether record xen ...`: the Xen/Ether backend's own options (RecordXenCommand). A program
+        // that happens to be called "xen" is still reachable as `ether record -- xen`.
+        record.Subcommands.Add(RecordXenCommand.Create());
         record.SetAction(r => Cli.Guard(() =>
         {
             var argv = r.GetValue(command)!;

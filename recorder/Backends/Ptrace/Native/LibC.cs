@@ -64,6 +64,12 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "sigdelset")]
     public static partial int SigDelSet(void* set, int signo);
 
+    [LibraryImport(Lib, EntryPoint = "sched_setaffinity", SetLastError = true)]
+    public static partial int SchedSetAffinity(int pid, nuint size, ulong* mask);
+
+    [LibraryImport(Lib, EntryPoint = "sched_getcpu")]
+    public static partial int SchedGetCpu();
+
     [LibraryImport(Lib, EntryPoint = "isatty")]
     public static partial int IsATty(int fd);
 
