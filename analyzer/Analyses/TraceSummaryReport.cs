@@ -17,7 +17,7 @@ public static class TraceSummaryReport
                             "closed_cleanly, damage, last_step, instructions, memory_writes, syscalls, snapshots, signals, file, file_bytes FROM traces WHERE trace = $t",
                 ("t", id)).SingleOrDefault() ?? throw new ArgumentException($"no trace {id} in the dataset");
             output.WriteLine($"trace      {id}  ({t[18]}, {Convert.ToInt64(t[19]):N0} bytes)");
-            output.WriteLine($"target     {t[1]}");
+            output.WriteLine($"target     {(t[1] is string argv && argv.Length > 0 ? argv : t[0])}");
             if (t[2] is string sha && sha.Length > 0) output.WriteLine($"sha256     {sha}");
             output.WriteLine($"recorded   {ResultPrinter.Text(t[6])} on {t[5]} with {t[3]} ({t[4]}); stopped: {t[8]}{(t[9] is string d && d.Length > 0 ? $" ({d})" : "")}" +
                              (Equals(t[10], false) ? " [no footer: the recorder did not finish]" : ""));

@@ -25,10 +25,13 @@ public sealed class XenTraceBuilder : IDisposable
     private readonly XenAddressSpaces _spaces = new();
     private readonly Dictionary<ulong, (int Pid, int Tid, ulong Rip)> _lastStep = new();
     private readonly Dictionary<ulong, string> _pendingAbi = new();
+    private readonly Dictionary<ulong, int> _userThread = new();
     private TraceWriter? _writer;
     private string _abi = "";
     private string _abi32 = "";
     private int _wordBits = 64;
+    /// <summary>The traced process (a `process` frame with target=true): trace-level notes are filed under it.</summary>
+    private int _targetPid;
     private AgentFrame? _pendingUnpack;
     private readonly AgentFrame _spare = new();
     private readonly FrameInstructionDecoder _decoder = new();
@@ -69,11 +72,11 @@ public sealed class XenTraceBuilder : IDisposable
             case AgentFrameType.Unpack: HoldUnpack(f); break;
             case AgentFrameType.Stall:
                 Stalls++;
-                w.Write(new AnnotationEvent { Key = "stall", Text = $"vcpu {f.Vcpu} was let run after {f.WaitedMs} ms waiting for the recorder (from frame {f.FrameSeq} on, the guest ran ahead of the trace)" });
+                w.Write(new AnnotationEvent { Pid = _targetPid, Key = "stall", Text = $"vcpu {f.Vcpu} was let run after {f.WaitedMs} ms waiting for the recorder (from frame {f.FrameSeq} on, the guest ran ahead of the trace)" });
                 break;
             case AgentFrameType.End:
                 EndReason = f.Reason;
-                w.Write(new AnnotationEvent { Key = "agent-end", Text = $"{f.Reason}; {string.Join(", ", f.Counters.Select(c => $"{c.Key}={c.Value}"))}" });
+                w.Write(new AnnotationEvent { Pid = _targetPid, Key = "agent-end", Text = $"{f.Reason}; {string.Join(", ", f.Counters.Select(c => $"{c.Key}={c.Value}"))}" });
                 break;
             default:
                 UnknownFrames++;
@@ -140,6 +143,7 @@ public sealed class XenTraceBuilder : IDisposable
     {
         _spaces.Name(f.Cr3, f.Pid);
         int pid = _spaces.Pid(f.Cr3);
+        if (f.Target) _targetPid = pid;
         // The process may have started long before the agent attached: "attach" says it was found, not born.
         w.Write(new ProcessStartEvent { Pid = pid, How = "attach" });
         w.Write(new ExecEvent { Pid = pid, Path = f.ProcessName, Argv = [f.ProcessName] });
@@ -150,8 +154,20 @@ public sealed class XenTraceBuilder : IDisposable
         });
     }
 
-    private (int Pid, int Tid) Who(AgentFrame f) =>
-        (_spaces.Pid(f.Cr3), XenAddressSpaces.Tid(f.Registers[Register.FsBase], f.Vcpu));
+    /// <summary>In kernel mode fs points at the processor block, not the thread: kernel-mode events
+    /// belong to the thread that last ran in user mode on that vCPU.</summary>
+    private (int Pid, int Tid) Who(AgentFrame f)
+    {
+        int pid = _spaces.Pid(f.Cr3);
+        bool user = !f.HasRegisters || (f.Registers[Register.Cs] & 3) == 3;
+        if (user)
+        {
+            int tid = XenAddressSpaces.Tid(f.Registers[Register.FsBase], f.Vcpu);
+            _userThread[f.Vcpu] = tid;
+            return (pid, tid);
+        }
+        return (pid, _userThread.TryGetValue(f.Vcpu, out int last) ? last : XenAddressSpaces.Tid(0, f.Vcpu));
+    }
 
     /// <summary>A step frame shows the vCPU about to run `insn` with `regs`: those registers are the
     /// state after the previous step, so they are written before the instruction opens its step.</summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Xen;
+using Ether.Replay.Tests.Shared;
 using MessagePack;
 
 namespace Ether.Replay.Recorder.Tests.Xen;

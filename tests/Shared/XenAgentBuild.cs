@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Ether.Replay.Recorder.Tests.Xen;
+namespace Ether.Replay.Tests.Shared;
 
 /// <summary>Builds the real ether-agent (and its synthetic-session generator) once per test run.</summary>
 internal static class XenAgentBuild
