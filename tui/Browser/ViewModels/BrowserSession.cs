@@ -131,11 +131,19 @@ public sealed class BrowserSession : IDisposable
         _ => e.Message.ReplaceLineEndings(" ").Trim(),
     };
 
-    /// <summary>Stops the background work without waiting for it: the export leaves no cache stamp when
-    /// cut short (the next open redoes it), and a query still running keeps its connection.</summary>
+    /// <summary>Stops the background work: the index and the export stop at their next chunk (a cut export
+    /// removes its half-written folder), given a few seconds; a query still running keeps its connection.</summary>
     public void Dispose()
     {
         _stop.Cancel();
+        try
+        {
+            _loading?.Wait(TimeSpan.FromSeconds(3));
+        }
+        catch (AggregateException)
+        {
+            // failures are in the load statuses already
+        }
         Database?.DisposeIfIdle();
         Replay.Dispose();
     }
