@@ -82,6 +82,9 @@ public sealed class TuiEndToEndTests(RecordedWalk walk) : IClassFixture<Recorded
         var screen = tmux.WaitFor("F1  Help");
         foreach (string title in new[] { "Registers", "Memory", "Syscalls", $"step 1/{walk.LastStep:N0}" })
             Assert.Contains(title, screen);
+        // The mouse: a click on the fifth row of the instruction list (border, header, then steps 1..) selects step 5.
+        tmux.Click(20, 7);
+        tmux.WaitFor($"step 5/{walk.LastStep:N0}");
         tmux.Resize(132, 43);
         tmux.WaitFor(s => s.Split('\n')[0].TrimEnd().Length == 132, "the screen to use 132 columns");
         tmux.Resize(80, 24);
@@ -149,5 +152,21 @@ public sealed class TuiEndToEndTests(RecordedWalk walk) : IClassFixture<Recorded
         Assert.Equal(0, tmux.WaitForExit());
         Assert.True(tmux.TerminalRestored);
         Assert.StartsWith("ether: warning: cut.etrace: the trace is cut or damaged", tmux.Stderr);
+    }
+
+    [Fact]
+    public void An_empty_trace_shows_an_empty_browser()
+    {
+        string empty = Path.Combine(walk.Directory, "empty.etrace");
+        using (var w = Ether.Replay.Formats.Log.TraceWriter.Create(empty, new Ether.Replay.Formats.Model.TraceHeader { Backend = "scripted", TargetPath = "/empty" }))
+            w.Close(Ether.Replay.Formats.Model.StopReason.Exited);
+        using var tmux = TmuxSession.Start(walk.Directory, Command("empty.etrace"));
+        tmux.WaitFor("step 0/0");
+        tmux.WaitFor("no system calls in this trace", 60);
+        tmux.Send("s");
+        tmux.WaitFor("no later system call");
+        tmux.Send("q");
+        Assert.Equal(0, tmux.WaitForExit());
+        Assert.Equal("", tmux.Stderr);
     }
 }

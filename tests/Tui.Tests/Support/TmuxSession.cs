@@ -46,6 +46,13 @@ internal sealed class TmuxSession : IDisposable
         else Tmux("send-keys", "-t", Name, keys);
     }
 
+    /// <summary>A left click at column <paramref name="x"/>, row <paramref name="y"/> (1-based), as an SGR mouse report.</summary>
+    public void Click(int x, int y)
+    {
+        Send($"\u001b[<0;{x};{y}M", literal: true);
+        Send($"\u001b[<0;{x};{y}m", literal: true);
+    }
+
     public void Resize(int width, int height) => Tmux("resize-window", "-t", Name, "-x", width.ToString(), "-y", height.ToString());
 
     /// <summary>Polls the screen until <paramref name="condition"/> holds; fails with the last screen after the timeout.</summary>

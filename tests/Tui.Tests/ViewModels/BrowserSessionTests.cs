@@ -71,3 +71,28 @@ public sealed class BrowserSessionTests
         Assert.Contains(analysis.Layers, l => l.Layer == 1 && l.FirstStep == walk.LayerEntryStep);
     }
 }
+
+/// <summary>A trace without a single step (the program died before its first instruction).</summary>
+public sealed class EmptyTraceTests
+{
+    [Fact]
+    public async Task An_empty_trace_opens_and_every_pane_says_there_is_nothing()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("empty.etrace");
+        using (var w = Ether.Replay.Formats.Log.TraceWriter.Create(path, new Ether.Replay.Formats.Model.TraceHeader { Backend = "scripted", TargetPath = "/empty" }))
+            w.Close(Ether.Replay.Formats.Model.StopReason.Exited);
+        using var session = BrowserSession.Open(path);
+        var rows = new InstructionRows(session.Replay);
+        var cursor = new StepCursor(session, rows);
+        Assert.Equal((0, 0L, (InstructionLine?)null), (rows.Count, cursor.Step, cursor.Current));
+        Assert.Equal("the trace has no steps", cursor.GoTo(1).Message);
+        Assert.False(cursor.NextSyscall().Moved);
+        Assert.False(cursor.NextExecution().Moved);
+        Assert.Equal("no step selected", new RegistersModel(session.Replay).At(0).Note);
+        await session.StartLoading().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(LoadState.Ready, session.Index.State);
+        Assert.Empty(session.Analysis!.Syscalls);
+        Assert.False(cursor.NextLayer().Moved);
+    }
+}

@@ -22,7 +22,7 @@ public static class KeyHelp
         new(Anywhere, "? / F1", "this help (Esc closes it)"),
         new(Anywhere, "F2 F3 F4", "focus instructions / registers / memory"),
         new(Anywhere, "F5 F6 F7", "focus syscalls / layers / SQL (the bottom pane shows the one focused)"),
-        new(Anywhere, "Tab / Shift+Tab", "next / previous pane; mouse: click a pane"),
+        new(Anywhere, "Tab / Shift+Tab", "next / previous field or list, pane to pane; mouse: click a pane or a row"),
         new(Anywhere, "F8 / z", "zoom the focused pane to the whole screen, again to restore"),
         new(Anywhere, "Ctrl+Left/Right, < >", "move the split between instructions and registers/memory"),
         new(Anywhere, "Ctrl+Up/Down, - +", "move the split between the top panes and the bottom pane"),
