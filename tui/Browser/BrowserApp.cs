@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Ether.Replay.Tui.ViewModels;
 using Ether.Replay.Tui.Views;
 using Terminal.Gui.App;
@@ -105,8 +104,12 @@ public sealed partial class BrowserApp : Window
         _ = _session.StartLoading();
         _app.AddTimeout(TimeSpan.FromMilliseconds(250), () =>
         {
+            // Progress: the status bar, and the panes that say what they are waiting for.
             UpdateStatus();
-            return _session.Index.State <= LoadState.Running || _session.Export.State <= LoadState.Running;
+            bool indexing = _session.Index.State <= LoadState.Running, exporting = _session.Export.State <= LoadState.Running;
+            if (indexing && _memory.Visible) _memory.Refresh();
+            if (exporting && _panes[_layout.Bottom].Visible && _layout.Bottom != PaneId.Sql) _panes[_layout.Bottom].Refresh();
+            return indexing || exporting;
         });
     }
 

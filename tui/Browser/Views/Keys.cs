@@ -13,9 +13,3 @@ internal static class Keys
         return value is >= 0x20 and < 0xffff and not 0x7f ? (char)value : '\0';
     }
 }
-
-/// <summary>A label for text from the trace: an underscore in it is text, not a hotkey marker (AT_FDCWD, file_name).</summary>
-internal sealed class TextLabel : Terminal.Gui.Views.Label
-{
-    public TextLabel() => HotKeySpecifier = new System.Text.Rune(0xFFFF);
-}
