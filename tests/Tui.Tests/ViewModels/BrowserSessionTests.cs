@@ -96,3 +96,15 @@ public sealed class EmptyTraceTests
         Assert.False(cursor.NextLayer().Moved);
     }
 }
+
+public sealed class BackgroundWorkTests
+{
+    [Fact]
+    public async Task Background_work_runs_at_a_lower_priority_than_the_screen_thread()
+    {
+        int? nice = null;
+        await BackgroundWork.Run("test", () => nice = BackgroundWork.CurrentNice());
+        Assert.Equal(BackgroundWork.Nice + (BackgroundWork.CurrentNice() ?? 0), nice);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => BackgroundWork.Run("test", () => throw new InvalidOperationException("fails")));
+    }
+}

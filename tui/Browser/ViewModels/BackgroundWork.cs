@@ -4,7 +4,7 @@ namespace Ether.Replay.Tui.ViewModels;
 
 /// <summary>
 /// Runs the browser's long background work (index, export) on a thread of its own with a lower
-/// scheduling priority (Linux nice 10 for that thread only), so that on a busy 2-core machine the
+/// scheduling priority (Linux nice +10 for that thread only), so that on a busy 2-core machine the
 /// screen thread still gets the CPU when the user presses a key. .NET's Thread.Priority does nothing
 /// on Linux; setpriority on the thread's id does.
 /// </summary>
@@ -54,7 +54,9 @@ public static partial class BackgroundWork
         if (!OperatingSystem.IsLinux()) return;
         try
         {
-            _ = setpriority(PrioProcess, gettid(), Nice); // best effort: failing leaves it at normal priority
+            // Relative to the process's own nice value; best effort: failing leaves it at normal priority.
+            int current = CurrentNice() ?? 0;
+            _ = setpriority(PrioProcess, gettid(), Math.Min(19, current + Nice));
         }
         catch (EntryPointNotFoundException)
         {
