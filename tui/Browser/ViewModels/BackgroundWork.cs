@@ -17,20 +17,22 @@ public static partial class BackgroundWork
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
-            Lower();
+            // Linux threads inherit their creator's nice value: back to normal before completing, so that
+            // no thread-pool thread started for the continuation inherits the low priority.
+            int? normal = Lower();
+            Exception? failure = null;
             try
             {
                 work();
-                done.SetResult();
-            }
-            catch (OperationCanceledException e)
-            {
-                done.SetCanceled(e.CancellationToken);
             }
             catch (Exception e)
             {
-                done.SetException(e);
+                failure = e;
             }
+            if (normal is { } n) _ = setpriority(PrioProcess, gettid(), n);
+            if (failure is OperationCanceledException c) done.SetCanceled(c.CancellationToken);
+            else if (failure != null) done.SetException(failure);
+            else done.SetResult();
         })
         {
             IsBackground = true, // never keeps the process alive after the browser quits
@@ -49,20 +51,23 @@ public static partial class BackgroundWork
         return Marshal.GetLastPInvokeError() == 0 ? value : null;
     }
 
-    private static void Lower()
+    /// <summary>Lowers the current thread's priority; returns the value to restore (null if unchanged).</summary>
+    private static int? Lower()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        if (!OperatingSystem.IsLinux()) return null;
         try
         {
-            // Relative to the process's own nice value; best effort: failing leaves it at normal priority.
-            int current = CurrentNice() ?? 0;
-            _ = setpriority(PrioProcess, gettid(), Math.Min(19, current + Nice));
+            // Relative to the thread's own nice value; best effort: failing leaves it at normal priority.
+            if (CurrentNice() is not { } current) return null;
+            return setpriority(PrioProcess, gettid(), Math.Min(19, current + Nice)) == 0 ? current : null;
         }
         catch (EntryPointNotFoundException)
         {
+            return null;
         }
         catch (DllNotFoundException)
         {
+            return null;
         }
     }
 

@@ -100,16 +100,18 @@ public sealed class BrowserSession : IDisposable
         Export.Start();
         try
         {
+            string dataset = "";
             await BackgroundWork.Run("ether-tui export", () =>
             {
                 // One thread, no background writes: all of the export's CPU at low priority.
-                string dataset = DatasetTarget.Resolve(TracePath, p => Export.Report(p.Chunk, p.Chunks), out var warning,
+                dataset = DatasetTarget.Resolve(TracePath, p => Export.Report(p.Chunk, p.Chunks), out var warning,
                     new ExportOptions { BackgroundWrites = false }, _stop.Token);
                 ExportWarning = warning;
-                _stop.Token.ThrowIfCancellationRequested();
-                var database = new DatabaseGate(AnalysisDatabase.Open(dataset));
-                Volatile.Write(ref _database, database);
             }).ConfigureAwait(false);
+            _stop.Token.ThrowIfCancellationRequested();
+            // Not on the low-priority thread: DuckDB's worker threads, started here, would inherit its priority.
+            var database = await Task.Run(() => new DatabaseGate(AnalysisDatabase.Open(dataset)), _stop.Token).ConfigureAwait(false);
+            Volatile.Write(ref _database, database);
             var analysis = await Database!.Run(TraceAnalysis.Load, _stop.Token).ConfigureAwait(false);
             Volatile.Write(ref _analysis, analysis);
             Export.Finish();
