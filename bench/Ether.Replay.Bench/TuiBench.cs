@@ -181,6 +181,17 @@ public static class TuiBench
             Tmux(socket, "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", $"{Path.Combine(root, "ether")} tui {trace}; sleep 30");
             double first = WaitFor(socket, s => s.Contains("Registers after step 1 ") && s.Contains("      1 "), w);
             Console.WriteLine($"real run (./ether tui under tmux, 120x40): first screen {first,6:F0} ms after launch (dotnet start-up included)   [target < 1000 ms]");
+            // Right after the first screen, while the index and the export run on the same 2 cores.
+            foreach (var (name, send, expect) in new (string, string[], string)[]
+                     {
+                         ("g 7777777 Enter", ["g", "7777777", "Enter"], "step 7,777,777/"),
+                         ("s (next syscall)", ["s"], "next system call:"),
+                     })
+            {
+                var d = Stopwatch.StartNew();
+                Tmux(socket, ["send-keys", "-t", "b", .. send]);
+                Console.WriteLine($"  {name,-24} -> new screen {WaitFor(socket, s => s.Contains(expect), d),6:F0} ms  (during the background index/export; first use, JIT included)");
+            }
             // Jumps once the background work is done (the status bar stops showing "index N%" / "export N%").
             var loaded = Stopwatch.StartNew();
             double background = WaitFor(socket, s => !s.Contains("index ") && !s.Contains("export "), loaded, 120);
@@ -202,10 +213,10 @@ public static class TuiBench
                 Tmux(socket, ["send-keys", "-t", "b", .. send]);
                 double ms = WaitFor(socket, s => s.Contains(expect), j);
                 times.Add(ms);
-                Console.WriteLine($"  {name,-24} -> new screen {ms,6:F0} ms{(times.Count == 1 ? " (first key: includes JIT of the jump code)" : "")}");
+                Console.WriteLine($"  {name,-24} -> new screen {ms,6:F0} ms");
             }
             Console.WriteLine("  (keys sent with tmux send-keys, screen polled with capture-pane: both are in these times)");
-            double worst = times.Skip(1).Max();
+            double worst = times.Max();
             Tmux(socket, "send-keys", "-t", "b", "q");
             return first < 1000 && worst < 100;
         }
