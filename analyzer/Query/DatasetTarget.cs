@@ -17,8 +17,11 @@ public static class DatasetTarget
     private sealed record Stamp(long Size, long ModifiedTicks, string TraceId, string Exporter, string? Warning);
 
     /// <summary>The dataset folder for <paramref name="target"/>. <paramref name="warning"/> is set when
-    /// the trace is cut or damaged (the dataset then holds its readable prefix).</summary>
-    public static string Resolve(string target, Action<ExportProgress>? progress, out string? warning)
+    /// the trace is cut or damaged (the dataset then holds its readable prefix). <paramref name="options"/>
+    /// and <paramref name="cancel"/> go to the export when one is needed (the browser exports on one
+    /// low-priority thread, without background writes, so that its screen stays responsive).</summary>
+    public static string Resolve(string target, Action<ExportProgress>? progress, out string? warning,
+        ExportOptions? options = null, CancellationToken cancel = default)
     {
         warning = null;
         if (Directory.Exists(target))
@@ -28,10 +31,10 @@ public static class DatasetTarget
             return target;
         }
         if (!File.Exists(target)) throw new FileNotFoundException($"{target}: no such file or directory", target);
-        return Cached(target, progress, out warning);
+        return Cached(target, progress, out warning, options, cancel);
     }
 
-    private static string Cached(string trace, Action<ExportProgress>? progress, out string? warning)
+    private static string Cached(string trace, Action<ExportProgress>? progress, out string? warning, ExportOptions? options, CancellationToken cancel)
     {
         var info = new FileInfo(trace);
         string id;
@@ -62,7 +65,7 @@ public static class DatasetTarget
                     continue;
                 }
                 if (!TryCreate(building, out failure)) continue; // a read-only sample store: try the next place
-                var result = TraceExporter.Export(trace, building, progress: progress);
+                var result = TraceExporter.Export(trace, building, options, progress, cancel);
                 File.WriteAllText(Path.Combine(building, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
                 if (Directory.Exists(dir))
                 {

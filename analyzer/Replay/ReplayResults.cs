@@ -36,3 +36,7 @@ public sealed record MemoryBytes(int Pid, ulong Address, byte[] Bytes, bool[] Kn
 
 /// <summary>A memory write found by a who-wrote query.</summary>
 public sealed record WriteRef(long Step, int Pid, int Tid, ulong? Rip, ulong Address, long Size, byte[] Value, bool Kernel);
+
+/// <summary>One step of the trace: its instruction (null for a tick of a recording without instructions)
+/// and the events logged during it (system calls, signals, memory map changes, ...; no keyframes).</summary>
+public sealed record StepRow(long Step, InstructionRow? Instruction, IReadOnlyList<TraceEvent> Events);

@@ -31,7 +31,7 @@ public sealed partial class ReplaySession : IDisposable
         _disassembler = new Disassembler(Disassembler.BitnessOf(reader.Header.Architecture));
     }
 
-    public static ReplaySession Open(string path) => new(TraceReader.Open(path));
+    public static ReplaySession Open(string path) => new(TraceReader.Open(path)) { Path = path };
 
     public TraceHeader Header => _reader.Header;
     public TraceSummary Summary => _reader.Summary;

@@ -21,6 +21,7 @@ public static class EtherCommand
         root.Subcommands.Add(WritesCommand.Create());
         root.Subcommands.Add(HotCommand.Create());
         root.Subcommands.Add(SummaryCommand.Create());
+        root.Subcommands.Add(TuiCommand.Create());
         return root;
     }
 

@@ -1,0 +1,16 @@
+namespace Ether.Replay.Tui.Tests.Support;
+
+/// <summary>A scratch folder removed when the test ends.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ether-tui-tests", Guid.NewGuid().ToString("N")[..12]);
+
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,42 @@
+using Ether.Replay.Analyzer.Analyses;
+using Ether.Replay.Analyzer.Query;
+
+namespace Ether.Replay.Tui.ViewModels;
+
+/// <summary>One system call as the syscalls pane lists it: where it is and its strace-style line.</summary>
+public sealed record SyscallItem(long Step, int Pid, int Tid, string Call);
+
+/// <summary>
+/// What the browser takes from the SQL tables once the trace is exported: the system calls
+/// (strace-style, as `ether syscalls` prints them), the unpacking layers (as `ether unpack`) and every
+/// layer change. Read once, in the background; everything else is asked of the replay engine.
+/// </summary>
+public sealed record TraceAnalysis(IReadOnlyList<SyscallItem> Syscalls, IReadOnlyList<LayerRow> Layers, LayerChanges LayerChanges)
+{
+    public static TraceAnalysis Load(AnalysisDatabase db)
+    {
+        var syscalls = ShippedQuery.Run(db, "syscalls.sql").Select(Syscall).ToList();
+        var layers = UnpackReport.Layers(db);
+        var changes = new List<LayerChange>();
+        using (var reader = db.Query("SELECT step, pid, tid, from_layer, to_layer FROM layer_transitions ORDER BY step"))
+        {
+            while (AnalysisDatabase.Read(reader))
+                changes.Add(new LayerChange(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4)));
+        }
+        // A layer entered without a transition (a thread whose first instruction is in written code)
+        // still begins at its first step.
+        var seen = changes.Select(c => (c.Step, c.Tid)).ToHashSet();
+        foreach (var l in layers)
+            if (l.Layer > 0 && !seen.Contains((l.FirstStep, l.EntryTid)))
+                changes.Add(new LayerChange(l.FirstStep, l.Pid, l.EntryTid, -1, l.Layer));
+        return new TraceAnalysis(syscalls, layers, new LayerChanges(changes));
+    }
+
+    private static SyscallItem Syscall(ResultRow row)
+    {
+        string name = row.Text("name") ?? "?";
+        string result = SyscallListing.Result(name, row.Nullable<long>("ret"), row.Nullable<long>("errno"), row.Text("abi") ?? "");
+        long step = row.Nullable<long>("entry_step") ?? row.Nullable<long>("exit_step") ?? 0;
+        return new SyscallItem(step, row.Get<int>("pid"), row.Get<int>("tid"), $"{name}({row.Text("args")}) = {result}");
+    }
+}

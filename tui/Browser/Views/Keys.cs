@@ -1,0 +1,15 @@
+using Terminal.Gui.Input;
+
+namespace Ether.Replay.Tui.Views;
+
+/// <summary>Key helpers: the character a key types (for single-letter commands), if it is one.</summary>
+internal static class Keys
+{
+    /// <summary>'s', 'S', ':', '5' — or '\0' for keys that type nothing (F-keys, arrows, Ctrl/Alt chords).</summary>
+    public static char Char(Key key)
+    {
+        if (key.IsCtrl || key.IsAlt) return '\0';
+        int value = key.AsRune.Value;
+        return value is >= 0x20 and < 0xffff and not 0x7f ? (char)value : '\0';
+    }
+}
