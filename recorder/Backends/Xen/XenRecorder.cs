@@ -47,7 +47,7 @@ public static partial class XenRecorder
             else
             {
                 tableFile = WriteSyscallTable(o.Guest);
-                agent = StartAgent(o, tableFile, stderr);
+                agent = StartAgent(o, tableFile, stderr, () => builder.Writer != null);
                 input = agent.StandardOutput.BaseStream;
             }
             using var registration = cancel.Register(() => { if (agent is { HasExited: false }) kill(agent.Id, 15); });
@@ -91,7 +91,9 @@ public static partial class XenRecorder
         }
     }
 
-    private static Process StartAgent(XenRecordOptions o, string tableFile, List<string> stderr)
+    /// <summary>Starts the agent. Its stderr lines reach the user as they come once recording has
+    /// started; before that they are kept, and the last one becomes the error if it fails to start.</summary>
+    private static Process StartAgent(XenRecordOptions o, string tableFile, List<string> stderr, Func<bool> recording)
     {
         string agentPath = AgentLocator.Find(o.AgentPath);
         var psi = new ProcessStartInfo(agentPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -119,7 +121,7 @@ public static partial class XenRecorder
         {
             if (e.Data is not { } line) return;
             lock (stderr) stderr.Add(line);
-            Console.Error.WriteLine(line);
+            if (recording()) Console.Error.WriteLine(line);
         };
         agent.BeginErrorReadLine();
         return agent;
