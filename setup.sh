@@ -44,4 +44,35 @@ dotnet build Ether.Replay.sln -c Release -nologo -v q
 touch tui/Cli/bin/Release/net10.0/linux-x64/ether.dll   # ./ether sees a fresh build
 [ "${1:-}" = "--no-demo" ] && exit 0
 
-echo "setup: demo not available yet: the recorder (issue 3) has not landed" >&2
+# The main job: build the demo sample, record it, analyse the trace.
+demo="$root/.cache/demo"
+mkdir -p "$demo"
+gcc -static -O1 -o "$demo/packed-hello" docs/demo/packed-hello.c
+trace="$demo/packed-hello.etrace"
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+section() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+
+section "ether record -- packed-hello   (every instruction, memory write and system call, single-stepped)"
+./ether record -o "$trace" -- "$demo/packed-hello"
+section "ether info"
+./ether info "$trace"
+section "ether summary"
+./ether summary "$trace"
+section "ether syscalls   (strace-style)"
+./ether syscalls "$trace"
+section "ether unpack --dump   (code executed after being written: the unpacking layers)"
+./ether unpack "$trace" --dump "$demo/layers"
+section "ether sql: the unpacked layer's instructions, disassembled"
+./ether sql "$trace" "SELECT step, printf('0x%x', rip) AS rip, disasm(bytes, rip) AS instruction FROM instructions WHERE layer = 1 ORDER BY step"
+section "ether at: the machine state after the unpacked layer's system call, and the layer's bytes"
+step="$(./ether sql "$trace" --csv "SELECT entry_step FROM syscalls WHERE name = 'write' ORDER BY entry_step LIMIT 1" | tail -1)"
+entry="$(./ether sql "$trace" --csv "SELECT printf('0x%x', entry_address) FROM unpack_layers WHERE layer = 1 LIMIT 1" | tail -1)"
+./ether at "$trace" --step "$step" --regs --mem "$entry:32"
+
+cat <<EOT
+
+Done. The trace is $trace; next:
+  ./ether tui $trace        walk it in the terminal browser (? for keys, q to quit)
+  ./ether sql $trace "SELECT name, count(*) FROM syscalls GROUP BY name"
+  ./ether export $trace --out dataset/     Parquet for DuckDB, pandas, Spark
+EOT
