@@ -10,23 +10,29 @@ internal static class BenchTraces
 {
     public static string Directory { get; } = Path.Combine(Path.GetTempPath(), "ether-bench-analyzer");
 
-    public static string Synthetic(long instructions, int threads = 1)
+    public static string Synthetic(long instructions, int threads = 1) =>
+        Cached($"synthetic-{instructions}-t{threads}", "program", $"a synthetic trace of {instructions:N0} instructions",
+            w => SyntheticTrace.Write(w, new SyntheticOptions { Instructions = instructions, Threads = threads }));
+
+    /// <summary>The trace named <paramref name="name"/> in the cache, written by <paramref name="write"/>
+    /// the first time (to a temporary name, so an interrupted run never leaves half a trace).</summary>
+    public static string Cached(string name, string program, string what, Action<TraceWriter> write)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        string path = Path.Combine(Directory, $"synthetic-{instructions}-t{threads}.etrace");
+        string path = Path.Combine(Directory, name + ".etrace");
         if (File.Exists(path)) return path;
-        Console.WriteLine($"writing a synthetic trace of {instructions:N0} instructions to {path} (cached for later runs) ...");
+        Console.WriteLine($"writing {what} to {path} (cached for later runs) ...");
         string tmp = path + ".tmp";
         using (var w = TraceWriter.Create(tmp, new TraceHeader
                {
-                   Backend = "synthetic", TargetPath = "/synthetic/program", TargetArgv = ["program"],
+                   Backend = "synthetic", TargetPath = "/synthetic/" + program, TargetArgv = [program],
                    StartTime = new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero), Host = "bench",
                }, new TraceWriterOptions { ChunkAge = TimeSpan.FromHours(1) }))
         {
-            SyntheticTrace.Write(w, new SyntheticOptions { Instructions = instructions, Threads = threads });
+            write(w);
             w.Close(StopReason.Exited);
         }
-        File.Move(tmp, path);
+        File.Move(tmp, path, overwrite: true);
         return path;
     }
 }

@@ -13,25 +13,8 @@ internal static class TuiBenchTraces
     private const int Pid = 4343;
     private const ulong Code = 0x401000, Layers = 0x10000000, Stack = 0x7ff000000;
 
-    public static string Layered(long instructions)
-    {
-        System.IO.Directory.CreateDirectory(BenchTraces.Directory);
-        string path = Path.Combine(BenchTraces.Directory, $"layered-{instructions}.etrace");
-        if (File.Exists(path)) return path;
-        Console.WriteLine($"writing a layered trace of {instructions:N0} instructions to {path} (cached for later runs) ...");
-        string tmp = path + ".tmp";
-        using (var w = TraceWriter.Create(tmp, new TraceHeader
-               {
-                   Backend = "synthetic", TargetPath = "/synthetic/layered", TargetArgv = ["layered"],
-                   StartTime = new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero), Host = "bench",
-               }, new TraceWriterOptions { ChunkAge = TimeSpan.FromHours(1) }))
-        {
-            Write(w, instructions);
-            w.Close(StopReason.Exited);
-        }
-        File.Move(tmp, path);
-        return path;
-    }
+    public static string Layered(long instructions) =>
+        BenchTraces.Cached($"layered-{instructions}", "layered", $"a layered trace of {instructions:N0} instructions", w => Write(w, instructions));
 
     private static void Write(TraceWriter w, long instructions)
     {

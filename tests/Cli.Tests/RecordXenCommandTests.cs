@@ -18,12 +18,12 @@ public sealed class RecordXenCommandTests : IDisposable
     {
         string session = XenAgentBuild.SyntheticSession(_dir);
         string trace = Path.Combine(_dir, "sample.etrace");
-        var record = EtherProcess.Run("record", "xen", "--replay", session, "--agent", XenAgentBuild.Agent, "--guest", "winxp-sp2",
+        var record = EtherProcess.Run(_dir, "record", "xen", "--replay", session, "--agent", XenAgentBuild.Agent, "--guest", "winxp-sp2",
             "--process", "sample.exe", "--singlestep", "--syscalls", "--memwrites", "--unpack", "-o", trace);
         Assert.True(record.ExitCode == 0, record.Stderr);
         Assert.Contains("4 system calls", record.Stdout);
 
-        var syscalls = EtherProcess.Run("syscalls", trace);
+        var syscalls = EtherProcess.Run(_dir, "syscalls", trace);
         Assert.True(syscalls.ExitCode == 0, syscalls.Stderr);
         Assert.Equal(
         [
@@ -33,13 +33,13 @@ public sealed class RecordXenCommandTests : IDisposable
             "[1234] NtClose(0x7c8) = 0x0",
         ], syscalls.Stdout.TrimEnd('\n').Split('\n'));
 
-        var unpack = EtherProcess.Run("unpack", trace);
+        var unpack = EtherProcess.Run(_dir, "unpack", trace);
         Assert.True(unpack.ExitCode == 0, unpack.Stderr);
         Assert.Contains("1 written layer after layer 0", unpack.Stdout);
         Assert.Matches(@"\n\s+1\s+\d+\s+0x403000\s+0x403000-0x404000 .*\s8\s+0x401013", unpack.Stdout);
         Assert.Contains("0x40101f -> 0x403000", unpack.Stdout);
 
-        var info = EtherProcess.Run("info", trace);
+        var info = EtherProcess.Run(_dir, "info", trace);
         Assert.Contains("backend          xen (", info.Stdout);
         Assert.Contains("closed cleanly; recording stopped: the target exited (agent: replay-finished)", info.Stdout);
     }
@@ -47,7 +47,7 @@ public sealed class RecordXenCommandTests : IDisposable
     [Fact]
     public void Without_xen_a_live_recording_fails_with_the_agents_one_line()
     {
-        var r = EtherProcess.Run("record", "xen", "--domain", "1", "--syscalls", "--agent", XenAgentBuild.Agent, "-o", Path.Combine(_dir, "live.etrace"));
+        var r = EtherProcess.Run(_dir, "record", "xen", "--domain", "1", "--syscalls", "--agent", XenAgentBuild.Agent, "-o", Path.Combine(_dir, "live.etrace"));
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("ether: ether-agent: cannot open the Xen control interface", r.Stderr);
         Assert.Single(r.Stderr.TrimEnd('\n').Split('\n'));

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Backends.Ptrace.Native;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
 
@@ -14,7 +14,7 @@ public sealed record XenRecordResult(string Output, long Frames, long UnknownFra
 /// stream captured earlier, and writes the frames as an .etrace. Ctrl-C asks the agent to give the
 /// guest back (SIGTERM) and keeps reading until its end frame, so nothing recorded is lost.
 /// </summary>
-public static partial class XenRecorder
+public static class XenRecorder
 {
     public static XenRecordResult Record(XenRecordOptions o, string toolVersion, CancellationToken cancel, Action<XenTraceBuilder>? progress = null)
     {
@@ -50,7 +50,8 @@ public static partial class XenRecorder
                 agent = StartAgent(o, tableFile, stderr, () => builder.Writer != null);
                 input = agent.StandardOutput.BaseStream;
             }
-            using var registration = cancel.Register(() => { if (agent is { HasExited: false }) kill(agent.Id, 15); });
+            // Ctrl-C: SIGTERM asks the agent to give the guest back and end its stream with an end frame.
+            using var registration = cancel.Register(() => { if (agent is { HasExited: false }) LibC.Kill(agent.Id, 15); });
             ReadAll(input, builder, progress);
             input.Dispose();
             if (agent != null)
@@ -162,6 +163,4 @@ public static partial class XenRecorder
         }
     }
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Analyzer.Tests.Support;

@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using System.Text.Json;
 using Ether.Replay.Analyzer.Tests.Support;
 using P = Ether.Replay.Analyzer.Tests.Support.FakePackedProgram;

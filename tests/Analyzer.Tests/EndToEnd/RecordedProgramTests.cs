@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
@@ -15,7 +16,7 @@ namespace Ether.Replay.Analyzer.Tests.EndToEnd;
 /// </summary>
 public sealed class RecordedProgramTests
 {
-    [RecorderTheory]
+    [Theory]
     [InlineData(1, false)]
     [InlineData(2, false)]
     [InlineData(3, false)]
@@ -44,7 +45,7 @@ public sealed class RecordedProgramTests
         Assert.Contains(SyscallListing.Lines(db, new SyscallFilter { Names = ["write"] }), line => line.Contains("unpacked"));
     }
 
-    [RecorderFact]
+    [Fact]
     public void The_dumped_image_of_a_one_layer_program_runs_and_prints_what_the_original_prints()
     {
         using var dir = new TempDir();
@@ -62,7 +63,7 @@ public sealed class RecordedProgramTests
         Assert.Equal(0, run.ExitCode);
     }
 
-    [RecorderFact]
+    [Fact]
     public void The_syscall_listing_of_ls_matches_the_traces_events_one_for_one()
     {
         using var dir = new TempDir();
@@ -95,7 +96,7 @@ public sealed class RecordedProgramTests
         Assert.Equal(sql.StdoutLines.Skip(1).Order(), fromSummary);
     }
 
-    [RecorderFact]
+    [Fact]
     public void Export_then_read_parquet_round_trips_every_table_of_a_recorded_trace()
     {
         using var dir = new TempDir();

@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 

@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Tui.Tests.Support;
@@ -25,11 +26,11 @@ public sealed class RecordedWalk : IDisposable
     public RecordedWalk()
     {
         string source = Path.Combine(AppContext.BaseDirectory, "Programs", "walk.c");
-        var gcc = Run.Program(Directory, "gcc", "-static", "-nostdlib", "-fno-pie", "-no-pie", "-O1", "-fno-stack-protector",
+        var gcc = EtherProcess.Exec(Directory, "gcc", "-static", "-nostdlib", "-fno-pie", "-no-pie", "-O1", "-fno-stack-protector",
             "-fcf-protection=none", "-o", "walk", source);
         if (gcc.ExitCode != 0) throw new InvalidOperationException($"gcc failed:\n{gcc}");
         Trace = Path.Combine(Directory, "walk.etrace");
-        var record = Run.Ether(Directory, "record", "--output", Trace, "--", "./walk");
+        var record = EtherProcess.Run(Directory, "record", "--output", Trace, "--", "./walk");
         if (record.ExitCode != 0 || !File.Exists(Trace)) throw new InvalidOperationException($"ether record failed:\n{record}");
 
         using var replay = ReplaySession.Open(Trace);

@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Tui.Tests.Support;
 
 namespace Ether.Replay.Tui.Tests.EndToEnd;
@@ -9,7 +10,7 @@ namespace Ether.Replay.Tui.Tests.EndToEnd;
 /// </summary>
 public sealed class TuiEndToEndTests(RecordedWalk walk) : IClassFixture<RecordedWalk>
 {
-    private string Command(string trace = "walk.etrace") => $"dotnet {Run.EtherDll} tui {trace}";
+    private string Command(string trace = "walk.etrace") => $"dotnet {EtherProcess.EtherDll} tui {trace}";
 
     [Fact]
     public void Jump_to_a_step_filter_syscalls_jump_to_a_call_and_query_sql()
@@ -112,7 +113,7 @@ public sealed class TuiEndToEndTests(RecordedWalk walk) : IClassFixture<Recorded
         using (var tmux = TmuxSession.Start(walk.Directory, Command()))
         {
             tmux.WaitFor("Instructions [F2]");
-            Assert.Equal(0, Run.Program(walk.Directory, "kill", "-TERM", tmux.CommandPid.ToString()).ExitCode);
+            Assert.Equal(0, EtherProcess.Exec(walk.Directory, "kill", "-TERM", tmux.CommandPid.ToString()).ExitCode);
             Assert.Equal(0, tmux.WaitForExit());
             Assert.True(tmux.TerminalRestored, "stty modes differ after SIGTERM");
         }
@@ -128,14 +129,14 @@ public sealed class TuiEndToEndTests(RecordedWalk walk) : IClassFixture<Recorded
     [Fact]
     public void Missing_damaged_and_untyped_inputs_are_one_line_errors()
     {
-        var missing = Run.Ether(walk.Directory, "tui", "nope.etrace");
+        var missing = EtherProcess.Run(walk.Directory, "tui", "nope.etrace");
         Assert.Equal((1, "ether: nope.etrace: no such file\n"), (missing.ExitCode, missing.Stderr));
         File.WriteAllText(Path.Combine(walk.Directory, "garbage.etrace"), "this is not a trace");
-        var garbage = Run.Ether(walk.Directory, "tui", "garbage.etrace");
+        var garbage = EtherProcess.Run(walk.Directory, "tui", "garbage.etrace");
         Assert.Equal(1, garbage.ExitCode);
         Assert.StartsWith("ether: garbage.etrace: not an .etrace file", garbage.Stderr);
         Assert.Single(garbage.Stderr.TrimEnd().Split('\n'));
-        var piped = Run.Ether(walk.Directory, "tui", "walk.etrace"); // stdout is a pipe here
+        var piped = EtherProcess.Run(walk.Directory, "tui", "walk.etrace"); // stdout is a pipe here
         Assert.Equal((1, "ether: tui needs a terminal: run it with standard input and output on a terminal (not a pipe or file)\n"), (piped.ExitCode, piped.Stderr));
     }
 

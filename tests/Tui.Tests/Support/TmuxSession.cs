@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using System.Diagnostics;
 
 namespace Ether.Replay.Tui.Tests.Support;
@@ -93,19 +94,19 @@ internal sealed class TmuxSession : IDisposable
 
     private string Tmux(params string[] args)
     {
-        var r = Run.Program(_directory, "tmux", ["-L", _socket, .. args]);
+        var r = EtherProcess.Exec(_directory, "tmux", ["-L", _socket, .. args]);
         if (r.ExitCode != 0) throw new InvalidOperationException($"tmux {string.Join(' ', args)} failed:\n{r}");
         return r.Stdout;
     }
 
     /// <summary>Ends the terminal (as an ssh disconnect would): tmux's server goes, the command gets SIGHUP.</summary>
-    public void HangUp() => Run.Program(_directory, "tmux", "-L", _socket, "kill-server");
+    public void HangUp() => EtherProcess.Exec(_directory, "tmux", "-L", _socket, "kill-server");
 
     public void Dispose()
     {
         try
         {
-            Run.Program(_directory, "tmux", "-L", _socket, "kill-server");
+            EtherProcess.Exec(_directory, "tmux", "-L", _socket, "kill-server");
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or TimeoutException)
         {

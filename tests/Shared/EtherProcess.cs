@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Ether.Replay.Analyzer.Tests.Support;
+namespace Ether.Replay.Tests.Shared;
 
 /// <summary>Runs the real `ether` command (built next to the tests) and captures what it prints.</summary>
 internal static class EtherProcess
