@@ -1,21 +1,9 @@
-using System.Diagnostics;
-
 namespace Ether.Replay.Tests.Shared;
 
 /// <summary>Builds the real ether-agent (and its synthetic-session generator) once per test run.</summary>
 internal static class XenAgentBuild
 {
     private static readonly Lazy<string> BuildDir = new(Build);
-
-    public static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Ether.Replay.sln"))) return dir.FullName;
-            throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
-        }
-    }
 
     public static string Agent => Path.Combine(BuildDir.Value, "ether-agent");
 
@@ -29,7 +17,7 @@ internal static class XenAgentBuild
 
     private static string Build()
     {
-        string source = Path.Combine(RepoRoot, "xen-ether", "agent");
+        string source = Path.Combine(RepoPaths.Root, "xen-ether", "agent");
         string build = Path.Combine(source, "build");
         Run("cmake", "-S", source, "-B", build, "-DCMAKE_BUILD_TYPE=Release");
         Run("cmake", "--build", build, "-j2");
@@ -38,13 +26,7 @@ internal static class XenAgentBuild
 
     private static void Run(string file, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+        var r = EtherProcess.Exec(Environment.CurrentDirectory, file, args);
+        if (r.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed:\n{r}");
     }
 }

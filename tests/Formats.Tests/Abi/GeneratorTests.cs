@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using System.Diagnostics;
 
 namespace Ether.Replay.Formats.Tests.Abi;

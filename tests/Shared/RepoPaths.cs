@@ -1,4 +1,4 @@
-namespace Ether.Replay.Formats.Tests.Abi;
+namespace Ether.Replay.Tests.Shared;
 
 /// <summary>Where the repository and the shared data folder are, found from the test binary.</summary>
 internal static class RepoPaths
