@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Ether.Replay.Tests.Shared;
+
+namespace Ether.Replay.Cli.Tests;
+
+/// <summary>
+/// `ether record` as a user meets it: bad input is one line and exit 1; a step limit, a time limit,
+/// a crashing target and Ctrl-C each close the trace cleanly, and `ether info` says why it stopped.
+/// </summary>
+public sealed class RecordCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ether-record-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string StopState(string trace)
+    {
+        var info = EtherProcess.Run(_dir, "info", trace);
+        Assert.True(info.ExitCode == 0, info.ToString());
+        return info.StdoutLines.Single(l => l.StartsWith("state")).Substring(17);
+    }
+
+    [Fact]
+    public void Bad_input_is_one_line_and_exit_1()
+    {
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--", Path.Combine(_dir, "missing")), "program not found");
+
+        string text = Path.Combine(_dir, "notes.bin");
+        File.WriteAllText(text, "hello\n");
+        Assert.Equal(0, EtherProcess.Exec(_dir, "chmod", "+x", text).ExitCode);
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--", text), "not an x86-64 ELF executable or a #! script");
+
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "-o", Path.Combine(_dir, "no", "such", "dir", "t.etrace"), "--", "/bin/true"), "cannot write");
+    }
+
+    [Fact]
+    public void A_step_limit_stops_at_exactly_that_many_steps()
+    {
+        string trace = Path.Combine(_dir, "limit.etrace");
+        var r = EtherProcess.Run(_dir, "record", "--max-steps", "1000", "-o", trace, "--", "/bin/true");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("closed cleanly; recording stopped: step limit reached (--max-steps) (max steps 1000 reached)", StopState(trace));
+        Assert.Contains(EtherProcess.Run(_dir, "info", trace).StdoutLines, l => l == "instructions     1,000");
+    }
+
+    [Fact]
+    public void A_time_limit_stops_a_target_that_sleeps()
+    {
+        string trace = Path.Combine(_dir, "sleep.etrace");
+        var r = EtherProcess.Run(_dir, "record", "--timeout", "1", "-o", trace, "--", "/bin/sleep", "60");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.StartsWith("closed cleanly; recording stopped: time limit reached (--timeout)", StopState(trace));
+    }
+
+    [Fact]
+    public void A_crashing_target_is_recorded_up_to_its_crash()
+    {
+        string source = Path.Combine(_dir, "crash.c");
+        File.WriteAllText(source, "int main(void) { *(volatile int *)0 = 1; return 0; }\n");
+        Assert.Equal(0, EtherProcess.Exec(_dir, "gcc", "-O1", "-static", "-o", "crash", source).ExitCode);
+        string trace = Path.Combine(_dir, "crash.etrace");
+        var r = EtherProcess.Run(_dir, "record", "-o", trace, "--", "./crash");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Matches(@"^closed cleanly; recording stopped: the target crashed \(pid \d+ killed by SIGSEGV\)$", StopState(trace));
+    }
+
+    [Fact]
+    public async Task Ctrl_c_closes_the_trace_with_what_was_recorded()
+    {
+        string trace = Path.Combine(_dir, "interrupted.etrace");
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { EtherProcess.EtherDll, "record", "-o", trace, "--", "/bin/sleep", "60" }) psi.ArgumentList.Add(a);
+        using var recorder = Process.Start(psi)!;
+        var output = recorder.StandardOutput.ReadToEndAsync();
+        var errors = recorder.StandardError.ReadToEndAsync();
+        // Wait until the recorder has written its first chunks (the program is running), then interrupt it.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((!File.Exists(trace) || new FileInfo(trace).Length < 4096) && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        Thread.Sleep(500);
+        Assert.Equal(0, EtherProcess.Exec(_dir, "kill", "-INT", recorder.Id.ToString()).ExitCode);
+        Assert.True(recorder.WaitForExit(30_000), "the recorder did not stop after SIGINT");
+        Assert.True(recorder.ExitCode == 0, $"{await output}\n{await errors}");
+        Assert.Equal("closed cleanly; recording stopped: interrupted (Ctrl-C / SIGTERM) (SIGINT)", StopState(trace));
+    }
+}
