@@ -82,4 +82,22 @@ public sealed class RecordCommandTests : IDisposable
         Assert.True(recorder.ExitCode == 0, $"{await output}\n{await errors}");
         Assert.Equal("closed cleanly; recording stopped: interrupted (Ctrl-C / SIGTERM) (SIGINT)", StopState(trace));
     }
+
+    private static string[] Interfaces(string procNetDev) =>
+        [.. procNetDev.Split('\n').Where(l => l.Contains(':')).Select(l => l.Split(':')[0].Trim()).Where(n => !n.Contains('|'))];
+
+    [Fact]
+    public void The_sample_runs_without_network_in_a_scratch_directory_with_limits()
+    {
+        const string probe = "cat /proc/net/dev; echo cwd=$(pwd); echo core=$(ulimit -c)";
+        var sandboxed = EtherProcess.Run(_dir, "record", "--mode", "syscalls", "-o", Path.Combine(_dir, "s.etrace"), "--", "/bin/sh", "-c", probe);
+        Assert.True(sandboxed.ExitCode == 0, sandboxed.ToString());
+        Assert.Equal(["lo"], Interfaces(sandboxed.Stdout));
+        Assert.Matches($@"cwd={System.Text.RegularExpressions.Regex.Escape(Path.GetTempPath().TrimEnd('/'))}/ether-record-\w+\n", sandboxed.Stdout);
+        Assert.Contains("core=0\n", sandboxed.Stdout);
+
+        var open = EtherProcess.Run(_dir, "record", "--mode", "syscalls", "--allow-network", "-o", Path.Combine(_dir, "n.etrace"), "--", "/bin/sh", "-c", probe);
+        Assert.True(open.ExitCode == 0, open.ToString());
+        Assert.Equal(Interfaces(File.ReadAllText("/proc/net/dev")).Order(), Interfaces(open.Stdout).Order());
+    }
 }
