@@ -41,7 +41,7 @@ install_packages
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
 echo "setup: restoring and building (Release) ..." >&2
 dotnet build Ether.Replay.sln -c Release -nologo -v q
-touch tui/Cli/bin/Release/net10.0/linux-x64/ether.dll   # ./ether sees a fresh build
+./ether --version >/dev/null   # publishes the ether command (ReadyToRun) once, here rather than on first use
 [ "${1:-}" = "--no-demo" ] && exit 0
 
 # The main job: build the demo sample, record it, analyse the trace.

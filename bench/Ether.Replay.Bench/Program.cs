@@ -14,7 +14,7 @@ public static class Program
         ["tui"] = ("ether tui on a 10 M-instruction trace: open to first screen, jump latencies, one real run under tmux", TuiBench.Run),
         ["query"] = ("syscalls -c, top-100 hot blocks, per-layer summary on a 100 M-instruction dataset (each < 2 s)", QueryBench.Run),
         ["seek"] = ("random `at` seeks in a 10 M-instruction trace (< 50 ms)", SeekBench.Run),
-        ["record"] = ("ptrace recorder steps/s against a C single-step loop, and trace bytes per instruction of real programs", RecordBench.Run),
+        ["tui-floor"] = ("(used by `tui`) the smallest Terminal.Gui program, showing each key it gets", TuiFloorApp.Run),
     };
 
     public static int Main(string[] args)

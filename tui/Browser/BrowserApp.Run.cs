@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Ether.Replay.Tui.Host;
 using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.App;
 
@@ -37,9 +38,8 @@ public sealed partial class BrowserApp
         {
             try
             {
-                // Terminal.Gui runs at most 25 iterations a second by default: up to 40 ms before a key shows.
-                Application.MaximumIterationsPerSecond = IterationsPerSecond;
-                using IApplication app = Application.Create().Init();
+                using var terminal = TerminalApplication.Start();
+                IApplication app = terminal.App;
                 void Stop(PosixSignalContext context)
                 {
                     context.Cancel = true;
@@ -67,11 +67,6 @@ public sealed partial class BrowserApp
         if (warning != null) error.WriteLine($"ether: warning: {tracePath}: the trace is cut or damaged ({warning}); the browser showed its readable prefix");
         return 0;
     }
-
-    /// <summary>Main-loop rate: a key's effect is drawn within one iteration (10 ms). Measured under tmux on
-    /// 2 cores: 50/s gave a mean key-to-screen time of ~95 ms, 100/s ~60-80 ms (idle ~4 % of a core),
-    /// 200/s ~55 ms (idle ~8 %). Terminal.Gui's input thread still polls every 20 ms.</summary>
-    public const ushort IterationsPerSecond = 100;
 
     /// <summary>Set to "throw" to make the browser fail shortly after it starts (tests of the terminal restore).</summary>
     public const string FaultVariable = "ETHER_TUI_FAULT";

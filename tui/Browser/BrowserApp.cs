@@ -66,11 +66,14 @@ public sealed partial class BrowserApp : Window
         }
 
         _message = new TextLabel { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "" };
-        _info = new TextLabel { Text = "" };
-        _statusBar = new StatusBar();
-        _statusBar.Add(_info);
+        // The status row: the trace, step and thread on the left, the clickable shortcuts on the right. The text
+        // is not inside the StatusBar: a StatusBar lays its items out again whenever a child changes, and that
+        // layout assigns every Shortcut's Width, which makes Terminal.Gui clear and redraw the whole screen on
+        // the next iteration (measured: a second full frame after every key).
+        _statusBar = new StatusBar { X = Pos.AnchorEnd(), Width = Dim.Auto() };
         _statusBar.Add(new Shortcut(Key.F1, "Help", ToggleHelp), new Shortcut(Key.G, "Go to", () => _prompt.Open("")), new Shortcut(Key.Q, "Quit", Quit));
-        Add(_message, _statusBar);
+        _info = new TextLabel { X = 0, Y = 0, Width = Dim.Fill(to: _statusBar), Height = 1, Text = "" };
+        Add(_message, _info, _statusBar);
         // Overlays last: the last subview added is the one seen where views overlap.
         Add(_help, _prompt);
 
@@ -162,9 +165,7 @@ public sealed partial class BrowserApp : Window
         string loading = string.Join(" ", new[] { _session.Index, _session.Export }.Where(s => s.State is LoadState.Waiting or LoadState.Running).Select(s => $"{s.What} {s.Percent}%"));
         string info = $"{_session.Name}  step {_cursor.Step:N0}/{_session.LastStep:N0}  {thread}{(loading.Length > 0 ? "  " + loading : "")}";
         if (_message.Text != _lastMessage) _message.Text = _lastMessage;
-        if (_info.Text == info) return;
-        _info.Text = info;
-        _statusBar.SetNeedsLayout();
+        if (_info.Text != info) _info.Text = info;
     }
 
     private void Quit() => _app.RequestStop();
@@ -216,14 +217,24 @@ public sealed partial class BrowserApp : Window
         {
             var r = placement.Panes[id];
             if (r.IsEmpty) continue;
-            pane.X = r.X;
-            pane.Y = r.Y;
-            pane.Width = r.Width;
-            pane.Height = r.Height;
+            Place(pane, r);
         }
-        _message.Y = placement.Message.Y;
-        _statusBar.Y = placement.Status.Y;
+        if (_message.Frame.Y != placement.Message.Y) _message.Y = placement.Message.Y;
+        if (_statusBar.Frame.Y != placement.Status.Y) _statusBar.Y = placement.Status.Y;
+        if (_info.Frame.Y != placement.Status.Y) _info.Y = placement.Status.Y;
         base.OnSubViewLayout(args);
+    }
+
+    /// <summary>Moves a pane only when its place changed: Terminal.Gui clears and redraws the whole screen on the
+    /// next iteration after any Width or Height assignment, even of the same value, and the window is laid out
+    /// again whenever a label's text changes, that is on every move (measured: a second full frame after every key).</summary>
+    private static void Place(View pane, System.Drawing.Rectangle r)
+    {
+        if (pane.Frame == r) return;
+        pane.X = r.X;
+        pane.Y = r.Y;
+        pane.Width = r.Width;
+        pane.Height = r.Height;
     }
 
     protected override void OnSubViewsLaidOut(LayoutEventArgs args)

@@ -76,6 +76,43 @@ public sealed class TuiEndToEndTests(RecordedWalk walk) : IClassFixture<Recorded
     }
 
     [Fact]
+    public void An_idle_browser_sends_nothing_and_a_move_sends_only_what_changed()
+    {
+        using var tmux = TmuxSession.Start(walk.Directory, Command());
+        tmux.WaitFor("Syscalls 6/6", 60);
+        tmux.WaitFor(s => !s.Contains("index ") && !s.Contains("export "), "the background work to finish");
+        Thread.Sleep(300); // the last frame is out
+        string raw = Path.Combine(walk.Directory, $"output-{Guid.NewGuid():N}.raw");
+        tmux.CopyOutputTo(raw);
+
+        // Idle: a whole second without a byte (Terminal.Gui 2.5 alone re-sends the cursor 100 times a second).
+        // Terminal.Gui's one-off start-up queries (the terminal's colours) may still go out late on a busy
+        // machine, so look for a quiet second among the first five.
+        long before = -1, now = 0;
+        for (int second = 0; second < 5 && before != now; second++)
+        {
+            before = new FileInfo(raw).Length;
+            Thread.Sleep(1000);
+            now = new FileInfo(raw).Length;
+        }
+        string idle = File.ReadAllText(raw);
+        Assert.True(before == now, $"an idle browser never stayed quiet for a second; it sent {idle.Length} bytes in 5 s: {idle[..Math.Min(200, idle.Length)].Replace("\u001b", "ESC")}");
+        long atRest = now;
+
+        // One row down: the instructions, registers, memory and status change; the syscalls pane does not, and
+        // is not sent again (a full-screen redraw after a move would send it).
+        tmux.Send("Down");
+        tmux.WaitFor($"step 2/{walk.LastStep:N0}");
+        Thread.Sleep(300);
+        string sent = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(raw)[(int)atRest..]);
+        Assert.NotEqual("", sent);
+        Assert.DoesNotContain("Syscalls", sent);
+        Assert.DoesNotContain("filter:", sent);
+        tmux.Send("q");
+        Assert.Equal(0, tmux.WaitForExit());
+    }
+
+    [Fact]
     public void Works_at_80x24_survives_resizes_and_ctrl_c_restores_the_terminal()
     {
         using var tmux = TmuxSession.Start(walk.Directory, Command(), 80, 24);

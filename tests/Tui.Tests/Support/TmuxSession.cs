@@ -54,6 +54,14 @@ internal sealed class TmuxSession : IDisposable
         Send($"\u001b[<0;{x};{y}m", literal: true);
     }
 
+    /// <summary>From now on, appends everything the command writes to the terminal (raw bytes, escape sequences
+    /// included) to <paramref name="file"/>.</summary>
+    public void CopyOutputTo(string file)
+    {
+        File.WriteAllBytes(file, []);
+        Tmux("pipe-pane", "-o", "-t", Name, $"cat >> '{file}'");
+    }
+
     public void Resize(int width, int height) => Tmux("resize-window", "-t", Name, "-x", width.ToString(), "-y", height.ToString());
 
     /// <summary>Polls the screen until <paramref name="condition"/> holds; fails with the last screen after the timeout.</summary>
