@@ -16,7 +16,8 @@ public sealed record ExportOptions
     /// of size, so the level is always set explicitly.
     /// </summary>
     public CompressionLevel Compression { get; init; } = CompressionLevel.Fastest;
-    /// <summary>Compress and write row groups on another core while importing continues.</summary>
+    /// <summary>Compress and write row groups on another core while importing continues. Off: every step of the
+    /// export runs on the calling thread (the browser's low-priority background export).</summary>
     public bool BackgroundWrites { get; init; } = true;
     /// <summary>Benchmarks only: seal row groups and drop them, to time decoding and importing alone.</summary>
     internal bool DiscardRows { get; init; }

@@ -18,7 +18,7 @@ internal abstract class ExportTable : IAsyncDisposable
     private string? _directory;
     private ParquetSchema? _schema;
     private ParquetWriter? _writer;
-    private FileStream? _file;
+    private Stream? _file;
     private int _part;
     private int _rowGroupsInPart;
     private int _rows;
@@ -96,7 +96,9 @@ internal abstract class ExportTable : IAsyncDisposable
         if (_writer != null) return _writer;
         if (_directory == null) throw new InvalidOperationException($"table {TableName} was not begun");
         Directory.CreateDirectory(_directory);
-        _file = new FileStream(Path.Combine(_directory, $"part-{_part:D5}.parquet"), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+        var file = new FileStream(Path.Combine(_directory, $"part-{_part:D5}.parquet"), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+        // Without background writes the whole export stays on the caller's thread (see CallerThreadStream).
+        _file = _options.BackgroundWrites ? file : new CallerThreadStream(file);
         var options = new ParquetOptions
         {
             CompressionMethod = CompressionMethod.Zstd,
