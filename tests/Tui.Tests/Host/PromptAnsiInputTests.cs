@@ -15,10 +15,19 @@ public sealed class PromptAnsiInputTests
     private const int LongWait = 10_000;
 
     [Fact]
-    public void The_browser_reads_keys_through_the_prompt_input() =>
+    public void The_browser_reads_keys_through_the_prompt_input()
+    {
         // Terminal.Gui takes the input only through a private field (see TerminalApplication): a version that
-        // renames it would silently bring back the 20 ms sleep between looks at the keyboard.
+        // renames it, or stops reading it, would silently bring back the 20 ms sleep between looks at the keyboard.
         Assert.True(TerminalApplication.CanUsePromptInput, "Terminal.Gui no longer lets the browser install its prompt input");
+        using var terminal = TerminalApplication.Start(); // off a terminal: Terminal.Gui's degraded mode, same input thread
+        var w = Stopwatch.StartNew();
+        while (terminal.Input is not { Waits: > 0 })
+        {
+            Assert.True(w.Elapsed < TimeSpan.FromSeconds(10), "Terminal.Gui's input thread never asked the prompt input for keys");
+            Thread.Sleep(10);
+        }
+    }
 
     [Fact]
     public void A_byte_on_the_input_ends_the_wait()
