@@ -16,6 +16,7 @@ internal sealed partial class PromptAnsiInput : AnsiInput
     public const int DefaultWaitMilliseconds = 1000;
 
     private const short PollIn = 0x001;
+    private const int CloseOnExec = 0x80000; // O_CLOEXEC
 
     private readonly int _input, _waitMilliseconds;
     private readonly int _wakeRead = -1, _wakeWrite = -1;
@@ -28,7 +29,7 @@ internal sealed partial class PromptAnsiInput : AnsiInput
         _input = input;
         _waitMilliseconds = waitMilliseconds;
         Span<int> fds = stackalloc int[2];
-        if (pipe(fds) == 0)
+        if (pipe2(fds, CloseOnExec) == 0) // not inherited by anything the browser starts
         {
             _wakeRead = fds[0];
             _wakeWrite = fds[1];
@@ -77,7 +78,7 @@ internal sealed partial class PromptAnsiInput : AnsiInput
     private static partial int poll(Span<PollFd> fds, nuint count, int timeout);
 
     [LibraryImport("libc", SetLastError = true)]
-    private static partial int pipe(Span<int> fds);
+    private static partial int pipe2(Span<int> fds, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint write(int fd, ReadOnlySpan<byte> buffer, nuint count);

@@ -50,7 +50,15 @@ public sealed class TerminalApplication : IDisposable
             factory = new PromptInputFactory();
             FactoryField!.SetValue(app, factory);
         }
-        app.Init();
+        try
+        {
+            app.Init();
+        }
+        catch
+        {
+            app.Dispose();
+            throw;
+        }
         // Terminal.Gui 2.5 never lowers its "cursor needs update" flag once it is raised, so it re-sends
         // "hide cursor, move to 1,1" on every iteration: 100 writes a second to an idle terminal (over SSH too).
         // Lower it as each iteration starts; whatever moves or shows the cursor during the iteration raises it again.
@@ -67,8 +75,11 @@ public sealed class TerminalApplication : IDisposable
     /// <summary>Terminal.Gui's ANSI driver with <see cref="PromptAnsiInput"/> as its keyboard input.</summary>
     private sealed class PromptInputFactory : AnsiComponentFactory
     {
-        public PromptAnsiInput? Input { get; private set; }
+        private volatile PromptAnsiInput? _input;
 
-        public override IInput<char> CreateInput() => Input = new PromptAnsiInput();
+        /// <summary>Made on Terminal.Gui's input thread, read by whoever stops it.</summary>
+        public PromptAnsiInput? Input => _input;
+
+        public override IInput<char> CreateInput() => _input = new PromptAnsiInput();
     }
 }
