@@ -196,18 +196,19 @@ public static class TuiBench
         tmux.SendKeys("Enter");
         double first = tmux.WaitFor(s => s.Contains("Registers after step 1 ") && s.Contains("      1 "), launch);
         Console.WriteLine($"  ether tui: first screen {first,6:F0} ms after launch (dotnet start-up included)   [target < 1000 ms]");
-        var jumps = new (string Name, string[] Keys, string Expect)[]
+        // What each jump must show; Down/Up: the step after / before the one on the screen before the key.
+        var jumps = new (string Name, string[] Keys, Func<string, string> Expect)[]
         {
-            ("g 9999990 Enter", ["g", "9999990", "Enter"], "step 9,999,990/"),
-            ("g 5000000 Enter", ["g", "5000000", "Enter"], "step 5,000,000/"),
-            ("s (next syscall)", ["s"], "next system call:"),
-            ("n (next execution)", ["n"], "next execution of"),
-            ("Down (next row)", ["Down"], "step "),
-            ("g 123456 Enter", ["g", "123456", "Enter"], "step 123,456/"),
-            ("S (previous syscall)", ["S"], "previous system call:"),
-            ("p (previous execution)", ["p"], "previous execution of"),
-            ("Up (previous row)", ["Up"], "step "),
-            ("g 7777777 Enter", ["g", "7777777", "Enter"], "step 7,777,777/"),
+            ("g 9999990 Enter", ["g", "9999990", "Enter"], _ => "step 9,999,990/"),
+            ("g 5000000 Enter", ["g", "5000000", "Enter"], _ => "step 5,000,000/"),
+            ("s (next syscall)", ["s"], _ => "next system call:"),
+            ("n (next execution)", ["n"], _ => "next execution of"),
+            ("Down (next row)", ["Down"], before => $"step {StepShown(before) + 1:N0}/"),
+            ("g 123456 Enter", ["g", "123456", "Enter"], _ => "step 123,456/"),
+            ("S (previous syscall)", ["S"], _ => "previous system call:"),
+            ("p (previous execution)", ["p"], _ => "previous execution of"),
+            ("Up (previous row)", ["Up"], before => $"step {StepShown(before) - 1:N0}/"),
+            ("g 7777777 Enter", ["g", "7777777", "Enter"], _ => "step 7,777,777/"),
         };
         // The first pass runs right after the first screen, while the index and export run in the background
         // and every code path is used for the first time; the status bar says when the background work is done.
@@ -247,18 +248,27 @@ public static class TuiBench
     }
 
     /// <summary>Each jump once: the time from its keys to a new screen that shows the expected text.</summary>
-    private static Dictionary<string, List<double>> Measure(TmuxControl tmux, (string Name, string[] Keys, string Expect)[] jumps)
+    private static Dictionary<string, List<double>> Measure(TmuxControl tmux, (string Name, string[] Keys, Func<string, string> Expect)[] jumps)
     {
         var times = new Dictionary<string, List<double>>();
         foreach (var (name, keys, expect) in jumps)
         {
             tmux.Drain(150);
             string before = tmux.Screen();
+            string expected = expect(before);
             var w = Stopwatch.StartNew();
             tmux.SendKeys(keys);
-            times[name] = [tmux.WaitFor(s => s != before && s.Contains(expect), w)];
+            times[name] = [tmux.WaitFor(s => s != before && s.Contains(expected), w)];
         }
         return times;
+    }
+
+    /// <summary>The step in the status line ("step 1,234/10,000,000").</summary>
+    private static long StepShown(string screen)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(screen, @"step ([\d,]+)/");
+        if (!m.Success) throw new InvalidOperationException($"no step in the status line:\n{screen}");
+        return long.Parse(m.Groups[1].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static double Median(List<double> times) => times.Order().ElementAt(times.Count / 2);

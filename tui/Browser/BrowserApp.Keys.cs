@@ -15,6 +15,7 @@ public sealed partial class BrowserApp
 {
     private void OnKeyDown(object? sender, Key key)
     {
+        _session.User.KeyPressed();
         if (Handle(key)) key.Handled = true;
     }
 

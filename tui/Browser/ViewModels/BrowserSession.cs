@@ -30,6 +30,9 @@ public sealed class BrowserSession : IDisposable
     /// <summary>Why only a prefix of the trace is usable (cut or damaged), else null.</summary>
     public string? Warning => Replay.Warning;
 
+    /// <summary>The user's keys: the export steps aside for a moment after each (see <see cref="UserActivity"/>).</summary>
+    public UserActivity User { get; } = new();
+
     public LoadStatus Index { get; } = new("index");
     public LoadStatus Export { get; } = new("export");
     /// <summary>Set when the export finished and its DuckDB session is open.</summary>
@@ -80,6 +83,7 @@ public sealed class BrowserSession : IDisposable
         Index.Start();
         try
         {
+            // The index does not step aside for keys: it is short (~0.5 s for 10 M steps) and the jumps wait for it.
             await BackgroundWork.Run("ether-tui index", () => Replay.BuildIndexOnOwnReader(Index.Report, _stop.Token)).ConfigureAwait(false);
             if (Replay.IndexBuilt) Index.Finish();
             else Index.Fail("the trace changed while it was indexed");
@@ -104,7 +108,11 @@ public sealed class BrowserSession : IDisposable
             await BackgroundWork.Run("ether-tui export", () =>
             {
                 // One thread, no background writes: all of the export's CPU at low priority.
-                dataset = DatasetTarget.Resolve(TracePath, p => Export.Report(p.Chunk, p.Chunks), out var warning,
+                dataset = DatasetTarget.Resolve(TracePath, p =>
+                    {
+                        Export.Report(p.Chunk, p.Chunks);
+                        User.StepAside(_stop.Token);
+                    }, out var warning,
                     new ExportOptions { BackgroundWrites = false }, _stop.Token);
                 ExportWarning = warning;
             }).ConfigureAwait(false);
