@@ -25,9 +25,13 @@ internal sealed class MemoryReplay
     public bool[] Settled { get; }
     public int Open { get; private set; }
 
-    public MemoryReplay(int pid, ulong address, int length)
+    private readonly LogPosition? _from;
+
+    /// <param name="from">Where the process began (its start event): sources before it are another process's.</param>
+    public MemoryReplay(int pid, ulong address, int length, LogPosition? from = null)
     {
         _pid = pid;
+        _from = from;
         _address = address;
         _length = length;
         _end = address + (ulong)length < address ? ulong.MaxValue : address + (ulong)length;
@@ -98,10 +102,24 @@ internal sealed class MemoryReplay
         }
     }
 
+    /// <summary>The bytes still open are what the process started with: its parent's at the fork.</summary>
+    public void Inherit(MemoryBytes parent)
+    {
+        for (int i = 0; i < _length; i++)
+        {
+            if (Settled[i]) continue;
+            Settled[i] = true;
+            Known[i] = parent.Known[i];
+            Bytes[i] = parent.Bytes[i];
+            Open--;
+        }
+    }
+
     /// <summary>[start, start+size) holds <paramref name="value"/> (shorter than size: the rest unknown) at <paramref name="position"/>.</summary>
     private void Source(LogPosition position, ulong start, ReadOnlySpan<byte> value, long size)
     {
         if (size <= 0) return;
+        if (_from is { } began && position < began) return;
         ulong end = start + (ulong)size;
         if (end < start || size == long.MaxValue) end = ulong.MaxValue;
         if (end <= _address || start >= _end) return;

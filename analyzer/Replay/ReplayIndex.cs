@@ -7,7 +7,7 @@ namespace Ether.Replay.Analyzer.Replay;
 /// What each chunk touches, built in one pass over the trace so that memory and who-wrote queries
 /// decode only the chunks that can answer them: per chunk, the (process, page) keys of its writes,
 /// snapshots and executed code (sorted hashes: a false hit only costs a decode), a bit filter of the
-/// addresses it executed, and every memory map and exec event of the trace (rare) with its position.
+/// addresses it executed, and every memory map, exec and process start of the trace (rare) with its position.
 /// Memory: a few KB per chunk, about 1/1000 of the trace file.
 /// </summary>
 internal sealed class ReplayIndex
@@ -27,8 +27,29 @@ internal sealed class ReplayIndex
     /// <summary>A memory map, unmap or exec: what was in memory before it no longer is.</summary>
     public sealed record Barrier(int Chunk, LogPosition Position, int Pid, ulong Start, ulong End, TraceEvent Event);
 
+    /// <summary>A process's start: before it, events of its pid belong to an earlier process (pids are
+    /// reused); a fork, vfork or clone starts with its parent's memory and map at that moment.</summary>
+    public sealed record ProcessStart(int Chunk, LogPosition Position, int Pid, int ParentPid, string How)
+    {
+        public bool InheritsParent => ParentPid > 0 && How is "fork" or "vfork" or "clone";
+    }
+
     public ChunkEntry[] Chunks { get; private init; } = [];
     public List<Barrier> Barriers { get; } = new();
+    public List<ProcessStart> Starts { get; } = new();
+
+    /// <summary>The start of the process <paramref name="pid"/> alive at <paramref name="step"/> (the latest
+    /// start of that pid at or before it), or null when the trace does not show it starting.</summary>
+    public ProcessStart? StartOf(int pid, long step)
+    {
+        ProcessStart? found = null;
+        foreach (var s in Starts)
+        {
+            if (s.Position.Step > step) break;
+            if (s.Pid == pid) found = s;
+        }
+        return found;
+    }
 
     public static ulong Key(int pid, ulong page) => (page * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)pid * 0xC2B2AE3D27D4EB4FUL);
 
@@ -93,6 +114,9 @@ internal sealed class ReplayIndex
                     case ExecEvent x:
                         index.Barriers.Add(new Barrier(c, position, x.Pid, 0, ulong.MaxValue, x));
                         entry.HasBarriers = true;
+                        break;
+                    case ProcessStartEvent ps:
+                        index.Starts.Add(new ProcessStart(c, position, ps.Pid, ps.ParentPid, ps.How));
                         break;
                 }
             }

@@ -101,8 +101,14 @@ public sealed partial class ReplaySession : IDisposable
     public ThreadRegisters? RegistersAt(long step, int pid, int tid) =>
         StateAt(step).Threads.FirstOrDefault(t => t.Pid == pid && t.Tid == tid);
 
-    /// <summary>Memory of process <paramref name="pid"/> after the step.</summary>
-    public MemoryBytes ReadMemory(long step, int pid, ulong address, int length)
+    /// <summary>Memory of process <paramref name="pid"/> after the step. A forked child's bytes that it has not
+    /// changed since are its parent's at the fork.</summary>
+    public MemoryBytes ReadMemory(long step, int pid, ulong address, int length) => ReadMemory(step, pid, address, length, 0);
+
+    /// <summary>Deeper fork chains than this read as unknown past it (a guard against a malformed trace's cycles).</summary>
+    private const int MaxForkDepth = 64;
+
+    private MemoryBytes ReadMemory(long step, int pid, ulong address, int length, int depth)
     {
         if (length < 0 || length > 1 << 28) throw new ArgumentOutOfRangeException(nameof(length), "read between 0 and 256 MiB");
         const int Window = 1 << 20; // the replay keeps 18 bytes of bookkeeping per byte: read big ranges piecewise
@@ -112,7 +118,7 @@ public sealed partial class ReplaySession : IDisposable
             var known = new bool[length];
             for (int offset = 0; offset < length; offset += Window)
             {
-                var part = ReadMemory(step, pid, address + (ulong)offset, Math.Min(Window, length - offset));
+                var part = ReadMemory(step, pid, address + (ulong)offset, Math.Min(Window, length - offset), depth);
                 part.Bytes.CopyTo(bytes, offset);
                 part.Known.CopyTo(known, offset);
             }
@@ -120,8 +126,9 @@ public sealed partial class ReplaySession : IDisposable
         }
         int c = ChunkOf(step);
         var index = Index;
-        var replay = new MemoryReplay(pid, address, length);
-        for (int j = c; j >= 0 && replay.Open > 0; j--)
+        var start = index.StartOf(pid, step);
+        var replay = new MemoryReplay(pid, address, length, start?.Position);
+        for (int j = c; j >= (start?.Chunk ?? 0) && replay.Open > 0; j--)
         {
             var entry = index.Chunks[j];
             bool relevant = entry.HasBarriers;
@@ -139,26 +146,35 @@ public sealed partial class ReplaySession : IDisposable
             }
             if (relevant) replay.Apply(_chunks.Get(j), j == c ? step : long.MaxValue);
         }
+        if (replay.Open > 0 && start is { InheritsParent: true } && depth < MaxForkDepth && start.Position.Step <= step)
+            replay.Inherit(ReadMemory(start.Position.Step, start.ParentPid, address, length, depth + 1));
         return new MemoryBytes(pid, address, replay.Bytes, replay.Known);
     }
 
     /// <summary>The last write covering <paramref name="address"/> at or before <paramref name="step"/>:
-    /// the write whose value the state after the step shows (unless a map or exec came after it).</summary>
-    public WriteRef? LastWriteBefore(ulong address, long step, int? pid = null)
+    /// the write whose value the state after the step shows (unless a map or exec came after it). In a
+    /// forked child that has not written the byte since the fork, the parent's last write before it.</summary>
+    public WriteRef? LastWriteBefore(ulong address, long step, int? pid = null) => LastWriteBefore(address, step, pid, 0);
+
+    private WriteRef? LastWriteBefore(ulong address, long step, int? pid, int depth)
     {
         int c = ChunkOf(step);
         var index = Index;
-        for (int j = c; j >= 0; j--)
+        var start = pid is { } p ? index.StartOf(p, step) : null;
+        for (int j = c; j >= (start?.Chunk ?? 0); j--)
         {
             if (!MayWrite(index.Chunks[j], address, pid)) continue;
             var chunk = _chunks.Get(j);
             for (int w = chunk.WriteCount - 1; w >= 0; w--)
             {
                 if (chunk.WriteStep[w] > step) continue;
+                if (start != null && LogPosition.Write(chunk.WriteStep[w], w) < start.Position) break; // an earlier process with this pid
                 if (Covers(chunk, w, address, pid)) return Write(chunk, w);
             }
         }
-        return null;
+        return start is { InheritsParent: true } && depth < MaxForkDepth
+            ? LastWriteBefore(address, start.Position.Step, start.ParentPid, depth + 1)
+            : null;
     }
 
     /// <summary>The first write covering <paramref name="address"/> after <paramref name="step"/>.</summary>
@@ -225,14 +241,22 @@ public sealed partial class ReplaySession : IDisposable
     }
 
     /// <summary>Process <paramref name="pid"/>'s memory map after the step (from its map/unmap/protect events).</summary>
-    public IReadOnlyList<MappedRegion> RegionsAt(long step, int pid)
+    public IReadOnlyList<MappedRegion> RegionsAt(long step, int pid) => RegionsAt(step, pid, 0);
+
+    private IReadOnlyList<MappedRegion> RegionsAt(long step, int pid, int depth)
     {
         int c = ChunkOf(step);
         var map = new RegionMap();
+        var start = Index.StartOf(pid, step);
+        // A forked child starts with its parent's map; the recorder logs only what changes after that.
+        if (start is { InheritsParent: true } && depth < MaxForkDepth)
+            foreach (var r in RegionsAt(start.Position.Step, start.ParentPid, depth + 1))
+                map.Map(r.Start, r.End, r.Protection, r.FileOffset, r.Name);
         foreach (var b in Index.Barriers)
         {
             if (b.Chunk > c || (b.Chunk == c && b.Position.Step > step)) break;
             if (b.Pid != pid) continue;
+            if (start != null && b.Position < start.Position) continue; // an earlier process with this pid
             if (b.Event is ExecEvent) map.Clear();
             else map.Apply(b.Event);
         }

@@ -8,7 +8,8 @@ namespace Ether.Replay.Analyzer.Unpack;
 /// during its system calls) are tagged L+1; an instruction belongs to the highest layer among its
 /// bytes. A layer's row records where and when execution first entered it (the original-entry-point
 /// candidate), the region, and who wrote it. Mapping a file or unmapping forgets what was written
-/// there; exec starts a new image with a clean slate.
+/// there; exec starts a new image with a clean slate; a forked child starts with a copy of its
+/// parent's written bytes and map, so code the parent unpacked is a layer in the child that runs it.
 /// </summary>
 public sealed class LayerTracker
 {
@@ -33,7 +34,7 @@ public sealed class LayerTracker
         public int Image { get; internal set; }
         public string ImagePath { get; internal set; } = imagePath;
         internal bool ImageExecuted;
-        internal ShadowMemory Shadow { get; } = new();
+        internal ShadowMemory Shadow { get; set; } = new();
         public RegionMap Regions { get; } = new();
         internal readonly LayerRecord?[] Layers = new LayerRecord?[ShadowMemory.MaxTag + 1];
         public int HighestLayer { get; internal set; } = -1;
@@ -42,7 +43,7 @@ public sealed class LayerTracker
     /// <summary>A thread's position: the layer and address of its last instruction.</summary>
     public sealed class LayerThread(AddressSpace space, int tid)
     {
-        public AddressSpace Space { get; } = space;
+        public AddressSpace Space { get; internal set; } = space;
         public int Tid { get; } = tid;
         public int Layer { get; internal set; }
         public ulong LastRip { get; internal set; }
@@ -118,6 +119,9 @@ public sealed class LayerTracker
             case ExecEvent x:
                 NewImage(Space(x.Pid), x.Path);
                 break;
+            case ProcessStartEvent { ParentPid: > 0, How: "fork" or "vfork" or "clone" } f when f.ParentPid != f.Pid:
+                Fork(f.ParentPid, f.Pid);
+                break;
         }
     }
 
@@ -131,6 +135,23 @@ public sealed class LayerTracker
     /// <summary>Layers seen so far in a process's current image (for progress and tests).</summary>
     public IEnumerable<LayerRecord> CurrentLayers(int pid) =>
         _spaces.TryGetValue(pid, out var s) ? s.Layers.Where(l => l != null)!.Cast<LayerRecord>() : [];
+
+    /// <summary>The child's address space becomes a copy of the parent's: its written bytes (with their
+    /// layers and writers) and its map. An earlier process with the child's pid is retired first.</summary>
+    private void Fork(int parentPid, int childPid)
+    {
+        var parent = Space(parentPid);
+        var child = new AddressSpace(childPid, parent.ImagePath) { Shadow = parent.Shadow.Copy() };
+        if (_spaces.Remove(childPid, out var earlier))
+        {
+            Retire(earlier);
+            child.Image = earlier.Image + 1; // (pid, image) stays a unique key when a pid is reused
+        }
+        foreach (var r in parent.Regions.Regions) child.Regions.Map(r.Start, r.End, r.Protection, r.FileOffset, r.Name);
+        _spaces.Add(childPid, child);
+        foreach (var t in _threads.Values)
+            if (t.Space.Pid == childPid) { t.Space = child; t.Executed = false; t.Layer = 0; }
+    }
 
     private void NewImage(AddressSpace s, string path)
     {

@@ -114,6 +114,25 @@ internal sealed class ShadowMemory
         _cachedPage = ulong.MaxValue;
     }
 
+    /// <summary>A separate copy (a forked child's address space starts as its parent's).</summary>
+    public ShadowMemory Copy()
+    {
+        var copy = new ShadowMemory();
+        foreach (var (key, page) in _pages)
+        {
+            var p = new Page { Uniform = page.Uniform, Tags = (byte[]?)page.Tags?.Clone() };
+            page.Bits.CopyTo(p.Bits, 0);
+            foreach (var w in page.Writers)
+                p.Writers.Add(new WriterStats(w.Tag)
+                {
+                    MinRip = w.MinRip, MaxRip = w.MaxRip, FirstStep = w.FirstStep, LastStep = w.LastStep,
+                    KernelBytes = w.KernelBytes, AnyRip = w.AnyRip,
+                });
+            copy._pages.Add(key, p);
+        }
+        return copy;
+    }
+
     public void Clear()
     {
         _pages.Clear();

@@ -69,21 +69,36 @@ internal sealed class ReplayOracle
         return result;
     }
 
-    /// <summary>Memory of <paramref name="pid"/> after <paramref name="step"/>: null = unknown.</summary>
+    /// <summary>The index of the start event of the process <paramref name="pid"/> alive at <paramref name="step"/>, or -1.</summary>
+    private int StartOf(int pid, long step)
+    {
+        int start = -1;
+        for (int i = 0; i < Events.Count && Events[i].Step <= step; i++)
+            if (Events[i] is ProcessStartEvent && Events[i].Pid == pid) start = i;
+        return start;
+    }
+
+    private ProcessStartEvent? Inherits(int start) =>
+        start >= 0 && Events[start] is ProcessStartEvent { ParentPid: > 0, How: "fork" or "vfork" or "clone" } ps ? ps : null;
+
+    /// <summary>Memory of <paramref name="pid"/> after <paramref name="step"/>: null = unknown. A forked child
+    /// starts with its parent's memory at the fork; events of its pid before its start are another process's.</summary>
     public byte?[] Memory(long step, int pid, ulong address, int length)
     {
-        var bytes = new byte?[length];
-        void Set(ulong start, ReadOnlySpan<byte> value, long size)
+        int start = StartOf(pid, step);
+        var bytes = Inherits(start) is { } fork ? Memory(fork.Step, fork.ParentPid, address, length) : new byte?[length];
+        void Set(ulong from, ReadOnlySpan<byte> value, long size)
         {
             for (long k = 0; k < size; k++)
             {
-                ulong a = start + (ulong)k;
+                ulong a = from + (ulong)k;
                 if (a < address || a >= address + (ulong)length) continue;
                 bytes[(int)(a - address)] = k < value.Length ? value[(int)k] : null;
             }
         }
-        foreach (var e in Events)
+        for (int i = start + 1; i < Events.Count; i++)
         {
+            var e = Events[i];
             if (e.Step > step) break;
             if (e.Pid != pid) continue;
             switch (e)
@@ -99,8 +114,15 @@ internal sealed class ReplayOracle
         return bytes;
     }
 
-    public MemoryWriteEvent? LastWrite(ulong address, long step, int pid) =>
-        Events.OfType<MemoryWriteEvent>().LastOrDefault(w => w.Step <= step && w.Pid == pid && address >= w.Address && address - w.Address < (ulong)w.Size);
+    /// <summary>The last write of <paramref name="pid"/> covering the address at or before the step; in a forked
+    /// child that has not written it, its parent's last before the fork.</summary>
+    public MemoryWriteEvent? LastWrite(ulong address, long step, int pid)
+    {
+        int start = StartOf(pid, step);
+        var own = Events.Skip(start + 1).OfType<MemoryWriteEvent>()
+            .LastOrDefault(w => w.Step <= step && w.Pid == pid && address >= w.Address && address - w.Address < (ulong)w.Size);
+        return own ?? (Inherits(start) is { } fork ? LastWrite(address, fork.Step, fork.ParentPid) : null);
+    }
 
     public MemoryWriteEvent? NextWrite(ulong address, long step, int pid) =>
         Events.OfType<MemoryWriteEvent>().FirstOrDefault(w => w.Step > step && w.Pid == pid && address >= w.Address && address - w.Address < (ulong)w.Size);

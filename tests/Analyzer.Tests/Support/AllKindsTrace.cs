@@ -22,7 +22,7 @@ internal static class AllKindsTrace
         w.Write(new RegionSnapshotEvent { Pid = 10, Tid = 10, Address = 0x400000, Reason = "exec", Bytes = Enumerable.Range(0, 256).Select(i => (byte)(i * 7)).ToArray() });
         for (int s = 1; s <= steps; s++)
         {
-            int t = s % 7 == 0 ? 1 : s % 11 == 0 ? 2 : 0;
+            int t = s % 7 == 0 ? 1 : s % 11 == 0 && s > 60 ? 2 : 0; // pid 20 runs once forked (step 60)
             var (pid, tid) = threads[t];
             if (s == 50) w.Write(new ThreadStartEvent { Pid = 10, Tid = 11, ParentTid = 10 });
             if (s == 60) w.Write(new ProcessStartEvent { Pid = 20, Tid = 20, ParentPid = 10, How = "fork" });
