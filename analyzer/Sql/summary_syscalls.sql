@@ -1,7 +1,7 @@
 -- summary_syscalls.sql: system calls by category (see syscall_categories.sql), with the three most
--- frequent calls of each. Needs the syscall_categories view. Optional: SET VARIABLE trace = '...';
+-- frequent calls of each. Needs the syscall_categories view and the nt_syscall_category macro. Optional: SET VARIABLE trace = '...';
 WITH calls AS (
-    SELECT s.name, coalesce(c.category, 'other') AS category, s.errno
+    SELECT s.name, coalesce(c.category, nt_syscall_category(s.name), 'other') AS category, s.errno
     FROM syscalls s LEFT JOIN syscall_categories c USING (name)
     WHERE getvariable('trace') IS NULL OR s.trace = getvariable('trace')
 ),

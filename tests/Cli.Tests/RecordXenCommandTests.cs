@@ -39,6 +39,13 @@ public sealed class RecordXenCommandTests : IDisposable
         Assert.Matches(@"\n\s+1\s+\d+\s+0x403000\s+0x403000-0x404000 .*\s8\s+0x401013", unpack.Stdout);
         Assert.Contains("0x40101f -> 0x403000", unpack.Stdout);
 
+        // NT calls by kind in the summary (not all 'other').
+        var summary = EtherProcess.Run(_dir, "summary", trace);
+        Assert.True(summary.ExitCode == 0, summary.Stderr);
+        Assert.Matches(@"\n\s+file\s+2\s+0\s+NtOpenFile 1, NtReadFile 1\n", summary.Stdout);
+        Assert.Matches(@"\n\s+memory\s+1\s+0\s+NtAllocateVirtualMemory 1\n", summary.Stdout);
+        Assert.Matches(@"\n\s+descriptor\s+1\s+0\s+NtClose 1\n", summary.Stdout);
+
         var info = EtherProcess.Run(_dir, "info", trace);
         Assert.Contains("backend          xen (", info.Stdout);
         Assert.Contains("closed cleanly; recording stopped: the target exited (agent: replay-finished)", info.Stdout);
