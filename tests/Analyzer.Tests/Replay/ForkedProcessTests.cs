@@ -92,3 +92,54 @@ public sealed class ForkedProcessTests(ForkRecording fork) : IClassFixture<ForkR
         Assert.True(unpacked.WriterLastStep <= fork.Fork.Step);
     }
 }
+
+/// <summary>
+/// Hostile fork records: a process that names itself as its parent, two that name each other at the
+/// same step, and a parent that never appears. Queries end (fork chains are followed at most 64 deep)
+/// and the export and its unpack analysis go through.
+/// </summary>
+public sealed class HostileForkTests
+{
+    [Fact]
+    public void Self_and_mutual_forks_and_unknown_parents_do_not_loop_or_fail()
+    {
+        using var dir = new TempDir();
+        string trace = dir.File("hostile-forks.etrace");
+        using (var w = TraceWriter.Create(trace, FakeRecording.Header("/bin/hostile"), new TraceWriterOptions { ChunkSteps = 8, ChunkAge = TimeSpan.FromHours(1) }))
+        {
+            w.Write(new ProcessStartEvent { Pid = 10, Tid = 10, ParentPid = 1, How = "spawn" });
+            w.Write(new RegionMapEvent { Pid = 10, Tid = 10, Start = 0x400000, End = 0x401000, Protection = RegionProtection.Read | RegionProtection.Write | RegionProtection.Execute });
+            for (int s = 1; s <= 60; s++)
+            {
+                int pid = s < 20 ? 10 : 10 + s % 4 * 10; // 10, 20, 30, 40 once they exist
+                if (s == 20)
+                {
+                    w.Write(new ProcessStartEvent { Pid = 20, Tid = 20, ParentPid = 20, How = "fork" });  // its own parent
+                    w.Write(new ProcessStartEvent { Pid = 30, Tid = 30, ParentPid = 40, How = "fork" });  // each other's,
+                    w.Write(new ProcessStartEvent { Pid = 40, Tid = 40, ParentPid = 30, How = "clone" }); // same step
+                    w.Write(new ProcessStartEvent { Pid = 50, Tid = 50, ParentPid = 999, How = "vfork" }); // never seen
+                }
+                w.Instruction(pid, pid, 0x400000 + (ulong)(s % 16) * 4, [0x90, 0x90, 0x90, 0x90]);
+                w.MemoryWrite(pid, pid, 0x400100 + (ulong)(s % 8), [(byte)s]);
+                var regs = new RegisterFile { Rip = 0x400004 };
+                w.Registers(pid, pid, regs);
+            }
+            w.Close(StopReason.Exited);
+        }
+
+        using var session = ReplaySession.Open(trace);
+        foreach (int pid in new[] { 10, 20, 30, 40, 50 })
+            foreach (long step in new long[] { 0, 20, 40, session.LastStep })
+            {
+                var memory = session.ReadMemory(step, pid, 0x400100, 8);
+                Assert.Equal(8, memory.Bytes.Length);
+                _ = session.LastWriteBefore(0x400100, step, pid);
+                _ = session.RegionsAt(step, pid);
+            }
+        // The vfork child of an unknown parent sees only its own writes.
+        Assert.DoesNotContain(true, session.ReadMemory(20, 50, 0x400100, 8).Known);
+
+        var result = TraceExporter.Export(trace, dir.File("dataset"));
+        Assert.Equal(60, result.Instructions);
+    }
+}
