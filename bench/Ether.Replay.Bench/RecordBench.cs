@@ -202,12 +202,8 @@ public static class RecordBench
     /// <summary>bench/record/ of the checkout this bench was built from.</summary>
     private static string FindSources()
     {
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, "bench", "record");
-                if (File.Exists(Path.Combine(candidate, "cloop.c"))) return candidate;
-            }
+        string? candidate = BenchPaths.RepoRoot is { } root ? Path.Combine(root, "bench", "record") : null;
+        if (candidate != null && File.Exists(Path.Combine(candidate, "cloop.c"))) return candidate;
         throw new InvalidOperationException("bench/record/cloop.c not found above " + AppContext.BaseDirectory + " or the current directory");
     }
 

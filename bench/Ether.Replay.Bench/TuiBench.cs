@@ -99,7 +99,7 @@ public static class TuiBench
         for (int i = 0; i < Repeats; i++)
         {
             var w = Stopwatch.StartNew();
-            reader.ReadChunk(reader.Chunks.Count / 2 + i % 4, chunk);
+            reader.ReadChunk(Math.Min(reader.Chunks.Count - 1, reader.Chunks.Count / 2 + i % 4), chunk);
             times.Add(w.Elapsed.TotalMilliseconds);
         }
         times.Sort();
@@ -170,8 +170,8 @@ public static class TuiBench
     /// </summary>
     private static bool RealRun(string trace)
     {
-        string? root = RepoRoot();
-        if (root == null || !OnPath("tmux"))
+        string? root = BenchPaths.RepoRoot;
+        if (root == null || !File.Exists(Path.Combine(root, "ether")) || !OnPath("tmux"))
         {
             Console.WriteLine("real run: skipped (needs tmux and the repository's ./ether)");
             return true;
@@ -277,13 +277,6 @@ public static class TuiBench
     {
         var sorted = times.Order().ToList();
         return $"{sorted[sorted.Count / 2],6:F1} / {sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * 0.9))],6:F1} / {sorted[^1],6:F1} ms";
-    }
-
-    private static string? RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ether")) && File.Exists(Path.Combine(dir.FullName, "Ether.Replay.sln"))) return dir.FullName;
-        return null;
     }
 
     private static bool OnPath(string program) =>

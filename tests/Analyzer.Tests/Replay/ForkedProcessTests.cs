@@ -21,10 +21,8 @@ public sealed class ForkRecording : IDisposable
     public ForkRecording()
     {
         string program = Path.Combine(_dir.Path, "fork");
-        var gcc = EtherProcess.Exec(_dir.Path, "gcc", "-static", "-nostdlib", "-fno-pie", "-no-pie", "-O1", "-fno-stack-protector",
-            "-fcf-protection=none", $"-Wl,--section-start=.shared=0x{Shared:x}", $"-Wl,--section-start=.code=0x{Code:x}",
-            "-o", program, Path.Combine(AppContext.BaseDirectory, "Programs", "fork.c"));
-        if (gcc.ExitCode != 0) throw new InvalidOperationException($"gcc failed:\n{gcc}");
+        FreestandingProgram.Build(_dir.Path, Path.Combine(AppContext.BaseDirectory, "Programs", "fork.c"), program,
+            $"-Wl,--section-start=.shared=0x{Shared:x}", $"-Wl,--section-start=.code=0x{Code:x}");
         Trace = RecordedTrace.Record(_dir.Path, "fork", "full", program);
         using var reader = TraceReader.Open(Trace);
         Fork = reader.Events().OfType<ProcessStartEvent>().Single(e => e.How == "fork");

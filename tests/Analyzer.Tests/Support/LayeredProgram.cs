@@ -50,9 +50,7 @@ internal sealed class LayeredProgram
             $"#define FRESH_SIZE 0x{FreshSize:x}L\n#define FRESH_COUNT {program.FreshCount}\n#define PAYLOAD_LEN {encrypted.Length}UL\n" +
             $"static const unsigned char PAYLOAD[{encrypted.Length}] = {{ {string.Join(", ", encrypted.Select(b => $"0x{b:x2}"))} }};\n");
         string source = System.IO.Path.Combine(AppContext.BaseDirectory, "Programs", "layers.c");
-        var gcc = EtherProcess.Exec(directory, "gcc", "-static", "-nostdlib", "-fno-pie", "-no-pie", "-O1", "-fno-stack-protector",
-            "-fcf-protection=none", $"-Wl,--section-start=.unpack=0x{Layer1Area:x}", "-I", directory, "-o", program.Path, source);
-        if (gcc.ExitCode != 0) throw new InvalidOperationException($"gcc failed:\n{gcc}");
+        FreestandingProgram.Build(directory, source, program.Path, $"-Wl,--section-start=.unpack=0x{Layer1Area:x}", "-I", directory);
         return program;
     }
 

@@ -26,9 +26,7 @@ public sealed class RecordedWalk : IDisposable
     public RecordedWalk()
     {
         string source = Path.Combine(AppContext.BaseDirectory, "Programs", "walk.c");
-        var gcc = EtherProcess.Exec(Directory, "gcc", "-static", "-nostdlib", "-fno-pie", "-no-pie", "-O1", "-fno-stack-protector",
-            "-fcf-protection=none", "-o", "walk", source);
-        if (gcc.ExitCode != 0) throw new InvalidOperationException($"gcc failed:\n{gcc}");
+        FreestandingProgram.Build(Directory, source, "walk");
         Trace = Path.Combine(Directory, "walk.etrace");
         var record = EtherProcess.Run(Directory, "record", "--output", Trace, "--", "./walk");
         if (record.ExitCode != 0 || !File.Exists(Trace)) throw new InvalidOperationException($"ether record failed:\n{record}");
