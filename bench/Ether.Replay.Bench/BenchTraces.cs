@@ -19,7 +19,8 @@ internal static class BenchTraces
     public static string Cached(string name, string program, string what, Action<TraceWriter> write)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        string path = Path.Combine(Directory, name + ".etrace");
+        // The format version is part of the name: a trace written by another version is written again.
+        string path = Path.Combine(Directory, $"{name}-v{RealTraces.FormatVersion}.etrace");
         if (File.Exists(path)) return path;
         Console.WriteLine($"writing {what} to {path} (cached for later runs) ...");
         string tmp = path + ".tmp";

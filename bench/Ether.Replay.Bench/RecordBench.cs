@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Recording;
 
@@ -103,7 +102,7 @@ public static class RecordBench
     private static int Size(string work)
     {
         string input = Path.Combine(work, "input64k.txt");
-        File.WriteAllText(input, Text64K());
+        File.WriteAllText(input, RealTraces.Text(65536));
         Console.WriteLine("size: full traces (instructions, registers, memory writes, system calls, regions, snapshots)");
         var runs = new (string Name, string Program, string[] Args)[]
         {
@@ -205,15 +204,5 @@ public static class RecordBench
         string? candidate = BenchPaths.RepoRoot is { } root ? Path.Combine(root, "bench", "record") : null;
         if (candidate != null && File.Exists(Path.Combine(candidate, "cloop.c"))) return candidate;
         throw new InvalidOperationException("bench/record/cloop.c not found above " + AppContext.BaseDirectory + " or the current directory");
-    }
-
-    /// <summary>64 KB of word soup (deterministic): compressible like text, not trivially.</summary>
-    private static string Text64K()
-    {
-        string[] words = ["ether", "replay", "trace", "step", "region", "snapshot", "keyframe", "unpack", "layer", "syscall", "write", "memory", "the", "a", "of", "and"];
-        var random = new Random(1);
-        var text = new StringBuilder(70_000);
-        while (text.Length < 65536) text.Append(words[random.Next(words.Length)]).Append(' ');
-        return text.ToString(0, 65536);
     }
 }
