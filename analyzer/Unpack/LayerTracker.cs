@@ -133,10 +133,6 @@ public sealed class LayerTracker
         return _finished.OrderBy(r => r.Pid).ThenBy(r => r.Image).ThenBy(r => r.Layer).ToList();
     }
 
-    /// <summary>Layers seen so far in a process's current image (for progress and tests).</summary>
-    public IEnumerable<LayerRecord> CurrentLayers(int pid) =>
-        _spaces.TryGetValue(pid, out var s) ? s.Layers.Where(l => l != null)!.Cast<LayerRecord>() : [];
-
     /// <summary>The child's address space becomes a copy of the parent's: its written bytes (with their
     /// layers and writers) and its map. An earlier process with the child's pid is retired first.</summary>
     private void Fork(int parentPid, int childPid)
