@@ -214,7 +214,7 @@ internal sealed class ChunkBuilder : IDisposable
             {
                 var predicted = before;
                 RegisterPredictor.Apply(op, ref predicted);
-                uint predictedMask = predicted.DiffMask(before) & ~Model.Registers.ChangeMaskExcludes;
+                uint predictedMask = RegisterPredictor.ChangedSlots(op, predicted, before);
                 Col(ChunkColumn.RegisterMasks).WriteVarint(mask ^ predictedMask);
                 WriteValues(values, mask, predicted, after);
                 CountRegisterChange();

@@ -254,8 +254,9 @@ internal sealed class ChunkDecoder : IDisposable
             uint mask = (uint)masks.ReadVarint();
             if (!_hasRegisters[thread]) throw masks.Corrupt($"changes registers of thread {c.ThreadTid[thread]} before its keyframe");
             ref var regs = ref _registers[thread];
-            RegisterFile basis = regs;
-            bool exactSoFar = false;
+            c.RegisterStep[i] = step;
+            c.RegisterThread[i] = thread;
+            c.RegisterValueOffset[i] = written;
             if (predict && ownStep && step != predictedStep)
             {
                 // The first change of the thread whose instruction this step is: stored against the prediction.
@@ -264,31 +265,41 @@ internal sealed class ChunkDecoder : IDisposable
                     c.InstructionRip[instruction], PredictedOps.Bitness(regs));
                 if (op.Kind != PredictKind.None)
                 {
+                    var basis = regs;
                     RegisterPredictor.Apply(op, ref basis);
                     predicted++;
-                    exactSoFar = mask == 0;
-                    mask ^= basis.DiffMask(regs) & ~Registers.ChangeMaskExcludes;
+                    bool exactSoFar = mask == 0;
+                    mask ^= RegisterPredictor.ChangedSlots(op, basis, regs);
+                    CheckMask(ref masks, mask);
+                    c.RegisterMask[i] = mask;
+                    for (uint m = mask; m != 0; m &= m - 1)
+                    {
+                        int slot = BitOperations.TrailingZeroCount(m);
+                        long residual = values.ReadZigzag();
+                        exactSoFar &= residual == 0;
+                        regs[slot] = basis[slot] + (ulong)residual;
+                        c.RegisterValues[written++] = regs[slot];
+                    }
+                    if (exactSoFar) exact++;
+                    continue;
                 }
             }
-            if (mask == 0 || (mask >> Registers.Count) != 0) throw masks.Corrupt($"has an invalid mask 0x{mask:x}");
-            c.RegisterStep[i] = step;
-            c.RegisterThread[i] = thread;
+            CheckMask(ref masks, mask);
             c.RegisterMask[i] = mask;
-            c.RegisterValueOffset[i] = written;
-            uint m = mask;
-            while (m != 0)
+            for (uint m = mask; m != 0; m &= m - 1)
             {
                 int slot = BitOperations.TrailingZeroCount(m);
-                m &= m - 1;
-                long residual = values.ReadZigzag();
-                exactSoFar &= residual == 0;
-                regs[slot] = basis[slot] + (ulong)residual;
+                regs[slot] += (ulong)values.ReadZigzag();
                 c.RegisterValues[written++] = regs[slot];
             }
-            if (exactSoFar) exact++;
         }
         c.PredictedRegisterChanges = predicted;
         c.ExactlyPredictedRegisterChanges = exact;
+    }
+
+    private static void CheckMask(ref SpanReader masks, uint mask)
+    {
+        if (mask == 0 || (mask >> Registers.Count) != 0) throw masks.Corrupt($"has an invalid mask 0x{mask:x}");
     }
 
     private int ApplyKeyframes(DecodedChunk c, int side, int registersBefore)

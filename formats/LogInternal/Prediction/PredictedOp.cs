@@ -47,6 +47,9 @@ internal struct PredictedOp
     /// <summary>cmov/setcc: the condition; string instructions: 1 when repeated (rep), 2 for lods (no rdi), 4 when they move rsi (movs, lods).</summary>
     public byte Condition;
 
+    /// <summary>The slots the prediction may write: where the predicted mask is looked for.</summary>
+    public uint Touched;
+
     public const byte Immediate = 0xFF;
     public const byte NoRegister = 0xFF;
 
@@ -54,7 +57,26 @@ internal struct PredictedOp
     public static PredictedOp From(in Instruction insn, int bitness)
     {
         if (insn.IsInvalid) return default;
-        return Build(insn, bitness);
+        var op = Build(insn, bitness);
+        op.Touched = TouchedSlots(op);
+        return op;
+    }
+
+    private static uint TouchedSlots(in PredictedOp op)
+    {
+        const uint Flags = 1u << (int)Slot.Rflags;
+        static uint Bit(Slot s) => 1u << (int)s;
+        return op.Kind switch
+        {
+            PredictKind.None => 0,
+            PredictKind.Stack or PredictKind.Leave => Bit(Slot.Rsp),
+            PredictKind.String => Bit(Slot.Rdi) | Bit(Slot.Rsi) | Bit(Slot.Rcx),
+            PredictKind.Mul1 or PredictKind.Imul1 => Bit(Slot.Rax) | Bit(Slot.Rdx) | Flags,
+            PredictKind.Xchg => (1u << op.Dst) | (1u << op.Src),
+            PredictKind.Mov or PredictKind.MovZx or PredictKind.MovSx or PredictKind.Bswap or PredictKind.Lea
+                or PredictKind.Cmov or PredictKind.Setcc or PredictKind.Not => 1u << op.Dst,
+            _ => (1u << op.Dst) | Flags, // arithmetic, logic, shifts, rotates, imul: the destination and the flags
+        };
     }
 
     private static PredictedOp Build(in Instruction insn, int bitness)

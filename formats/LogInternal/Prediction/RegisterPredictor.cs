@@ -231,6 +231,19 @@ internal static class RegisterPredictor
         // lods (Condition bit 2) reads through rsi only; the accumulator it loads is not predicted.
     }
 
+    /// <summary>The predicted mask: slots the op may write whose predicted value differs from the old one (rip never).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ChangedSlots(in PredictedOp op, in RegisterFile predicted, in RegisterFile old)
+    {
+        uint changed = 0;
+        for (uint m = op.Touched; m != 0; m &= m - 1)
+        {
+            int slot = BitOperations.TrailingZeroCount(m);
+            if (predicted[slot] != old[slot]) changed |= 1u << slot;
+        }
+        return changed;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Source(in PredictedOp op, ref RegisterFile r) =>
         op.Src == PredictedOp.Immediate ? op.Imm : Read(ref r, op.Src, op.SrcHigh, op.SrcSize == 0 ? op.Size : op.SrcSize);
