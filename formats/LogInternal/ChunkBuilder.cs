@@ -38,7 +38,9 @@ internal sealed class ChunkBuilder : IDisposable
     private int _stepThread = -1;
     /// <summary>The current step's instruction: rip and where its bytes are in the code column.</summary>
     private ulong _stepRip;
-    private int _stepCodeOffset, _stepCodeLength;
+    private int _stepCodeOffset, _stepCodeLength, _stepDefinition;
+    /// <summary>Code definitions stored in this chunk so far.</summary>
+    private int _definitions;
     /// <summary>The step whose instruction's register change was predicted already (one prediction per step).</summary>
     private long _predictedStep;
 
@@ -77,6 +79,7 @@ internal sealed class ChunkBuilder : IDisposable
         _threads.Clear();
         _code.Clear();
         _ops.Clear();
+        _definitions = 0;
         Array.Clear(Counts);
         Seq = seq;
         BaseStep = Step = baseStep;
@@ -127,15 +130,17 @@ internal sealed class ChunkBuilder : IDisposable
             thread = SwitchThread(pid, tid);
         _stepThread = thread;
 
-        if (!_code.TryGet(pid, rip, out int offset, out int length)
+        if (!_code.TryGet(pid, rip, out int offset, out int length, out int definition)
             || !Col(ChunkColumn.InstructionCode).WrittenSpan.Slice(offset, length).SequenceEqual(code))
         {
             offset = DefineCode(pid, rip, code);
             length = code.Length;
+            definition = _definitions - 1;
         }
         _stepRip = rip;
         _stepCodeOffset = offset;
         _stepCodeLength = length;
+        _stepDefinition = definition;
 
         ulong expected = _expectedRip[thread];
         if (rip == expected)
@@ -176,7 +181,7 @@ internal sealed class ChunkBuilder : IDisposable
         int offset = col.Length;
         col.WriteBytes(code);
         _lastCodeInstruction = _instructionCount;
-        _code.Set(pid, rip, offset, code.Length);
+        _code.Set(pid, rip, offset, code.Length, _definitions++);
         return offset;
     }
 
@@ -209,12 +214,11 @@ internal sealed class ChunkBuilder : IDisposable
         {
             _predictedStep = Step;
             var code = Col(ChunkColumn.InstructionCode).WrittenSpan.Slice(_stepCodeOffset, _stepCodeLength);
-            ref readonly var op = ref _ops.Get(_stepCodeOffset, code, _stepRip, PredictedOps.Bitness(before));
+            ref readonly var op = ref _ops.Get(_stepDefinition, code, _stepRip, PredictedOps.Bitness(before));
             if (op.Kind != PredictKind.None)
             {
                 var predicted = before;
-                RegisterPredictor.Apply(op, ref predicted);
-                uint predictedMask = RegisterPredictor.ChangedSlots(op, predicted, before);
+                uint predictedMask = RegisterPredictor.Predict(op, ref predicted, out _);
                 Col(ChunkColumn.RegisterMasks).WriteVarint(mask ^ predictedMask);
                 WriteValues(values, mask, predicted, after);
                 CountRegisterChange();

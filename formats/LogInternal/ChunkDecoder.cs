@@ -17,6 +17,8 @@ internal sealed class ChunkDecoder : IDisposable
     private byte[] _body = [];
     private readonly CodeMap _code = new();
     private readonly PredictedOps _ops = new();
+    /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
+    private int[] _instructionDefinition = new int[1024];
     private ulong[] _expectedRip = new ulong[16];
     private RegisterFile[] _registers = new RegisterFile[16];
     private bool[] _hasRegisters = new bool[16];
@@ -144,6 +146,7 @@ internal sealed class ChunkDecoder : IDisposable
         Grow(ref c.InstructionRip, n);
         Grow(ref c.InstructionCodeOffset, n);
         Grow(ref c.InstructionLength, n);
+        Grow(ref _instructionDefinition, n);
         c.InstructionCount = n;
 
         // Clock: (ticks, instructions) pairs give every instruction its step.
@@ -172,7 +175,7 @@ internal sealed class ChunkDecoder : IDisposable
         var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
         Grow(ref c.Code, codeBytes.Length);
         _code.Clear();
-        int codeWritten = 0;
+        int codeWritten = 0, definitions = 0;
         int nextCode = code.AtEnd ? int.MaxValue : code.ReadCount(n);
         long fallThrough = n > 0 ? (long)rips.ReadVarint() : 0;
 
@@ -198,7 +201,7 @@ internal sealed class ChunkDecoder : IDisposable
                 fallThrough = (long)rips.ReadVarint();
             }
 
-            int offset, length;
+            int offset, length, definition;
             if (i == nextCode)
             {
                 length = code.ReadByte();
@@ -206,11 +209,12 @@ internal sealed class ChunkDecoder : IDisposable
                 code.ReadBytes(length).CopyTo(c.Code.AsSpan(codeWritten));
                 offset = codeWritten;
                 codeWritten += length;
-                _code.Set(pid, rip, offset, length);
+                definition = definitions++;
+                _code.Set(pid, rip, offset, length, definition);
                 nextCode = code.AtEnd ? int.MaxValue : i + code.ReadCount(n - i);
                 if (nextCode == i) throw code.Corrupt("defines one instruction twice");
             }
-            else if (!_code.TryGet(pid, rip, out offset, out length))
+            else if (!_code.TryGet(pid, rip, out offset, out length, out definition))
             {
                 throw rips.Corrupt($"reaches 0x{rip:x} whose bytes were never defined");
             }
@@ -219,6 +223,7 @@ internal sealed class ChunkDecoder : IDisposable
             c.InstructionRip[i] = rip;
             c.InstructionCodeOffset[i] = offset;
             c.InstructionLength[i] = (byte)length;
+            _instructionDefinition[i] = definition;
             _expectedRip[current] = rip + (ulong)length;
         }
     }
@@ -261,23 +266,33 @@ internal sealed class ChunkDecoder : IDisposable
             {
                 // The first change of the thread whose instruction this step is: stored against the prediction.
                 predictedStep = step;
-                ref readonly var op = ref _ops.Get(c.InstructionCodeOffset[instruction], c.InstructionBytes(instruction),
+                ref readonly var op = ref _ops.Get(_instructionDefinition[instruction], c.InstructionBytes(instruction),
                     c.InstructionRip[instruction], PredictedOps.Bitness(regs));
                 if (op.Kind != PredictKind.None)
                 {
-                    var basis = regs;
-                    RegisterPredictor.Apply(op, ref basis);
+                    // regs becomes the prediction; the slots it wrongly changed go back to their old values.
                     predicted++;
-                    bool exactSoFar = mask == 0;
-                    mask ^= RegisterPredictor.ChangedSlots(op, basis, regs);
+                    uint stored = mask;
+                    bool exactSoFar = stored == 0;
+                    mask ^= RegisterPredictor.Predict(op, ref regs, out var old);
                     CheckMask(ref masks, mask);
                     c.RegisterMask[i] = mask;
+                    if (stored != 0)
+                    {
+                        // The prediction named other slots than changed: those it changed wrongly get their old value back.
+                        int k = 0;
+                        for (uint m = op.Touched; m != 0; m &= m - 1, k++)
+                        {
+                            int slot = BitOperations.TrailingZeroCount(m);
+                            if ((mask & (1u << slot)) == 0) regs[slot] = old[k];
+                        }
+                    }
                     for (uint m = mask; m != 0; m &= m - 1)
                     {
                         int slot = BitOperations.TrailingZeroCount(m);
                         long residual = values.ReadZigzag();
                         exactSoFar &= residual == 0;
-                        regs[slot] = basis[slot] + (ulong)residual;
+                        regs[slot] += (ulong)residual;
                         c.RegisterValues[written++] = regs[slot];
                     }
                     if (exactSoFar) exact++;

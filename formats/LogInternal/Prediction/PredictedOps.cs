@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ether.Replay.Formats.Model;
 using Iced.Intel;
 
@@ -5,16 +6,18 @@ namespace Ether.Replay.Formats.LogInternal.Prediction;
 
 /// <summary>
 /// The predicted operation of each distinct instruction of a chunk, decoded once (by Iced) the first
-/// time a register change needs it, keyed by where the chunk stores the instruction's bytes (each
-/// code definition has its own offset) and by the bitness the thread ran it in.
+/// time a register change needs it (or found in the <see cref="OpMemo"/> of earlier chunks), keyed by
+/// the chunk's code definition that stored the instruction's bytes (0, 1, 2, ... in order: a dense
+/// index) and by the bitness the thread ran it in.
 /// </summary>
 internal sealed class PredictedOps
 {
-    private PredictedOp[] _ops = new PredictedOp[2048];
-    /// <summary>1 + index into _ops per (offset, bitness) key (offset * 2 + 1 for 32-bit code); 0 = not decoded yet.</summary>
-    private int[] _index = new int[2048];
-    private int _count;
-    private int _highest;
+    /// <summary>The op of definition d in 64-bit code at [d], in 32-bit code at [d] of the second array.</summary>
+    private PredictedOp[] _ops64 = new PredictedOp[1024], _ops32 = new PredictedOp[1024];
+    /// <summary>Per definition: bit 0 = its 64-bit op is decoded, bit 1 = its 32-bit op is.</summary>
+    private byte[] _decoded = new byte[1024];
+    private int _highest = -1;
+    private readonly OpMemo _memo = new();
     private readonly ArrayCodeReader _reader = new();
     private readonly Iced.Intel.Decoder _decoder64, _decoder32;
 
@@ -24,31 +27,47 @@ internal sealed class PredictedOps
         _decoder32 = Iced.Intel.Decoder.Create(32, _reader);
     }
 
-    /// <summary>Forgets every op (at each chunk start: code offsets are chunk-local).</summary>
+    /// <summary>Forgets every op (at each chunk start: definitions are chunk-local).</summary>
     public void Clear()
     {
-        Array.Clear(_index, 0, Math.Min(_index.Length, _highest + 1));
-        _count = 0;
-        _highest = 0;
+        Array.Clear(_decoded, 0, _highest + 1);
+        _highest = -1;
     }
 
     /// <summary>Code in 32-bit segments (Linux compat cs 0x23, Windows x86 user cs 0x1b) decodes as 32-bit; everything else as 64-bit.</summary>
     public static int Bitness(in RegisterFile registers) => registers[Ether.Replay.Formats.Model.Register.Cs] is 0x23 or 0x1b ? 32 : 64;
 
-    /// <summary>The op of the instruction (<paramref name="code"/> at <paramref name="rip"/>) whose bytes the chunk stores at <paramref name="offset"/>.</summary>
-    public ref readonly PredictedOp Get(int offset, ReadOnlySpan<byte> code, ulong rip, int bitness)
+    /// <summary>The op of the instruction (<paramref name="code"/> at <paramref name="rip"/>) the chunk's code <paramref name="definition"/> stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref readonly PredictedOp Get(int definition, ReadOnlySpan<byte> code, ulong rip, int bitness)
     {
-        int key = offset * 2 + (bitness == 32 ? 1 : 0);
-        if (key >= _index.Length) Array.Resize(ref _index, Math.Max(key + 1, _index.Length * 2));
-        if (key > _highest) _highest = key;
-        int at = _index[key];
-        if (at == 0)
+        if ((uint)definition < (uint)_decoded.Length)
         {
-            if (_count == _ops.Length) Array.Resize(ref _ops, _count * 2);
-            _ops[_count] = Decode(bitness == 32 ? _decoder32 : _decoder64, code, rip, bitness);
-            at = _index[key] = ++_count;
+            int bit = bitness == 32 ? 2 : 1;
+            var ops = bitness == 32 ? _ops32 : _ops64;
+            if ((_decoded[definition] & bit) != 0) return ref ops[definition];
         }
-        return ref _ops[at - 1];
+        return ref Miss(definition, code, rip, bitness);
+    }
+
+    private ref readonly PredictedOp Miss(int definition, ReadOnlySpan<byte> code, ulong rip, int bitness)
+    {
+        if (definition >= _decoded.Length)
+        {
+            int size = Math.Max(definition + 1, _decoded.Length * 2);
+            Array.Resize(ref _decoded, size);
+            Array.Resize(ref _ops64, size);
+            Array.Resize(ref _ops32, size);
+        }
+        if (definition > _highest) _highest = definition;
+        ref var op = ref (bitness == 32 ? _ops32 : _ops64)[definition];
+        if (!_memo.TryGet(rip, code, bitness, out op))
+        {
+            op = Decode(bitness == 32 ? _decoder32 : _decoder64, code, rip, bitness);
+            _memo.Add(rip, code, bitness, op);
+        }
+        _decoded[definition] |= (byte)(bitness == 32 ? 2 : 1);
+        return ref op;
     }
 
     private PredictedOp Decode(Iced.Intel.Decoder decoder, ReadOnlySpan<byte> code, ulong rip, int bitness)

@@ -18,6 +18,30 @@ internal static class RegisterPredictor
     private const int Rax = (int)Register.Rax, Rcx = (int)Register.Rcx, Rdx = (int)Register.Rdx;
     private const int Rsi = (int)Register.Rsi, Rdi = (int)Register.Rdi, Rbp = (int)Register.Rbp, Rsp = (int)Register.Rsp;
 
+    /// <summary>The old values of the slots an op may write (<see cref="PredictedOp.Touched"/>, lowest slot first; at most three).</summary>
+    [InlineArray(3)]
+    public struct TouchedValues { private ulong _element0; }
+
+    /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> in place (no copy of the whole file: the
+    /// reader's hot path) and returns the predicted mask: the slots whose value the prediction changed.
+    /// <paramref name="old"/> keeps what those slots held, for slots the truth says did not change.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Predict(in PredictedOp op, ref RegisterFile r, out TouchedValues old)
+    {
+        old = default;
+        int k = 0;
+        for (uint m = op.Touched; m != 0; m &= m - 1) old[k++] = r[BitOperations.TrailingZeroCount(m)];
+        Apply(op, ref r);
+        uint changed = 0;
+        k = 0;
+        for (uint m = op.Touched; m != 0; m &= m - 1)
+        {
+            int slot = BitOperations.TrailingZeroCount(m);
+            if (r[slot] != old[k++]) changed |= 1u << slot;
+        }
+        return changed;
+    }
+
     /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> (the registers before the instruction).</summary>
     public static void Apply(in PredictedOp op, ref RegisterFile r)
     {
@@ -229,19 +253,6 @@ internal static class RegisterPredictor
         if ((op.Condition & 4) != 0) Write(ref r, Rsi, false, addressSize, (r[Rsi] + delta) & addressMask);
         if (repeated) Write(ref r, Rcx, false, addressSize, (r[Rcx] - 1) & addressMask);
         // lods (Condition bit 2) reads through rsi only; the accumulator it loads is not predicted.
-    }
-
-    /// <summary>The predicted mask: slots the op may write whose predicted value differs from the old one (rip never).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint ChangedSlots(in PredictedOp op, in RegisterFile predicted, in RegisterFile old)
-    {
-        uint changed = 0;
-        for (uint m = op.Touched; m != 0; m &= m - 1)
-        {
-            int slot = BitOperations.TrailingZeroCount(m);
-            if (predicted[slot] != old[slot]) changed |= 1u << slot;
-        }
-        return changed;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
