@@ -72,18 +72,33 @@ public static class FormatBench
         var (rate, bytes) = Encode(Path.Combine(dir, "plain.etrace"), captured, captured.Count);
         double decode = Decode(Path.Combine(dir, "plain.etrace"), captured.Count);
 
-        var fullPath = Path.Combine(dir, "full.etrace");
-        var sw = Stopwatch.StartNew();
-        WriteSynthetic(fullPath, new SyntheticOptions { Instructions = n });
-        double fullRate = n / sw.Elapsed.TotalSeconds;
-        long fullBytes = new FileInfo(fullPath).Length;
-        double fullDecode = Decode(fullPath, -1);
+        // The full walk (registers, writes, syscalls), as version 2 and as version 1 (no register prediction),
+        // written and decoded alternately so that load changes hit both alike.
+        var full = new (string Label, string Path, bool Predict, double Rate, double Decode)[]
+        {
+            (".etrace v2: + registers, writes, syscalls (incl. generator)", Path.Combine(dir, "full.etrace"), true, 0, 0),
+            (".etrace v1 (no register prediction): same events", Path.Combine(dir, "full-v1.etrace"), false, 0, 0),
+        };
+        for (int round = 0; round < 2; round++)
+            for (int i = 0; i < full.Length; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                WriteSynthetic(full[i].Path, new SyntheticOptions { Instructions = n }, full[i].Predict);
+                full[i].Rate = Math.Max(full[i].Rate, n / sw.Elapsed.TotalSeconds);
+                full[i].Decode = Math.Max(full[i].Decode, Decode(full[i].Path, -1));
+            }
 
         var table = new Table().AddColumns("encoding", "encode M insn/s", "decode M insn/s", "file MB", "bytes/insn");
         table.AddRow("baseline: msgpack array per insn", $"{naiveRate / 1e6:F1}", "-", $"{naiveBytes / 1e6:F1}", $"{(double)naiveBytes / n:F2}");
         table.AddRow(".etrace: rip + code bytes", $"{rate / 1e6:F1}", $"{decode / 1e6:F1}", $"{bytes / 1e6:F1}", $"{(double)bytes / n:F2}");
-        table.AddRow(".etrace: + registers, writes, syscalls (incl. generator)", $"{fullRate / 1e6:F1}", $"{fullDecode / 1e6:F1}", $"{fullBytes / 1e6:F1}", $"{(double)fullBytes / n:F2}");
+        foreach (var f in full)
+        {
+            long fullBytes = new FileInfo(f.Path).Length;
+            table.AddRow(f.Label, $"{f.Rate / 1e6:F1}", $"{f.Decode / 1e6:F1}", $"{fullBytes / 1e6:F1}", $"{(double)fullBytes / n:F2}");
+        }
         AnsiConsole.Write(table);
+        Console.WriteLine($"full walk, v2 against v1: size {(double)new FileInfo(full[0].Path).Length / new FileInfo(full[1].Path).Length:F2}x, " +
+            $"encode {full[0].Rate / full[1].Rate:F2}x, decode {full[0].Decode / full[1].Decode:F2}x");
 
         // Bounded memory: write and read back a trace ten times larger; the peak working set must not follow its size.
         long big = n * 10;
@@ -189,9 +204,9 @@ public static class FormatBench
         }
     }
 
-    private static void WriteSynthetic(string path, SyntheticOptions o)
+    private static void WriteSynthetic(string path, SyntheticOptions o, bool predict = true)
     {
-        using var w = TraceWriter.Create(path, new TraceHeader { Backend = "synthetic", StartTime = DateTimeOffset.UtcNow }, Options);
+        using var w = TraceWriter.Create(path, new TraceHeader { Backend = "synthetic", StartTime = DateTimeOffset.UtcNow }, Options with { PredictRegisters = predict });
         SyntheticTrace.Write(w, o);
         w.Close(StopReason.Exited);
     }

@@ -259,26 +259,18 @@ internal static class RegisterPredictor
     private static ulong Source(in PredictedOp op, ref RegisterFile r) =>
         op.Src == PredictedOp.Immediate ? op.Imm : Read(ref r, op.Src, op.SrcHigh, op.SrcSize == 0 ? op.Size : op.SrcSize);
 
+    /// <summary>The operand's bits: the low <paramref name="size"/> bytes, or bits 8-15 for ah, ch, dh, bh (branch-free: the hot path).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Read(ref RegisterFile r, int slot, bool high, int size)
-    {
-        ulong v = r[slot];
-        if (high) return (v >> 8) & 0xFF;
-        return v & SizeMask(size);
-    }
+    private static ulong Read(ref RegisterFile r, int slot, bool high, int size) => (r[slot] >> (high ? 8 : 0)) & SizeMask(size);
 
     /// <summary>x86-64 register writes: 8 and 16-bit writes keep the other bits, 32-bit writes zero the upper half.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Write(ref RegisterFile r, int slot, bool high, int size, ulong value)
     {
-        ulong old = r[slot];
-        r[slot] = size switch
-        {
-            8 => value,
-            4 => (uint)value,
-            2 => (old & ~0xFFFFUL) | (value & 0xFFFF),
-            _ => high ? (old & ~0xFF00UL) | ((value & 0xFF) << 8) : (old & ~0xFFUL) | (value & 0xFF),
-        };
+        ulong mask = SizeMask(size);
+        int shift = high ? 8 : 0;
+        ulong keep = size >= 4 ? 0 : ~(mask << shift);
+        r[slot] = (r[slot] & keep) | ((value & mask) << shift);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

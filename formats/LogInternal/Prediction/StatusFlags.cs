@@ -17,7 +17,7 @@ internal static class StatusFlags
     public const ulong DF = 1 << 10;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong SizeMask(int bytes) => bytes == 8 ? ulong.MaxValue : (1UL << (bytes * 8)) - 1;
+    public static ulong SizeMask(int bytes) => ulong.MaxValue >> (64 - bytes * 8);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong SignBit(int bytes) => 1UL << (bytes * 8 - 1);
