@@ -44,7 +44,7 @@ SELECT unnest(names) AS name, category FROM (VALUES
               'timer_gettime', 'timer_delete', 'timer_getoverrun', 'adjtimex', 'clock_adjtime'])
 ) AS t(category, names);
 
--- Windows NT calls (NtXxx, as in the tables under ../shared/data/windows-syscalls) by what they act on;
+-- Windows NT calls (NtXxx, as in formats/Abi/generate/windows-syscalls) by what they act on;
 -- the same names as the Linux classes where they mean the same, plus 'registry', 'transaction' (KTM,
 -- as in process doppelganging), 'security', 'device' (NtDeviceIoControlFile: sockets go through
 -- \Device\Afd) and 'system'. First match wins; NULL for a name that is not an NT call.
