@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
@@ -35,7 +36,7 @@ internal sealed partial class PtraceSession
             return;
         }
 
-        if (signo == Sig.SIGTRAP && t.State == TraceeState.Stepping && !NeedsSignalInfo(t))
+        if (signo == Signals.SIGTRAP && t.State == TraceeState.Stepping && !NeedsSignalInfo(t))
         {
             if (!Refresh(t)) return;
             CompleteStep(t);
@@ -44,9 +45,9 @@ internal sealed partial class PtraceSession
 
         if (!_ptrace.GetSignalInfo(t.Tid, out var info)) { Gone(t); return; }
 
-        if (signo == Sig.SIGTRAP && t.State == TraceeState.Stepping)
+        if (signo == Signals.SIGTRAP && t.State == TraceeState.Stepping)
         {
-            if (t.EnteringHandler && info.Code == Sig.SIGTRAP)
+            if (t.EnteringHandler && info.Code == Signals.SIGTRAP)
             {
                 // Stopped at the handler's first instruction: nothing executed (not a step). The
                 // kernel wrote the signal frame on the stack.
@@ -110,8 +111,8 @@ internal sealed partial class PtraceSession
         {
             // The program set TF itself (pushf/popf): natively it gets SIGTRAP after this
             // instruction. Our ptrace trap is that same trap; deliver it, or the program notices.
-            _pipeline.Signal(rec, Sig.SIGTRAP, Sig.Name(Sig.SIGTRAP), SigCode.TrapTrace, rec.StepRip, "delivered");
-            Deliver(t, Sig.SIGTRAP);
+            _pipeline.Signal(rec, Signals.SIGTRAP, Sig.Name(Signals.SIGTRAP), SigCode.TrapTrace, rec.StepRip, "delivered");
+            Deliver(t, Signals.SIGTRAP);
             return;
         }
         ReadyAfterStop(t);

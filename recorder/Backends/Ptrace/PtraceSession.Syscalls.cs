@@ -1,7 +1,9 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
@@ -36,9 +38,9 @@ internal sealed partial class PtraceSession
             _pipeline.SyscallEntry(t.Rec, compat, nr, args);
             t.CloneFlags = CloneFlagsOf(t, compat, nr, args);
             if (SandboxGuard.Refuse(compat, nr, args, IsTraced) is { } why)
-                Refuse(t, why, LibC.EPERM);
+                Refuse(t, why, Errno.EPERM);
             else if (IsProcessCreation(compat, nr, t.CloneFlags) && _processes.Count >= _options.Sandbox.MaxProcesses)
-                Refuse(t, $"{_processes.Count} traced processes (limit {_options.Sandbox.MaxProcesses})", LibC.EAGAIN);
+                Refuse(t, $"{_processes.Count} traced processes (limit {_options.Sandbox.MaxProcesses})", Errno.EAGAIN);
             if (_inFlight == t) _inFlight = null;
             t.State = TraceeState.InSyscall;
             Resume(t, _ptrace.ResumeToSyscall(t.Tid));
@@ -59,7 +61,7 @@ internal sealed partial class PtraceSession
             }
             if (t.Rec.InSyscall) _pipeline.SyscallExit(t.Rec, ret, t.Rec.Registers);
             else _pipeline.Registers(t.Rec);
-            if (_full && ret is -ERestartSys or -ERestartNoIntr or -ERestartNoHand or -ERestartRestartBlock)
+            if (_full && ret is -Errno.ERESTARTSYS or -Errno.ERESTARTNOINTR or -Errno.ERESTARTNOHAND or -Errno.ERESTART_RESTARTBLOCK)
             {
                 t.RestartPending = true;
                 t.RestartReturn = ret;
@@ -79,7 +81,7 @@ internal sealed partial class PtraceSession
         {
             bool compat = info.Arch == PtraceSyscallInfo.ArchI386;
             long nr = (long)info.EntryNr;
-            if (!compat && SyscallNames.IsExec(SyscallNames.X86_64, nr))
+            if (!compat && LinuxSyscallAbi.X86_64.Has(nr, SyscallTraits.Exec))
             {
                 // The shell's exec of the program: the first recorded event. Decoded now, while the
                 // file name is still in the shell's memory.
@@ -106,7 +108,7 @@ internal sealed partial class PtraceSession
 
     /// <summary>fork, vfork, clone/clone3 without CLONE_THREAD: a new process.</summary>
     private static bool IsProcessCreation(bool compat, long nr, ulong cloneFlags) =>
-        (compat ? nr is 2 or 190 or 120 : nr is 57 or 58 or 56 or 435) && (cloneFlags & CloneThread) == 0;
+        LinuxSyscallAbi.Of(compat).Has(nr, SyscallTraits.CreatesTask) && (cloneFlags & CloneThread) == 0;
 
     /// <summary>Makes the call fail with <paramref name="errno"/> without running it (root ignores RLIMIT_NPROC, so the process cap is ours).</summary>
     private void Refuse(TraceeThread t, string why, int errno)
@@ -123,16 +125,15 @@ internal sealed partial class PtraceSession
 
     private ulong CloneFlagsOf(TraceeThread t, bool compat, long nr, ReadOnlySpan<ulong> args)
     {
-        if (compat) return nr == 120 ? args[0] : 0;
-        switch (nr)
+        if (!LinuxSyscallAbi.Of(compat).Has(nr, SyscallTraits.CreatesTask)) return 0;
+        switch (LinuxSyscallAbi.Of(compat).Calls.Name(nr))
         {
-            case 56: return args[0];             // clone(flags, ...)
-            case 435:                            // clone3(struct clone_args *, size): flags is the first u64
+            case "clone": return args[0];         // clone(flags, ...)
+            case "clone3":                        // clone3(struct clone_args *, size): flags is the first u64
                 Span<byte> b = stackalloc byte[8];
                 return t.Rec.Process.Memory.Read(args[0], b) == 8 ? BitConverter.ToUInt64(b) : 0;
-            case 57: return 0;                   // fork
-            case 58: return CloneVm | CloneVFork; // vfork
-            default: return 0;
+            case "vfork": return CloneVm | CloneVFork;
+            default: return 0;                    // fork
         }
     }
 }

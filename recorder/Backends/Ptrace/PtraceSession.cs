@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
@@ -21,8 +23,7 @@ namespace Ether.Replay.Recorder.Backends.Ptrace;
 internal sealed partial class PtraceSession
 {
     private const ulong TrapFlag = 0x100;
-    private const int ERestartSys = 512, ERestartNoIntr = 513, ERestartNoHand = 514, ERestartRestartBlock = 516;
-    private const ulong CloneVm = 0x100, CloneThread = 0x10000, CloneVFork = 0x4000;
+    private const ulong CloneVm = LinuxConstants.CLONE_VM, CloneThread = LinuxConstants.CLONE_THREAD, CloneVFork = LinuxConstants.CLONE_VFORK;
 
     private static readonly bool Debug = Environment.GetEnvironmentVariable("ETHER_PTRACE_DEBUG") == "1";
 
@@ -137,7 +138,7 @@ internal sealed partial class PtraceSession
             int tid = _ptrace.WaitAny(out var status);
             if (tid < 0)
             {
-                if (_ptrace.LastError == LibC.ECHILD) { ForgetAll(); return; }
+                if (_ptrace.LastError == Errno.ECHILD) { ForgetAll(); return; }
                 throw new InvalidOperationException($"waitpid failed (errno {_ptrace.LastError})");
             }
             if (Debug) Console.Error.WriteLine($"[ptrace] {tid}: {status}");
@@ -240,8 +241,9 @@ internal sealed partial class PtraceSession
         t.RestartPending = false;
         var regs = t.Raw;
         regs.Rip -= 2; // syscall, int 0x80 and sysenter are all two bytes long
-        bool compat = t.Rec.SyscallAbi == SyscallNames.I386;
-        regs.Rax = t.RestartReturn == -ERestartRestartBlock ? (compat ? 0UL : 219UL) : regs.OrigRax;
+        regs.Rax = t.RestartReturn == -Errno.ERESTART_RESTARTBLOCK
+            ? (ulong)LinuxSyscallAbi.Of(t.Rec.SyscallAbi).Calls.Number("restart_syscall")
+            : regs.OrigRax;
         if (!_ptrace.SetRegisters(t.Tid, regs)) return;
         SetRegisters(t, regs);
         _pipeline.Registers(t.Rec);
@@ -283,8 +285,8 @@ internal sealed partial class PtraceSession
     /// <summary>Kills every traced process (callable from any thread: only kill(2), no ptrace).</summary>
     private void KillAll()
     {
-        if (_rootPid > 0) LibC.Kill(-_rootPid, Sig.SIGKILL);
-        foreach (var pid in _knownPids) LibC.Kill(pid, Sig.SIGKILL);
+        if (_rootPid > 0) LibC.Kill(-_rootPid, Signals.SIGKILL);
+        foreach (var pid in _knownPids) LibC.Kill(pid, Signals.SIGKILL);
     }
 
     private void Shutdown()
