@@ -105,7 +105,7 @@ public sealed record LinuxSyscall
         SyscallArgKind.InBuf or SyscallArgKind.OutBuf or SyscallArgKind.OutBufHex or SyscallArgKind.OutCwd
             or SyscallArgKind.InIovec or SyscallArgKind.OutIovec or SyscallArgKind.SockaddrIn or SyscallArgKind.SockaddrOut
             or SyscallArgKind.SockoptValIn or SyscallArgKind.SockoptValOut or SyscallArgKind.PollFds
-            or SyscallArgKind.DirentsOut or SyscallArgKind.Dirents64Out or SyscallArgKind.MmsghdrIn or SyscallArgKind.MmsghdrOut
+            or SyscallArgKind.DirentsOut or SyscallArgKind.Dirents64Out or SyscallArgKind.MmsghdrSent or SyscallArgKind.MmsghdrOut
             or SyscallArgKind.EpollEventsOut or SyscallArgKind.RseqArea => (sbyte)(index + 1),
         // The thing that decides whether/how to print precedes it.
         SyscallArgKind.OpenMode or SyscallArgKind.SockoptName or SyscallArgKind.GidsOut or SyscallArgKind.Gids32Out => (sbyte)(index - 1),

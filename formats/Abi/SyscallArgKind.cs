@@ -97,7 +97,6 @@ public enum SyscallArgKind : byte
     StackIn,        // stack_t (sigaltstack)
     SockaddrIn,     // length in Aux
     MsghdrIn,
-    MmsghdrIn,      // struct mmsghdr array (sendmmsg), count in Aux
     SockoptValIn,   // length in Aux
     OpenHowIn,      // struct open_how (openat2): flags, mode, resolve
     PollFds,        // struct pollfd array, count in Aux; the kernel writes each revents
@@ -141,6 +140,8 @@ public enum SyscallArgKind : byte
     SocklenOut,     // [N]: written together with the sockaddr or option value before it
     MsghdrOut,
     MmsghdrOut,     // struct mmsghdr array (recvmmsg): `ret` messages received
+    MmsghdrSent,    // struct mmsghdr array (sendmmsg), count in Aux: the kernel writes msg_len of the `ret` messages sent
+    IoEventsOut,    // struct io_event array (io_getevents): `ret` events of 32 bytes
     SockoptValOut,  // length pointer in Aux; the kernel writes both
     GidsOut,        // getgroups' list: ret gid_t of the caller's ABI (x86-64: 32-bit, i386: the old 16-bit ids)
     Gids32Out,      // i386 getgroups32's list: ret 32-bit ids

@@ -144,6 +144,11 @@ internal static class KernelWriteRules
                     Add(w, header + (ulong)layout.MsghdrSize, 4);
                 }
                 break;
+            case SyscallArgKind.MmsghdrSent:
+                for (long i = 0; i < Math.Min(ret, MaxIov); i++)
+                    Add(w, at + (ulong)(i * layout.MmsghdrSize + layout.MsghdrSize), 4); // msg_len
+                break;
+            case SyscallArgKind.IoEventsOut: Add(w, at, ret * 32); break; // struct io_event: four 64-bit fields
             case SyscallArgKind.Clone3Args: Clone3(c, at, c.Word(arg.Index + 1), w); break;
 
             // TimespecRem/Timespec64Rem: written only when the sleep was interrupted (the failure path).
