@@ -548,7 +548,10 @@ def write_errno() -> str:
            "public static partial class Errno", "{",
            "    // The numbers by their header names (the first name of each number; aliases are left out)."]
     for number in sorted(table):
-        out.append(f"    public const int {table[number][0]} = {number};")
+        name, comment = table[number]
+        message = messages.get(number, comment)
+        out.append(f"    /// <summary>{message if not message.startswith('Unknown error') else comment}</summary>")
+        out.append(f"    public const int {name} = {number};")
     out += ["",
            "    // Indexed by errno: (name, strerror text, the kernel header's own comment).",
            "    private static readonly (string Name, string Message, string HeaderComment)?[] Table =",
