@@ -1,4 +1,5 @@
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Recording;
 using Ether.Replay.Recorder.Tests.Ptrace;
 
@@ -15,7 +16,7 @@ public sealed class CompatMapChangeTests
     public void Pkey_mprotect_shmat_and_shmdt_through_int_0x80_are_followed_by_their_region_change()
     {
         string program = TestPrograms.Build("compat_map.c", "-O1");
-        var run = Recordings.Record(program, [], RecordMode.Syscalls);
+        var run = Recordings.Record(program, [], RecordingModes.Syscalls);
         Assert.Equal(StopReason.Exited, run.Summary.StopReason);
         Assert.Equal("0 1 0\n", run.Stdout); // each call succeeded natively inside the recording
 
