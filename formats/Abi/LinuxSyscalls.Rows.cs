@@ -183,7 +183,9 @@ public static partial class LinuxSyscalls
         Call("poll", HasTimeout | Blocks, PollFds, UInt, Timeout(TimeoutMs)),
         Raw("ppoll", HasTimeout | Blocks, PollFds, UInt, Timeout(TimespecInOut), Addr, ULong),
         Raw("ppoll_time64", HasTimeout | Blocks, PollFds, UInt, Timeout(Timespec64InOut), Addr, ULong),
-        Raw("select", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(TimevalInOut)),
+        Raw("select", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(TimevalInOut)) with { OnlyAbi = SyscallTables.LinuxX86_64Abi },
+        // i386's old select(struct sel_arg_struct *): the five arguments are in memory (written like _newselect's).
+        Raw("select", HasTimeout | Blocks) with { OnlyAbi = SyscallTables.LinuxI386Abi, CustomWrites = true },
         Raw("_newselect", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(TimevalInOut)),
         Raw("pselect6", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(TimespecInOut), Addr),
         Raw("pselect6_time64", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(Timespec64InOut), Addr),
