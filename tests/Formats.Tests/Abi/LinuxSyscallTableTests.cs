@@ -96,6 +96,7 @@ public class LinuxSyscallTableTests
         { "epoll_wait", HasTimeout }, { "epoll_pwait", HasTimeout }, { "epoll_pwait2", HasTimeout },
         { "alarm", ArmsTimer }, { "setitimer", ArmsTimer }, { "timer_settime", ArmsTimer }, { "timer_settime64", ArmsTimer },
         { "timerfd_settime", ArmsTimer }, { "timerfd_settime64", ArmsTimer },
+        { "chmod", ChangesMode }, { "fchmod", ChangesMode }, { "fchmodat", ChangesMode },
         { "read", ReadsFile }, { "pread64", ReadsFile }, { "readv", ReadsFile }, { "preadv", ReadsFile }, { "preadv2", ReadsFile },
     };
 
@@ -128,7 +129,7 @@ public class LinuxSyscallTableTests
                 Assert.True(call.SourceFd >= 0, Why("no Source descriptor"));
             if (call.Has(LinksFile))
                 Assert.True(call.SourcePath >= 0 && call.TargetPath >= 0, Why("no Source and Target paths"));
-            if (call.Has(Exec | ChangesDirectory | ResizesFile))
+            if (call.Has(Exec | ChangesDirectory | ResizesFile | ChangesMode))
                 Assert.True(call.TargetPath >= 0 || call.TargetFd >= 0, Why("no Target path or descriptor"));
             if (call.Has(OpensFile) && call.Name != "open_by_handle_at") // it names the file by handle
                 Assert.True(call.TargetPath >= 0 && (call.IndexOf(SyscallArgKind.OpenFlags) >= 0 || call.IndexOf(SyscallArgKind.OpenHowIn) >= 0), Why("no Target path and flags"));
@@ -170,6 +171,20 @@ public class LinuxSyscallTableTests
         Assert.Equal((0, 1, 4), (execveat.TargetDirFd, execveat.TargetPath, execveat.IndexOf(SyscallArgKind.AtFlags)));
         var mmap2 = LinuxSyscalls.I386.Find("mmap2")!;
         Assert.Equal((4, 2, 3), (mmap2.TargetFd, mmap2.IndexOf(SyscallArgKind.Prot), mmap2.IndexOf(SyscallArgKind.MapFlags)));
+    }
+
+    [Fact]
+    public void Offsets_are_bytes_into_the_target_file_on_both_abis()
+    {
+        var x64 = LinuxSyscalls.X86_64;
+        Assert.Equal(0x1_0000_0010, x64.Offset(x64.Find("pwrite64")!, [3, 0x1000, 8, 0x1_0000_0010, 0, 0]));
+        Assert.Equal(0x2000, x64.Offset(x64.Find("mmap")!, [0, 4096, 3, 1, 5, 0x2000]));
+        var i386 = LinuxSyscalls.I386;
+        // i386 splits a loff_t over two registers (low, high) and mmap2 counts pages.
+        Assert.Equal(0x1_0000_0010, i386.Offset(i386.Find("pwrite64")!, [3, 0x1000, 8, 0x10, 1, 0]));
+        Assert.Equal(0x1_0000_0010, i386.Offset(i386.Find("preadv")!, [3, 0x1000, 1, 0x10, 1, 0]));
+        Assert.Equal(3 * 4096, i386.Offset(i386.Find("mmap2")!, [0, 4096, 3, 1, 5, 3]));
+        Assert.Null(x64.Offset(x64.Find("write")!, [1, 0x1000, 8, 0, 0, 0])); // at the descriptor's position
     }
 
     [Fact]
