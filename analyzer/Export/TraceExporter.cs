@@ -120,7 +120,7 @@ public static class TraceExporter
         t.Signals.Add(all.Signals.Rows);
         t.Layers.Add(highestLayer);
         t.ExportedAt.Add(DateTimeOffset.UtcNow);
-        t.ExporterVersion.Add(typeof(TraceExporter).Assembly.GetName().Version?.ToString(3) ?? "");
+        t.ExporterVersion.Add($"{typeof(TraceExporter).Assembly.GetName().Version?.ToString(3)} r{ExporterRevision.Number}");
         t.EndRow();
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
 using Ether.Replay.Tests.Shared;
 
@@ -26,6 +27,7 @@ public sealed class DatasetTargetTests
 
         Assert.Equal(cache, DatasetTarget.Resolve(trace, null, out _));
         bool rebuilt = !File.Exists(marker);
+        if (rebuilt) Assert.Equal(ExporterRevision.Stamp, (string)JsonNode.Parse(File.ReadAllText(Path.Combine(cache, Stamp)))!["Exporter"]!);
         return rebuilt;
     }
 
@@ -41,5 +43,17 @@ public sealed class DatasetTargetTests
         // Every cache written before the exporter had a revision carries the pinned assembly version,
         // whatever the exporter wrote into it.
         Assert.True(RebuiltAfter(_ => "0.1.0.0"));
+    }
+
+    [Fact]
+    public void A_cache_from_an_earlier_exporter_revision_is_rebuilt()
+    {
+        Assert.True(RebuiltAfter(_ => $"{ExporterRevision.Number - 1}/{ExporterRevision.SchemaHash}"));
+    }
+
+    [Fact]
+    public void A_cache_with_another_schema_is_rebuilt()
+    {
+        Assert.True(RebuiltAfter(_ => $"{ExporterRevision.Number}/0123456789abcdef"));
     }
 }
