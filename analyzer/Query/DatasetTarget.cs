@@ -38,8 +38,8 @@ public static class DatasetTarget
     private static string Cached(string trace, Action<ExportProgress>? progress, out string? warning, ExportOptions? options, CancellationToken cancel)
     {
         var info = new FileInfo(trace);
-        string id;
-        using (var reader = TraceReader.Open(trace)) id = TraceId.For(trace, reader.Header); // rejects non-traces early
+        using var reader = TraceReader.Open(trace); // rejects non-traces early; the export reads the same
+        string id = TraceId.For(trace, reader.Header);
         var wanted = new Stamp(info.Length, info.LastWriteTimeUtc.Ticks, id, ExporterRevision.Stamp, null);
 
         foreach (string dir in Candidates(trace))
@@ -65,7 +65,7 @@ public static class DatasetTarget
                     continue;
                 }
                 if (!TryCreate(building, out failure)) continue; // a read-only sample store: try the next place
-                var result = TraceExporter.Export(trace, building, options, progress, cancel);
+                var result = TraceExporter.Export(reader, trace, building, options, progress, cancel);
                 File.WriteAllText(Path.Combine(building, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
                 if (Directory.Exists(dir))
                 {
