@@ -44,7 +44,7 @@ public static class TraceExporter
                 staging.Add((t, dir, DatasetLayout.Partition(dataset, t.TableName, id)));
             }
 
-            var importer = new ChunkImporter(tables, header.TargetPath, Disassembler.BitnessOf(header.Architecture));
+            var importer = new ChunkImporter(tables, header.TargetPath, Disassembler.BitnessOf(header.Architecture), Replay.StepReads.XsaveSizeOf(header));
             string? warning = reader.Summary.Damage is { } damage
                 ? $"the trace is cut or damaged ({damage}); analysing the readable prefix"
                 : null;
