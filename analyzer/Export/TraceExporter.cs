@@ -4,6 +4,7 @@ using Ether.Replay.Analyzer.Disassembly;
 using Ether.Replay.Analyzer.Export.Importers;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Text;
 
 namespace Ether.Replay.Analyzer.Export;
 
@@ -18,9 +19,17 @@ public static class TraceExporter
     public static ExportResult Export(string tracePath, string dataset, ExportOptions? options = null,
         Action<ExportProgress>? progress = null, CancellationToken cancel = default)
     {
+        using var reader = TraceReader.Open(tracePath);
+        return Export(reader, tracePath, dataset, options, progress, cancel);
+    }
+
+    /// <summary>Exports a trace the caller already opened (to check it, or to find its cache) from
+    /// <paramref name="tracePath"/>; the reader is not disposed.</summary>
+    public static ExportResult Export(TraceReader reader, string tracePath, string dataset, ExportOptions? options = null,
+        Action<ExportProgress>? progress = null, CancellationToken cancel = default)
+    {
         options ??= new ExportOptions();
         var clock = Stopwatch.StartNew();
-        using var reader = TraceReader.Open(tracePath);
         var header = reader.Header;
         string id = TraceId.For(tracePath, header);
         var tables = new ExportTables();
@@ -35,7 +44,7 @@ public static class TraceExporter
                 staging.Add((t, dir, DatasetLayout.Partition(dataset, t.TableName, id)));
             }
 
-            var importer = new ChunkImporter(tables, header.TargetPath, Disassembler.BitnessOf(header.Architecture));
+            var importer = new ChunkImporter(tables, header.TargetPath, Disassembler.BitnessOf(header.Architecture), Replay.StepReads.XsaveSizeOf(header));
             string? warning = reader.Summary.Damage is { } damage
                 ? $"the trace is cut or damaged ({damage}); analysing the readable prefix"
                 : null;
@@ -105,7 +114,7 @@ public static class TraceExporter
         t.StartTime.Add(h.StartTime);
         t.EndTime.Add(s.EndTime);
         t.ClosedCleanly.Add(s.ClosedCleanly);
-        t.StopReason.Add(StopReasonName(s.StopReason));
+        t.StopReason.Add(StopReasonText.Name(s.StopReason));
         t.StopDetail.Add(s.StopDetail);
         t.Damage.Add(warning);
         t.LastStep.Add(importer.LastStep);
@@ -120,19 +129,7 @@ public static class TraceExporter
         t.Signals.Add(all.Signals.Rows);
         t.Layers.Add(highestLayer);
         t.ExportedAt.Add(DateTimeOffset.UtcNow);
-        t.ExporterVersion.Add(typeof(TraceExporter).Assembly.GetName().Version?.ToString(3) ?? "");
+        t.ExporterVersion.Add($"{typeof(TraceExporter).Assembly.GetName().Version?.ToString(3)} r{ExporterRevision.Number}");
         t.EndRow();
     }
-
-    public static string StopReasonName(StopReason r) => r switch
-    {
-        StopReason.Exited => "exited",
-        StopReason.MaxSteps => "max-steps",
-        StopReason.Timeout => "timeout",
-        StopReason.Interrupted => "interrupted",
-        StopReason.TargetCrashed => "target-crashed",
-        StopReason.RecorderError => "recorder-error",
-        StopReason.Closed => "closed",
-        _ => "unknown",
-    };
 }

@@ -50,14 +50,13 @@ internal static class RealTraces
         if (!File.Exists(input)) File.WriteAllText(input, Text(w.InputBytes));
         string tmp = path + ".tmp";
         Console.WriteLine($"  recording {w.Name} with the ptrace recorder (cached in {path}) ...");
-        var result = PtraceRecorder.Record(new RecordOptions
+        var result = TraceRecorder.Record(new PtraceRecordOptions
         {
             Program = w.Program,
             Arguments = w.Args.Select(a => a.Replace("{input}", input, StringComparison.Ordinal)).ToArray(),
             OutputPath = tmp,
             Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
         });
-        if (Directory.Exists(result.WorkingDirectory)) Directory.Delete(result.WorkingDirectory, recursive: true);
         if (result.StopReason != StopReason.Exited || result.RootExitCode != 0)
             throw new InvalidOperationException($"recording {w.Name} stopped: {result.StopReason} {result.StopDetail}");
         File.Move(tmp, path, overwrite: true);
