@@ -18,13 +18,14 @@ internal sealed class ExportTables : IAsyncDisposable
     public readonly SignalsTable Signals = new();
     public readonly AnnotationsTable Annotations = new();
     public readonly UnpackLayersTable UnpackLayers = new();
+    public readonly OepCandidatesTable OepCandidates = new();
     public readonly LayerTransitionsTable LayerTransitions = new();
     public readonly BasicBlocksTable BasicBlocks = new();
 
     public IEnumerable<ExportTable> All =>
     [
         Traces, Instructions, Registers, MemoryWrites, Syscalls, Regions, Snapshots, Processes, Threads, Execs,
-        Signals, Annotations, UnpackLayers, LayerTransitions, BasicBlocks,
+        Signals, Annotations, UnpackLayers, OepCandidates, LayerTransitions, BasicBlocks,
     ];
 
     public async ValueTask DisposeAsync()

@@ -6,16 +6,28 @@ namespace Ether.Replay.Analyzer.Unpack;
 /// Follows unpacking layers through a trace in log order (SoK on runtime packers, Ugarte-Pedrero et
 /// al. 2015): code that was loaded is layer 0; bytes written by code of layer L (or by the kernel
 /// during its system calls) are tagged L+1; an instruction belongs to the highest layer among its
-/// bytes. A layer's row records where and when execution first entered it (the original-entry-point
-/// candidate), the region, and who wrote it. Mapping a file or unmapping forgets what was written
-/// there; exec starts a new image with a clean slate; a forked child starts with a copy of its
-/// parent's written bytes and map, so code the parent unpacked is a layer in the child that runs it.
+/// bytes. Bytes written but not yet run keep their layer when deeper code rewrites them (a fix-up
+/// pass such as UPX's call filter is part of the same unpacking episode, not a layer of its own).
+///
+/// A layer row is a layer entered in one memory region: where and when execution first entered it,
+/// the region, and who wrote it. Alongside, the original entry point of each image is looked for as
+/// an analyst would (<see cref="OepCandidate"/>): written code running with the process's entry
+/// state, the entry of an ELF header written into memory, the first instruction of an image that
+/// arrived by exec of a written file, a jump from the interpreter into written code — and, last,
+/// the deepest layer's entry.
+///
+/// Mapping a file or unmapping forgets what was written there; exec starts a new image with a clean
+/// slate; a forked child starts with a copy of its parent's written bytes and map.
 /// </summary>
 public sealed class LayerTracker
 {
+    /// <summary>Layer rows one image may hold; past it, entries into new regions count towards the layer's first row.</summary>
+    private const int MaxRecordsPerImage = 4096;
+
     private readonly Dictionary<int, AddressSpace> _spaces = new();
     private readonly Dictionary<(int Pid, int Tid), LayerThread> _threads = new();
     private readonly List<LayerRecord> _finished = new();
+    private readonly List<OepCandidate> _candidates = new();
     private readonly Action<LayerTransition> _onTransition;
     private readonly string _targetPath;
 
@@ -35,12 +47,25 @@ public sealed class LayerTracker
         public string ImagePath { get; internal set; } = imagePath;
         internal bool ImageExecuted;
         internal ShadowMemory Shadow { get; set; } = new();
+        internal KnownBytes Stack { get; set; } = new();
+        internal ElfHeaderWatch Headers { get; set; } = new();
         public RegionMap Regions { get; } = new();
-        internal readonly LayerRecord?[] Layers = new LayerRecord?[ShadowMemory.MaxTag + 1];
+        /// <summary>Per layer, its rows (one per region it was entered in).</summary>
+        internal readonly List<LayerRecord>?[] Layers = new List<LayerRecord>?[ShadowMemory.MaxTag + 1];
+        internal int RecordCount;
+        internal readonly Dictionary<int, FixupStats> Fixups = new();
+        internal readonly HashSet<(ulong, string)> CandidatesSeen = new();
         public int HighestLayer { get; internal set; } = -1;
     }
 
-    /// <summary>A thread's position: the layer and address of its last instruction.</summary>
+    /// <summary>Bytes of a layer rewritten by deeper code before they ran.</summary>
+    internal sealed class FixupStats
+    {
+        public long Bytes;
+        public int WriterLayer;
+    }
+
+    /// <summary>A thread's position: the layer and address of its last instruction, its stack pointer.</summary>
     public sealed class LayerThread(AddressSpace space, int tid)
     {
         public AddressSpace Space { get; internal set; } = space;
@@ -48,6 +73,9 @@ public sealed class LayerTracker
         public int Layer { get; internal set; }
         public ulong LastRip { get; internal set; }
         public bool Executed { get; internal set; }
+        /// <summary>rsp as the registers last showed it (the importer keeps it current).</summary>
+        public ulong Rsp { get; set; }
+        internal LayerRecord? Record;
     }
 
     public AddressSpace Space(int pid)
@@ -74,12 +102,25 @@ public sealed class LayerTracker
     public int OnInstruction(LayerThread t, long step, ulong rip, int length)
     {
         var space = t.Space;
-        int layer = space.Shadow.MaxTagOf(rip, length);
-        var record = space.Layers[layer] ?? Enter(space, t, layer, step, rip);
+        int layer = space.Shadow.ExecuteTagOf(rip, length);
+        var record = t.Record;
+        if (record == null || record.Layer != layer || (layer > 0 && !Holds(record, rip)))
+        {
+            record = Find(space, layer, rip);
+            if (record == null)
+            {
+                record = Enter(space, t, layer, step, rip);
+                if (layer > 0) Consider(space, t, record, step, rip);
+            }
+            t.Record = record;
+        }
         record.Instructions++;
         record.LastStep = step;
         if (t.Executed && layer != t.Layer)
+        {
             _onTransition(new LayerTransition(space.Pid, t.Tid, space.Image, step, t.Layer, layer, t.LastRip, rip));
+            if (layer > 0) Consider(space, t, record, step, rip, fromRip: t.LastRip);
+        }
         t.Layer = layer;
         t.LastRip = rip;
         t.Executed = true;
@@ -88,13 +129,28 @@ public sealed class LayerTracker
     }
 
     /// <summary>The thread's current instruction (or the kernel, in its system call) wrote these bytes.</summary>
-    public void OnWrite(LayerThread t, long step, ulong address, long size, bool kernel)
+    public void OnWrite(LayerThread t, long step, ulong address, long size, bool kernel, ReadOnlySpan<byte> value = default)
     {
+        var space = t.Space;
         byte tag = (byte)Math.Min(t.Layer + 1, ShadowMemory.MaxTag);
-        t.Space.Shadow.Write(address, size, tag, t.Executed ? t.LastRip : null, step, kernel);
+        long fixups = space.Shadow.Write(address, size, tag, t.Executed ? t.LastRip : null, step, kernel);
+        if (fixups > 0)
+        {
+            // The bytes kept their (shallower) layer; which one is not known per byte here, so the
+            // fix-up is booked on the layer just below the writer's tag: the code it fixes.
+            int fixed_ = Math.Max(1, tag - 1);
+            if (!space.Fixups.TryGetValue(fixed_, out var f)) space.Fixups[fixed_] = f = new FixupStats();
+            f.Bytes += fixups;
+            f.WriterLayer = Math.Max(f.WriterLayer, t.Layer);
+        }
+        if (!value.IsEmpty)
+        {
+            space.Stack.Write(address, value);
+            space.Headers.Write(address, value, step);
+        }
     }
 
-    /// <summary>Memory map events, exec and process exit.</summary>
+    /// <summary>Memory map events, snapshots, exec and process starts.</summary>
     public void OnSideEvent(TraceEvent e)
     {
         switch (e)
@@ -103,19 +159,28 @@ public sealed class LayerTracker
             {
                 var s = Space(m.Pid);
                 s.Regions.Apply(m);
-                s.Shadow.Forget(m.Start, m.End); // fresh contents: loaded, not written
+                Forget(s, m.Start, m.End); // fresh contents: loaded, not written
                 break;
             }
             case RegionUnmapEvent u:
             {
                 var s = Space(u.Pid);
                 s.Regions.Apply(u);
-                s.Shadow.Forget(u.Start, u.End);
+                Forget(s, u.Start, u.End);
                 break;
             }
             case RegionProtectEvent p:
                 Space(p.Pid).Regions.Apply(p);
                 break;
+            case RegionSnapshotEvent snap:
+            {
+                var s = Space(snap.Pid);
+                // The recorder's picture of the initial stack at exec (argc, argv, envp, auxv).
+                if (snap.Reason == "stack") s.Stack.Adopt(snap.Address, snap.Bytes);
+                else s.Stack.Write(snap.Address, snap.Bytes);
+                s.Headers.Write(snap.Address, snap.Bytes, snap.Step);
+                break;
+            }
             case ExecEvent x:
                 NewImage(Space(x.Pid), x.Path);
                 break;
@@ -125,23 +190,96 @@ public sealed class LayerTracker
         }
     }
 
-    /// <summary>Every layer of every image, in (pid, image, layer) order. Call once, at the end.</summary>
+    /// <summary>Every layer row of every image, in (pid, image, layer, first step) order. Call once, at the end.</summary>
     public IReadOnlyList<LayerRecord> Finish()
     {
         foreach (var s in _spaces.Values) Retire(s);
-        return _finished.OrderBy(r => r.Pid).ThenBy(r => r.Image).ThenBy(r => r.Layer).ToList();
+        ChooseOeps();
+        return _finished.OrderBy(r => r.Pid).ThenBy(r => r.Image).ThenBy(r => r.Layer).ThenBy(r => r.FirstStep).ToList();
     }
+
+    /// <summary>Original-entry-point candidates of every image, with the chosen one marked (after <see cref="Finish"/>).</summary>
+    public IReadOnlyList<OepCandidate> Candidates => _candidates;
 
     /// <summary>Layers seen so far in a process's current image (for progress and tests).</summary>
     public IEnumerable<LayerRecord> CurrentLayers(int pid) =>
-        _spaces.TryGetValue(pid, out var s) ? s.Layers.Where(l => l != null)!.Cast<LayerRecord>() : [];
+        _spaces.TryGetValue(pid, out var s) ? s.Layers.Where(l => l != null).SelectMany(l => l!) : [];
+
+    // ---- the original entry point ------------------------------------------------------------
+
+    /// <summary>Checks an entry into written code for evidence of being the original entry point.</summary>
+    private void Consider(AddressSpace s, LayerThread t, LayerRecord record, long step, ulong rip, ulong? fromRip = null)
+    {
+        if (s.Stack.IsEntryState(t.Rsp, rip, out _))
+            Candidate(s, t, record, step, rip, OepEvidence.EntryState, $"rsp 0x{t.Rsp:x} holds argc/argv/envp/auxv and AT_ENTRY = 0x{rip:x}");
+        if (s.Headers.Entries.TryGetValue(rip, out var header))
+            Candidate(s, t, record, step, rip, OepEvidence.ElfHeader, $"e_entry of the ELF header written at 0x{header.Header:x} (complete at step {header.Step})");
+        if (fromRip is { } from && s.Regions.Find(from) is { } region && IsInterpreter(region.Name))
+            Candidate(s, t, record, step, rip, OepEvidence.FromInterpreter, $"jump from {Path.GetFileName(region.Name)} at 0x{from:x}");
+    }
+
+    private void Candidate(AddressSpace s, LayerThread t, LayerRecord record, long step, ulong rip, string evidence, string detail)
+    {
+        if (!s.CandidatesSeen.Add((rip, evidence)) || s.CandidatesSeen.Count > 1024) return;
+        _candidates.Add(new OepCandidate(s.Pid, s.Image, record.Layer, rip, step, t.Tid, evidence, detail));
+    }
+
+    private static bool IsInterpreter(string name)
+    {
+        string file = Path.GetFileName(name);
+        return file.StartsWith("ld-", StringComparison.Ordinal) && file.Contains(".so", StringComparison.Ordinal);
+    }
+
+    /// <summary>Adds the deepest-layer candidate of each image, then marks the best candidate per image.</summary>
+    private void ChooseOeps()
+    {
+        foreach (var image in _finished.Where(r => r.Layer > 0).GroupBy(r => (r.Pid, r.Image)))
+        {
+            var main = image.Where(r => r.MainImage).ToList();
+            var pool = main.Count > 0 ? main : image.ToList();
+            int deepest = pool.Max(r => r.Layer);
+            var first = pool.Where(r => r.Layer == deepest).MinBy(r => r.FirstStep)!;
+            _candidates.Add(new OepCandidate(first.Pid, first.Image, first.Layer, first.EntryAddress, first.FirstStep, first.EntryTid,
+                OepEvidence.DeepestLayer, $"first instruction of layer {deepest}, the deepest {(main.Count > 0 ? "in the program's image" : "written layer")}"));
+        }
+        foreach (var image in _candidates.GroupBy(c => (c.Pid, c.Image)))
+        {
+            var best = image.OrderBy(c => c.Rank).ThenBy(c => c.Step).First();
+            best.Chosen = true;
+            var row = _finished.Where(r => r.Pid == best.Pid && r.Image == best.Image && r.Layer == best.Layer && Holds(r, best.Address))
+                .OrderBy(r => r.FirstStep).FirstOrDefault();
+            if (row != null) row.Oep = true;
+        }
+    }
+
+    // ---- rows ------------------------------------------------------------------------------------
+
+    private static bool Holds(LayerRecord r, ulong rip) =>
+        r.RegionStart is not { } start || r.RegionEnd is not { } end || (rip >= start && rip < end);
+
+    private static LayerRecord? Find(AddressSpace s, int layer, ulong rip)
+    {
+        var list = s.Layers[layer];
+        if (list == null) return null;
+        if (layer == 0 || s.RecordCount >= MaxRecordsPerImage) return list[0];
+        foreach (var r in list)
+            if (Holds(r, rip)) return r;
+        return null;
+    }
+
+    private void Forget(AddressSpace s, ulong start, ulong end)
+    {
+        s.Shadow.Forget(start, end);
+        s.Stack.Forget(start, end);
+        s.Headers.Forget(start, end);
+    }
 
     /// <summary>The child's address space becomes a copy of the parent's: its written bytes (with their
     /// layers and writers) and its map. An earlier process with the child's pid is retired first.</summary>
     private void Fork(int parentPid, int childPid)
     {
         var parent = Space(parentPid);
-        var child = new AddressSpace(childPid, parent.ImagePath) { Shadow = parent.Shadow.Copy() };
+        var child = new AddressSpace(childPid, parent.ImagePath) { Shadow = parent.Shadow.Copy(), Stack = parent.Stack.Copy() };
         if (_spaces.Remove(childPid, out var earlier))
         {
             Retire(earlier);
@@ -150,7 +288,7 @@ public sealed class LayerTracker
         foreach (var r in parent.Regions.Regions) child.Regions.Map(r.Start, r.End, r.Protection, r.FileOffset, r.Name);
         _spaces.Add(childPid, child);
         foreach (var t in _threads.Values)
-            if (t.Space.Pid == childPid) { t.Space = child; t.Executed = false; t.Layer = 0; }
+            if (t.Space.Pid == childPid) { t.Space = child; t.Executed = false; t.Layer = 0; t.Record = null; }
     }
 
     private void NewImage(AddressSpace s, string path)
@@ -163,19 +301,26 @@ public sealed class LayerTracker
         s.ImagePath = path.Length > 0 ? path : s.ImagePath;
         s.ImageExecuted = false;
         s.Shadow.Clear();
+        s.Stack.Clear();
+        s.Headers.Clear();
         s.Regions.Clear();
+        s.Fixups.Clear();
+        s.CandidatesSeen.Clear();
         foreach (var t in _threads.Values)
-            if (t.Space == s) { t.Executed = false; t.Layer = 0; }
+            if (t.Space == s) { t.Executed = false; t.Layer = 0; t.Record = null; }
     }
 
     private void Retire(AddressSpace s)
     {
         for (int i = 0; i < s.Layers.Length; i++)
         {
-            if (s.Layers[i] is { } r) _finished.Add(r);
+            if (s.Layers[i] is { } list) _finished.AddRange(list);
             s.Layers[i] = null;
         }
+        s.RecordCount = 0;
         s.HighestLayer = -1;
+        foreach (var t in _threads.Values)
+            if (t.Space == s) t.Record = null;
     }
 
     private LayerRecord Enter(AddressSpace s, LayerThread t, int layer, long step, ulong rip)
@@ -197,8 +342,8 @@ public sealed class LayerTracker
             LastStep = step,
             EntryAddress = rip,
             EntryTid = t.Tid,
-            RegionStart = start,
-            RegionEnd = end,
+            RegionStart = layer == 0 ? region?.Start : start,
+            RegionEnd = layer == 0 ? region?.End : end,
             RegionName = region?.Name,
             MainImage = region != null && IsImage(region.Name, s.ImagePath),
             BytesWritten = bytes,
@@ -207,8 +352,11 @@ public sealed class LayerTracker
             WriterFirstStep = writers != null && bytes > 0 ? writers.FirstStep : null,
             WriterLastStep = writers != null && bytes > 0 ? writers.LastStep : null,
             KernelBytes = writers?.KernelBytes ?? 0,
+            FixupBytes = layer > 0 && s.Fixups.TryGetValue(layer, out var f) ? f.Bytes : 0,
+            Arrival = layer == 0 ? LayerArrival.Loaded : LayerArrival.WrittenCode,
         };
-        s.Layers[layer] = record;
+        (s.Layers[layer] ??= []).Add(record);
+        s.RecordCount++;
         s.HighestLayer = Math.Max(s.HighestLayer, layer);
         return record;
     }

@@ -87,7 +87,17 @@ public sealed class RegionMap
     /// its protection or boundaries changed, or a map when its contents changed (new, moved, grown,
     /// replaced). Step, pid and tid are left for the caller to fill in.
     /// </summary>
-    public static List<TraceEvent> Diff(RegionMap old, RegionMap @new)
+    public static List<TraceEvent> Diff(RegionMap old, RegionMap @new) => Diff(old, @new, 0, 0);
+
+    /// <summary>
+    /// As <see cref="Diff(RegionMap, RegionMap)"/>, knowing that [<paramref name="freshStart"/>,
+    /// <paramref name="freshEnd"/>) got new contents (the range an mmap returned): the kernel merges a
+    /// new anonymous mapping with a like neighbour into one line of maps, and only the new part may be
+    /// reported as mapped — a map event over the whole line would tell a reader that the neighbour's
+    /// contents (code an unpacker wrote there) were replaced. Such a line becomes map events for its
+    /// new parts and a protect over the whole (which merges the pieces as the kernel did).
+    /// </summary>
+    public static List<TraceEvent> Diff(RegionMap old, RegionMap @new, ulong freshStart, ulong freshEnd)
     {
         var events = new List<TraceEvent>();
         var current = new List<Region>(old._regions);
@@ -104,8 +114,18 @@ public sealed class RegionMap
         var boundaryOnly = new List<Region>();
         foreach (var region in @new._regions)
         {
-            switch (Compare(current, region))
+            switch (Compare(current, region, freshStart, freshEnd, out var newParts))
             {
+                case Change.Partial:
+                    foreach (var (start, end) in newParts!)
+                    {
+                        var piece = region with { Start = start, End = end, FileOffset = region.OffsetAt(start) };
+                        events.Add(MapEvent(piece));
+                        Map(current, piece);
+                    }
+                    events.Add(new RegionProtectEvent { Start = region.Start, End = region.End, Protection = region.Protection });
+                    Protect(current, region.Start, region.End, region.Protection);
+                    break;
                 case Change.None:
                     break;
                 case Change.Boundaries:
@@ -159,27 +179,55 @@ public sealed class RegionMap
     private static RegionMapEvent MapEvent(Region r) =>
         new() { Start = r.Start, End = r.End, Protection = r.Protection, FileOffset = r.FileOffset, Name = r.Name };
 
-    private enum Change { None, Boundaries, Protection, Contents }
+    private enum Change { None, Boundaries, Protection, Partial, Contents }
 
-    /// <summary>How <paramref name="target"/> differs from what <paramref name="current"/> has at its addresses.</summary>
-    private static Change Compare(List<Region> current, Region target)
+    /// <summary>
+    /// How <paramref name="target"/> differs from what <paramref name="current"/> has at its addresses.
+    /// Partial: some of it sits on the same contents and the rest (<paramref name="newParts"/>: holes,
+    /// and what lies in the fresh range) is new.
+    /// </summary>
+    private static Change Compare(List<Region> current, Region target, ulong freshStart, ulong freshEnd, out List<(ulong Start, ulong End)>? newParts)
     {
-        if (IndexOfExact(current, target) >= 0) return Change.None;
+        newParts = null;
+        bool freshHere = freshEnd > freshStart && freshStart < target.End && freshEnd > target.Start;
+        if (!freshHere && IndexOfExact(current, target) >= 0) return Change.None;
         int i = FirstEndingAfter(current, target.Start);
         ulong covered = target.Start;
-        bool sameProtection = true;
+        bool sameProtection = true, anySame = false;
+        var parts = new List<(ulong Start, ulong End)>();
+        void New(ulong start, ulong end)
+        {
+            if (end <= start) return;
+            if (parts.Count > 0 && parts[^1].End >= start) parts[^1] = (parts[^1].Start, Math.Max(end, parts[^1].End));
+            else parts.Add((start, end));
+        }
         for (; i < current.Count && current[i].Start < target.End; i++)
         {
             var piece = current[i];
-            if (piece.Start > covered) return Change.Contents; // a hole
+            if (piece.Start > covered) New(covered, piece.Start); // a hole
             ulong at = Math.Max(piece.Start, target.Start);
             if (piece.Name != target.Name || piece.OffsetAt(at) != target.OffsetAt(at)
                 || (piece.Protection & RegionProtection.Shared) != (target.Protection & RegionProtection.Shared))
                 return Change.Contents;
+            anySame = true;
             sameProtection &= piece.Protection == target.Protection;
             covered = piece.End;
         }
-        if (covered < target.End) return Change.Contents;
+        if (covered < target.End) New(covered, target.End);
+        if (freshHere) New(Math.Max(freshStart, target.Start), Math.Min(freshEnd, target.End));
+        parts.Sort();
+        var merged = new List<(ulong Start, ulong End)>();
+        foreach (var p in parts)
+        {
+            if (merged.Count > 0 && merged[^1].End >= p.Start) merged[^1] = (merged[^1].Start, Math.Max(merged[^1].End, p.End));
+            else merged.Add(p);
+        }
+        if (merged.Count > 0)
+        {
+            if (!anySame || (merged.Count == 1 && merged[0].Start <= target.Start && merged[0].End >= target.End)) return Change.Contents;
+            newParts = merged;
+            return Change.Partial;
+        }
         return sameProtection ? Change.Boundaries : Change.Protection;
     }
 

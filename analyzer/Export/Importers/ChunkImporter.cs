@@ -132,7 +132,7 @@ internal sealed class ChunkImporter
         table.Truncated.Add((flags & MemoryWriteFlags.Truncated) != 0);
         table.Layer.Add(t.Layers.Layer);
         table.EndRow();
-        _layers.OnWrite(t.Layers, step, c.WriteAddress[w], c.WriteSize[w], kernel);
+        _layers.OnWrite(t.Layers, step, c.WriteAddress[w], c.WriteSize[w], kernel, c.WriteValue(w));
     }
 
     private void OnRegisterChange(int r)
@@ -156,6 +156,7 @@ internal sealed class ChunkImporter
             table.EndRow();
             // Syscall-only traces have no instructions: the registers are the only source of rip.
             if (slot == (int)Register.Rip && t.Instructions == 0) t.Rip = values[k - 1];
+            else if (slot == (int)Register.Rsp) t.Layers.Rsp = values[k - 1];
         }
         RegisterChanges++;
     }
@@ -181,6 +182,7 @@ internal sealed class ChunkImporter
                     table.EndRow();
                 }
                 if (t.Instructions == 0) t.Rip = k.Registers.Rip;
+                t.Layers.Rsp = k.Registers[(int)Register.Rsp];
                 break;
             }
             case SyscallEntryEvent entry:
@@ -317,7 +319,26 @@ internal sealed class ChunkImporter
             table.WriterLastStep.Add(l.WriterLastStep);
             table.KernelBytes.Add(l.KernelBytes);
             table.Instructions.Add(l.Instructions);
+            table.FixupBytes.Add(l.FixupBytes);
+            table.Arrival.Add(l.Arrival);
+            table.Chain.Add(l.Chain);
+            table.Oep.Add(l.Oep);
             table.EndRow();
+        }
+        var oep = _tables.OepCandidates;
+        foreach (var c in _layers.Candidates.OrderBy(c => c.Pid).ThenBy(c => c.Image).ThenBy(c => c.Rank).ThenBy(c => c.Step))
+        {
+            oep.Pid.Add(c.Pid);
+            oep.Image.Add(c.Image);
+            oep.Layer.Add(c.Layer);
+            oep.Address.Add(c.Address);
+            oep.Step.Add(c.Step);
+            oep.Tid.Add(c.Tid);
+            oep.Evidence.Add(c.Evidence);
+            oep.Rank.Add(c.Rank);
+            oep.Chosen.Add(c.Chosen);
+            oep.Detail.Add(c.Detail);
+            oep.EndRow();
         }
         return layers;
     }

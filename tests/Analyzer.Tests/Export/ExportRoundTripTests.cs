@@ -266,6 +266,13 @@ public sealed class ExportRoundTripTests
         Assert.Equal(x.Db.Scalar("SELECT max(step) FROM instructions WHERE pid = 10"), layers[0][4]);
         Check("unpack_layers", "pid", "image", "layer", "first_step", "last_step", "entry_address", "entry_tid", "region_start", "region_end", "region_name",
             "main_image", "bytes_written", "writer_rip_min", "writer_rip_max", "writer_first_step", "writer_last_step", "kernel_bytes", "instructions");
+        // Loaded code only: no fix-ups, no file chain, no original entry point to find.
+        Assert.All(x.Rows("SELECT fixup_bytes, arrival, chain, oep FROM unpack_layers"), l => Assert.Equal([0L, "loaded", null, false], l));
+        Check("unpack_layers", "fixup_bytes", "arrival", "chain", "oep");
+        Assert.Equal(0L, x.Db.Scalar("SELECT count(*) FROM oep_candidates"));
+        Assert.Equal(["pid", "image", "layer", "address", "step", "tid", "evidence", "rank", "chosen", "detail"],
+            x.Rows("DESCRIBE SELECT * EXCLUDE (trace) FROM oep_candidates").Select(r => (string)r[0]!));
+        Check("oep_candidates", "pid", "image", "layer", "address", "step", "tid", "evidence", "rank", "chosen", "detail"); // values: UnpackLayerExportTests
 
         Assert.Equal(0L, x.Db.Scalar("SELECT count(*) FROM layer_transitions"));
         // Empty tables still have typed columns.

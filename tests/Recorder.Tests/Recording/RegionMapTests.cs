@@ -102,6 +102,43 @@ public class RegionMapTests
         return events;
     }
 
+    private static List<TraceEvent> DiffAndCheck(RegionMap old, RegionMap @new, ulong freshStart, ulong freshEnd)
+    {
+        var events = RegionMap.Diff(old, @new, freshStart, freshEnd);
+        var applied = old.Apply(events);
+        Assert.True(applied.SameAs(@new), $"applied:\n{applied}\nexpected:\n{@new}");
+        return events;
+    }
+
+    [Fact]
+    public void A_new_mapping_the_kernel_merged_with_its_neighbour_is_mapped_alone_then_merged_by_a_protect()
+    {
+        // An unpacker maps its image page by page (UPX): maps shows one growing line, but the code it
+        // already wrote into the first page is still there and must not look replaced.
+        var old = Map(Reg(0x400000, 0x401000, R | W));
+        var @new = Map(Reg(0x400000, 0x402000, R | W));
+        var events = DiffAndCheck(old, @new, 0x401000, 0x402000);
+        Assert.Equal(2, events.Count);
+        var map = Assert.IsType<RegionMapEvent>(events[0]);
+        Assert.Equal((0x401000UL, 0x402000UL), (map.Start, map.End));
+        var protect = Assert.IsType<RegionProtectEvent>(events[1]);
+        Assert.Equal((0x400000UL, 0x402000UL, R | W), (protect.Start, protect.End, protect.Protection));
+        // Without the fresh range (brk growing the heap) the hole alone is new, too.
+        Assert.IsType<RegionMapEvent>(DiffAndCheck(old, @new)[0]);
+        Assert.Equal(0x401000UL, ((RegionMapEvent)DiffAndCheck(old, @new)[0]).Start);
+    }
+
+    [Fact]
+    public void A_fixed_mapping_over_a_like_region_is_mapped_even_though_maps_shows_no_change()
+    {
+        var old = Map(Reg(0x400000, 0x403000, R | W));
+        var @new = Map(Reg(0x400000, 0x403000, R | W));
+        var events = DiffAndCheck(old, @new, 0x401000, 0x402000);
+        var map = Assert.IsType<RegionMapEvent>(events[0]);
+        Assert.Equal((0x401000UL, 0x402000UL), (map.Start, map.End));
+        Assert.Empty(DiffAndCheck(old, @new));
+    }
+
     [Fact]
     public void Identical_maps_give_no_events()
     {
