@@ -34,7 +34,9 @@ public static class LayerDump
         {
             if (l.RegionStart is not { } start || l.RegionEnd is not { } end || end <= start) continue;
             (start, end) = Clamp(start, end, l.EntryAddress);
-            long step = Math.Max(0, l.FirstStep - 1); // memory as the layer's first instruction was about to run
+            // Memory as the layer's first instruction was about to run; a layer that arrived by exec
+            // begins at the exec's step, whose events (the new image's snapshots) come with it.
+            long step = l.Arrival is "exec-of-written-file" or "memfd" ? l.FirstStep : Math.Max(0, l.FirstStep - 1);
             var image = Read(session, step, l.Pid, new MappedRegion(start, end, 0, 0, l.RegionName ?? ""), original, out long fromFile);
             string name = $"pid{l.Pid}-image{l.Image}-layer{l.Layer}-0x{start:x}-0x{end:x}.bin";
             string path = Path.Combine(directory, name);

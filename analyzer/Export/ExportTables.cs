@@ -15,6 +15,7 @@ internal sealed class ExportTables : IAsyncDisposable
     public readonly ProcessesTable Processes = new();
     public readonly ThreadsTable Threads = new();
     public readonly ExecsTable Execs = new();
+    public readonly FilesTable Files = new();
     public readonly SignalsTable Signals = new();
     public readonly AnnotationsTable Annotations = new();
     public readonly UnpackLayersTable UnpackLayers = new();
@@ -24,7 +25,7 @@ internal sealed class ExportTables : IAsyncDisposable
 
     public IEnumerable<ExportTable> All =>
     [
-        Traces, Instructions, Registers, MemoryWrites, Syscalls, Regions, Snapshots, Processes, Threads, Execs,
+        Traces, Instructions, Registers, MemoryWrites, Syscalls, Regions, Snapshots, Processes, Threads, Execs, Files,
         Signals, Annotations, UnpackLayers, OepCandidates, LayerTransitions, BasicBlocks,
     ];
 

@@ -30,6 +30,7 @@ public sealed class LayerTracker
     private readonly List<OepCandidate> _candidates = new();
     private readonly Action<LayerTransition> _onTransition;
     private readonly string _targetPath;
+    private readonly FileOrigins _files = new();
 
     /// <param name="targetPath">The recorded program, for telling its image from libraries before any exec event.</param>
     /// <param name="onTransition">Called for every change of layer in a thread's instruction stream.</param>
@@ -55,6 +56,12 @@ public sealed class LayerTracker
         internal int RecordCount;
         internal readonly Dictionary<int, FixupStats> Fixups = new();
         internal readonly HashSet<(ulong, string)> CandidatesSeen = new();
+        /// <summary>Mappings of files the trace wrote: start → (end, origin).</summary>
+        internal readonly SortedDictionary<ulong, (ulong End, FileOrigins.Origin Origin, ulong Device, ulong Inode)> FileMappings = new();
+        /// <summary>The layer of the file this image runs when it was written in the trace (a script's, too): its code acts at least that deep.</summary>
+        internal int Floor;
+        /// <summary>How deep the code of this process is now: what it writes is one deeper.</summary>
+        internal int Depth => Math.Max(Floor, HighestLayer);
         public int HighestLayer { get; internal set; } = -1;
     }
 
@@ -116,6 +123,7 @@ public sealed class LayerTracker
         }
         record.Instructions++;
         record.LastStep = step;
+        if (!t.Executed && layer > 0 && record.FirstStep != step) Consider(space, t, record, step, rip); // an image that starts in written code
         if (t.Executed && layer != t.Layer)
         {
             _onTransition(new LayerTransition(space.Pid, t.Tid, space.Image, step, t.Layer, layer, t.LastRip, rip));
@@ -160,6 +168,12 @@ public sealed class LayerTracker
                 var s = Space(m.Pid);
                 s.Regions.Apply(m);
                 Forget(s, m.Start, m.End); // fresh contents: loaded, not written
+                if (_files.Find(m.Device, m.Inode) is { } origin)
+                {
+                    // A file the trace wrote, mapped: its bytes are written code of its writer's layer + 1.
+                    s.Shadow.Write(m.Start, (long)(m.End - m.Start), (byte)Math.Min(origin.WriterLayer + 1, ShadowMemory.MaxTag), null, m.Step, kernel: true);
+                    s.FileMappings[m.Start] = (m.End, origin, m.Device, m.Inode);
+                }
                 break;
             }
             case RegionUnmapEvent u:
@@ -183,6 +197,9 @@ public sealed class LayerTracker
             }
             case ExecEvent x:
                 NewImage(Space(x.Pid), x.Path);
+                break;
+            case FileEvent f:
+                OnFile(f);
                 break;
             case ProcessStartEvent { ParentPid: > 0, How: "fork" or "vfork" or "clone" } f when f.ParentPid != f.Pid:
                 Fork(f.ParentPid, f.Pid);
@@ -267,11 +284,43 @@ public sealed class LayerTracker
         return null;
     }
 
+    // ---- layers that arrive as files --------------------------------------------------------------
+
+    private void OnFile(FileEvent f)
+    {
+        var s = Space(f.Pid);
+        _files.OnEvent(f, s.Depth);
+        if (f.Op is not (FileOps.Exec or FileOps.ExecArgument) || _files.Find(f.Device, f.Inode) is not { } origin) return;
+        // The image runs a file the trace wrote: a layer one deeper than its writer's, from its first step.
+        int layer = Math.Min(origin.WriterLayer + 1, ShadowMemory.MaxTag);
+        s.Floor = Math.Max(s.Floor, layer);
+        ulong first = s.FileMappings.Where(kv => kv.Value.Device == f.Device && kv.Value.Inode == f.Inode).Select(kv => kv.Key).DefaultIfEmpty(0UL).Min();
+        ulong? entry = f.Op == FileOps.Exec ? FileOrigins.ElfEntry(f.Bytes, first) : null;
+        var region = entry is { } e ? s.Regions.Find(e) : null;
+        var t = Thread(f.Pid, f.Tid);
+        var record = new LayerRecord
+        {
+            Pid = s.Pid, Image = s.Image, Layer = layer, FirstStep = f.Step, LastStep = f.Step,
+            EntryAddress = entry ?? 0, EntryTid = f.Tid,
+            RegionStart = region?.Start, RegionEnd = region?.End, RegionName = region?.Name ?? f.Path,
+            MainImage = region != null, BytesWritten = f.Bytes.Length > 0 ? f.Bytes.Length : f.Size, KernelBytes = 0,
+            Arrival = origin.Memfd ? LayerArrival.Memfd : LayerArrival.ExecOfWrittenFile,
+            Chain = FileOrigins.Chain(origin, f),
+        };
+        (s.Layers[layer] ??= []).Add(record);
+        s.RecordCount++;
+        if (entry is { } at)
+            Candidate(s, t, record, f.Step, at, OepEvidence.ExecEntry, $"e_entry of {f.Path}, exec'd at step {f.Step} ({(origin.Memfd ? "memfd" : "written file")})");
+    }
+
     private void Forget(AddressSpace s, ulong start, ulong end)
     {
         s.Shadow.Forget(start, end);
         s.Stack.Forget(start, end);
         s.Headers.Forget(start, end);
+        if (s.FileMappings.Count > 0)
+            foreach (var key in s.FileMappings.Where(kv => kv.Key < end && kv.Value.End > start).Select(kv => kv.Key).ToList())
+                s.FileMappings.Remove(key);
     }
 
     /// <summary>The child's address space becomes a copy of the parent's: its written bytes (with their
@@ -306,6 +355,8 @@ public sealed class LayerTracker
         s.Regions.Clear();
         s.Fixups.Clear();
         s.CandidatesSeen.Clear();
+        s.FileMappings.Clear();
+        s.Floor = 0;
         foreach (var t in _threads.Values)
             if (t.Space == s) { t.Executed = false; t.Layer = 0; t.Record = null; }
     }
@@ -355,10 +406,25 @@ public sealed class LayerTracker
             FixupBytes = layer > 0 && s.Fixups.TryGetValue(layer, out var f) ? f.Bytes : 0,
             Arrival = layer == 0 ? LayerArrival.Loaded : LayerArrival.WrittenCode,
         };
+        if (layer > 0 && MappedFile(s, rip) is { } file)
+            record = new LayerRecord
+            {
+                Pid = record.Pid, Image = record.Image, Layer = layer, FirstStep = step, LastStep = step, EntryAddress = rip, EntryTid = t.Tid,
+                RegionStart = start, RegionEnd = end, RegionName = region?.Name, MainImage = record.MainImage,
+                BytesWritten = bytes, KernelBytes = bytes,
+                Arrival = file.Memfd ? LayerArrival.Memfd : LayerArrival.ExecOfWrittenFile, Chain = FileOrigins.Chain(file, null),
+            };
         (s.Layers[layer] ??= []).Add(record);
         s.RecordCount++;
         s.HighestLayer = Math.Max(s.HighestLayer, layer);
         return record;
+    }
+
+    private static FileOrigins.Origin? MappedFile(AddressSpace s, ulong rip)
+    {
+        foreach (var (start, m) in s.FileMappings)
+            if (rip >= start && rip < m.End) return m.Origin;
+        return null;
     }
 
     /// <summary>Region names come from /proc/PID/maps (absolute, resolved); exec paths as the program

@@ -33,6 +33,8 @@ internal sealed class RecordingPipeline
     private readonly RecordOptions _options;
     private readonly MemoryOperands _operands = HostCpu.NewOperands();
     private readonly List<TraceEvent> _pendingEvents = new();
+    private readonly FileProvenance _files = new();
+    private readonly List<FileEvent> _fileEvents = new();
     private byte[] _value = new byte[64 << 10];
 
     public RecordingPipeline(TraceWriter writer, RecordOptions options)
@@ -74,6 +76,12 @@ internal sealed class RecordingPipeline
         {
             ulong end = Math.Min(stack.End, rsp + MaxInitialStackBytes);
             if (ReadSnapshot(thread, rsp, end, "stack") is { } snapshot) _writer.Write(snapshot);
+        }
+        // Which file this image came from (with its content when the trace wrote it).
+        foreach (var e in _files.TakeExec(process.Pid))
+        {
+            e.Tid = thread.Tid;
+            _writer.Write(e);
         }
     }
 
@@ -212,6 +220,7 @@ internal sealed class RecordingPipeline
         thread.SyscallNumber = number;
         thread.SyscallName = SyscallNames.Name(thread.SyscallAbi, number);
         args.CopyTo(thread.SyscallArgs);
+        if (SyscallNames.IsExec(thread.SyscallAbi, number)) _files.OnExecEntry(thread);
         _writer.Write(new SyscallEntryEvent
         {
             Pid = thread.Pid, Tid = thread.Tid, Abi = thread.SyscallAbi, Number = number, Name = thread.SyscallName,
@@ -231,6 +240,9 @@ internal sealed class RecordingPipeline
         thread.InSyscall = false;
         if (errno == 0)
         {
+            _fileEvents.Clear();
+            _files.OnExit(thread, ret, _fileEvents);
+            foreach (var e in _fileEvents) _writer.Write(e);
             RecordKernelWrites(thread, ret);
             if (SyscallNames.ChangesMap(thread.SyscallAbi, thread.SyscallNumber))
             {

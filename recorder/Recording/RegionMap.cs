@@ -5,6 +5,10 @@ namespace Ether.Replay.Recorder.Recording;
 /// <summary>One mapping of an address space, as a line of /proc/PID/maps shows it: [Start, End).</summary>
 public readonly record struct Region(ulong Start, ulong End, RegionProtection Protection, ulong FileOffset, string Name)
 {
+    /// <summary>The backing file's device (glibc makedev encoding) and inode; 0 for anonymous memory.</summary>
+    public ulong Device { get; init; }
+    public ulong Inode { get; init; }
+
     public ulong Size => End - Start;
     public bool Contains(ulong address) => address >= Start && address < End;
 
@@ -163,7 +167,7 @@ public sealed class RegionMap
             switch (e)
             {
                 case RegionMapEvent m:
-                    Map(current, new Region(m.Start, m.End, m.Protection, m.FileOffset, m.Name));
+                    Map(current, new Region(m.Start, m.End, m.Protection, m.FileOffset, m.Name) { Device = m.Device, Inode = m.Inode });
                     break;
                 case RegionUnmapEvent u:
                     Unmap(current, u.Start, u.End);
@@ -177,7 +181,7 @@ public sealed class RegionMap
     }
 
     private static RegionMapEvent MapEvent(Region r) =>
-        new() { Start = r.Start, End = r.End, Protection = r.Protection, FileOffset = r.FileOffset, Name = r.Name };
+        new() { Start = r.Start, End = r.End, Protection = r.Protection, FileOffset = r.FileOffset, Name = r.Name, Device = r.Device, Inode = r.Inode };
 
     private enum Change { None, Boundaries, Protection, Partial, Contents }
 
@@ -206,7 +210,7 @@ public sealed class RegionMap
             var piece = current[i];
             if (piece.Start > covered) New(covered, piece.Start); // a hole
             ulong at = Math.Max(piece.Start, target.Start);
-            if (piece.Name != target.Name || piece.OffsetAt(at) != target.OffsetAt(at)
+            if (piece.Name != target.Name || piece.Inode != target.Inode || piece.Device != target.Device || piece.OffsetAt(at) != target.OffsetAt(at)
                 || (piece.Protection & RegionProtection.Shared) != (target.Protection & RegionProtection.Shared))
                 return Change.Contents;
             anySame = true;
@@ -326,7 +330,7 @@ public sealed class RegionMap
         {
             var left = regions[i - 1];
             var right = regions[i];
-            if (left.End == right.Start && left.Name == right.Name && right.FileOffset == left.OffsetAt(right.Start))
+            if (left.End == right.Start && left.Name == right.Name && left.Inode == right.Inode && right.FileOffset == left.OffsetAt(right.Start))
             {
                 regions[i - 1] = left with { End = right.End };
                 regions.RemoveAt(i);

@@ -224,6 +224,26 @@ internal sealed class ChunkImporter
                 table.EndRow();
                 break;
             }
+            case FileEvent f:
+            {
+                var table = _tables.Files;
+                table.Step.Add(f.Step);
+                table.Pid.Add(f.Pid);
+                table.Tid.Add(f.Tid);
+                table.Op.Add(f.Op);
+                table.Call.Add(f.Call);
+                table.Fd.Add(f.Fd);
+                table.Device.Add(f.Device);
+                table.Inode.Add(f.Inode);
+                table.Path.Add(f.Path);
+                table.Offset.Add(f.Offset);
+                table.Length.Add(f.Length);
+                table.Size.Add(f.Size);
+                if (f.Bytes.Length > 0) table.Content.Add(f.Bytes);
+                else table.Content.AddNull();
+                table.EndRow();
+                break;
+            }
             case SignalEvent g:
             {
                 var table = _tables.Signals;

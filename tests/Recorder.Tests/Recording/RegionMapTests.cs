@@ -204,12 +204,16 @@ public class RegionMapTests
     }
 
     [Fact]
-    public void Heap_growth_remaps_the_heap()
+    public void Heap_growth_maps_only_the_new_part_and_keeps_the_heap_one_region()
     {
+        // brk keeps what the heap held: only the grown part has new (zero) contents.
         var old = Map(Reg(0x10000, 0x20000, R | W, "[heap]"));
         var @new = Map(Reg(0x10000, 0x40000, R | W, "[heap]"));
-        var map = Assert.IsType<RegionMapEvent>(Assert.Single(DiffAndCheck(old, @new)));
-        Assert.Equal((0x10000UL, 0x40000UL), (map.Start, map.End));
+        var events = DiffAndCheck(old, @new);
+        var map = Assert.IsType<RegionMapEvent>(events[0]);
+        Assert.Equal((0x20000UL, 0x40000UL), (map.Start, map.End));
+        var protect = Assert.IsType<RegionProtectEvent>(Assert.Single(events.Skip(1)));
+        Assert.Equal((0x10000UL, 0x40000UL), (protect.Start, protect.End));
     }
 
     [Fact]

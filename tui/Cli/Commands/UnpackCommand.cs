@@ -31,6 +31,8 @@ internal static class UnpackCommand
                 string file = File.Exists(source) ? source
                     : db.Scalar("SELECT file FROM traces WHERE trace = $t", ("t", group.Key)) as string ?? "";
                 if (!File.Exists(file)) throw new CliException($"--dump needs the trace file of {group.Key} ({file}): it is gone; give the .etrace file");
+                foreach (var d in ExecImageDump.Write(db, group, dir))
+                    Console.WriteLine($"wrote {d.Path}: {d.What}; {d.KnownBytes:N0} bytes");
                 using var session = ReplaySession.Open(file);
                 foreach (var d in LayerDump.Write(session, group.ToList(), dir, oeps.Where(o => o.Trace == group.Key).ToList()))
                     Console.WriteLine($"wrote {d.Path}: 0x{d.Start:x}-0x{d.End:x}, {d.What}; {d.KnownBytes:N0} of {d.End - d.Start:N0} bytes seen in the trace" +
