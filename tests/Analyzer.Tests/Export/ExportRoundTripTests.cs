@@ -33,6 +33,7 @@ public sealed class ExportRoundTripTests
         ProcessesAndThreads(x, events);
         Traces(x, events);
         LayersAndBlocks(x);
+        Files(x, events);
 
         var all = DatasetSchema.Tables.SelectMany(t => t.Columns.Select(c => $"{t.Name}.{c.Name}")).ToHashSet();
         all.ExceptWith(Checked);
@@ -243,6 +244,17 @@ public sealed class ExportRoundTripTests
     {
         var t = (DateTime)value!;
         return t.Kind == DateTimeKind.Utc ? t : t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : DateTime.SpecifyKind(t, DateTimeKind.Utc);
+    }
+
+    private static void Files(Exported x, List<TraceEvent> events)
+    {
+        var expected = events.OfType<FileEvent>().Select(f =>
+            $"{f.Step} {f.Pid} {f.Tid} {f.Op} {f.Call} {f.Fd} {f.Device} {f.Inode} {f.Path} {f.Offset} {f.Length} {f.Size} {(f.Bytes.Length > 0 ? Convert.ToHexString(f.Bytes) : "null")}").ToList();
+        Assert.NotEmpty(expected);
+        var actual = x.Rows("SELECT step, pid, tid, op, call, fd, device, inode, path, \"offset\", length, size, content FROM files ORDER BY step")
+            .Select(r => $"{r[0]} {r[1]} {r[2]} {r[3]} {r[4]} {r[5]} {r[6]} {r[7]} {r[8]} {r[9]} {r[10]} {r[11]} {Hex(r[12])}").ToList();
+        Assert.Equal(expected, actual);
+        Check("files", "step", "pid", "tid", "op", "call", "fd", "device", "inode", "path", "offset", "length", "size", "content");
     }
 
     private static void LayersAndBlocks(Exported x)
