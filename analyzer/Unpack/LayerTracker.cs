@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Unpack;
@@ -50,7 +51,7 @@ public sealed class LayerTracker
         internal ShadowMemory Shadow { get; set; } = new();
         internal KnownBytes Stack { get; set; } = new();
         internal ElfHeaderWatch Headers { get; set; } = new();
-        public RegionMap Regions { get; } = new();
+        public MemoryMap Regions { get; internal set; } = new();
         /// <summary>Per layer, its rows (one per region it was entered in).</summary>
         internal readonly List<LayerRecord>?[] Layers = new List<LayerRecord>?[ShadowMemory.MaxTag + 1];
         internal int RecordCount;
@@ -218,10 +219,6 @@ public sealed class LayerTracker
     /// <summary>Original-entry-point candidates of every image, with the chosen one marked (after <see cref="Finish"/>).</summary>
     public IReadOnlyList<OepCandidate> Candidates => _candidates;
 
-    /// <summary>Layers seen so far in a process's current image (for progress and tests).</summary>
-    public IEnumerable<LayerRecord> CurrentLayers(int pid) =>
-        _spaces.TryGetValue(pid, out var s) ? s.Layers.Where(l => l != null).SelectMany(l => l!) : [];
-
     // ---- the original entry point ------------------------------------------------------------
 
     /// <summary>Checks an entry into written code for evidence of being the original entry point.</summary>
@@ -328,13 +325,12 @@ public sealed class LayerTracker
     private void Fork(int parentPid, int childPid)
     {
         var parent = Space(parentPid);
-        var child = new AddressSpace(childPid, parent.ImagePath) { Shadow = parent.Shadow.Copy(), Stack = parent.Stack.Copy() };
+        var child = new AddressSpace(childPid, parent.ImagePath) { Shadow = parent.Shadow.Copy(), Stack = parent.Stack.Copy(), Regions = parent.Regions.Copy() };
         if (_spaces.Remove(childPid, out var earlier))
         {
             Retire(earlier);
             child.Image = earlier.Image + 1; // (pid, image) stays a unique key when a pid is reused
         }
-        foreach (var r in parent.Regions.Regions) child.Regions.Map(r.Start, r.End, r.Protection, r.FileOffset, r.Name);
         _spaces.Add(childPid, child);
         foreach (var t in _threads.Values)
             if (t.Space.Pid == childPid) { t.Space = child; t.Executed = false; t.Layer = 0; t.Record = null; }
@@ -396,7 +392,7 @@ public sealed class LayerTracker
             RegionStart = layer == 0 ? region?.Start : start,
             RegionEnd = layer == 0 ? region?.End : end,
             RegionName = region?.Name,
-            MainImage = region != null && IsImage(region.Name, s.ImagePath),
+            MainImage = region is { } r && IsImage(r.Name, s.ImagePath),
             BytesWritten = bytes,
             WriterRipMin = writers is { AnyRip: true } ? writers.MinRip : null,
             WriterRipMax = writers is { AnyRip: true } ? writers.MaxRip : null,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Recording;
@@ -13,7 +14,7 @@ namespace Ether.Replay.Recorder.Recording;
 public static class ProcMapsParser
 {
     /// <summary>Parses the whole file; a malformed line throws <see cref="FormatException"/> naming it.</summary>
-    public static RegionMap Parse(string text)
+    public static MemoryMap Parse(string text)
     {
         var regions = new List<Region>();
         int lineNumber = 0;
@@ -26,7 +27,7 @@ public static class ProcMapsParser
         }
         try
         {
-            return new RegionMap(regions);
+            return new MemoryMap(regions);
         }
         catch (ArgumentException e)
         {
@@ -74,18 +75,9 @@ public static class ProcMapsParser
         return new Region(start, end, protection, offset, name) { Device = inode == 0 ? 0 : MakeDev(major, minor), Inode = inode };
     }
 
-    /// <summary>The maps-style "r-xp" spelling of a protection.</summary>
     /// <summary>glibc's makedev: the st_dev that stat(2) reports for a device maps shows as major:minor.</summary>
     public static ulong MakeDev(ulong major, ulong minor) =>
         ((major & 0xfffff000UL) << 32) | ((major & 0xfffUL) << 8) | ((minor & 0xffffff00UL) << 12) | (minor & 0xffUL);
-
-    public static string Format(RegionProtection p) => string.Create(4, p, static (span, p) =>
-    {
-        span[0] = (p & RegionProtection.Read) != 0 ? 'r' : '-';
-        span[1] = (p & RegionProtection.Write) != 0 ? 'w' : '-';
-        span[2] = (p & RegionProtection.Execute) != 0 ? 'x' : '-';
-        span[3] = (p & RegionProtection.Shared) != 0 ? 's' : 'p';
-    });
 
     private static ReadOnlySpan<char> NextField(ref ReadOnlySpan<char> rest)
     {

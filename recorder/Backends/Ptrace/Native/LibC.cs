@@ -22,11 +22,11 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int sig);
 
-    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
-    public static partial long Syscall3(long number, long a, long b, long c);
-
     [LibraryImport(Lib, EntryPoint = "process_vm_readv", SetLastError = true)]
     public static partial nint ProcessVmReadv(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
+
+    [LibraryImport(Lib, EntryPoint = "process_vm_writev", SetLastError = true)]
+    public static partial nint ProcessVmWritev(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
 
     [LibraryImport(Lib, EntryPoint = "posix_spawn", SetLastError = true)]
     public static partial int PosixSpawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
@@ -70,9 +70,6 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "sched_getcpu")]
     public static partial int SchedGetCpu();
 
-    [LibraryImport(Lib, EntryPoint = "isatty")]
-    public static partial int IsATty(int fd);
-
     [LibraryImport(Lib, EntryPoint = "strsignal")]
     public static partial byte* StrSignal(int sig);
 
@@ -87,8 +84,6 @@ internal static unsafe partial class LibC
     public const short POSIX_SPAWN_SETSID = 0x80;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400;
-
-    public const int EAGAIN = 11, ESRCH = 3, EINTR = 4, ECHILD = 10, EPERM = 1, EFAULT = 14, EIO = 5, ENOENT = 2, EACCES = 13;
 }
 
 [StructLayout(LayoutKind.Sequential)]

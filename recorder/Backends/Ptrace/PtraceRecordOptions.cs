@@ -1,0 +1,32 @@
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
+using Ether.Replay.Recorder.Recording;
+
+namespace Ether.Replay.Recorder.Backends.Ptrace;
+
+/// <summary>One ptrace recording request, as the CLI (or a test) builds it.</summary>
+public sealed record PtraceRecordOptions : RecordingRequest
+{
+    public required string Program { get; init; }
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+    /// <summary>A recording mode's name (<see cref="RecordingModes.Names"/>): "full" (every instruction) or "syscalls".</summary>
+    public string Mode { get; init; } = RecordingModes.Full;
+    /// <summary>Stop after this many steps (instructions; system calls in syscalls mode); 0 = no limit.</summary>
+    public long MaxSteps { get; init; }
+    public SandboxOptions Sandbox { get; init; } = new();
+    /// <summary>Round-robin time slice: steps one thread runs before the next ready thread gets its turn.</summary>
+    public int TimeSliceSteps { get; init; } = 4096;
+    /// <summary>Full mode: run the tracer thread and the target on one CPU (faster single-stepping; the
+    /// target sees an affinity mask of one CPU, which it may change).</summary>
+    public bool BindToOneCpu { get; init; } = true;
+    /// <summary>Also record the bytes each instruction overwrites (one more process_vm_readv per writing instruction).</summary>
+    public bool OldValues { get; init; } = true;
+    /// <summary>Unpack snapshots larger than this keep the window around the entered page.</summary>
+    public int MaxSnapshotBytes { get; init; } = 16 << 20;
+
+    /// <summary>Adds components (interceptors, step observers) to the session after the mode's: for tests
+    /// and for the recorder's own features that are not modes.</summary>
+    internal Action<SessionHooks>? Attach { get; init; }
+
+    internal override IRecordingBackend CreateBackend() => new PtraceBackend(this);
+}
