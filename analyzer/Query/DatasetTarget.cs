@@ -39,7 +39,9 @@ public static class DatasetTarget
         var info = new FileInfo(trace);
         string id;
         using (var reader = TraceReader.Open(trace)) id = TraceId.For(trace, reader.Header); // rejects non-traces early
-        string exporter = typeof(DatasetTarget).Assembly.GetName().Version?.ToString() ?? "";
+        // The tables and columns are part of the stamp: a cache written before a table or column was
+        // added (unpack_layers.oep, oep_candidates, files) is rebuilt, not served without them.
+        string exporter = (typeof(DatasetTarget).Assembly.GetName().Version?.ToString() ?? "") + "/" + SchemaFingerprint.Value;
         var wanted = new Stamp(info.Length, info.LastWriteTimeUtc.Ticks, id, exporter, null);
 
         foreach (string dir in Candidates(trace))
@@ -122,4 +124,8 @@ public static class DatasetTarget
             return null;
         }
     }
+
+    private static readonly Lazy<string> SchemaFingerprint = new(() =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join(";",
+            Export.DatasetSchema.Tables.Select(t => t.Name + ":" + string.Join(",", t.Columns.Select(c => c.Name + " " + c.DuckDbType))))))).Substring(0, 12));
 }
