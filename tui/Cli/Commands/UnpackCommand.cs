@@ -29,7 +29,7 @@ internal static class UnpackCommand
             foreach (var group in layers.GroupBy(l => l.Trace))
             {
                 string file = File.Exists(source) ? source
-                    : db.Scalar("SELECT file FROM traces WHERE trace = $t", ("t", group.Key)) as string ?? "";
+                    : ShippedQuery.Run(db, "traces.sql", new Dictionary<string, object?> { ["trace"] = group.Key }).FirstOrDefault()?.Text("file") ?? "";
                 if (!File.Exists(file)) throw new CliException($"--dump needs the trace file of {group.Key} ({file}): it is gone; give the .etrace file");
                 foreach (var d in ExecImageDump.Write(db, group, dir))
                     Console.WriteLine($"wrote {d.Path}: {d.What}; {d.KnownBytes:N0} bytes");
