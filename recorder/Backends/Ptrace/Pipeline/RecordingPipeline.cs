@@ -248,12 +248,13 @@ internal sealed class RecordingPipeline
             _fileEvents.Clear();
             _files.OnExit(thread, ret, _fileEvents);
             foreach (var e in _fileEvents) _writer.Write(e);
-            RecordKernelWrites(thread, calls, ret);
-            if (calls.Has(thread.SyscallNumber, SyscallTraits.ChangesMap))
-            {
-                var (freshStart, freshEnd) = FreshRange(thread, ret);
-                RefreshRegions(thread, snapshotNewCode: true, freshStart, freshEnd);
-            }
+        }
+        // Failed calls too: an interrupted sleep reports the time left (the write set is empty for other failures).
+        RecordKernelWrites(thread, calls, ret);
+        if (errno == 0 && calls.Has(thread.SyscallNumber, SyscallTraits.ChangesMap))
+        {
+            var (freshStart, freshEnd) = FreshRange(thread, ret);
+            RefreshRegions(thread, snapshotNewCode: true, freshStart, freshEnd);
         }
         thread.Registers = after;
         _writer.Registers(thread.Pid, thread.Tid, after);
