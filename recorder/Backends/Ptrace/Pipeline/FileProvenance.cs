@@ -89,8 +89,9 @@ internal sealed class FileProvenance
             list.Add(e);
             // An interpreter (a shell, ld.so, python) runs the file named in its arguments.
             var arguments = ReadArgv(thread, argv);
-            // (sh -c CMD FILE: FILE is $0 of the command, which execs it itself if it runs it.)
-            if (!_written.Contains(id) && !arguments.Contains("-c"))
+            // Only interpreters run their argument (chmod 700 FILE does not); sh -c CMD FILE: FILE is
+            // $0 of the command, which execs it itself if it runs it.
+            if (!_written.Contains(id) && IsInterpreter(host) && !arguments.Contains("-c"))
                 foreach (string arg in arguments.Skip(1).Where(x => x.Length > 0 && x[0] != '-').Take(3))
                     if (HostPath(thread.Pid, -100, arg) is { } p && Identify(p, out var aid, out long asize) && _written.Contains(aid))
                     {
@@ -99,6 +100,14 @@ internal sealed class FileProvenance
                     }
         }
         _pendingExec[thread.Pid] = list;
+    }
+
+    /// <summary>Shells, ld.so and script interpreters: programs that run the file named in their arguments.</summary>
+    private static bool IsInterpreter(string host)
+    {
+        string name = Path.GetFileName(new FileInfo(host).LinkTarget ?? host);
+        return name is "sh" or "bash" or "dash" or "zsh" or "ksh" or "mksh" or "busybox" or "perl" or "ruby" or "node" or "lua"
+               || name.StartsWith("python", StringComparison.Ordinal) || name.StartsWith("ld-", StringComparison.Ordinal);
     }
 
     /// <summary>The exec succeeded (the new image's events are written): the file events of its entry.</summary>
