@@ -124,13 +124,13 @@ public static class FormatBench
     private static int Real(string dir, bool columns)
     {
         Console.WriteLine();
-        Console.WriteLine("real traces: Debian hash and compression tools recorded by the ptrace recorder (every instruction, register,");
+        Console.WriteLine("real traces: Debian hash and compression tools (and ls) recorded by the ptrace recorder (every instruction, register,");
         Console.WriteLine("memory write, system call); baseline: the same events re-written as format version 1 (no register prediction)");
         var table = new Table().AddColumns("trace", "insns", "v1 B/insn", "v2 B/insn", "v1/v2", "predicted exactly",
             "decode v1 M insn/s", "decode v2 M insn/s", "v2/v1");
         double worst = 0, slowest = double.MaxValue;
         var reports = new List<(string Name, TraceSizeReport V1, TraceSizeReport V2)>();
-        foreach (var w in RealTraces.Hashing)
+        foreach (var w in RealTraces.All)
         {
             if (RealTraces.Get(w) is not { } path) continue;
             string v1 = Path.Combine(dir, "v1.etrace");

@@ -17,9 +17,9 @@ internal static class RealTraces
     /// <summary>One recording: a program of a Debian package, its arguments ({input} = the input file), the input's size.</summary>
     public sealed record Workload(string Name, string Package, string Program, string[] Args, int InputBytes);
 
-    /// <summary>Hashing and compression: registers take fresh values nearly every instruction. Input sizes keep
+    /// <summary>Hashing and compression (registers take fresh values nearly every instruction) and one ordinary tool. Input sizes keep
     /// each one at 1-4 M instructions (about a minute of recording on an idle machine).</summary>
-    public static readonly Workload[] Hashing =
+    public static readonly Workload[] All =
     [
         new("md5sum 140 KB", "coreutils", "/usr/bin/md5sum", ["{input}"], 140_000),
         new("sha1sum 64 KB", "coreutils", "/usr/bin/sha1sum", ["{input}"], 65_536),
@@ -31,6 +31,8 @@ internal static class RealTraces
         new("xz -c -1 8 KB", "xz-utils", "/usr/bin/xz", ["-c", "-1", "{input}"], 8_192),
         new("zstd -c 16 KB", "zstd", "/usr/bin/zstd", ["-c", "{input}"], 16_384),
         new("openssl sha256 16 KB", "openssl", "/usr/bin/openssl", ["dgst", "-sha256", "{input}"], 16_384),
+        // An ordinary tool beside them (string handling, libc, system calls): prediction must not cost it.
+        new("ls -la /usr/bin", "coreutils", "/bin/ls", ["-la", "/usr/bin"], 0),
     ];
 
     /// <summary>The cached trace of <paramref name="w"/>, recorded now if missing; null (with a message) when the tool is not installed.</summary>
@@ -47,7 +49,7 @@ internal static class RealTraces
         if (File.Exists(path)) return path;
 
         string input = Path.Combine(BenchTraces.Directory, $"input-{w.InputBytes}.txt");
-        if (!File.Exists(input)) File.WriteAllText(input, Text(w.InputBytes));
+        if (w.InputBytes > 0 && !File.Exists(input)) File.WriteAllText(input, Text(w.InputBytes));
         string tmp = path + ".tmp";
         Console.WriteLine($"  recording {w.Name} with the ptrace recorder (cached in {path}) ...");
         var result = TraceRecorder.Record(new PtraceRecordOptions
