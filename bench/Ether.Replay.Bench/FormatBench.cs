@@ -15,7 +15,7 @@ namespace Ether.Replay.Bench;
 /// Issue 14's target: ≤ 3 bytes per instruction (registers, writes and code included) on real traces
 /// of hashing and compression tools (<see cref="RealTraces"/>), decoded no slower. Baseline in the
 /// same run: the same events re-written as format version 1 (no register prediction).
-/// Usage: format [N] [--real-only | --synthetic-only] [--columns]
+/// Usage: format [N] [--real-only | --synthetic-only] [--columns] [--only NAME,...] (real traces whose names start so)
 /// </summary>
 public static class FormatBench
 {
@@ -32,15 +32,17 @@ public static class FormatBench
     {
         long n = 10_000_000;
         bool synthetic = true, real = true, columns = false;
-        foreach (var a in args)
+        string[] only = [];
+        for (int i = 0; i < args.Length; i++)
         {
-            switch (a)
+            switch (args[i])
             {
                 case "--real-only": synthetic = false; break;
                 case "--synthetic-only": real = false; break;
                 case "--columns": columns = true; break;
+                case "--only" when i + 1 < args.Length: only = args[++i].Split(','); break;
                 default:
-                    if (!long.TryParse(a, out n)) { Console.Error.WriteLine($"bench format: unknown option {a}"); return 2; }
+                    if (!long.TryParse(args[i], out n)) { Console.Error.WriteLine($"bench format: unknown option {args[i]}"); return 2; }
                     break;
             }
         }
@@ -50,7 +52,7 @@ public static class FormatBench
         {
             int result = 0;
             if (synthetic) result |= Synthetic(dir, n);
-            if (real) result |= Real(dir, columns);
+            if (real) result |= Real(dir, columns, only);
             return result;
         }
         finally
@@ -121,7 +123,7 @@ public static class FormatBench
     }
 
     /// <summary>Real traces: size with and without register prediction, where the bytes go, decode speed of both.</summary>
-    private static int Real(string dir, bool columns)
+    private static int Real(string dir, bool columns, string[] only)
     {
         Console.WriteLine();
         Console.WriteLine("real traces: Debian hash and compression tools (and ls) recorded by the ptrace recorder (every instruction, register,");
@@ -132,6 +134,7 @@ public static class FormatBench
         var reports = new List<(string Name, TraceSizeReport V1, TraceSizeReport V2)>();
         foreach (var w in RealTraces.All)
         {
+            if (only.Length > 0 && !only.Any(o => w.Name.StartsWith(o, StringComparison.Ordinal))) continue;
             if (RealTraces.Get(w) is not { } path) continue;
             string v1 = Path.Combine(dir, "v1.etrace");
             TraceCopy.Copy(path, v1, new TraceWriterOptions { PredictRegisters = false });

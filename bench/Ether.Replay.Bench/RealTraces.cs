@@ -32,7 +32,7 @@ internal static class RealTraces
         new("zstd -c 16 KB", "zstd", "/usr/bin/zstd", ["-c", "{input}"], 16_384),
         new("openssl sha256 16 KB", "openssl", "/usr/bin/openssl", ["dgst", "-sha256", "{input}"], 16_384),
         // An ordinary tool beside them (string handling, libc, system calls): prediction must not cost it.
-        new("ls -la /usr/bin", "coreutils", "/bin/ls", ["-la", "/usr/bin"], 0),
+        new("ls -la /etc", "coreutils", "/bin/ls", ["-la", "/etc"], 0),
     ];
 
     /// <summary>The cached trace of <paramref name="w"/>, recorded now if missing; null (with a message) when the tool is not installed.</summary>
