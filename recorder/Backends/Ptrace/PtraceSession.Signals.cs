@@ -32,8 +32,13 @@ internal sealed partial class PtraceSession
         if (signo == Sig.SIGTRAP && t.State == TraceeState.Stepping && !NeedsSignalInfo(t))
         {
             if (!Refresh(t)) return;
-            CompleteStep(t);
-            return;
+            // Our trap moved rip on. One that did not is a rep-string iteration or a jump to itself —
+            // or a SIGTRAP the program sent itself (kill) arriving before the instruction ran: ask.
+            if (t.Raw.Rip != t.Rec.StepRip)
+            {
+                CompleteStep(t);
+                return;
+            }
         }
 
         if (!_ptrace.GetSignalInfo(t.Tid, out var info)) { Gone(t); return; }
@@ -45,6 +50,9 @@ internal sealed partial class PtraceSession
                 // Stopped at the handler's first instruction: nothing executed (not a step). The
                 // kernel wrote the signal frame on the stack.
                 t.EnteringHandler = false;
+                // The kernel cleared TF for the handler and blocked its signals.
+                t.ProgramTrapFlag = false;
+                t.SignalMaskKnown = false;
                 _pipeline.AbandonStep(t.Rec);
                 if (!Refresh(t)) return;
                 _pipeline.SignalFrame(t.Rec, t.RspBeforeHandler, t.Raw.Rsp, 1024 + Instructions.HostCpu.XsaveAreaSize);

@@ -68,6 +68,9 @@ internal sealed partial class PtraceSession
     {
         if (!Refresh(t)) return;
         var rec = t.Rec;
+        // The call ran without our TF: the flags here are the program's own (after sigreturn, the frame's).
+        t.ProgramTrapFlag = (t.Raw.Eflags & TrapFlag) != 0;
+        if (ChangesSignalMask(rec.SyscallAbi == SyscallNames.I386, rec.SyscallNumber)) t.SignalMaskKnown = false;
         long ret = kernelReturn;
         bool changed = false;
         if (t.SkipSyscall)

@@ -11,12 +11,16 @@ internal static class PtraceRequest
     public const long GetRegs = 12;
     public const long SetRegs = 13;
     public const long Syscall = 24;
+    public const long Detach = 17;
     public const long SetOptions = 0x4200;
     public const long GetEventMsg = 0x4201;
     public const long GetSigInfo = 0x4202;
+    public const long SetSigInfo = 0x4203;
     public const long Seize = 0x4206;
     public const long Interrupt = 0x4207;
     public const long Listen = 0x4208;
+    public const long GetSigMask = 0x420a;
+    public const long SetSigMask = 0x420b;
     public const long GetSyscallInfo = 0x420e;
 }
 
@@ -50,6 +54,7 @@ internal static class WaitFlags
     public const int NoHang = 1;
     public const int Untraced = 2;
     public const int All = 0x40000000; // __WALL: clone children (threads) too
+    public const int NoThread = 0x20000000; // __WNOTHREAD: children and tracees of the calling thread only
 }
 
 /// <summary>Signal numbers (x86-64 Linux) the backend acts on.</summary>

@@ -20,8 +20,8 @@ internal readonly record struct TaskFacts(
     ApparentState State,
     /// <summary>TracerPid to show: the program's own emulated tracer, or 0.</summary>
     int TracerPid,
-    /// <summary>Virtual CPU time of the task (its thread for task files, the process for /proc/pid files), ns.</summary>
-    long CpuNs,
+    /// <summary>Virtual CPU time of the task (its thread for task files, the process for /proc/pid files), ns; null: keep the kernel's.</summary>
+    long? CpuNs,
     /// <summary>Virtual CPU time of the process's exited children, ns.</summary>
     long ChildrenCpuNs,
     /// <summary>Virtual CLOCK_BOOTTIME when the task started, ns; null: keep the kernel's.</summary>

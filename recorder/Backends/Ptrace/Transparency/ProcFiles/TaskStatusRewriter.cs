@@ -85,11 +85,13 @@ internal sealed class TaskStatusRewriter(ITaskFacts facts) : IProcFileRewriter
         var fields = tail.TrimEnd('\n').Split(' ');
         // fields[0] is field 3 (state); field n is fields[n - 3].
         if (fields.Length > 0 && fields[0].Length == 1) fields[0] = StateChar(fields[0][0], task.State).ToString();
-        long ticks = task.CpuNs / NsPerTick;
-        Set(fields, 14, ticks);                                // utime (all virtual CPU time is user time)
-        Set(fields, 15, 0);                                    // stime
-        Set(fields, 16, task.ChildrenCpuNs / NsPerTick);      // cutime
-        Set(fields, 17, 0);                                    // cstime
+        if (task.CpuNs is { } cpu)
+        {
+            Set(fields, 14, cpu / NsPerTick);                      // utime (all virtual CPU time is user time)
+            Set(fields, 15, 0);                                    // stime
+            Set(fields, 16, task.ChildrenCpuNs / NsPerTick);      // cutime
+            Set(fields, 17, 0);                                    // cstime
+        }
         if (task.StartBoottimeNs is { } start) Set(fields, 22, start / NsPerTick);
         return head + string.Join(' ', fields) + (newline ? "\n" : "");
     }
