@@ -38,6 +38,8 @@ internal interface IPtrace
 
     /// <summary>waitpid(-1, __WALL): the next stop or death of any tracee. Returns the tid, or -1 (errno set).</summary>
     int WaitAny(out WaitStatus status);
+    /// <summary>The same without blocking: 0 when no stop or death is waiting.</summary>
+    int WaitAnyNoHang(out WaitStatus status);
     /// <summary>waitpid(tid, __WALL): the next stop or death of this one tracee (remote system calls wait for their thread only).</summary>
     int WaitThread(int tid, out WaitStatus status);
     /// <summary>waitpid(pid, WUNTRACED) for a child that is not traced yet.</summary>

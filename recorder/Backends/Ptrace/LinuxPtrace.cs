@@ -66,6 +66,7 @@ internal sealed unsafe class LinuxPtrace : IPtrace
 
     // __WNOTHREAD: only this thread's tracees and children (another recording in the same process has its own tracer thread).
     public int WaitAny(out WaitStatus status) => Wait(-1, WaitFlags.All | WaitFlags.NoThread, out status);
+    public int WaitAnyNoHang(out WaitStatus status) => Wait(-1, WaitFlags.All | WaitFlags.NoThread | WaitFlags.NoHang, out status);
     public int WaitThread(int tid, out WaitStatus status) => Wait(tid, WaitFlags.All, out status);
     public int WaitChild(int pid, out WaitStatus status) => Wait(pid, WaitFlags.Untraced, out status);
     public int WaitChildNoHang(int pid, out WaitStatus status) => Wait(pid, WaitFlags.NoHang, out status);

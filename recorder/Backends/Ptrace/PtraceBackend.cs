@@ -97,6 +97,8 @@ internal sealed class PtraceBackend : IRecordingBackend
             ["time_slice_steps"] = _options.TimeSliceSteps.ToString(),
             ["bound_to_one_cpu"] = _mode.PinsToOneCpu(_options).ToString().ToLowerInvariant(),
             ["kernel"] = Environment.OSVersion.VersionString,
+            ["transparent"] = _options.Transparent.ToString().ToLowerInvariant(),
+            ["clock_rate"] = _options.Transparent ? _options.ClockRate.ToString() : "",
         };
         foreach (var (k, v) in sandbox.Describe()) p["sandbox_" + k] = v;
         return p;

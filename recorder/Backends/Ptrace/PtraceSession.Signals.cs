@@ -76,7 +76,11 @@ internal sealed partial class PtraceSession
         // si_addr (the faulting address) only means something for a fault; for kill()-like signals
         // the same bytes hold the sender's pid.
         ulong address = Sig.IsSynchronousFault(signo) && info.Code > 0 ? info.Addr : 0;
-        if (_hooks.Signals.Count > 0 && Intercepted(t, signo, info, address, stepping)) return;
+        if (_hooks.Signals.Count > 0)
+        {
+            if (Intercepted(t, signo, info, address, stepping)) return;
+            info = _signalStop.Info; // an interceptor may have replaced it (what the program gets, and what the trace says)
+        }
         if (stepping)
         {
             if (attempted)
@@ -99,7 +103,8 @@ internal sealed partial class PtraceSession
         for (int i = 0; i < interceptors.Count && stop.Verdict == SignalVerdict.Deliver; i++) interceptors[i].OnSignal(stop);
         if (stop.Verdict == SignalVerdict.Deliver)
         {
-            // Not claimed; an interceptor that only looked may still have changed registers.
+            // Not claimed; an interceptor that only looked may still have changed registers or the siginfo.
+            if (stop.InfoReplaced && !_ptrace.SetSignalInfo(t.Tid, stop.Info)) { Gone(t); return true; }
             return stop.RegistersChanged && !ApplyRegisters(t);
         }
 

@@ -18,6 +18,14 @@ internal sealed partial class PtraceSession
             RewindRestart(t);
 
         var kind = _pipeline.BeginStep(t.Rec);
+        if (kind == StepKind.Normal && t.PendingSignal == 0 && !t.ProgramTrapFlag && _transparency is { } layer
+            && layer.TryEmulateStep(t.Pid, t.Tid, t.Rec.StepInstruction, t.Raw, out var emulated))
+        {
+            // rdtsc/rdtscp: answered from the virtual clock, not stepped (one step all the same).
+            _scheduler.StepStarted(t);
+            EmulatedStep(t, emulated);
+            return;
+        }
         int signal = TakePendingSignal(t);
         // The program's own TF (not what GETREGS says: see TrapFlagAccount) makes this step's trap its own.
         t.UserTrapFlag = t.ProgramTrapFlag;

@@ -42,6 +42,7 @@ internal sealed partial class PtraceSession
         InterceptEntry(t, compat);
         _scheduler.Landed(t);
         t.State = TraceeState.InSyscall;
+        if (t.HeldInSyscall) return; // a sleep in virtual time: released later (ITimeHost.ReleaseSyscall)
         Resume(t, _ptrace.ResumeToSyscall(t.Tid));
     }
 

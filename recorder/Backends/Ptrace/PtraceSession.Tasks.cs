@@ -159,7 +159,7 @@ internal sealed partial class PtraceSession
             _pipeline.ProcessExited(process, status.Exited ? status.ExitCode : 0, status.Signaled ? status.TermSignal : 0, status.CoreDumped);
             _processes.Remove(process.Pid);
             UpdateKnownPids();
-            _transparency?.ProcessExited(process.Pid, status.Raw);
+            _transparency?.ProcessExited(process.Pid, process.ParentPid, status.Raw);
             if (process.Pid == _rootPid)
             {
                 if (status.Exited) RootExitCode = status.ExitCode;

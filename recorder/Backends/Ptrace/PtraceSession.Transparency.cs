@@ -12,7 +12,7 @@ internal sealed partial class PtraceSession : ITransparencyHost
     private void AttachTransparency()
     {
         if (!_options.Transparent) return;
-        _transparency = new TransparencyLayer(this);
+        _transparency = new TransparencyLayer(this, _options.ClockRate);
         _hooks.Add(_transparency);
     }
 
@@ -67,5 +67,115 @@ internal sealed partial class PtraceSession : ITransparencyHost
     {
         foreach (var t in _scheduler.Hold(pid, held))
             if (held && t.State == TraceeState.Running && !_ptrace.Interrupt(t.Tid)) Gone(t); // native threads stop where they are
+    }
+
+    // ---- virtual time ----------------------------------------------------------------------------
+
+    int ITransparencyHost.RunnableStepping
+    {
+        get
+        {
+            int n = 0;
+            foreach (var t in _scheduler.All)
+                if (t.Style == Modes.ExecutionStyle.Stepping && t.State is TraceeState.Ready or TraceeState.Stepping or TraceeState.EnteringSyscall && !_scheduler.IsHeld(t)) n++;
+            return n;
+        }
+    }
+
+    bool ITransparencyHost.RunsNatively => _mode.InitialStyle == Modes.ExecutionStyle.Native;
+
+    void Transparency.Time.ITimeHost.HoldInSyscall(int tid)
+    {
+        if (_scheduler.TryGet(tid, out var t)) t.HeldInSyscall = true;
+    }
+
+    void Transparency.Time.ITimeHost.ReleaseSyscall(int tid)
+    {
+        if (!_scheduler.TryGet(tid, out var t) || !t.HeldInSyscall) return;
+        t.HeldInSyscall = false;
+        if (!_ptrace.ResumeToSyscall(t.Tid)) Gone(t);
+    }
+
+    void Transparency.Time.ITimeHost.Interrupt(int tid)
+    {
+        if (_scheduler.TryGet(tid, out var t) && t.State == TraceeState.InSyscall && !t.HeldInSyscall) _ptrace.Interrupt(tid);
+    }
+
+    bool Transparency.Time.ITimeHost.CaughtSignalPending(int tid)
+    {
+        ulong pending = (ProcFs.StatusMask(tid, "SigPnd") ?? 0) | (ProcFs.StatusMask(tid, "ShdPnd") ?? 0);
+        ulong blocked = ProcFs.StatusMask(tid, "SigBlk") ?? 0;
+        ulong caught = ProcFs.StatusMask(tid, "SigCgt") ?? 0;
+        return (pending & ~blocked & caught) != 0;
+    }
+
+    void Transparency.Time.ITimeHost.Alarm(int pid) => LibC.Kill(pid, Sig.SIGALRM);
+
+    /// <summary>An instruction the recorder carried out itself (rdtsc): recorded as a step with <paramref name="after"/>.</summary>
+    private void EmulatedStep(TraceeThread t, in UserRegs after)
+    {
+        t.Raw = after;
+        if (!ApplyRegisters(t)) return;
+        _pipeline.CompleteStep(t.Rec, t.Rec.Registers);
+        if (!ObserveStep(t)) return;
+        ReadyAfterStop(t);
+    }
+
+    /// <summary>
+    /// Nothing can step: when a virtual deadline is pending (a sleep, a timeout, a timer), time
+    /// jumps to it instead of being waited for — once no thread runs natively and no stop is on its
+    /// way (a short grace for wake-ups already in flight in the kernel). True when it did something
+    /// (the loop then looks again); false when the loop should wait for the next stop.
+    /// </summary>
+    private bool SkipToDeadline()
+    {
+        if (_transparency is not { } layer || layer.Time.NextDeadlineNs is not { } deadline) return false;
+        var time = layer.Time;
+        bool nativeRunning = _scheduler.All.Any(t => t.State == TraceeState.Running);
+        if (nativeRunning)
+        {
+            // Native threads: virtual time follows the wall clock; wait (briefly) for a stop or the deadline.
+            time.FollowWall();
+            if (time.Clock.ElapsedNs >= deadline) { time.FireDue(this); return true; }
+            if (DrainOneStop(TimeSpan.FromMilliseconds(1))) return true;
+            time.FollowWall();
+            if (time.Clock.ElapsedNs >= deadline) time.FireDue(this);
+            return true;
+        }
+        if (DrainOneStop(TimeSpan.FromMilliseconds(2))) return true;
+        time.SkipTo(deadline);
+        time.FireDue(this);
+        return true;
+    }
+
+    /// <summary>Waits up to <paramref name="grace"/> for a stop and dispatches it; false when none came.</summary>
+    private bool DrainOneStop(TimeSpan grace)
+    {
+        long until = Environment.TickCount64 + (long)Math.Ceiling(grace.TotalMilliseconds);
+        while (true)
+        {
+            int tid = _ptrace.WaitAnyNoHang(out var status);
+            if (tid > 0)
+            {
+                if (Debug) Console.Error.WriteLine($"[ptrace] {tid}: {status}");
+                Dispatch(tid, status);
+                return true;
+            }
+            if (tid < 0 || Environment.TickCount64 >= until) return false;
+            Thread.Sleep(0);
+            Thread.SpinWait(200);
+        }
+    }
+
+    /// <summary>
+    /// The loop waited <paramref name="ms"/> for a stop with nothing stepping: when no thread runs
+    /// natively either, the program was waiting for the outside world (input, a peer), and that time
+    /// passes in virtual time too (beyond a millisecond: shorter waits are the recorder's own latency).
+    /// </summary>
+    private void WaitedForOutside(long ms)
+    {
+        if (ms <= 1 || _transparency is not { } layer || _scheduler.InFlight != null) return;
+        if (_scheduler.All.Any(t => t.State == TraceeState.Running)) return; // native threads follow the wall clock anyway
+        layer.Time.Clock.Advance((ms - 1) * 1_000_000);
     }
 }

@@ -156,9 +156,14 @@ internal sealed partial class PtraceSession
                 continue; // StartStep may have found the thread gone; pick again before waiting
             }
 
+            // Nothing steps: a sleep or timeout pending in virtual time is skipped to, not waited for.
+            if (_scheduler.InFlight == null && SkipToDeadline()) continue;
+
             // If every thread is parked in a group-stop, this waits for a SIGCONT from outside or
             // for the kill that a timeout or Ctrl-C sends (RecordingControl).
+            long waitStart = Environment.TickCount64;
             int tid = _ptrace.WaitAny(out var status);
+            WaitedForOutside(Environment.TickCount64 - waitStart);
             if (tid < 0)
             {
                 if (_ptrace.LastError == LibC.ECHILD) { ForgetAll(); return; }

@@ -51,6 +51,9 @@ internal sealed class TraceeThread(RecordedThread recorded, TraceeState state, E
     public bool RestartPending;
     public long RestartReturn;
 
+    /// <summary>Held at a system-call entry stop (a sleep in virtual time): not resumed until released.</summary>
+    public bool HeldInSyscall;
+
     /// <summary>An interceptor skipped this call at entry (the kernel ran nothing); it returns <see cref="SkipResult"/> at exit.</summary>
     public bool SkipSyscall;
     public long SkipResult;

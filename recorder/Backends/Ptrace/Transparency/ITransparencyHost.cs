@@ -1,4 +1,5 @@
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
+using Ether.Replay.Recorder.Backends.Ptrace.Transparency.Time;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency;
 
@@ -14,7 +15,7 @@ internal enum TaskPlace
 }
 
 /// <summary>What the transparency layer needs from the recording session (PtraceSession implements it).</summary>
-internal interface ITransparencyHost
+internal interface ITransparencyHost : ITimeHost
 {
     /// <summary>The process a traced thread belongs to, and where it is; null when <paramref name="tid"/> is not traced.</summary>
     (int Pid, TaskPlace Place)? Task(int tid);
@@ -31,6 +32,10 @@ internal interface ITransparencyHost
     bool WriteMemory(int pid, ulong address, ReadOnlySpan<byte> bytes);
     /// <summary>Keeps every thread of <paramref name="pid"/> from running (or lets them run again).</summary>
     void Hold(int pid, bool held);
+    /// <summary>Stepping threads that want a CPU now (ready or stepping): they share the virtual CPUs.</summary>
+    int RunnableStepping { get; }
+    /// <summary>True when the mode starts threads running natively (PR_SET_TSC then traps their rdtsc).</summary>
+    bool RunsNatively { get; }
     /// <summary>How the program was started: its parent shell and the CPU the recording runs on.</summary>
     Launched Launched { get; }
 }

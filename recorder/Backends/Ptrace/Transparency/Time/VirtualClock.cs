@@ -6,12 +6,16 @@ internal sealed class ThreadTime(ProcessTime process)
     public ProcessTime Process { get; } = process;
     /// <summary>Virtual CPU time, picoseconds.</summary>
     public long CpuPs;
+    /// <summary>Virtual CLOCK_BOOTTIME (ns) when the thread started (its /proc starttime).</summary>
+    public long StartBoottimeNs;
 }
 
 /// <summary>CPU time a process has used in virtual time: every thread it ever had.</summary>
 internal sealed class ProcessTime
 {
     public long CpuPs;
+    /// <summary>Virtual CPU time of its children that have ended (cutime), picoseconds.</summary>
+    public long ChildrenCpuPs;
     /// <summary>Virtual CLOCK_BOOTTIME (ns) when the process started (its /proc starttime).</summary>
     public long StartBoottimeNs;
 }

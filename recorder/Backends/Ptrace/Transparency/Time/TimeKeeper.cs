@@ -1,0 +1,175 @@
+namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency.Time;
+
+/// <summary>
+/// The recording's virtual time and everything that depends on it: the clock
+/// (<see cref="VirtualClock"/>), every thread's and process's CPU time, the threads waiting until a
+/// virtual deadline (<see cref="TimedWait"/>), the processes' ITIMER_REAL timers, and the map from
+/// real to virtual time for file timestamps. Tracer thread only.
+///
+/// How time moves (docs/transparency.md): single-stepped instructions advance it
+/// (<see cref="VirtualClock.Step"/>); threads running natively (syscalls mode) make it follow the
+/// wall clock; when no thread can run, time jumps to the next deadline (sleeps and timeouts are
+/// skipped, not waited for) — or, with nothing to wait for, follows the wall clock (the program waits
+/// for the outside world).
+/// </summary>
+internal sealed class TimeKeeper(VirtualClock clock)
+{
+    private readonly Dictionary<int, ThreadTime> _threads = new();
+    private readonly Dictionary<int, ProcessTime> _processes = new();
+    private readonly Dictionary<int, TimedWait> _waits = new();
+    private readonly Dictionary<int, VirtualTimer> _timers = new();
+    /// <summary>(real CLOCK_REALTIME, virtual CLOCK_REALTIME) pairs, in order: what virtual time it was when the real clock said so.</summary>
+    private readonly List<(long Real, long Virtual)> _anchors = [];
+    private long _wallStartNs = HostClock.Read(ClockIds.Monotonic);
+    private long _skippedNs;
+    private int _lastTid = -1;
+    private ThreadTime? _last;
+
+    public VirtualClock Clock { get; } = clock;
+    /// <summary>Real CLOCK_REALTIME when virtual time started (file times before it are left alone).</summary>
+    public long RealStartNs { get; } = clock.Bases.RealtimeNs;
+
+    // ---- threads and processes ------------------------------------------------------------------
+
+    public ProcessTime Process(int pid)
+    {
+        if (!_processes.TryGetValue(pid, out var p))
+            _processes[pid] = p = new ProcessTime { StartBoottimeNs = Clock.BoottimeNs };
+        return p;
+    }
+
+    public ThreadTime Thread(int tid, int pid)
+    {
+        if (tid == _lastTid && _last != null) return _last;
+        if (!_threads.TryGetValue(tid, out var t))
+            _threads[tid] = t = new ThreadTime(Process(pid)) { StartBoottimeNs = Clock.BoottimeNs };
+        _lastTid = tid;
+        _last = t;
+        return t;
+    }
+
+    public ThreadTime? FindThread(int tid) => _threads.GetValueOrDefault(tid);
+    public ProcessTime? FindProcess(int pid) => _processes.GetValueOrDefault(pid);
+
+    /// <summary>One single-stepped instruction of a thread, with <paramref name="runnable"/> threads wanting a CPU.</summary>
+    public void Step(int tid, int pid, int runnable) => Clock.Step(Thread(tid, pid), runnable);
+
+    public void ThreadExited(int tid)
+    {
+        _threads.Remove(tid);
+        _waits.Remove(tid);
+        if (_lastTid == tid) { _lastTid = -1; _last = null; }
+    }
+
+    /// <summary>A process ended: its CPU time becomes its parent's children's time; its timer is gone.</summary>
+    public void ProcessExited(int pid, int parentPid)
+    {
+        if (_processes.Remove(pid, out var p) && _processes.TryGetValue(parentPid, out var parent))
+            parent.ChildrenCpuPs += p.CpuPs + p.ChildrenCpuPs;
+        _timers.Remove(pid);
+    }
+
+    // ---- the wall clock ---------------------------------------------------------------------
+
+    /// <summary>Real nanoseconds since virtual time started (CLOCK_MONOTONIC).</summary>
+    public long WallElapsedNs => HostClock.Read(ClockIds.Monotonic) - _wallStartNs;
+
+    /// <summary>Threads running natively: virtual time keeps up with the wall clock (plus what was skipped).</summary>
+    public void FollowWall() => Clock.AdvanceTo(WallElapsedNs + _skippedNs);
+
+    /// <summary>Jumps to <paramref name="elapsedNs"/> (nothing could run until then): the time skipped.</summary>
+    public void SkipTo(long elapsedNs)
+    {
+        long from = Clock.ElapsedNs;
+        if (elapsedNs <= from) return;
+        Clock.AdvanceTo(elapsedNs);
+        _skippedNs += elapsedNs - from;
+    }
+
+    /// <summary>Notes what virtual time it is now in real terms (for file timestamps). Cheap: called at system-call exits.</summary>
+    public void Anchor()
+    {
+        long v = Clock.RealtimeNs;
+        if (_anchors.Count > 0 && _anchors[^1].Virtual == v) return;
+        _anchors.Add((HostClock.Read(ClockIds.Realtime), v));
+    }
+
+    /// <summary>
+    /// A real CLOCK_REALTIME timestamp (a file's mtime, say) in virtual time: unchanged before the
+    /// recording started, else the virtual time it was when the real clock showed it.
+    /// </summary>
+    public long VirtualOfReal(long realNs)
+    {
+        if (realNs < RealStartNs) return realNs;
+        int lo = 0, hi = _anchors.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (_anchors[mid].Real <= realNs) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        long v = found < 0 ? Clock.Bases.RealtimeNs : _anchors[found].Virtual;
+        return Math.Min(v, Clock.RealtimeNs);
+    }
+
+    // ---- waits and timers ----------------------------------------------------------------------
+
+    public TimedWait? WaitOf(int tid) => _waits.GetValueOrDefault(tid);
+    public void Wait(TimedWait wait) => _waits[wait.Tid] = wait;
+    public void EndWait(int tid) => _waits.Remove(tid);
+    public IEnumerable<TimedWait> Waits => _waits.Values;
+
+    public VirtualTimer Timer(int pid)
+    {
+        if (!_timers.TryGetValue(pid, out var t)) _timers[pid] = t = new VirtualTimer();
+        return t;
+    }
+
+    /// <summary>When <see cref="FireDue"/> has something to do (long.MaxValue: never). Cheap when nothing waits (the per-step check).</summary>
+    public long DueAtNs => _waits.Count == 0 && _timers.Count == 0 ? long.MaxValue : NextDeadlineNs ?? long.MaxValue;
+
+    /// <summary>The earliest virtual deadline of a wait or timer not yet ended, or null.</summary>
+    public long? NextDeadlineNs
+    {
+        get
+        {
+            long? next = null;
+            foreach (var w in _waits.Values)
+                if (!w.Ended && (next is null || w.DeadlineNs < next)) next = w.DeadlineNs;
+            foreach (var t in _timers.Values)
+                if (t.Armed && (next is null || t.DeadlineNs < next)) next = t.DeadlineNs;
+            return next;
+        }
+    }
+
+    /// <summary>
+    /// Ends what is due at the current virtual time: sleeps are released, timed-out waits interrupted,
+    /// expired timers deliver SIGALRM (and re-arm). Also ends sleeps that a caught signal interrupts.
+    /// </summary>
+    public void FireDue(ITimeHost host)
+    {
+        long now = Clock.ElapsedNs;
+        List<TimedWait>? due = null;
+        foreach (var w in _waits.Values)
+        {
+            if (w.Ended) continue;
+            bool signalled = w.Kind == WaitKind.Sleep && host.CaughtSignalPending(w.Tid);
+            if (w.DeadlineNs > now && !signalled) continue;
+            w.Interrupted = w.DeadlineNs > now;
+            (due ??= []).Add(w);
+        }
+        foreach (var (pid, t) in _timers)
+        {
+            if (!t.Armed || t.DeadlineNs > now) continue;
+            t.DeadlineNs = t.IntervalNs > 0 ? Math.Max(t.DeadlineNs + t.IntervalNs, now + 1) : 0;
+            host.Alarm(pid);
+        }
+        if (due is null) return;
+        foreach (var w in due)
+        {
+            w.Ended = true;
+            if (w.Kind == WaitKind.Sleep) host.ReleaseSyscall(w.Tid);
+            else host.Interrupt(w.Tid);
+        }
+    }
+}
