@@ -32,7 +32,9 @@ public static class RecordingRun
             throw new CliException(e.Message);
         }
         PrintSummary(result, Console.Error);
-        return result.StopReason == StopReason.RecorderError ? Cli.Failed : Cli.Ok;
+        if (result.StopReason != StopReason.RecorderError) return Cli.Ok;
+        Cli.Error($"recording failed: {result.StopDetail} (the trace keeps what was recorded before)");
+        return Cli.Failed;
     }
 
     /// <summary>Records on a worker while a live line on stderr shows steps, steps/s, system calls, writes and trace size.</summary>

@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Recording;
 using Ether.Replay.Recorder.Syscalls;
@@ -8,14 +9,14 @@ namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 /// What the recorder knows about one address space (shared by the threads of a process and by a
 /// vfork / CLONE_VM child until it execs): the code it has decoded (<see cref="CodeCache"/>), the
 /// memory written since it last ran (<see cref="UnpackTracker"/>), and the region map
-/// (<see cref="RegionMap"/> from /proc/PID/maps). Every write the recorder sees, by an instruction or
+/// (a <see cref="MemoryMap"/> read from /proc/PID/maps). Every write the recorder sees, by an instruction or
 /// by the kernel, goes through <see cref="NoteWrite"/> so both stay true.
 /// </summary>
 internal sealed class AddressSpace
 {
     private readonly CodeCache _code;
     private readonly UnpackTracker _unpack;
-    private RegionMap _regions = RegionMap.Empty;
+    private MemoryMap _regions = new();
 
     public AddressSpace(ITargetMemory memory) : this(new CodeCache(memory), new UnpackTracker())
     {
@@ -27,7 +28,8 @@ internal sealed class AddressSpace
         _unpack = unpack;
     }
 
-    public RegionMap Regions => _regions;
+    /// <summary>The map as /proc/PID/maps last showed it (replaced, never changed in place).</summary>
+    public MemoryMap Regions => _regions;
 
     /// <summary>Where a <c>syscall</c> instruction (0f 05) sits in this address space, for remote system
     /// calls (<see cref="RemoteSyscalls"/>); 0 until one was looked for. A new image (exec) gets a new space.</summary>
@@ -56,7 +58,7 @@ internal sealed class AddressSpace
     public void RefreshRegions(int pid, List<TraceEvent> events)
     {
         var fresh = ProcMapsParser.Parse(ProcFs.ReadMaps(pid));
-        foreach (var e in RegionMap.Diff(_regions, fresh))
+        foreach (var e in MapDiff.Diff(_regions, fresh))
         {
             switch (e)
             {
