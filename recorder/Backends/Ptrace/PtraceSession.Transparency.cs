@@ -175,7 +175,8 @@ internal sealed partial class PtraceSession : ITransparencyHost
     private void WaitedForOutside(long ms)
     {
         if (ms <= 1 || _transparency is not { } layer || _scheduler.InFlight != null) return;
-        if (_scheduler.All.Any(t => t.State == TraceeState.Running)) return; // native threads follow the wall clock anyway
+        // Where threads run natively, virtual time follows the wall clock anyway (FollowWall): counting the wait too would put it ahead.
+        if (_mode.InitialStyle == Modes.ExecutionStyle.Native || _scheduler.All.Any(t => t.State == TraceeState.Running)) return;
         layer.Time.Clock.Advance((ms - 1) * 1_000_000);
     }
 }

@@ -17,6 +17,7 @@ public sealed class SuiteResults : IDisposable
 
     public SuiteResults()
     {
+        InheritedDescriptors.CloseOnExec();
         var programs = SuiteBuild.Programs;
         TraceDirectory = Directory.CreateTempSubdirectory("tmp.").FullName;
         var native = new ConcurrentDictionary<string, ProgramRun>();

@@ -20,11 +20,16 @@ public sealed class TransparencySuiteTests(SuiteResults results)
     }
 
     /// <summary>
-    /// What syscalls mode does not hide (it runs the program natively between system calls):
-    /// single-stepping artefacts do not exist there, but an instruction it never sees cannot be
-    /// emulated... (kept in step with docs/transparency.md).
+    /// What syscalls mode does not hide (docs/transparency.md, "Syscalls mode"): it runs the program
+    /// natively between system calls, so each system call costs a pair of ptrace stops, and rdtsc —
+    /// trapped so that the TSC follows the same virtual clock as the other clocks — costs a trap.
+    /// Both show in tight timing loops. Everything else holds in syscalls mode too.
     /// </summary>
-    public static readonly IReadOnlySet<string> NotHiddenInSyscallsMode = new HashSet<string>();
+    public static readonly IReadOnlyDictionary<string, string> NotHiddenInSyscallsMode = new Dictionary<string, string>
+    {
+        ["rdtsc_delta"] = "back-to-back rdtsc: each one traps (PR_SET_TSC) and the trap's round trip shows as tens of thousands of cycles",
+        ["syscall_timing"] = "every system call stops twice under PTRACE_SYSCALL: tens of microseconds each",
+    };
 
     [Fact]
     public void The_suite_has_at_least_25_techniques() => Assert.True(SuiteBuild.Programs.Count >= 25, $"{SuiteBuild.Programs.Count} programs");
@@ -53,7 +58,12 @@ public sealed class TransparencySuiteTests(SuiteResults results)
     public void Syscalls_mode_hides_what_it_claims_to(string name)
     {
         var recorded = results.Syscalls[name].Run;
-        if (NotHiddenInSyscallsMode.Contains(name)) return;
+        if (NotHiddenInSyscallsMode.ContainsKey(name))
+        {
+            // Measured, not assumed: if it ever holds, this list (and the docs) must shrink.
+            Assert.False(recorded.Clean, $"{name} is clean in syscalls mode now: remove it from NotHiddenInSyscallsMode and docs/transparency.md");
+            return;
+        }
         Assert.True(recorded.Clean, recorded.ToString());
         Assert.Equal(results.Native[name].Stdout, recorded.Stdout);
         Assert.Equal(results.Native[name].ExitCode, recorded.ExitCode);

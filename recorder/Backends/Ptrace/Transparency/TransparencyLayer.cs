@@ -137,7 +137,8 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
     {
         if (stop.Signo == SIGSEGV && stop.Code == SiKernel && _tscTrapped && TimeCalls.TscMode(stop.Pid) == 1)
         {
-            // rdtsc under the recorder's PR_TSC_SIGSEGV (a thread running natively).
+            // rdtsc under the recorder's PR_TSC_SIGSEGV (a thread running natively: time follows the wall clock).
+            if (stop.Style == ExecutionStyle.Native) Time.FollowWall();
             Span<byte> code = stackalloc byte[3];
             int n = stop.ReadMemory(stop.Registers.Rip, code);
             if (TscEmulation.Recognise(code[..n], out int length, out bool rdtscp))
