@@ -83,8 +83,9 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
 
     public void OnExit(SyscallStop stop)
     {
-        if (stop.Compat) return;
         if (stop.Style == ExecutionStyle.Native) Time.FollowWall();
+        else Time.Step(stop.Tid, stop.Pid, _host.RunnableStepping); // the syscall instruction is one instruction too
+        if (stop.Compat) return;
         var call = _view.Bind(stop);
         long nr = stop.Number, ret = stop.Return;
         if (nr is 56 or 57 or 58 or 435 && ret > 0) Created(stop, (int)ret);

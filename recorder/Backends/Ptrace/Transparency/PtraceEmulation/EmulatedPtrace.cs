@@ -57,7 +57,10 @@ internal sealed class EmulatedPtrace(IEmulationHost host)
     {
         switch (call.Number)
         {
-            case SysPtrace: call.Skip(Ptrace(call)); return true;
+            case SysPtrace:
+                if (Ptrace(call) is not { } result) return false; // about a process outside the recording: the kernel's
+                call.Skip(result);
+                return true;
             case SysWait4: return Wait4(call);
             case SysWaitid: return Waitid(call);
             default: return false;
@@ -86,21 +89,21 @@ internal sealed class EmulatedPtrace(IEmulationHost host)
 
     // ---- ptrace(request, pid, addr, data) ------------------------------------------------------
 
-    private long Ptrace(ISyscallView call)
+    /// <summary>The emulated result, or null when the call is about a process outside the recording
+    /// (the program's parent shell, say): the kernel answers it (the sandbox refuses the rest).</summary>
+    private long? Ptrace(ISyscallView call)
     {
         long request = (long)call.Arg(0);
         int pid = (int)call.Arg(1);
         ulong addr = call.Arg(2), data = call.Arg(3);
-        switch (request)
+        if (request == 0) // PTRACE_TRACEME
         {
-            case 0: // PTRACE_TRACEME
-                if (_tracees.ContainsKey(call.Pid)) return -EPERM;
-                _tracees[call.Pid] = new Tracee(call.Pid, host.ParentOf(call.Pid), seized: false) { ByTraceme = true };
-                return 0;
-            case 16: // PTRACE_ATTACH
-            case 0x4206: // PTRACE_SEIZE
-                return Attach(call, pid, seize: request == 0x4206, data);
+            if (_tracees.ContainsKey(call.Pid)) return -EPERM;
+            _tracees[call.Pid] = new Tracee(call.Pid, host.ParentOf(call.Pid), seized: false) { ByTraceme = true };
+            return 0;
         }
+        if (!host.IsInRecording(pid) && !_tracees.ContainsKey(pid)) return null;
+        if (request is 16 or 0x4206) return Attach(call, pid, seize: request == 0x4206, data); // PTRACE_ATTACH, PTRACE_SEIZE
 
         // Every other request needs a tracee of the caller (stopped, except for INTERRUPT and KILL).
         if (!_tracees.TryGetValue(pid, out var t) || t.Tracer != call.Pid || t.ByTraceme) return -ESRCH;
@@ -176,7 +179,6 @@ internal sealed class EmulatedPtrace(IEmulationHost host)
     private long Attach(ISyscallView call, int pid, bool seize, ulong options)
     {
         if (pid == call.Pid) return -EPERM;                       // a process cannot trace itself
-        if (!host.IsInRecording(pid)) return -ESRCH;               // outside the recording: the sandbox refuses it anyway
         if (_tracees.ContainsKey(pid)) return -EPERM;              // already traced (emulated)
         var t = new Tracee(pid, call.Pid, seize) { Options = seize ? options : 0 };
         _tracees[pid] = t;
