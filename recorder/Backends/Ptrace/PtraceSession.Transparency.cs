@@ -152,16 +152,18 @@ internal sealed partial class PtraceSession : ITransparencyHost
     private bool DrainOneStop(TimeSpan grace)
     {
         long until = Environment.TickCount64 + (long)Math.Ceiling(grace.TotalMilliseconds);
+        _transparency?.Time.ResumeWall();
         while (true)
         {
             int tid = _ptrace.WaitAnyNoHang(out var status);
             if (tid > 0)
             {
+                PauseWallIfAllStopped();
                 if (Debug) Console.Error.WriteLine($"[ptrace] {tid}: {status}");
                 Dispatch(tid, status);
                 return true;
             }
-            if (tid < 0 || Environment.TickCount64 >= until) return false;
+            if (tid < 0 || Environment.TickCount64 >= until) { PauseWallIfAllStopped(); return false; }
             Thread.Sleep(0);
             Thread.SpinWait(200);
         }
@@ -170,13 +172,25 @@ internal sealed partial class PtraceSession : ITransparencyHost
     /// <summary>
     /// The loop waited <paramref name="ms"/> for a stop with nothing stepping: when no thread runs
     /// natively either, the program was waiting for the outside world (input, a peer), and that time
-    /// passes in virtual time too (beyond a millisecond: shorter waits are the recorder's own latency).
+    /// passes in virtual time too (waits of a second and more: shorter ones are the recorder's latency).
     /// </summary>
     private void WaitedForOutside(long ms)
     {
-        if (ms <= 1 || _transparency is not { } layer || _scheduler.InFlight != null) return;
+        if (ms < OutsideWaitMs || _transparency is not { } layer || _scheduler.InFlight != null) return;
         // Where threads run natively, virtual time follows the wall clock anyway (FollowWall): counting the wait too would put it ahead.
         if (_mode.InitialStyle == Modes.ExecutionStyle.Native || _scheduler.All.Any(t => t.State == TraceeState.Running)) return;
-        layer.Time.Clock.Advance((ms - 1) * 1_000_000);
+        layer.Time.Clock.Advance(ms * 1_000_000);
+    }
+
+    /// <summary>Waits shorter than this are the recorder's own latency (a loaded machine can take tens of milliseconds to hand over a stop), not the outside world's.</summary>
+    private const long OutsideWaitMs = 1000;
+
+    /// <summary>A stop arrived: if no thread runs natively now, the recorder holds them all and the wall clock stops counting for virtual time.</summary>
+    private void PauseWallIfAllStopped()
+    {
+        if (_transparency is not { } layer) return;
+        foreach (var t in _scheduler.All)
+            if (t.State == TraceeState.Running) return;
+        layer.Time.PauseWall();
     }
 }

@@ -162,7 +162,9 @@ internal sealed partial class PtraceSession
             // If every thread is parked in a group-stop, this waits for a SIGCONT from outside or
             // for the kill that a timeout or Ctrl-C sends (RecordingControl).
             long waitStart = Environment.TickCount64;
+            _transparency?.Time.ResumeWall();
             int tid = _ptrace.WaitAny(out var status);
+            PauseWallIfAllStopped();
             WaitedForOutside(Environment.TickCount64 - waitStart);
             if (tid < 0)
             {

@@ -132,7 +132,8 @@ public sealed class InterceptionTests
     public void Remote_syscalls_run_inside_the_stopped_program_and_leave_it_as_it_was(string mode)
     {
         var caller = new RemoteCaller();
-        var run = Recordings.Record(Program, ["remote"], mode, attach: hooks => hooks.Add(caller));
+        // Without the transparency layer: it would show the program its own TSC mode (docs/transparency.md), not the one set remotely here.
+        var run = Recordings.Record(Program, ["remote"], mode, attach: hooks => hooks.Add(caller), transparent: false);
 
         Assert.Equal(caller.Pid, caller.GetPid);
         Assert.True(caller.Mapped > 0 && caller.Mapped % 4096 == 0, $"mmap returned {caller.Mapped}");

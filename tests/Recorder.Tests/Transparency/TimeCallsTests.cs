@@ -204,9 +204,13 @@ public sealed class TimeCallsTests
     [Fact]
     public void File_times_from_during_the_recording_are_shown_in_virtual_time()
     {
-        // A file written "now" in real terms, while virtual time is 1 ms in.
-        Run(100_000);
-        _keeper.Anchor();
+        // Virtual time started (at the real date) 10 s ago in real terms and has run 1 ms since;
+        // a file written "now" was written at 1 ms in virtual time.
+        long start = HostClock.Read(ClockIds.Realtime) - 10_000_000_000;
+        var keeper = new TimeKeeper(new VirtualClock(Bases with { RealtimeNs = start }, 100_000_000));
+        var calls = new TimeCalls(keeper, _host, cpuClocksVirtual: true, trapsTsc: true);
+        for (int i = 0; i < 100_000; i++) keeper.Step(Tid, Pid, 1);
+        keeper.Anchor();
         long real = HostClock.Read(ClockIds.Realtime);
         var st = new byte[144];
         BinaryPrimitives.WriteInt64LittleEndian(st.AsSpan(88), real / 1_000_000_000);   // st_mtime
@@ -214,9 +218,11 @@ public sealed class TimeCallsTests
         BinaryPrimitives.WriteInt64LittleEndian(st.AsSpan(72), 1_000_000_000);          // st_atime: 2001, before the recording
         _memory.Map(Buf, 200);
         _memory.Write(Buf, st);
-        Exit(Enter(5, 3, Buf), 0);                            // fstat
-        Assert.Equal(1_800_000_000L, BinaryPrimitives.ReadInt64LittleEndian(_memory.Get(Buf + 88, 8)));
-        Assert.Equal(1_000_000L, BinaryPrimitives.ReadInt64LittleEndian(_memory.Get(Buf + 96, 8)));
+        var fstat = new FakeSyscall(Pid, Tid, 5, _memory, 3, Buf);   // fstat
+        calls.OnEntry(fstat);
+        calls.OnExit(fstat.Exit(0), keeper.Thread(Tid, Pid));
+        long shown = BinaryPrimitives.ReadInt64LittleEndian(_memory.Get(Buf + 88, 8)) * 1_000_000_000 + BinaryPrimitives.ReadInt64LittleEndian(_memory.Get(Buf + 96, 8));
+        Assert.Equal(start + 1_000_000, shown);
         Assert.Equal(1_000_000_000L, BinaryPrimitives.ReadInt64LittleEndian(_memory.Get(Buf + 72, 8)));
     }
 }

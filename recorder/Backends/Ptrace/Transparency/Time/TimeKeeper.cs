@@ -71,8 +71,36 @@ internal sealed class TimeKeeper(VirtualClock clock)
 
     // ---- the wall clock ---------------------------------------------------------------------
 
-    /// <summary>Real nanoseconds since virtual time started (CLOCK_MONOTONIC).</summary>
-    public long WallElapsedNs => HostClock.Read(ClockIds.Monotonic) - _wallStartNs;
+    private long _excludedNs, _pausedAt = -1;
+
+    /// <summary>
+    /// Real nanoseconds since virtual time started (CLOCK_MONOTONIC), less the time every thread was
+    /// stopped in the recorder's hands (the program could not have run then: natively that time does
+    /// not exist).
+    /// </summary>
+    public long WallElapsedNs
+    {
+        get
+        {
+            long now = HostClock.Read(ClockIds.Monotonic);
+            long paused = _pausedAt >= 0 ? now - _pausedAt : 0;
+            return now - _wallStartNs - _excludedNs - paused;
+        }
+    }
+
+    /// <summary>The recorder holds every thread now (it is handling a stop and none runs): the wall clock stops counting.</summary>
+    public void PauseWall()
+    {
+        if (_pausedAt < 0) _pausedAt = HostClock.Read(ClockIds.Monotonic);
+    }
+
+    /// <summary>Threads run again (the recorder waits for their next stop): the wall clock counts again.</summary>
+    public void ResumeWall()
+    {
+        if (_pausedAt < 0) return;
+        _excludedNs += HostClock.Read(ClockIds.Monotonic) - _pausedAt;
+        _pausedAt = -1;
+    }
 
     /// <summary>Threads running natively: virtual time keeps up with the wall clock (plus what was skipped).</summary>
     public void FollowWall() => Clock.AdvanceTo(WallElapsedNs + _skippedNs);
