@@ -25,7 +25,7 @@ public sealed class TransparencyCommandTests : IDisposable
         Assert.Equal(0, TracerPid(hidden.Stdout));
         Assert.Matches(@"State:\tR \(running\)", hidden.Stdout);
 
-        var sql = EtherProcess.Run(_dir, "sql", trace, "SELECT text FROM annotations WHERE key = 'transparency' AND text LIKE 'read(%'");
+        var sql = EtherProcess.Run(_dir, "sql", "--csv", trace, "SELECT text FROM annotations WHERE key = 'transparency' AND text LIKE 'read(%'");
         Assert.True(sql.ExitCode == 0, sql.ToString());
         var original = Regex.Match(sql.Stdout, @"TracerPid:\\t(\d+)");
         Assert.True(original.Success, sql.ToString());
