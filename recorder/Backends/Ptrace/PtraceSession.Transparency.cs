@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency;
 
@@ -109,7 +110,7 @@ internal sealed partial class PtraceSession : ITransparencyHost
         return (pending & ~blocked & caught) != 0;
     }
 
-    void Transparency.Time.ITimeHost.Alarm(int pid) => LibC.Kill(pid, Sig.SIGALRM);
+    void Transparency.Time.ITimeHost.Alarm(int pid) => LibC.Kill(pid, Signals.SIGALRM);
 
     /// <summary>An instruction the recorder carried out itself (rdtsc): recorded as a step with <paramref name="after"/>.</summary>
     private void EmulatedStep(TraceeThread t, in UserRegs after)

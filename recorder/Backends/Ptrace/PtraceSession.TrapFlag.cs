@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.TrapFlag;
 
@@ -11,7 +12,7 @@ namespace Ether.Replay.Recorder.Backends.Ptrace;
 /// </summary>
 internal sealed partial class PtraceSession
 {
-    private const ulong SigTrapBit = 1UL << (Sig.SIGTRAP - 1);
+    private const ulong SigTrapBit = 1UL << (Signals.SIGTRAP - 1);
 
     private Func<ulong, ulong?> ReadQword(TraceeThread t) => address =>
     {
@@ -99,7 +100,7 @@ internal sealed partial class PtraceSession
             info.Addr = address;
             _ptrace.SetSignalInfo(t.Tid, info);
         }
-        _pipeline.Signal(t.Rec, Sig.SIGTRAP, Sig.Name(Sig.SIGTRAP), code, address, "delivered");
-        Deliver(t, Sig.SIGTRAP);
+        _pipeline.Signal(t.Rec, Signals.SIGTRAP, Sig.Name(Signals.SIGTRAP), code, address, "delivered");
+        Deliver(t, Signals.SIGTRAP);
     }
 }

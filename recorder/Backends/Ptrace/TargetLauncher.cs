@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Recording;
 
@@ -44,14 +45,14 @@ internal static class TargetLauncher
         if (!ptrace.Seize(shell, Options))
         {
             int errno = ptrace.LastError;
-            ptrace.Kill(shell, Sig.SIGKILL);
+            ptrace.Kill(shell, Signals.SIGKILL);
             ptrace.WaitChild(shell, out _);
-            throw new RecordingSetupException(errno == LibC.EPERM
+            throw new RecordingSetupException(errno == Errno.EPERM
                 ? $"ptrace is not permitted here (PTRACE_SEIZE: EPERM{PtraceScopeHint()}); run as root, or allow ptrace (CAP_SYS_PTRACE, container seccomp profile)"
                 : $"PTRACE_SEIZE failed (errno {errno})");
         }
         var affinity = CpuBinding.Get(shell);
-        ptrace.Kill(shell, Sig.SIGCONT);
+        ptrace.Kill(shell, Signals.SIGCONT);
 
         int child = FollowToFork(ptrace, shell);
         // The child's first stop (a seized tracee's children start with PTRACE_EVENT_STOP): it has run nothing yet.
@@ -83,7 +84,7 @@ internal static class TargetLauncher
                     return (int)child;
                 case 0:
                     // A signal for the shell (the SIGCONT that woke it): pass it on, but not our own SIGSTOP.
-                    if (status.StopSignal is not (Sig.SIGSTOP or Sig.SIGTRAP)) signal = status.StopSignal;
+                    if (status.StopSignal is not (Signals.SIGSTOP or Signals.SIGTRAP)) signal = status.StopSignal;
                     break;
             }
             if (!ptrace.Continue(shell, signal))
@@ -105,7 +106,7 @@ internal static class TargetLauncher
             if (ptrace.WaitChildNoHang(shell, out _) == shell) return;
             Thread.Sleep(10);
         }
-        ptrace.Kill(shell, Sig.SIGKILL);
+        ptrace.Kill(shell, Signals.SIGKILL);
         ptrace.WaitChild(shell, out _);
     }
 

@@ -1,7 +1,7 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Tests.Shared;
 using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Analyzer.Tests.Analyses;
@@ -16,6 +16,17 @@ public sealed class SyscallListingTests
         Assert.Contains("[10] open(\"/etc/x\", O_RDONLY) = -1 ENOENT (No such file or directory)", lines);
         Assert.Contains("[10] read(3, \"hello\", 64) = 5", lines); // the buffer as the call filled it
         Assert.Equal("[20] exit_group(3) = ?", lines[^1]);
+    }
+
+    [Fact]
+    public void Results_read_like_the_recorders_decoded_returns()
+    {
+        // A call a signal interrupted shows the kernel's restart code as strace does (one home: Errno).
+        Assert.Equal("? ERESTARTSYS (To be restarted if SA_RESTART is set)", SyscallListing.Result("read", -512, 512, "linux-x86_64"));
+        Assert.Equal("-1 ENOENT (No such file or directory)", SyscallListing.Result("openat", -2, 2, "linux-x86_64"));
+        Assert.Equal("0x7f0000001000", SyscallListing.Result("mmap", 0x7f0000001000, 0, "linux-x86_64"));
+        Assert.Equal("0xf7fe1000", SyscallListing.Result("shmat", 0xf7fe1000, 0, "linux-i386")); // as the decoder: the table's return style
+        Assert.Equal("3", SyscallListing.Result("openat", 3, 0, "linux-x86_64"));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Ether.Replay.Formats.Abi;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency.Time;
 
@@ -46,20 +47,29 @@ internal sealed class TimeCalls(TimeKeeper keeper, ITimeHost host, bool cpuClock
             case 35: Sleep(call, ClockIds.Monotonic, 0, call.Arg(0), call.Arg(1)); return;                  // nanosleep
             case 230: Sleep(call, (int)call.Arg(0), call.Arg(1), call.Arg(2), call.Arg(3)); return;        // clock_nanosleep
             case 219 when keeper.WaitOf(call.Tid) is { Kind: WaitKind.Sleep } w: ResumeSleep(call, w); return;
-            case 7: TimeoutMs(call, 2, timeoutResult: 0); return;                                           // poll
-            case 232 or 281: TimeoutMs(call, 3, timeoutResult: 0); return;                                  // epoll_wait, epoll_pwait
-            case 271: TimeoutSpec(call, 2, remainder: true, timeval: false, timeoutResult: 0); return;      // ppoll
-            case 23: TimeoutSpec(call, 4, remainder: true, timeval: true, timeoutResult: 0); return;        // select
-            case 270: TimeoutSpec(call, 4, remainder: true, timeval: false, timeoutResult: 0); return;      // pselect6
-            case 441: TimeoutSpec(call, 3, remainder: false, timeval: false, timeoutResult: 0); return;     // epoll_pwait2
-            case 128: TimeoutSpec(call, 2, remainder: false, timeval: false, timeoutResult: -EAGAIN); return; // rt_sigtimedwait
             case 202: Futex(call); return;
             case 37: Alarm(call); return;
             case 38: SetTimer(call); return;
             case 36: GetTimer(call); return;
             case 157: Prctl(call); return;
         }
+        // Waits with a timeout: which argument holds it, and how, is the system-call table's knowledge.
+        if (Calls.Find(nr) is { } row && row.Has(SyscallTraits.HasTimeout) && row.Timeout is { } timeout && nr != FutexWaitv)
+        {
+            long result = row.Name.StartsWith("rt_sigtimedwait", StringComparison.Ordinal) ? -EAGAIN : 0;
+            switch (timeout.Kind)
+            {
+                case SyscallArgKind.TimeoutMs: TimeoutMs(call, timeout.Index, result); return;
+                case SyscallArgKind.TimevalInOut: TimeoutSpec(call, timeout.Index, remainder: true, timeval: true, result); return;
+                case SyscallArgKind.TimespecInOut or SyscallArgKind.Timespec64InOut: TimeoutSpec(call, timeout.Index, remainder: true, timeval: false, result); return;
+                case SyscallArgKind.TimespecIn or SyscallArgKind.Timespec64In: TimeoutSpec(call, timeout.Index, remainder: false, timeval: false, result); return;
+            }
+        }
     }
+
+    private static readonly LinuxSyscallTable Calls = LinuxSyscalls.X86_64;
+    /// <summary>futex_waitv's timeout is a deadline on its own clock argument: left to the kernel (docs/transparency.md).</summary>
+    private const long FutexWaitv = 449;
 
     // ---- exit ----------------------------------------------------------------------------------
 
@@ -108,7 +118,7 @@ internal sealed class TimeCalls(TimeKeeper keeper, ITimeHost host, bool cpuClock
             case 35 or 230 or 219:
                 EndSleep(call);
                 return;
-            case 7 or 232 or 281 or 271 or 23 or 270 or 441 or 128 or 202:
+            case 202:
                 EndTimeout(call, ret);
                 return;
             case 4 or 5 or 6 or 262 when ret == 0: // stat, fstat, lstat, newfstatat: struct stat
@@ -121,6 +131,7 @@ internal sealed class TimeCalls(TimeKeeper keeper, ITimeHost host, bool cpuClock
                 _tscMode[call.Pid] = (int)call.Arg(1);
                 return;
         }
+        if (keeper.WaitOf(call.Tid) is { Kind: WaitKind.Timeout }) EndTimeout(call, ret);
     }
 
     private long? CpuOf(int id, bool perThread) =>
