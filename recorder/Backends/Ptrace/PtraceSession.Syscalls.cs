@@ -45,6 +45,7 @@ internal sealed partial class PtraceSession
         _scheduler.Landed(t);
         t.State = TraceeState.InSyscall;
         if (t.HeldInSyscall) return; // a sleep in virtual time: released later (ITimeHost.ReleaseSyscall)
+        t.SyscallEnteredAt = Environment.TickCount64;
         Resume(t, _ptrace.ResumeToSyscall(t.Tid));
     }
 

@@ -1,3 +1,4 @@
+using Ether.Replay.Recorder.Syscalls;
 using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency;
@@ -112,6 +113,17 @@ internal sealed partial class PtraceSession : ITransparencyHost
 
     void Transparency.Time.ITimeHost.Alarm(int pid) => LibC.Kill(pid, Signals.SIGALRM);
 
+    int Transparency.Time.ITimeHost.RunningNatively
+    {
+        get
+        {
+            int n = 0;
+            foreach (var t in _scheduler.All)
+                if (t.State == TraceeState.Running) n++;
+            return n;
+        }
+    }
+
     /// <summary>An instruction the recorder carried out itself (rdtsc): recorded as a step with <paramref name="after"/>.</summary>
     private void EmulatedStep(TraceeThread t, in UserRegs after)
     {
@@ -133,13 +145,20 @@ internal sealed partial class PtraceSession : ITransparencyHost
         if (_transparency is not { } layer || layer.Time.NextDeadlineNs is not { } deadline) return false;
         var time = layer.Time;
         bool nativeRunning = _scheduler.All.Any(t => t.State == TraceeState.Running);
+        if (!nativeRunning && AboutToStop())
+        {
+            // A thread in a call that does not wait (or one the recorder answered itself) is still
+            // running: its exit stop is on its way, however slowly a loaded machine delivers it.
+            DrainOneStop(TimeSpan.FromMilliseconds(1));
+            return true;
+        }
         if (nativeRunning)
         {
-            // Native threads: virtual time follows the wall clock; wait (briefly) for a stop or the deadline.
-            time.FollowWall();
+            // Native threads: virtual time follows the CPU time they use; wait (briefly) for a stop or the deadline.
+            time.FollowNative(this);
             if (time.Clock.ElapsedNs >= deadline) { time.FireDue(this); return true; }
             if (DrainOneStop(TimeSpan.FromMilliseconds(1))) return true;
-            time.FollowWall();
+            time.FollowNative(this);
             if (time.Clock.ElapsedNs >= deadline) time.FireDue(this);
             return true;
         }
@@ -148,6 +167,26 @@ internal sealed partial class PtraceSession : ITransparencyHost
         time.FireDue(this);
         return true;
     }
+
+    /// <summary>
+    /// Some thread will stop by itself soon, so virtual time must not jump yet: one starting (its
+    /// first stop is due), or in a system call that does not wait (the table's Blocks trait) or that
+    /// the recorder skipped — for at most <see cref="BusyCallMs"/> (a call that waits although the
+    /// table does not say so, opening a FIFO say, must not keep a timer from expiring).
+    /// </summary>
+    private bool AboutToStop()
+    {
+        long now = Environment.TickCount64;
+        foreach (var t in _scheduler.All)
+        {
+            if (t.State == TraceeState.Starting) return true;
+            if (t.State != TraceeState.InSyscall || t.HeldInSyscall || now - t.SyscallEnteredAt > BusyCallMs) continue;
+            if (t.SkipSyscall || !LinuxSyscallAbi.Of(t.Rec.SyscallAbi).Has(t.Rec.SyscallNumber, SyscallTraits.Blocks)) return true;
+        }
+        return false;
+    }
+
+    private const long BusyCallMs = 500;
 
     /// <summary>Waits up to <paramref name="grace"/> for a stop and dispatches it; false when none came.</summary>
     private bool DrainOneStop(TimeSpan grace)
@@ -178,7 +217,7 @@ internal sealed partial class PtraceSession : ITransparencyHost
     private void WaitedForOutside(long ms)
     {
         if (ms < OutsideWaitMs || _transparency is not { } layer || _scheduler.InFlight != null) return;
-        // Where threads run natively, virtual time follows the wall clock anyway (FollowWall): counting the wait too would put it ahead.
+        // Where threads run natively, virtual time follows their CPU time and waits of a second or more anyway (FollowNative): counting the wait too would put it ahead.
         if (_mode.InitialStyle == Modes.ExecutionStyle.Native || _scheduler.All.Any(t => t.State == TraceeState.Running)) return;
         layer.Time.Clock.Advance(ms * 1_000_000);
     }

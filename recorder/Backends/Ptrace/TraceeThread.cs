@@ -53,6 +53,8 @@ internal sealed class TraceeThread(RecordedThread recorded, TraceeState state, E
 
     /// <summary>Held at a system-call entry stop (a sleep in virtual time): not resumed until released.</summary>
     public bool HeldInSyscall;
+    /// <summary>When (Environment.TickCount64) it was resumed from its last system-call entry stop.</summary>
+    public long SyscallEnteredAt;
 
     /// <summary>An interceptor skipped this call at entry (the kernel ran nothing); it returns <see cref="SkipResult"/> at exit.</summary>
     public bool SkipSyscall;

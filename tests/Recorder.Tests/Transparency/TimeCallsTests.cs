@@ -24,6 +24,7 @@ public sealed class TimeCallsTests
         public void Interrupt(int tid) => Did.Add($"interrupt {tid}");
         public bool CaughtSignalPending(int tid) => SignalPending;
         public void Alarm(int pid) => Did.Add($"alarm {pid}");
+        public int RunningNatively => 1;
     }
 
     private readonly FakeMemory _memory = new();
@@ -224,5 +225,31 @@ public sealed class TimeCallsTests
         long shown = BinaryPrimitives.ReadInt64LittleEndian(_memory.Get(Buf + 88, 8)) * 1_000_000_000 + BinaryPrimitives.ReadInt64LittleEndian(_memory.Get(Buf + 96, 8));
         Assert.Equal(start + 1_000_000, shown);
         Assert.Equal(1_000_000_000L, BinaryPrimitives.ReadInt64LittleEndian(_memory.Get(Buf + 72, 8)));
+    }
+
+    /// <summary>
+    /// Native threads advance virtual time by the CPU time they use, not by the wall clock: a process
+    /// that sleeps half a second of wall time (it could as well be waiting for a CPU on a loaded
+    /// machine, or for the recorder) has used almost no CPU, so almost no virtual time passes.
+    /// Waits of a second or more count whole (the outside world).
+    /// </summary>
+    [Fact]
+    public void Native_progress_is_the_programs_cpu_time_not_the_wall_clock()
+    {
+        using var idle = System.Diagnostics.Process.Start("/bin/sleep", "30");
+        try
+        {
+            _keeper.Process(idle.Id);
+            _keeper.FollowNative(_host);
+            long before = _keeper.Clock.ElapsedNs;
+            Thread.Sleep(500);
+            _keeper.FollowNative(_host);
+            long quiet = _keeper.Clock.ElapsedNs - before;
+            Assert.True(quiet < 100_000_000, $"{quiet} ns of virtual time passed for a process that used no CPU");
+            Thread.Sleep(1100);
+            _keeper.FollowNative(_host);
+            Assert.True(_keeper.Clock.ElapsedNs - before >= TimeKeeper.OutsideWaitNs, "a wait of over a second counts as the outside world's");
+        }
+        finally { idle.Kill(); }
     }
 }

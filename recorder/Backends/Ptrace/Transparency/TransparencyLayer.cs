@@ -74,7 +74,7 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
     public void OnEntry(SyscallStop stop)
     {
         if (stop.Compat || stop.Skipped) return; // 32-bit calls: not handled (docs/transparency.md); refused calls stay refused
-        if (stop.Style == ExecutionStyle.Native) Time.FollowWall();
+        if (stop.Style == ExecutionStyle.Native) Time.FollowNative(_host);
         var call = _view.Bind(stop);
         if (Ptrace.OnEntry(call)) return;
         TimeCalls.OnEntry(call);
@@ -83,7 +83,7 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
 
     public void OnExit(SyscallStop stop)
     {
-        if (stop.Style == ExecutionStyle.Native) Time.FollowWall();
+        if (stop.Style == ExecutionStyle.Native) Time.FollowNative(_host);
         else Time.Step(stop.Tid, stop.Pid, _host.RunnableStepping); // the syscall instruction is one instruction too
         if (stop.Compat) return;
         var call = _view.Bind(stop);
@@ -139,7 +139,7 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
         if (stop.Signo == SIGSEGV && stop.Code == SiKernel && _tscTrapped && TimeCalls.TscMode(stop.Pid) == 1)
         {
             // rdtsc under the recorder's PR_TSC_SIGSEGV (a thread running natively: time follows the wall clock).
-            if (stop.Style == ExecutionStyle.Native) Time.FollowWall();
+            if (stop.Style == ExecutionStyle.Native) Time.FollowNative(_host);
             Span<byte> code = stackalloc byte[3];
             int n = stop.ReadMemory(stop.Registers.Rip, code);
             if (TscEmulation.Recognise(code[..n], out int length, out bool rdtscp))

@@ -24,6 +24,9 @@ internal static class ClockIds
 
     public readonly record struct Decoded(Kind Kind, int Pid);
 
+    /// <summary>The dynamic clock of a process's CPU time (all its threads; CPUCLOCK_SCHED), as clock_getcpuclockid gives it.</summary>
+    public static int ProcessCpuClockOf(int pid) => (~pid << 3) | 2;
+
     public static Decoded Decode(int clockId)
     {
         switch (clockId)

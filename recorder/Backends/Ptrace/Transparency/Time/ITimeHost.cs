@@ -13,4 +13,6 @@ internal interface ITimeHost
     bool CaughtSignalPending(int tid);
     /// <summary>Sends SIGALRM to a process (an expired virtual ITIMER_REAL).</summary>
     void Alarm(int pid);
+    /// <summary>How many of the program's threads run natively right now (resumed, not at a stop, not blocked in a call the recorder knows of).</summary>
+    int RunningNatively { get; }
 }

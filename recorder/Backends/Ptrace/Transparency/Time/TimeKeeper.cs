@@ -7,10 +7,11 @@ namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency.Time;
 /// real to virtual time for file timestamps. Tracer thread only.
 ///
 /// How time moves (docs/transparency.md): single-stepped instructions advance it
-/// (<see cref="VirtualClock.Step"/>); threads running natively (syscalls mode) make it follow the
-/// wall clock; when no thread can run, time jumps to the next deadline (sleeps and timeouts are
-/// skipped, not waited for) — or, with nothing to wait for, follows the wall clock (the program waits
-/// for the outside world).
+/// (<see cref="VirtualClock.Step"/>); threads running natively (syscalls mode) advance it by the CPU
+/// time they really use (<see cref="FollowNative"/>: not by the wall clock, which on a loaded machine
+/// also counts the time they wait for a CPU and for the recorder); when no thread can run, time jumps
+/// to the next deadline (sleeps and timeouts are skipped, not waited for) — or, with nothing to wait
+/// for, follows the wall clock (the program waits for the outside world).
 /// </summary>
 internal sealed class TimeKeeper(VirtualClock clock)
 {
@@ -102,8 +103,39 @@ internal sealed class TimeKeeper(VirtualClock clock)
         _pausedAt = -1;
     }
 
-    /// <summary>Threads running natively: virtual time keeps up with the wall clock (plus what was skipped).</summary>
-    public void FollowWall() => Clock.AdvanceTo(WallElapsedNs + _skippedNs);
+    private long _nativeNs, _lastWallNs;
+
+    /// <summary>
+    /// Threads running natively: virtual time advances by the CPU time the program's processes used
+    /// since the last look (the kernel's process CPU clocks), shared by the threads that ran side by
+    /// side (up to the virtual CPUs), plus what was skipped. A stretch of a second or more of wall
+    /// time between two looks counts whole when the CPU time is less: the program waited for the
+    /// outside world (input, a peer), as with stepped threads.
+    /// Not the wall clock itself: on a loaded machine a resumed thread waits for a CPU, and every stop
+    /// waits for the recorder — natively neither wait exists (a 50 ms timer armed just before a long
+    /// sleep must still interrupt the sleep).
+    /// </summary>
+    public void FollowNative(ITimeHost host)
+    {
+        long cpu = 0;
+        foreach (var (pid, p) in _processes)
+        {
+            long now = HostClock.Read(ClockIds.ProcessCpuClockOf(pid));
+            if (now <= p.HostCpuNs) continue; // gone (0) or no progress
+            cpu += now - p.HostCpuNs;
+            p.HostCpuNs = now;
+        }
+        long wall = WallElapsedNs;
+        long wallDelta = wall - _lastWallNs;
+        _lastWallNs = wall;
+        long progress = cpu / Math.Clamp(host.RunningNatively, 1, Clock.Cpus);
+        if (wallDelta >= OutsideWaitNs && progress < wallDelta) progress = wallDelta;
+        _nativeNs += progress;
+        Clock.AdvanceTo(_nativeNs + _skippedNs);
+    }
+
+    /// <summary>Wall-clock stretches this long are the outside world's (shorter ones: the recorder's latency on a loaded machine).</summary>
+    public const long OutsideWaitNs = 1_000_000_000;
 
     /// <summary>Jumps to <paramref name="elapsedNs"/> (nothing could run until then): the time skipped.</summary>
     public void SkipTo(long elapsedNs)
@@ -177,6 +209,13 @@ internal sealed class TimeKeeper(VirtualClock clock)
     public void FireDue(ITimeHost host)
     {
         long now = Clock.ElapsedNs;
+        // Timers first: a sleep their SIGALRM interrupts must see the signal pending below.
+        foreach (var (pid, t) in _timers)
+        {
+            if (!t.Armed || t.DeadlineNs > now) continue;
+            t.DeadlineNs = t.IntervalNs > 0 ? Math.Max(t.DeadlineNs + t.IntervalNs, now + 1) : 0;
+            host.Alarm(pid);
+        }
         List<TimedWait>? due = null;
         foreach (var w in _waits.Values)
         {
@@ -185,12 +224,6 @@ internal sealed class TimeKeeper(VirtualClock clock)
             if (w.DeadlineNs > now && !signalled) continue;
             w.Interrupted = w.DeadlineNs > now;
             (due ??= []).Add(w);
-        }
-        foreach (var (pid, t) in _timers)
-        {
-            if (!t.Armed || t.DeadlineNs > now) continue;
-            t.DeadlineNs = t.IntervalNs > 0 ? Math.Max(t.DeadlineNs + t.IntervalNs, now + 1) : 0;
-            host.Alarm(pid);
         }
         if (due is null) return;
         foreach (var w in due)

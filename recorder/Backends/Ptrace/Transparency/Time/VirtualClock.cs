@@ -18,6 +18,8 @@ internal sealed class ProcessTime
     public long ChildrenCpuPs;
     /// <summary>Virtual CLOCK_BOOTTIME (ns) when the process started (its /proc starttime).</summary>
     public long StartBoottimeNs;
+    /// <summary>The kernel's CPU time of the process (all its threads, ns) when native progress last looked (<see cref="TimeKeeper.FollowNative"/>).</summary>
+    public long HostCpuNs;
 }
 
 /// <summary>
