@@ -12,8 +12,10 @@ namespace Ether.Replay.Bench;
 /// Speed: a static loop (bench/record/loop.S) single-stepped by a minimal C loop
 /// (bench/record/cloop.c: PTRACE_SINGLESTEP + waitpid + PTRACE_GETREGS, nothing recorded), by the
 /// same C loop bound to one CPU (as ether binds itself in full mode), by the same loop written in
-/// C# over the recorder's ptrace layer, and by `ether record` (everything recorded), in the same run: 5 rounds of 2 M instructions each (10 M per contender), in
-/// alternating order, because the load of this shared 2-core machine drifts over minutes.
+/// C# over the recorder's ptrace layer, by `ether record` (everything recorded, transparency on as
+/// by default) and by `ether record --no-transparency` (the cost of virtual time and the trap-flag
+/// account, measured in the same run), in the same run: 5 rounds of 2 M instructions each (10 M per
+/// contender), in alternating order, because the load of this shared 2-core machine drifts over minutes.
 /// Target: ether ≥ 0.8 of the C loop's steps/s.
 /// Size: bytes per instruction of full traces of `/bin/ls -la /usr/bin` and `gzip -c` of a 64 KB
 /// file (registers, memory writes and code included). Target ≤ 3.
@@ -70,8 +72,9 @@ public static class RecordBench
             ("C loop bound to one CPU", () => RunCLoop(cloop, loop, bind: true)),
             ("C# loop, same work", () => RunRawCSharp(loop)),
             ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"))),
+            ("ether --no-transparency", () => RunEther(loop, Path.Combine(work, "loop.etrace"), transparent: false)),
         };
-        const int Ether = 3;
+        const int Ether = 3, Opaque = 4;
         var totals = new Measured[contenders.Length];
         for (int i = 0; i < totals.Length; i++) totals[i] = new Measured(0, 0);
         bool exact = true;
@@ -84,7 +87,7 @@ public static class RecordBench
                 var m = contenders[c].Run();
                 totals[c] = new Measured(totals[c].Steps + m.Steps, totals[c].Seconds + m.Seconds);
                 Console.WriteLine($"  round {round + 1}: {contenders[c].Name,-28} {m.Steps,12:N0} steps {m.Seconds,8:F1} s {m.Rate,10:N0} steps/s");
-                if (c == Ether && m.Steps != expected)
+                if (c is Ether or Opaque && m.Steps != expected)
                 {
                     exact = false;
                     Console.WriteLine($"  WRONG: ether recorded {m.Steps:N0} steps, expected {expected:N0}");
@@ -97,6 +100,8 @@ public static class RecordBench
         double ratio = totals[Ether].Rate / totals[0].Rate;
         Console.WriteLine($"  ratio ether / C loop = {ratio:F3} (target >= 0.8){(ratio >= 0.8 ? "" : "  BELOW TARGET")}");
         Console.WriteLine($"  ratio ether / C loop bound to one CPU = {totals[Ether].Rate / totals[1].Rate:F3};  C# loop / C loop = {totals[2].Rate / totals[0].Rate:F3}");
+        Console.WriteLine($"  transparency (virtual time, trap-flag account, rdtsc check per step): ether --no-transparency / C loop = {totals[Opaque].Rate / totals[0].Rate:F3}, "
+            + $"ether / ether --no-transparency = {totals[Ether].Rate / totals[Opaque].Rate:F3}");
         return exact ? 0 : 1;
     }
 
@@ -175,14 +180,15 @@ public static class RecordBench
         return new Measured(steps, seconds);
     }
 
-    private static Measured RunEther(string program, string output, params string[] argv)
+    private static Measured RunEther(string program, string output, string[]? argv = null, bool transparent = true)
     {
         var result = TraceRecorder.Record(new PtraceRecordOptions
         {
             Program = program,
-            Arguments = argv,
+            Arguments = argv ?? [],
             OutputPath = output,
             Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
+            Transparent = transparent,
         });
         File.Delete(output);
         return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites);

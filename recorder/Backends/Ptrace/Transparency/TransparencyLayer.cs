@@ -6,6 +6,8 @@ using Ether.Replay.Recorder.Backends.Ptrace.Transparency.ProcFiles;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.PtraceEmulation;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.Time;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.Vdso;
+using Ether.Replay.Formats.Abi;
+using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency;
@@ -33,6 +35,9 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
     public EmulatedPtrace Ptrace { get; }
     public AffinityHider? Affinity { get; }
     public TimeKeeper Time { get; }
+
+    /// <summary>The x86-64 system-call table (32-bit calls are not handled: docs/transparency.md).</summary>
+    private static readonly LinuxSyscallAbi Calls = LinuxSyscallAbi.X86_64;
     public TimeCalls TimeCalls { get; }
 
     public TransparencyLayer(ITransparencyHost host, long instructionsPerSecond)
@@ -88,12 +93,12 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
         if (stop.Compat) return;
         var call = _view.Bind(stop);
         long nr = stop.Number, ret = stop.Return;
-        if (nr is 56 or 57 or 58 or 435 && ret > 0) Created(stop, (int)ret);
-        if (nr is 59 or 322 && ret == 0) Execed(stop);
+        if (ret > 0 && Calls.Has(nr, SyscallTraits.CreatesTask)) Created(stop, (int)ret);
+        if (ret == 0 && Calls.Has(nr, SyscallTraits.Exec)) Execed(stop);
         TimeCalls.OnExit(call, Time.Thread(stop.Tid, stop.Pid));
         ProcFiles.OnExit(call);
         Affinity?.OnExit(call);
-        if (nr is 62 or 200 or 234 or 129 or 297 && ret == 0) Time.FireDue(_host); // a signal sent may end a held sleep
+        if (ret == 0 && Calls.Has(nr, SyscallTraits.SignalsProcess)) Time.FireDue(_host); // a signal sent may end a held sleep
     }
 
     /// <summary>fork/vfork/clone returned a new task: its clocks start now; a new process keeps its parent's TSC mode.</summary>
