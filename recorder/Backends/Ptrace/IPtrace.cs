@@ -36,7 +36,8 @@ internal interface IPtrace
     bool GetEventMessage(int tid, out ulong message);
     bool GetSyscallInfo(int tid, out PtraceSyscallInfo info);
 
-    /// <summary>waitpid(-1, __WALL): the next stop or death of any tracee. Returns the tid, or -1 (errno set).</summary>
+    /// <summary>waitpid(-1, __WALL | __WNOTHREAD): the next stop or death of any tracee (or child) of the
+    /// calling thread — never another thread's children. Returns the tid, or -1 (errno set).</summary>
     int WaitAny(out WaitStatus status);
     /// <summary>The same without blocking: 0 when no stop or death is waiting.</summary>
     int WaitAnyNoHang(out WaitStatus status);

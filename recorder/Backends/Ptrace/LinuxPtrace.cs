@@ -65,7 +65,8 @@ internal sealed unsafe class LinuxPtrace : IPtrace
             return Check(LibC.Ptrace(PtraceRequest.GetSyscallInfo, tid, sizeof(PtraceSyscallInfo), (nint)p));
     }
 
-    // __WNOTHREAD: only this thread's tracees and children (another recording in the same process has its own tracer thread).
+    // __WNOTHREAD: the process may have other children, started by other threads (a test host's
+    // gcc, the Xen agent); waiting for "any" would reap them from under their owners.
     public int WaitAny(out WaitStatus status) => Wait(-1, WaitFlags.All | WaitFlags.NoThread, out status);
     public int WaitAnyNoHang(out WaitStatus status) => Wait(-1, WaitFlags.All | WaitFlags.NoThread | WaitFlags.NoHang, out status);
     public int WaitThread(int tid, out WaitStatus status) => Wait(tid, WaitFlags.All, out status);
