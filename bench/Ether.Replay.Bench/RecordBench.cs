@@ -160,7 +160,7 @@ public static class RecordBench
         var tracer = new Thread(() =>
         {
             var ptrace = new LinuxPtrace();
-            int pid = TargetLauncher.Launch(ptrace, sandbox, target, new SandboxOptions { StdoutPath = "/dev/null" });
+            int pid = TargetLauncher.Launch(ptrace, sandbox, target, new SandboxOptions { StdoutPath = "/dev/null" }).ProgramPid;
             while (true) // to the exec event, passing the prologue's signals on
             {
                 ptrace.WaitAny(out var status);
