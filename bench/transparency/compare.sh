@@ -32,6 +32,14 @@ verdict() {
   if [ -n "$line" ]; then echo "${line//|//}"; elif [ "$rc" -ge 128 ]; then echo "(no verdict: killed by signal $((rc - 128)))"; else echo "(no verdict: exit $rc)"; fi
 }
 
+# The programs judge their environment and descriptors: give them what a user's shell gives, not
+# this script's (ETHER names the recorder; the caller's shell may hold descriptors open).
+unset ETHER
+for fd in /proc/$$/fd/*; do
+  n="${fd##*/}"
+  if [ "$n" -gt 2 ] && [ "$n" -lt 255 ]; then eval "exec $n>&-" 2>/dev/null; fi
+done
+
 cd "$work"
 echo "| program | native | strace -f | gdb | ether record | ether record --mode syscalls | ether record --no-transparency |"
 echo "|---|---|---|---|---|---|---|"
