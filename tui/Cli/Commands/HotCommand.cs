@@ -16,12 +16,12 @@ internal static class HotCommand
         {
             target, top, pid, trace,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             if (r.GetValue(top) < 1) throw new CliException("-n must be at least 1");
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             HotBlocks.Write(HotBlocks.Rows(db, r.GetValue(top), r.GetValue(trace), r.GetValue(pid)), Console.Out);
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

@@ -19,7 +19,7 @@ internal static class SqlCommand
         {
             target, query, file, csv, json, parquet,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             string? sql = r.GetValue(query);
             string? path = r.GetValue(file);
@@ -38,7 +38,7 @@ internal static class SqlCommand
             {
                 db.CopyTo(sql, output);
                 Console.Error.WriteLine($"wrote {output}");
-                return AnalyzerCli.Ok;
+                return Cli.Ok;
             }
             var format = r.GetValue(csv) ? ResultFormat.Csv : r.GetValue(json) ? ResultFormat.Json : ResultFormat.Table;
             using var reader = db.Query(sql);
@@ -47,7 +47,7 @@ internal static class SqlCommand
             {
                 if (reader.FieldCount > 0) ResultPrinter.Print(reader, stdout, format);
             } while (reader.NextResult());
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

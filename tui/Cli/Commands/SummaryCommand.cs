@@ -14,11 +14,11 @@ internal static class SummaryCommand
         {
             target, trace,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             TraceSummaryReport.Write(db, Console.Out, r.GetValue(trace));
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

@@ -18,24 +18,19 @@ internal static class SyscallsCommand
         {
             target, names, pid, trace, count, steps,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
-            IReadOnlyList<string>? only = null;
-            if (r.GetValue(names) is { } e)
-            {
-                try { only = SyscallFilter.ParseNames(e); }
-                catch (ArgumentException x) { throw new CliException(x.Message); }
-            }
+            IReadOnlyList<string>? only = r.GetValue(names) is { } e ? SyscallFilter.ParseNames(e) : null;
             var filter = new SyscallFilter { Pid = r.GetValue(pid), Names = only, Trace = r.GetValue(trace) };
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             var output = Console.Out;
             if (r.GetValue(count))
             {
                 SyscallSummary.Write(SyscallSummary.Rows(db, filter), output);
-                return AnalyzerCli.Ok;
+                return Cli.Ok;
             }
             foreach (string line in SyscallListing.Lines(db, filter, r.GetValue(steps))) output.WriteLine(line);
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

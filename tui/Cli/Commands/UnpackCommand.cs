@@ -17,13 +17,13 @@ internal static class UnpackCommand
         {
             target, dump, pid, trace,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             string source = r.GetValue(target)!;
             using var db = AnalyzerCli.Open(source);
             var layers = UnpackReport.Layers(db, r.GetValue(trace), r.GetValue(pid));
             UnpackReport.Write(layers, UnpackReport.Transitions(db, r.GetValue(trace), r.GetValue(pid)), Console.Out);
-            if (r.GetValue(dump) is not { } dir) return AnalyzerCli.Ok;
+            if (r.GetValue(dump) is not { } dir) return Cli.Ok;
 
             foreach (var group in layers.GroupBy(l => l.Trace))
             {
@@ -35,7 +35,7 @@ internal static class UnpackCommand
                     Console.WriteLine($"wrote {d.Path}: 0x{d.Start:x}-0x{d.End:x}, {d.What}; {d.KnownBytes:N0} of {d.End - d.Start:N0} bytes seen in the trace" +
                                       (d.FromFile > 0 ? $", {d.FromFile:N0} from the original file" : ""));
             }
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

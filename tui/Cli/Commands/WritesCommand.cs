@@ -16,12 +16,12 @@ internal static class WritesCommand
         {
             target, pid, trace, top,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             if (r.GetValue(top) < 1) throw new CliException("--writers must be at least 1");
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             WrittenRanges.Write(WrittenRanges.Rows(db, r.GetValue(trace), r.GetValue(pid), r.GetValue(top)), Console.Out);
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }
