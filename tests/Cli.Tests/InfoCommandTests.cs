@@ -7,9 +7,10 @@ namespace Ether.Replay.Cli.Tests;
 
 public sealed class InfoCommandTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ether-info-").FullName;
+    private readonly TempDir _temp = new();
+    private string _dir => _temp.Path;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     private string WriteTrace(string name, long instructions, bool close)
     {

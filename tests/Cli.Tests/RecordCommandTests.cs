@@ -9,9 +9,10 @@ namespace Ether.Replay.Cli.Tests;
 /// </summary>
 public sealed class RecordCommandTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ether-record-cli-").FullName;
+    private readonly TempDir _temp = new();
+    private string _dir => _temp.Path;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     private string StopState(string trace)
     {

@@ -7,6 +7,7 @@ using ELFSharp.ELF;
 using ELFSharp.ELF.Segments;
 using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Syscalls;
+using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;
 
@@ -65,9 +66,10 @@ public sealed partial class StraceComparisonTests : IDisposable
     private static readonly byte[] Input = Encoding.Latin1.GetBytes(
         "hello\nworld\0\u0001\u0002\u0003\u00fftail \"tail\" \\tail tail tail tail\t7");
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("ether-strace-").FullName;
+    private readonly TempDir _temp = new();
+    private string _dir => _temp.Path;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Decoded_calls_match_strace_exactly()
