@@ -1,5 +1,6 @@
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
+using System.CommandLine;
 using Ether.Replay.Formats.Log;
 using Spectre.Console;
 
@@ -12,6 +13,15 @@ namespace Ether.Replay.Cli.Commands;
 /// </summary>
 internal static class AnalyzerCli
 {
+    /// <summary>TARGET of the analyses that take either a trace or a dataset.</summary>
+    public static Argument<string> TargetArgument(string description = "An .etrace file or a dataset folder") => new("target") { Description = description };
+
+    /// <summary>--pid / -p: one process of the target.</summary>
+    public static Option<int?> PidOption() => new("--pid", "-p") { Description = "Only this process" };
+
+    /// <summary>--trace: one trace of a dataset made of several.</summary>
+    public static Option<string?> TraceOption() => new("--trace") { Description = "Only this trace of a multi-trace dataset" };
+
     /// <summary>Warns when a trace is cut or damaged: what follows covers its readable prefix.</summary>
     public static void WarnIfDamaged(TraceSummary summary, string path)
     {

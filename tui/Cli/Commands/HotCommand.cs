@@ -8,10 +8,10 @@ internal static class HotCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "An .etrace file or a dataset folder" };
+        var target = AnalyzerCli.TargetArgument();
         var top = new Option<int>("-n", "--top") { Description = "How many blocks", DefaultValueFactory = _ => 20 };
-        var pid = new Option<int?>("--pid", "-p") { Description = "Only this process" };
-        var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
+        var pid = AnalyzerCli.PidOption();
+        var trace = AnalyzerCli.TraceOption();
         var command = new Command("hot", "The hottest basic blocks (most instructions executed), with their disassembly and execution counts")
         {
             target, top, pid, trace,

@@ -8,7 +8,7 @@ internal static class SqlCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "A dataset folder, or an .etrace file (exported on the fly to a cache next to it)" };
+        var target = AnalyzerCli.TargetArgument("A dataset folder, or an .etrace file (exported on the fly to a cache next to it)");
         var query = new Argument<string?>("query") { Description = "The SQL to run (or --file)", Arity = ArgumentArity.ZeroOrOne };
         var file = new Option<string?>("--file", "-f") { Description = "Read the SQL from this file" };
         var csv = new Option<bool>("--csv") { Description = "Print CSV" };

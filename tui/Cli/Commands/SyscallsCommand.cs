@@ -8,10 +8,10 @@ internal static class SyscallsCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "An .etrace file or a dataset folder" };
+        var target = AnalyzerCli.TargetArgument();
         var names = new Option<string?>("-e") { Description = "Only these calls, comma-separated (strace's -e trace=open,read also works)" };
-        var pid = new Option<int?>("--pid", "-p") { Description = "Only this process" };
-        var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
+        var pid = AnalyzerCli.PidOption();
+        var trace = AnalyzerCli.TraceOption();
         var count = new Option<bool>("-c") { Description = "Summary: calls and errors per system call (strace -c)" };
         var steps = new Option<bool>("--steps") { Description = "Show the step of each call" };
         var command = new Command("syscalls", "List the system calls of a trace as strace does: [pid] name(args) = ret")

@@ -9,10 +9,10 @@ internal static class UnpackCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "An .etrace file (or a dataset folder; --dump then needs the trace file it was exported from)" };
+        var target = AnalyzerCli.TargetArgument("An .etrace file (or a dataset folder; --dump then needs the trace file it was exported from)");
         var dump = new Option<string?>("--dump") { Description = "Write each layer's memory (raw bytes at its entry) and, for the program's image, a runnable ELF with the original entry point into DIR" };
-        var pid = new Option<int?>("--pid", "-p") { Description = "Only this process" };
-        var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
+        var pid = AnalyzerCli.PidOption();
+        var trace = AnalyzerCli.TraceOption();
         var command = new Command("unpack", "Unpacking layers (code executed from memory written earlier, or from files the trace wrote): per layer and region the entry, writers, sizes, fix-ups and how it arrived; transitions; the original entry point with its evidence")
         {
             target, dump, pid, trace,
