@@ -70,8 +70,13 @@ public sealed class RecordCommandTests : IDisposable
     public async Task Ctrl_c_closes_the_trace_with_what_was_recorded(int bytesWritten)
     {
         string trace = Path.Combine(_dir.Path, "interrupted.etrace");
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { EtherProcess.EtherDll, "record", "-o", trace, "--", "/bin/sleep", "60" }) psi.ArgumentList.Add(a);
+        // Ctrl-C reaches a program in the terminal's foreground, whose SIGINT is at its default. A test
+        // run started in the background by a script (land.sh &, CI) inherits SIGINT *ignored*, and .NET
+        // keeps a signal ignored at start ignored (as shells do for background jobs): `kill -INT` would
+        // then never reach ether's handler. env --default-signal=INT gives the recorder a terminal's
+        // disposition whatever started the tests (env execs dotnet: same pid).
+        var psi = new ProcessStartInfo("env") { WorkingDirectory = _dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", EtherProcess.EtherDll, "record", "-o", trace, "--", "/bin/sleep", "60" }) psi.ArgumentList.Add(a);
         using var recorder = Process.Start(psi)!;
         var output = recorder.StandardOutput.ReadToEndAsync();
         var errors = recorder.StandardError.ReadToEndAsync();
