@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Recording;
@@ -27,6 +28,10 @@ public sealed record PtraceRecordOptions : RecordingRequest
     /// <summary>Adds components (interceptors, step observers) to the session after the mode's: for tests
     /// and for the recorder's own features that are not modes.</summary>
     internal Action<SessionHooks>? Attach { get; init; }
+
+    /// <summary>How the trace writer chunks and encodes (null: the defaults): `bench record` records with
+    /// format version 1 beside the current one in the same run.</summary>
+    internal TraceWriterOptions? Writer { get; init; }
 
     internal override IRecordingBackend CreateBackend() => new PtraceBackend(this);
 }
