@@ -49,7 +49,7 @@ public sealed class InfoCommandTests : IDisposable
     public void Columns_show_where_the_bytes_go()
     {
         var path = WriteTrace("columns.etrace", 50_000, close: true);
-        var r = EtherProcess.Run(_dir, "info", "--columns", path);
+        var r = EtherProcess.Run(_dir.Path, "info", "--columns", path);
         Assert.Equal(0, r.ExitCode);
         foreach (var column in new[] { "clock", "instruction-rips", "instruction-code", "register-masks", "register-values", "write-values", "side" })
             Assert.Matches($@"\n  {column} +[\d,]+ +[\d,]+ +\d+\.\d{{3}} +\d+\.\d%", r.Stdout);
