@@ -16,9 +16,11 @@ namespace Ether.Replay.Bench;
 /// alternating order, because the load of this shared 2-core machine drifts over minutes.
 /// Target: ether ≥ 0.8 of the C loop's steps/s.
 /// Size: bytes per instruction of full traces of `/bin/ls -la /usr/bin` and `gzip -c` of a 64 KB
-/// file (registers, memory writes and code included). Target ≤ 3.
+/// file (registers, memory writes and code included). Target ≤ 3. With --reads, each is also recorded
+/// without the read check (the pages snapshotted before a program first reads them, issue 14), in
+/// alternating order: what the check costs in speed and size, measured in the same run.
 /// Options: --iterations N (loop iterations per round, 2 instructions each; default 1000000),
-/// --rounds R (default 5), --speed-only, --size-only.
+/// --rounds R (default 5), --speed-only, --size-only, --reads.
 /// </summary>
 public static class RecordBench
 {
@@ -26,7 +28,7 @@ public static class RecordBench
     {
         long iterations = 1_000_000;
         int rounds = 5;
-        bool speed = true, size = true;
+        bool speed = true, size = true, reads = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -35,6 +37,7 @@ public static class RecordBench
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--speed-only": size = false; break;
                 case "--size-only": speed = false; break;
+                case "--reads": reads = true; break;
                 default: Console.Error.WriteLine($"bench record: unknown option {args[i]}"); return 2;
             }
         }
@@ -45,7 +48,7 @@ public static class RecordBench
         {
             int failures = 0;
             if (speed) failures += Speed(sources, work, iterations, rounds);
-            if (size) failures += Size(work);
+            if (size) failures += Size(work, reads);
             return failures == 0 ? 0 : 1;
         }
         finally
@@ -69,7 +72,7 @@ public static class RecordBench
             ("C loop (step+wait+getregs)", () => RunCLoop(cloop, loop)),
             ("C loop bound to one CPU", () => RunCLoop(cloop, loop, bind: true)),
             ("C# loop, same work", () => RunRawCSharp(loop)),
-            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"))),
+            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"), [])),
         };
         const int Ether = 3;
         var totals = new Measured[contenders.Length];
@@ -100,7 +103,7 @@ public static class RecordBench
         return exact ? 0 : 1;
     }
 
-    private static int Size(string work)
+    private static int Size(string work, bool reads)
     {
         string input = Path.Combine(work, "input64k.txt");
         File.WriteAllText(input, Text64K());
@@ -112,13 +115,31 @@ public static class RecordBench
         };
         foreach (var (name, program, argv) in runs)
         {
-            var r = RunEther(program, Path.Combine(work, "size.etrace"), argv);
-            Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+            if (reads)
+            {
+                // Alternating order (off, on, on, off): the machine's load drifts.
+                var off1 = RunEther(program, Path.Combine(work, "size.etrace"), argv, checkReads: false);
+                var on1 = RunEther(program, Path.Combine(work, "size.etrace"), argv);
+                var on2 = RunEther(program, Path.Combine(work, "size.etrace"), argv);
+                var off2 = RunEther(program, Path.Combine(work, "size.etrace"), argv, checkReads: false);
+                Report(name + " (no read check)", off1);
+                Report(name, on1);
+                double speed = (on1.Steps + on2.Steps) / (on1.Seconds + on2.Seconds) / ((off1.Steps + off2.Steps) / (off1.Seconds + off2.Seconds));
+                Console.WriteLine($"  {"",-18} read check: +{(on1.Bytes - off1.Bytes) / 1024.0:F0} KiB ({100.0 * (on1.Bytes - off1.Bytes) / off1.Bytes:F1} %), " +
+                                  $"{on1.ReadSnapshots:N0} pages snapshotted at a first read, {on1.ChangedSnapshots:N0} changed; steps/s with / without = {speed:F3}");
+            }
+            else
+            {
+                Report(name, RunEther(program, Path.Combine(work, "size.etrace"), argv));
+            }
         }
         return 0;
     }
 
-    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0)
+    private static void Report(string name, Measured r) =>
+        Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+
+    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0, long ReadSnapshots = 0, long ChangedSnapshots = 0)
     {
         public double Rate => Seconds > 0 ? Steps / Seconds : 0;
         public double BytesPerInstruction => Steps > 0 ? (double)Bytes / Steps : 0;
@@ -175,7 +196,7 @@ public static class RecordBench
         return new Measured(steps, seconds);
     }
 
-    private static Measured RunEther(string program, string output, params string[] argv)
+    private static Measured RunEther(string program, string output, string[] argv, bool checkReads = true)
     {
         var result = TraceRecorder.Record(new PtraceRecordOptions
         {
@@ -183,9 +204,21 @@ public static class RecordBench
             Arguments = argv,
             OutputPath = output,
             Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
+            CheckReads = checkReads,
         });
+        long read = 0, changed = 0;
+        using (var reader = Formats.Log.TraceReader.Open(output))
+        {
+            var chunk = new Formats.Log.DecodedChunk();
+            for (int c = 0; c < reader.Chunks.Count; c++)
+            {
+                reader.ReadChunk(c, chunk);
+                foreach (var e in chunk.SideEvents)
+                    if (e is Formats.Model.RegionSnapshotEvent s) { if (s.Reason == "read") read++; else if (s.Reason == "changed") changed++; }
+            }
+        }
         File.Delete(output);
-        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites);
+        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites, read, changed);
     }
 
     private static void Gcc(params string[] args)
