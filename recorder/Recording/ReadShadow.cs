@@ -11,8 +11,10 @@ namespace Ether.Replay.Recorder.Recording;
 /// right at every read.
 ///
 /// Per process (pid), like the replay's memory: a forked or CLONE_VM child starts with a
-/// <see cref="Copy"/> and then diverges (its writes are logged under its own pid). Bounded: past
-/// <see cref="MaxPages"/> pages an arbitrary page is dropped (a later read of it snapshots it again).
+/// <see cref="Copy"/> and then diverges (its writes are logged under its own pid); the copy shares the
+/// parent's page arrays until either side changes one (copy on write), so a fork costs a dictionary
+/// of references, not the pages. Bounded: past <see cref="MaxPages"/> pages an arbitrary page is
+/// dropped (a later read of it snapshots it again).
 /// </summary>
 internal sealed class ReadShadow
 {
@@ -22,14 +24,17 @@ internal sealed class ReadShadow
     public const int DefaultMaxPages = 1 << 16;
 
     private readonly Dictionary<ulong, byte[]> _pages;
+    /// <summary>Pages whose array another shadow may hold too (since a <see cref="Copy"/>): copied before a change.</summary>
+    private readonly HashSet<ulong> _shared;
 
-    public ReadShadow(int maxPages = DefaultMaxPages) : this(new Dictionary<ulong, byte[]>(), maxPages)
+    public ReadShadow(int maxPages = DefaultMaxPages) : this(new Dictionary<ulong, byte[]>(), new HashSet<ulong>(), maxPages)
     {
     }
 
-    private ReadShadow(Dictionary<ulong, byte[]> pages, int maxPages)
+    private ReadShadow(Dictionary<ulong, byte[]> pages, HashSet<ulong> shared, int maxPages)
     {
         _pages = pages;
+        _shared = shared;
         MaxPages = maxPages;
     }
 
@@ -50,7 +55,7 @@ internal sealed class ReadShadow
         for (ulong page = first; page < end; page++)
         {
             int offset = (int)((page << PageShift) - address);
-            var copy = _pages.GetValueOrDefault(page) ?? Add(page);
+            var copy = Own(page) ?? Add(page);
             bytes.Slice(offset, PageSize).CopyTo(copy);
         }
     }
@@ -61,12 +66,26 @@ internal sealed class ReadShadow
         {
             foreach (ulong victim in _pages.Keys)
             {
-                _pages.Remove(victim);
+                Remove(victim);
                 Dropped++;
                 break;
             }
         }
         return _pages[page] = new byte[PageSize];
+    }
+
+    /// <summary>The page's array, this shadow's own (copied first if a fork shares it); null if not held.</summary>
+    private byte[]? Own(ulong page)
+    {
+        if (!_pages.TryGetValue(page, out var bytes)) return null;
+        if (_shared.Count == 0 || !_shared.Remove(page)) return bytes;
+        return _pages[page] = (byte[])bytes.Clone();
+    }
+
+    private void Remove(ulong page)
+    {
+        _pages.Remove(page);
+        if (_shared.Count > 0) _shared.Remove(page);
     }
 
     /// <summary>The trace logged a write of <paramref name="size"/> bytes at <paramref name="address"/> whose first
@@ -82,11 +101,11 @@ internal sealed class ReadShadow
             int offset = (int)(at & (PageSize - 1));
             int n = (int)Math.Min(PageSize - offset, size - done);
             ulong page = at >> PageShift;
-            if (_pages.TryGetValue(page, out var copy))
+            if (Own(page) is { } copy)
             {
                 int kept = (int)Math.Clamp(value.Length - done, 0, n);
                 value.Slice((int)done, kept).CopyTo(copy.AsSpan(offset));
-                if (kept < n) _pages.Remove(page);
+                if (kept < n) Remove(page);
             }
             done += n;
             if (at + (ulong)n < at) break; // the top of the address space
@@ -102,22 +121,25 @@ internal sealed class ReadShadow
         {
             for (ulong page = first; ; page++)
             {
-                _pages.Remove(page);
+                Remove(page);
                 if (page == last) break;
             }
             return;
         }
-        foreach (ulong page in _pages.Keys.Where(p => p >= first && p <= last).ToList()) _pages.Remove(page);
+        foreach (ulong page in _pages.Keys.Where(p => p >= first && p <= last).ToList()) Remove(page);
     }
 
     /// <summary>An exec: the process's memory is new.</summary>
-    public void Clear() => _pages.Clear();
+    public void Clear()
+    {
+        _pages.Clear();
+        _shared.Clear();
+    }
 
-    /// <summary>What a forked child starts with.</summary>
+    /// <summary>What a forked child starts with: the same pages, shared until either side changes one.</summary>
     public ReadShadow Copy()
     {
-        var pages = new Dictionary<ulong, byte[]>(_pages.Count);
-        foreach (var (page, bytes) in _pages) pages[page] = (byte[])bytes.Clone();
-        return new ReadShadow(pages, MaxPages);
+        _shared.UnionWith(_pages.Keys);
+        return new ReadShadow(new Dictionary<ulong, byte[]>(_pages), new HashSet<ulong>(_pages.Keys), MaxPages);
     }
 }

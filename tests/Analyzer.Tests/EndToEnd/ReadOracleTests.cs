@@ -184,6 +184,22 @@ public sealed class ReadOracleTests(ReadsRecording run)
     }
 
     [Fact]
+    public void Ether_at_shows_the_initial_stack_and_what_a_step_read()
+    {
+        string dir = Path.GetDirectoryName(run.Trace)!;
+        var at1 = EtherProcess.Run(dir, ["at", run.Trace, "--step", "1", "--mem", "rsp:64"]);
+        Assert.True(at1.ExitCode == 0, at1.ToString());
+        Assert.Contains("64 bytes (64 seen in the trace", at1.Stdout);
+        Assert.DoesNotContain("??", at1.Stdout);
+        // A step that read memory: its operand and the value, as the live process held it.
+        var sample = run.Probe.Samples.Values.First(s => s.Step > 1000 && s.Operands.Count(o => o.Read) == 1 && s.Operands.Count == 1 && s.Operands[0].Bytes.Length == 8);
+        var at = EtherProcess.Run(dir, ["at", run.Trace, "--step", sample.Step.ToString()]);
+        Assert.True(at.ExitCode == 0, at.ToString());
+        string hex = string.Join(' ', sample.Operands[0].Bytes.Select(b => b.ToString("x2")));
+        Assert.Contains($"read      0x{sample.Operands[0].Address:x}  8 bytes: {hex}", at.Stdout);
+    }
+
+    [Fact]
     public void Pages_changed_behind_the_programs_back_are_snapshotted_again_at_the_read()
     {
         using var reader = TraceReader.Open(run.Trace);
