@@ -1,9 +1,9 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Export;
 
@@ -313,7 +313,7 @@ public sealed class ExportRoundTripTests
         Assert.Equal((long)events.OfType<SignalEvent>().Count(), V("signals"));
         Assert.Equal(0, V("layers"));
         Assert.NotNull(V("exported_at"));
-        Assert.Equal("0.1.0", V("exporter_version"));
+        Assert.Equal($"0.1.0 r{ExporterRevision.Number}", V("exporter_version"));
         Check("traces", names.ToArray());
     }
 

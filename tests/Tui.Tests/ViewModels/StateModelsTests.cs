@@ -1,5 +1,5 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Tui.Tests.Support;
 using Ether.Replay.Tui.ViewModels;
 

@@ -35,9 +35,9 @@ internal static class ExportCommand
             if (File.Exists(dir)) throw new CliException($"{dir}: is a file, not a dataset folder");
             foreach (string trace in r.GetValue(traces)!)
             {
-                using (AnalyzerCli.OpenTrace(trace)) { } // a clear message for a missing or foreign file before any work
+                using var reader = AnalyzerCli.OpenTrace(trace); // a clear message for a missing or foreign file before any work
                 var result = AnalyzerCli.WithProgress<ExportResult>($"exporting {Path.GetFileName(trace)}",
-                    report => (TraceExporter.Export(trace, dir, options, report), null), out _);
+                    report => (TraceExporter.Export(reader, trace, dir, options, report), null), out _);
                 if (result.Warning != null) AnalyzerCli.Warn($"{trace}: {result.Warning}");
                 Console.WriteLine($"{trace}: trace={result.TraceId}, {result.Instructions:N0} instructions, " +
                                   $"{result.Rows["syscalls"]:N0} syscalls, {result.Rows["memory_writes"]:N0} memory writes, " +
