@@ -46,6 +46,21 @@ public sealed class InfoCommandTests : IDisposable
     }
 
     [Fact]
+    public void Columns_show_where_the_bytes_go()
+    {
+        var path = WriteTrace("columns.etrace", 50_000, close: true);
+        var r = EtherProcess.Run(_dir, "info", "--columns", path);
+        Assert.Equal(0, r.ExitCode);
+        foreach (var column in new[] { "clock", "instruction-rips", "instruction-code", "register-masks", "register-values", "write-values", "side" })
+            Assert.Matches($@"\n  {column} +[\d,]+ +[\d,]+ +\d+\.\d{{3}} +\d+\.\d%", r.Stdout);
+        Assert.Matches(@"\n    side: keyframe +[\d,]+ +[\d,]+ +\d+\.\d{3} +\d+\.\d% +\(5 events\)", r.Stdout);
+        Assert.Matches(@"\n    side: syscall-entry .*\(\d+ events\)", r.Stdout);
+        Assert.Contains($"  {"file",-20} {"",14} {new FileInfo(path).Length,14:N0}", r.Stdout);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(r.Stdout,
+            @"register changes \d\d,\d{3}: [\d,]+ stored against their instruction's prediction, [\d,]+ \(\d+\.\d%\) predicted exactly"), r.Stdout);
+    }
+
+    [Fact]
     public void A_trace_without_footer_is_reported_as_recovered()
     {
         var path = WriteTrace("killed.etrace", 35_000, close: false);

@@ -38,7 +38,7 @@ internal sealed class PtraceBackend : IRecordingBackend
         TraceWriter writer;
         try
         {
-            writer = TraceWriter.Create(output, header);
+            writer = TraceWriter.Create(output, header, _options.Writer);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

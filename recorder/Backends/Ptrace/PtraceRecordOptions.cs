@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
@@ -34,6 +35,10 @@ public sealed record PtraceRecordOptions : RecordingRequest
 
     /// <summary>Check every read against the trace (<see cref="Recording.ReadCheck"/>); off only for the bench's A/B.</summary>
     internal bool CheckReads { get; init; } = true;
+
+    /// <summary>How the trace writer chunks and encodes (null: the defaults): `bench record` records with
+    /// format version 1 beside the current one in the same run.</summary>
+    internal TraceWriterOptions? Writer { get; init; }
 
     internal override IRecordingBackend CreateBackend() => new PtraceBackend(this);
 }

@@ -12,12 +12,13 @@ public static class InfoCommand
     {
         var trace = new Argument<string>("trace") { Description = "An .etrace file" };
         var verify = new Option<bool>("--verify") { Description = "Decode every chunk to check it (slower); without it only the index or chunk headers are read" };
-        var command = new Command("info", "Show a trace's header, backend, target, event counts, steps, chunks, size and bytes per instruction, and whether it was closed cleanly or recovered") { trace, verify };
-        command.SetAction(r => Cli.Guard(() => Run(r.GetValue(trace)!, r.GetValue(verify), Console.Out)));
+        var columns = new Option<bool>("--columns") { Description = "Decode every chunk and show where the bytes go: each column of the chunk bodies and each side-event kind, raw and zstd-compressed, in bytes per instruction" };
+        var command = new Command("info", "Show a trace's header, backend, target, event counts, steps, chunks, size and bytes per instruction, and whether it was closed cleanly or recovered") { trace, verify, columns };
+        command.SetAction(r => Cli.Guard(() => Run(r.GetValue(trace)!, r.GetValue(verify), Console.Out, r.GetValue(columns))));
         return command;
     }
 
-    public static int Run(string path, bool verify, TextWriter output)
+    public static int Run(string path, bool verify, TextWriter output, bool columns = false)
     {
         using var reader = Cli.OpenTrace(path);
         var h = reader.Header;
@@ -62,7 +63,32 @@ public static class InfoCommand
             output.WriteLine($"verified: all {reader.Chunks.Count:N0} chunks decode" +
                 (reader.UnknownEvents > 0 ? $"; {reader.UnknownEvents:N0} events of kinds newer than this tool were skipped" : ""));
         }
+        if (columns)
+        {
+            output.WriteLine();
+            WriteColumns(TraceSizes.Measure(reader), output);
+        }
         return Cli.Ok;
+    }
+
+    /// <summary>The size report as a table; per-instruction figures use the trace's instruction count.</summary>
+    public static void WriteColumns(TraceSizeReport r, TextWriter output)
+    {
+        double per = Math.Max(r.Instructions, 1);
+        long sum = r.Columns.Sum(c => c.CompressedBytes);
+        output.WriteLine($"columns (each compressed alone with zstd level {r.CompressionLevel}; B/insn = compressed bytes per instruction)");
+        output.WriteLine($"  {"column",-20} {"raw",14} {"compressed",14} {"B/insn",8} {"share",6}");
+        void Row(string name, long raw, long compressed, string extra = "") =>
+            output.WriteLine($"  {name,-20} {raw,14:N0} {compressed,14:N0} {compressed / per,8:F3} {(sum > 0 ? 100.0 * compressed / sum : 0),5:F1}%{extra}");
+        foreach (var c in r.Columns) Row(c.Name, c.RawBytes, c.CompressedBytes);
+        foreach (var k in r.SideKinds) Row("  side: " + k.Name, k.RawBytes, k.CompressedBytes, $"  ({k.Items:N0} events)");
+        output.WriteLine($"  {"bodies as stored",-20} {r.RawBodyBytes,14:N0} {r.StoredBodyBytes,14:N0} {r.StoredBodyBytes / per,8:F3}  ({r.Chunks:N0} chunks compressed whole)");
+        output.WriteLine($"  {"chunk headers",-20} {"",14} {r.ChunkHeaderBytes,14:N0} {r.ChunkHeaderBytes / per,8:F3}");
+        output.WriteLine($"  {"header, index",-20} {"",14} {r.EnvelopeBytes,14:N0} {r.EnvelopeBytes / per,8:F3}");
+        output.WriteLine($"  {"file",-20} {"",14} {r.FileBytes,14:N0} {r.FileBytes / per,8:F3}");
+        if (r.RegisterChanges > 0)
+            output.WriteLine($"register changes {r.RegisterChanges:N0}: {r.PredictedRegisterChanges:N0} stored against their instruction's prediction, " +
+                $"{r.ExactlyPredictedRegisterChanges:N0} ({100.0 * r.ExactlyPredictedRegisterChanges / r.RegisterChanges:F1}%) predicted exactly");
     }
 
     private static string Quote(string a) => a.Length > 0 && a.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@%".Contains(c)) ? a : $"'{a.Replace("'", "'\\''")}'";
