@@ -99,6 +99,8 @@ internal sealed class PtraceBackend : IRecordingBackend
             ["kernel"] = Environment.OSVersion.VersionString,
             ["transparent"] = _options.Transparent.ToString().ToLowerInvariant(),
             ["clock_rate"] = _options.Transparent ? _options.ClockRate.ToString() : "",
+            // What an XRSTOR reads on this CPU: the replay computes each step's reads with it.
+            ["xsave_size"] = Instructions.HostCpu.XsaveAreaSize.ToString(),
         };
         foreach (var (k, v) in sandbox.Describe()) p["sandbox_" + k] = v;
         return p;

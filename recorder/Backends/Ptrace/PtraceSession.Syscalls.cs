@@ -74,7 +74,7 @@ internal sealed partial class PtraceSession
         var rec = t.Rec;
         // The call ran without our TF: the flags here are the program's own (after sigreturn, the frame's).
         t.ProgramTrapFlag = (t.Raw.Eflags & TrapFlag) != 0;
-        if (ChangesSignalMask(rec.SyscallAbi == SyscallTables.LinuxI386Abi, rec.SyscallNumber)) t.SignalMaskKnown = false;
+        if (LinuxSyscallAbi.Of(rec.SyscallAbi).Has(rec.SyscallNumber, SyscallTraits.ChangesSignalMask)) t.SignalMaskKnown = false;
         long ret = kernelReturn;
         bool changed = false;
         if (t.SkipSyscall)

@@ -46,11 +46,6 @@ internal sealed partial class PtraceSession
         _ptrace.SetSignalMask(t.Tid, t.SignalMask);
     }
 
-    /// <summary>System calls after which the thread's signal mask may have changed (x86-64 and i386 numbers).</summary>
-    private static bool ChangesSignalMask(bool compat, long nr) => compat
-        ? nr is 126 or 175 or 119 or 173 or 72 or 179 or 308 or 309 or 319
-        : nr is 14 or 15 or 130 or 270 or 271 or 281 or 441 or 333;
-
     /// <summary>
     /// After a completed step, before it is recorded: the program's TF after a popf/iret, the kernel's
     /// TF brought in line with it, and a pushf image showing the program's TF, not ours. False if the
