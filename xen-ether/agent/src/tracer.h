@@ -45,6 +45,8 @@ struct tracer_options {
     uint64_t max_events;       /* stop after this many requests, 0 = no limit */
     const struct syscall_table *table;  /* optional number -> name */
     const char *table_path;
+    bool derive_writes;        /* memory writes and unpacking from single steps even where the
+                                  hypervisor has mem_access (it is used anyway where it has not) */
 };
 
 struct tracer;
