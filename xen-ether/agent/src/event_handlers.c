@@ -179,9 +179,21 @@ int on_syscall(struct tracer *t, const vm_event_request_t *req, const struct pag
             have_object = windows_object_name(&t->gm, pg, code64(r) ? 8 : 4, args[object_arg],
                                               object_name, sizeof object_name,
                                               OBJECT_NAME_MAX_BYTES) == 0;
+        /* Linux: what each pointer-like argument points at (paths, buffers), for the recorder's
+         * strace-style decoding; read while the guest waits, as Ether read names. */
+        uint8_t arg_mem[MAX_ARGS][ARG_MEMORY_BYTES];
+        const uint8_t *arg_mem_ptr[MAX_ARGS];
+        size_t arg_mem_len[MAX_ARGS];
+        bool have_arg_memory = t->opt.guest == GUEST_LINUX && nargs > 0;
+        for (size_t i = 0; have_arg_memory && i < nargs; i++) {
+            arg_mem_ptr[i] = arg_mem[i];
+            arg_mem_len[i] = args[i] >= GUEST_PAGE_SIZE && args[i] < USER_SPACE_END
+                ? gm_read(&t->gm, pg, args[i], arg_mem[i], ARG_MEMORY_BYTES) : 0;
+        }
         uint64_t seq = t->seq;
         remember_call(t, cr3, sp, seq, number, p->kind);
-        tq_begin(t, "syscall", 8 + (name ? 1 : 0) + (have_object ? 2 : 0) + (arg_count >= 0 ? 1 : 0));
+        tq_begin(t, "syscall", 8 + (name ? 1 : 0) + (have_object ? 2 : 0) + (arg_count >= 0 ? 1 : 0) +
+                                   (have_arg_memory ? 1 : 0));
         frame_uint(&t->frame, "vcpu", req->vcpu_id);
         frame_uint(&t->frame, "cr3", cr3);
         frame_uint(&t->frame, "rip", word(r, r->rip));
@@ -189,6 +201,8 @@ int on_syscall(struct tracer *t, const vm_event_request_t *req, const struct pag
         frame_uint(&t->frame, "number", number);
         frame_uint_array(&t->frame, "args", args, nargs);
         frame_str(&t->frame, "args_source", source);
+        if (have_arg_memory)
+            frame_bin_array(&t->frame, "arg_memory", arg_mem_ptr, arg_mem_len, nargs);
         if (arg_count >= 0)
             frame_uint(&t->frame, "arg_count", (uint64_t)arg_count);
         if (name)

@@ -184,6 +184,8 @@ static int write_frame(struct tracer *t, uint32_t vcpu_id, const struct vcpu_sta
 {
     uint8_t bytes[MAX_WRITE_BYTES];
     size_t got = gm_read(&t->gm, pg, w->address, bytes, w->size);
+    if (got == 0)
+        return 0;   /* unmapped: the instruction faulted instead of writing */
     uint64_t seq = t->seq;
     tq_begin(t, "memory_write", 8);
     frame_uint(&t->frame, "vcpu", vcpu_id);

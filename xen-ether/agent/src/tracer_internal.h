@@ -22,6 +22,8 @@
 #define OBJECT_NAME_MAX_BYTES 2048 /* UTF-16 bytes of an object name read at most */
 #define MAX_PROTECTED_PAGES (1u << 20)
 #define INSN_MAX 15
+#define ARG_MEMORY_BYTES 256       /* bytes read at each pointer-like Linux argument */
+#define USER_SPACE_END 0x0000800000000000ull  /* x86-64 user half: higher is never a user pointer */
 
 enum page_state { PAGE_CLEAN = 1, PAGE_DIRTY = 2 };
 
