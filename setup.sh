@@ -16,7 +16,7 @@ packages=(
   iproute2 util-linux         # sandbox: `unshare --net` + bringing loopback up
   tmux                        # end-to-end test of the terminal browser
   cmake pkg-config            # xen-ether agent build and its CTest suite
-  libxen-dev libmsgpack-dev   # dom0 libraries and msgpack-c the agent builds against
+  libxen-dev libmsgpack-dev libzydis-dev  # dom0 libraries, msgpack-c and the Zydis decoder the agent builds against
 )
 
 install_packages() {

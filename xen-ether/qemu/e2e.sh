@@ -65,6 +65,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'fail "interrupted"' INT TERM
+trap 'fail "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
 
 [ "$(id -u)" = 0 ] || fail "needs root (apt-get, debootstrap, chroot)"
 mkdir -p "$cache"
@@ -93,7 +94,8 @@ root_key=$(printf '%s %s v1' "$XEN_VERSION" "$KERNEL" | sha256sum | cut -c1-12)
 rootfs_cpio="$cache/dom0-root-$root_key.cpio"
 if [ ! -f "$rootfs_cpio" ]; then
   say "preparing the dom0 root (debootstrap + xen-utils-4.17=$XEN_VERSION, ~2-4 minutes)"
-  mirror=$(grep -hoE '^(URIs:|deb) +[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v security | head -1 | awk '{print $2}')
+  mirror=$( (grep -hoE '^(URIs:|deb) +[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true) \
+            | grep -v security | head -1 | awk '{print $2}')
   mirror=${mirror:-http://deb.debian.org/debian}
   rootfs="$cache/rootfs.tmp"
   rm -rf "$rootfs"

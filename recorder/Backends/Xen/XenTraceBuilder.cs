@@ -1,6 +1,7 @@
 using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
 
@@ -33,6 +34,8 @@ public sealed class XenTraceBuilder : IDisposable
     /// <summary>The traced process (a `process` frame with target=true): trace-level notes are filed under it.</summary>
     private int _targetPid;
     private AgentFrame? _pendingUnpack;
+    /// <summary>The traced program called exit/exit_group: a guest that ends next ended with it.</summary>
+    private bool _exitCalled;
     private readonly AgentFrame _spare = new();
     private readonly FrameInstructionDecoder _decoder = new();
 
@@ -93,13 +96,16 @@ public sealed class XenTraceBuilder : IDisposable
         {
             "replay-finished" => StopReason.Exited,
             "signal" => StopReason.Interrupted,
-            "domain-gone" => StopReason.TargetCrashed,
+            "domain-gone" => _exitCalled ? StopReason.Exited : StopReason.TargetCrashed,
             "max-events" => StopReason.MaxSteps,
             "error" => StopReason.RecorderError,
             null => StopReason.RecorderError,
             _ => StopReason.Closed,
         };
-        if (detail.Length == 0) detail = EndReason == null ? "the agent's stream ended without an end frame" : $"agent: {EndReason}";
+        if (detail.Length == 0)
+            detail = EndReason == null ? "the agent's stream ended without an end frame"
+                : EndReason == "domain-gone" && _exitCalled ? "agent: domain-gone (after the traced program's exit_group)"
+                : $"agent: {EndReason}";
         _writer.Close(reason, detail);
     }
 
@@ -123,6 +129,7 @@ public sealed class XenTraceBuilder : IDisposable
             ["hypervisor"] = hello.Hypervisor,
             ["ether_syscall_event"] = hello.EtherSyscallEvent ? "yes" : "no",
         };
+        if (hello.WritesFrom.Length > 0) parameters["writes_from"] = hello.WritesFrom;
         foreach (var (k, v) in hello.Options) if (v.Length > 0) parameters["agent_" + k] = v;
         foreach (var (k, v) in _settings.ExtraParameters) parameters[k] = v;
         hello.Options.TryGetValue("process", out var process);
@@ -200,12 +207,14 @@ public sealed class XenTraceBuilder : IDisposable
         _pendingAbi[f.Seq] = abi;
         int count = f.ArgCountKnown ? Math.Min(f.ArgCount, f.ArgCountFromGuest) : f.ArgCount;
         var args = f.ArgValues[..count].ToArray();
+        string name = f.Name ?? SyscallTables.Find(abi).Name((long)f.Number);
+        if (abi.StartsWith("linux-", StringComparison.Ordinal) && name is "exit_group" or "exit") _exitCalled = true;
         w.Write(new SyscallEntryEvent
         {
             Pid = pid, Tid = tid, Abi = abi, Number = (long)f.Number,
-            Name = f.Name ?? SyscallTables.Find(abi).Name((long)f.Number),
+            Name = name,
             Args = args,
-            Decoded = Render(args, f),
+            Decoded = Render(abi, args, f),
         });
     }
 
@@ -280,8 +289,12 @@ public sealed class XenTraceBuilder : IDisposable
 
     private string AbiOf(string mechanism) => mechanism == "sysenter" && _wordBits == 64 ? _abi32 : _abi;
 
-    private static string[] Render(ulong[] args, AgentFrame f)
+    /// <summary>Linux calls as strace prints them (paths and buffers from arg_memory); others as hex,
+    /// with a Windows OBJECT_ATTRIBUTES name where the agent read one.</summary>
+    private static string[] Render(string abi, ulong[] args, AgentFrame f)
     {
+        if (abi is SyscallTables.LinuxX86_64Abi or SyscallTables.LinuxI386Abi)
+            return SyscallDecoder.For(abi).DecodeEntry((long)f.Number, args, new ArgMemoryView(f));
         var decoded = new string[args.Length];
         for (int i = 0; i < args.Length; i++)
             decoded[i] = i == f.ObjectNameArg && f.ObjectName != null
