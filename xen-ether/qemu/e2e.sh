@@ -98,9 +98,12 @@ if [ ! -f "$rootfs_cpio" ]; then
             | grep -v security | head -1 | awk '{print $2}')
   mirror=${mirror:-http://deb.debian.org/debian}
   rootfs="$cache/rootfs.tmp"
-  rm -rf "$rootfs"
-  timeout 1800 debootstrap --variant=minbase --include=kmod,busybox,procps bookworm "$rootfs" "$mirror" >"$run/debootstrap.log" 2>&1 \
-    || fail "debootstrap (see $run/debootstrap.log)"
+  if [ ! -f "$rootfs/.debootstrap-done" ]; then   # a failed later stage does not redo this
+    rm -rf "$rootfs"
+    timeout 1800 debootstrap --variant=minbase --include=kmod,busybox,procps bookworm "$rootfs" "$mirror" >"$run/debootstrap.log" 2>&1 \
+      || fail "debootstrap (see $run/debootstrap.log)"
+    touch "$rootfs/.debootstrap-done"
+  fi
   printf 'deb %s bookworm main\n' "$mirror" >"$rootfs/etc/apt/sources.list"
   mount -t proc proc "$rootfs/proc"
   # The tools must speak the hypervisor's interface: the same Debian version as build-xen.sh's source.
@@ -108,7 +111,7 @@ if [ ! -f "$rootfs_cpio" ]; then
       xen-utils-4.17=$XEN_VERSION xen-utils-common=$XEN_VERSION libxenmisc4.17=$XEN_VERSION libxenstore4=$XEN_VERSION \
       libxencall1=$XEN_VERSION libxendevicemodel1=$XEN_VERSION libxenevtchn1=$XEN_VERSION libxenforeignmemory1=$XEN_VERSION \
       libxengnttab1=$XEN_VERSION libxenhypfs1=$XEN_VERSION libxentoolcore1=$XEN_VERSION libxentoollog1=$XEN_VERSION \
-      libmsgpackc2 libzydis4" >"$run/dom0-apt.log" 2>&1 \
+      libmsgpackc2 libzydis4.0" >"$run/dom0-apt.log" 2>&1 \
     || { umount "$rootfs/proc"; fail "installing xen-utils-4.17=$XEN_VERSION in the dom0 root (see $run/dom0-apt.log)"; }
   umount "$rootfs/proc"
   rm -rf "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*_* \
@@ -118,6 +121,7 @@ if [ ! -f "$rootfs_cpio" ]; then
   cp "$kdir"/modules/modules.{order,builtin,builtin.modinfo} "$rootfs/lib/modules/$KERNEL/"
   chroot "$rootfs" depmod "$KERNEL"
   cp "$kdir/vmlinuz" "$rootfs/boot/vmlinuz"
+  rm -f "$rootfs/.debootstrap-done"
   (cd "$rootfs" && find . -xdev | cpio -o -H newc --quiet) >"$rootfs_cpio.tmp" && mv "$rootfs_cpio.tmp" "$rootfs_cpio"
   rm -rf "$rootfs"
 fi

@@ -47,7 +47,7 @@ public static class XenRecorder
             else
             {
                 tableFile = WriteSyscallTable(o.Guest);
-                agent = StartAgent(o, tableFile, stderr, () => builder.Writer != null);
+                agent = StartAgent(o, tableFile, stderr, () => builder.Started);
                 input = agent.StandardOutput.BaseStream;
             }
             // Ctrl-C: SIGTERM asks the agent to give the guest back and end its stream with an end frame.
@@ -57,10 +57,10 @@ public static class XenRecorder
             if (agent != null)
             {
                 agent.WaitForExit();
-                if (builder.Writer == null)
+                if (!builder.Started)
                     throw new XenRecordException(stderr.LastOrDefault(l => l.Length > 0) ?? $"ether-agent exited with code {agent.ExitCode} before sending anything");
             }
-            if (builder.Writer == null) throw new XenRecordException($"{o.FramesFile}: no frames (an empty stream)");
+            if (!builder.Started) throw new XenRecordException($"{o.FramesFile}: no frames (an empty stream)");
             StopReason? reason = cancel.IsCancellationRequested ? StopReason.Interrupted : null;
             string detail = agent is { ExitCode: not 0 } ? $"ether-agent exit {agent.ExitCode}: {stderr.LastOrDefault() ?? ""}" : "";
             builder.Close(reason, detail);
