@@ -10,12 +10,43 @@
 #include "windows.h"
 #include "tracer_internal.h"
 
+static int step_frame(struct tracer *t, uint32_t vcpu_id, struct vcpu_state *vs,
+                      const vm_event_request_t *req, const struct paging *pg, uint64_t cr3,
+                      const uint8_t *insn, size_t n)
+{
+    const struct vm_event_regs_x86 *r = &req->data.regs.x86;
+    tq_begin(t, "step", 5);
+    frame_uint(&t->frame, "vcpu", vcpu_id);
+    frame_uint(&t->frame, "cr3", cr3);
+    frame_uint(&t->frame, "rip", word(r, r->rip));
+    frame_bin(&t->frame, "insn", insn, n);
+    frame_regs(&t->frame, "regs", r);
+    if (tq_queue(t))
+        return -1;
+    step_writes_after_step(t, req, vs, cr3, insn, n);
+    return 0;
+}
+
+int flush_held_step(struct tracer *t, uint32_t vcpu_id, struct vcpu_state *vs)
+{
+    if (!vs->have_held)
+        return 0;
+    vs->have_held = false;
+    /* The instruction has run now, so its page is there: read its bytes again. */
+    const struct vm_event_regs_x86 *r = &vs->held.data.regs.x86;
+    uint8_t insn[INSN_MAX];
+    size_t n = gm_read(&t->gm, &vs->held_paging, word(r, r->rip), insn, sizeof insn);
+    return step_frame(t, vcpu_id, vs, &vs->held, &vs->held_paging, vs->held_cr3, insn, n);
+}
+
 int on_singlestep(struct tracer *t, const vm_event_request_t *req, struct vcpu_state *vs,
                          const struct paging *pg, uint64_t cr3)
 {
     const struct vm_event_regs_x86 *r = &req->data.regs.x86;
 
     if (vs->npw > 0 && complete_trapped_writes(t, req, vs) != 0)
+        return -1;
+    if (flush_held_step(t, req->vcpu_id, vs))
         return -1;
 
     if (!t->opt.singlestep || !in_scope(t, cr3) || (t->opt.user_only && (r->cs_sel & 3) != 3)) {
@@ -28,16 +59,19 @@ int on_singlestep(struct tracer *t, const vm_event_request_t *req, struct vcpu_s
         return -1;
     uint8_t insn[INSN_MAX];
     size_t n = gm_read(&t->gm, pg, word(r, r->rip), insn, sizeof insn);
-    tq_begin(t, "step", 5);
-    frame_uint(&t->frame, "vcpu", req->vcpu_id);
-    frame_uint(&t->frame, "cr3", cr3);
-    frame_uint(&t->frame, "rip", word(r, r->rip));
-    frame_bin(&t->frame, "insn", insn, n);
-    frame_regs(&t->frame, "regs", r);
-    if (tq_queue(t))
-        return -1;
-    step_writes_after_step(t, req, vs, cr3, insn, n);
-    return 0;
+    if (n == 0 && t->writes_from_steps) {
+        /*
+         * Not mapped yet (demand paging: the fetch will fault it in).  The step is certain, its
+         * bytes are not: hold the frame until this vCPU's next event, when the page is there.
+         * (Trap-flag steps of user mode: the kernel's page-fault handling is not stepped.)
+         */
+        vs->have_held = true;
+        vs->held = *req;
+        vs->held_paging = *pg;
+        vs->held_cr3 = cr3;
+        return 0;
+    }
+    return step_frame(t, req->vcpu_id, vs, req, pg, cr3, insn, n);
 }
 
 static void remember_call(struct tracer *t, uint64_t cr3, uint64_t sp, uint64_t seq,

@@ -149,7 +149,9 @@ int tracer_handle(struct tracer *t, const vm_event_request_t *req)
             rc = on_singlestep(t, req, vs, &pg, cr3);
             break;
         case ETHER_VM_EVENT_REASON_SYSCALL:
-            rc = on_syscall(t, req, &pg, cr3);
+            rc = flush_held_step(t, req->vcpu_id, vs);
+            if (rc == 0)
+                rc = on_syscall(t, req, &pg, cr3);
             break;
         case VM_EVENT_REASON_MEM_ACCESS:
             rc = on_mem_access(t, req, vs, &pg, cr3);
@@ -291,6 +293,9 @@ int tracer_start(struct tracer *t)
 int tracer_finish(struct tracer *t, const char *reason)
 {
     t->be->ops->shutdown(t->be->self);
+    for (uint32_t i = 0; i < t->nvcpus; i++)
+        if (flush_held_step(t, i, &t->vcpus[i]))
+            return -1;
     tq_begin(t, "end", 5);
     frame_str(&t->frame, "reason", reason);
     frame_uint(&t->frame, "requests", t->stats.requests);

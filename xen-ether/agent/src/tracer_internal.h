@@ -55,6 +55,11 @@ struct vcpu_state {
     struct vm_event_regs_x86 last_regs;
     uint8_t last_insn[INSN_MAX];
     uint8_t last_insn_len;
+    /* event_handlers.c: a step whose code page was not mapped yet, written at the next event */
+    bool have_held;
+    vm_event_request_t held;
+    struct paging held_paging;
+    uint64_t held_cr3;
 };
 
 struct step_writes;
@@ -187,5 +192,7 @@ int on_singlestep(struct tracer *t, const vm_event_request_t *req, struct vcpu_s
 int on_syscall(struct tracer *t, const vm_event_request_t *req, const struct paging *pg,
                uint64_t cr3);
 int on_switch(struct tracer *t, const vm_event_request_t *req, uint64_t from, uint64_t to);
+/* Writes the step held for want of its bytes (before any other frame of that vCPU). */
+int flush_held_step(struct tracer *t, uint32_t vcpu_id, struct vcpu_state *vs);
 
 #endif

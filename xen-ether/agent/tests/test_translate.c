@@ -549,7 +549,19 @@ static void test_writes_from_steps(bool no_mem_access)
     CHECK(frame_get_bin(m, "bytes", &bytes, &n) && n == 4 && bytes[0] == 0x44 && bytes[3] == 0x11);
     next_frame("step");
 
-    /* A kernel step in between does not pair with the user step before it. */
+    /* A step whose code page is not mapped yet (demand paging) is held until the vCPU's next
+     * event, then written with its bytes. */
+    q = step_at(PD, 0x404000, false);
+    CHECK_EQ_U64(handle(t, &q), 0);
+    map32(PD, 0x404000, 0x25, U);
+    fake_page(&f, 0x25)[0] = 0x90;                                 /* nop */
+    q = step_at(PD, 0x404001, false);
+    CHECK_EQ_U64(handle(t, &q), 2);
+    m = next_frame("step");
+    CHECK(frame_get_uint(m, "rip", &v) && v == 0x404000);
+    CHECK(frame_get_bin(m, "insn", &bytes, &n) && n > 0 && bytes[0] == 0x90);
+    next_frame("step");
+
     for (unsigned i = 0; i < f.nlog; i++)
         CHECK(f.log[i].kind != 1);                                 /* no page access was ever set */
     tracer_free(t);
