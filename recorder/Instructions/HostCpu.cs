@@ -8,9 +8,6 @@ namespace Ether.Replay.Recorder.Instructions;
 /// </summary>
 public static class HostCpu
 {
-    /// <summary>The legacy FXSAVE region (512) plus the XSAVE header (64): the floor of any XSAVE area.</summary>
-    public const int MinimumXsaveArea = 576;
-
     /// <summary>
     /// Bytes an XSAVE-family instruction may write: the standard-format XSAVE area for the state
     /// components enabled in XCR0 (CPUID leaf 0xD, sub-leaf 0, EBX). XSAVE/XSAVEOPT write at most
@@ -25,11 +22,14 @@ public static class HostCpu
     /// </summary>
     public static int CacheLineSize { get; } = QueryCacheLineSize();
 
+    /// <summary>Reads and writes of one thread's steps, sized for this CPU.</summary>
+    public static Formats.Instructions.MemoryOperands NewOperands() => new(XsaveAreaSize, CacheLineSize);
+
     private static int QueryXsaveAreaSize()
     {
-        if (!X86Base.IsSupported || MaxLeaf() < 0xD) return MinimumXsaveArea;
+        if (!X86Base.IsSupported || MaxLeaf() < 0xD) return Formats.Instructions.MemoryOperands.MinimumXsaveArea;
         var (_, ebx, _, _) = X86Base.CpuId(0xD, 0);
-        return Math.Max(ebx, MinimumXsaveArea);
+        return Math.Max(ebx, Formats.Instructions.MemoryOperands.MinimumXsaveArea);
     }
 
     private static int QueryCacheLineSize()

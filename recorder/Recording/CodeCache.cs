@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
 using Iced.Intel;
 
@@ -39,9 +40,13 @@ public struct CodeEntry
 
     /// <summary>
     /// False when the instruction never writes memory whatever the registers hold (most don't):
-    /// the step loop can then skip <see cref="WrittenOperands.Compute(in Iced.Intel.Instruction, in Formats.Model.RegisterFile, Span{MemoryRange})"/>.
+    /// the step loop can then skip <see cref="MemoryOperands.ComputeWrites(in Iced.Intel.Instruction, in Formats.Model.RegisterFile, Span{MemoryRange})"/>.
     /// </summary>
     public bool MayWriteMemory { readonly get; internal set; }
+
+    /// <summary>False when the instruction never reads memory (besides its own bytes): the step loop
+    /// then skips <see cref="MemoryOperands.ComputeReads(in Iced.Intel.Instruction, in Formats.Model.RegisterFile, Span{MemoryRange})"/>.</summary>
+    public bool MayReadMemory { readonly get; internal set; }
 
     /// <summary>The instruction's bytes (empty when not <see cref="IsValid"/>).</summary>
     [UnscopedRef]
@@ -79,7 +84,7 @@ public sealed class CodeCache
     private readonly List<ulong> _scratchPages = [];
     private readonly ReusableReader _reader = new();
     private readonly Decoder _decoder16, _decoder32, _decoder64;
-    private readonly WrittenOperands _writeProbe = new();
+    private readonly MemoryOperands _accessProbe = HostCpu.NewOperands();
     private CodeEntry _uncached;
     /// <summary>The last page <see cref="Invalidate"/> found without code: most writes hit the stack again and again.</summary>
     private ulong _lastPageWithoutCode = ulong.MaxValue;
@@ -146,7 +151,8 @@ public sealed class CodeCache
         if (_uncached.Instruction.IsInvalid)
             return ref _uncached; // unreadable or undecodable: the step will fault; nothing to keep
         _uncached.SetBytes(_reader.Buffer.AsSpan(0, _uncached.Length));
-        _uncached.MayWriteMemory = _writeProbe.MayWrite(_uncached.Instruction);
+        _uncached.MayWriteMemory = _accessProbe.MayWrite(_uncached.Instruction);
+        _uncached.MayReadMemory = _accessProbe.MayRead(_uncached.Instruction);
 
         if (_entries.Count >= _maxEntries) Clear();
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, rip, out _);

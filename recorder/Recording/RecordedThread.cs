@@ -1,5 +1,5 @@
 using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Instructions;
+using Ether.Replay.Formats.Instructions;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Recording;
@@ -24,11 +24,11 @@ internal sealed class RecordedThread(RecordedProcess process, int tid)
     public int StepLength;
     public readonly byte[] StepCode = new byte[16];
     public Instruction StepInstruction;
-    public readonly MemoryRange[] StepWrites = new MemoryRange[WrittenOperands.MaxRanges];
+    public readonly MemoryRange[] StepWrites = new MemoryRange[MemoryOperands.MaxRanges];
     public int StepWriteCount;
     /// <summary>The bytes under <see cref="StepWrites"/> before the step, back to back; length of each read in <see cref="StepOldLength"/>.</summary>
     public byte[] StepOldValues = new byte[4096];
-    public readonly int[] StepOldLength = new int[WrittenOperands.MaxRanges];
+    public readonly int[] StepOldLength = new int[MemoryOperands.MaxRanges];
     public RegionSnapshotEvent? StepSnapshot;
 
     // The system call between its entry and exit.

@@ -1,5 +1,6 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
 using Iced.Intel;
 
@@ -30,7 +31,7 @@ internal sealed class RecordingPipeline
 
     private readonly TraceWriter _writer;
     private readonly RecordOptions _options;
-    private readonly WrittenOperands _operands = new();
+    private readonly MemoryOperands _operands = HostCpu.NewOperands();
     private readonly List<TraceEvent> _pendingEvents = new();
     private byte[] _value = new byte[64 << 10];
 
@@ -105,10 +106,10 @@ internal sealed class RecordingPipeline
             return StepKind.SystemCall;
 
         if (!entry.MayWriteMemory) return StepKind.Normal;
-        int n = _operands.Compute(insn, thread.Registers, thread.StepWrites);
+        int n = _operands.ComputeWrites(insn, thread.Registers, thread.StepWrites);
         // An AVX-512 scatter needs its vector index register, which GETREGS does not give: its
         // writes are left out (such code is rare).
-        thread.StepWriteCount = n == WrittenOperands.Unresolved ? 0 : n;
+        thread.StepWriteCount = n == MemoryOperands.Unresolved ? 0 : n;
         if (_options.OldValues && thread.StepWriteCount > 0) ReadOldValues(thread);
         return StepKind.Normal;
     }

@@ -5,7 +5,7 @@ using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using LibObjectFile.Elf;
-using P = Ether.Replay.Analyzer.Tests.Support.FakePackedProgram;
+using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Analyzer.Tests.Analyses;
 

@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Query;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Abi;

@@ -1,7 +1,8 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Model;
-using P = Ether.Replay.Analyzer.Tests.Support.FakePackedProgram;
+using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Analyzer.Tests.Analyses;
 

@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using System.Text.RegularExpressions;
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
@@ -53,7 +54,7 @@ public sealed class SchemaDocsTests
     public void Every_shipped_sql_file_is_documented_and_parses()
     {
         string doc = File.ReadAllText(RepoFile("docs/analyses.md"));
-        using var x = new Support.Exported(p => Support.FakePackedProgram.Write(p, 2));
+        using var x = new Support.Exported(p => FakePackedProgram.Write(p, 2));
         x.Db.Execute(ShippedSql.Load("syscall_categories.sql"));
         foreach (string name in ShippedSql.Names)
         {

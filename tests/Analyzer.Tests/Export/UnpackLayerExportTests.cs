@@ -1,5 +1,6 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Tests.Support;
-using P = Ether.Replay.Analyzer.Tests.Support.FakePackedProgram;
+using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Analyzer.Tests.Export;
 

@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Query;
 
 namespace Ether.Replay.Analyzer.Tests.Query;
@@ -17,9 +18,9 @@ public sealed class HexLiteralsTests
     [Fact]
     public void Duckdb_reads_the_rewritten_literal_as_the_address()
     {
-        using var x = new Support.Exported(p => Support.FakePackedProgram.Write(p, 1));
+        using var x = new Support.Exported(p => FakePackedProgram.Write(p, 1));
         Assert.Equal(0xffffffffffffffffUL, x.Db.Scalar("SELECT 0xffffffffffffffff"));
         Assert.Equal(1L, x.Db.Scalar("SELECT count(*) FROM instructions WHERE rip BETWEEN 0x401000 AND 0x401004")); // mov ecx, once
-        Assert.Equal((long)Support.FakePackedProgram.LayerCode(1, 1).Length, x.Db.Scalar("SELECT count(*) FROM instructions WHERE rip = 0x401005")); // the xor, per byte
+        Assert.Equal((long)FakePackedProgram.LayerCode(1, 1).Length, x.Db.Scalar("SELECT count(*) FROM instructions WHERE rip = 0x401005")); // the xor, per byte
     }
 }

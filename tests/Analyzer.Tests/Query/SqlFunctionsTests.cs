@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Tests.Support;
 
 namespace Ether.Replay.Analyzer.Tests.Query;

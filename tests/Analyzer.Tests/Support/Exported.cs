@@ -1,3 +1,4 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
 

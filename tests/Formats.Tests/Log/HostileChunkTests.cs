@@ -31,23 +31,39 @@ public class HostileChunkTests
         return [.. Pristine.AsSpan(0, (int)info.Offset), .. frame];
     }
 
-    private static void ReadExpectingOnlyFormatErrors(byte[] file)
+    /// <summary>
+    /// True when the file is rejected with a one-line format error naming the byte; false when it
+    /// reads to the end, which garbage may (a flipped bit in a register value is just another value) —
+    /// but then what it decodes must still keep the chunk's promises: every step inside the chunk and
+    /// as many instructions as its header counts. Any other exception fails the test.
+    /// </summary>
+    private static bool Rejected(byte[] file)
     {
         try
         {
             using var reader = new TraceReader(new MemoryStream(file));
-            foreach (var _ in reader.Events()) { }
+            var info = reader.Chunks[0];
+            long instructions = 0;
+            foreach (var e in reader.Events())
+            {
+                Assert.InRange(e.Step, info.BaseStep, info.LastStep);
+                if (e is InstructionEvent) instructions++;
+            }
+            Assert.Equal(info.Count(EventKind.Instruction), instructions);
+            return false;
         }
         catch (TraceFormatException e)
         {
             Assert.Matches(@"\(at byte \d+\)$", e.Message);
+            return true;
         }
     }
 
     [Fact]
-    public void Garbage_bodies_with_valid_checksums_are_rejected_cleanly()
+    public void Damaged_bodies_with_valid_checksums_are_rejected_cleanly_or_decode_within_the_chunk()
     {
         var rng = new Random(3);
+        int rejected = 0;
         for (int i = 0; i < 3000; i++)
         {
             var file = WithMutatedBody(body =>
@@ -55,16 +71,21 @@ public class HostileChunkTests
                 int flips = 1 + rng.Next(4);
                 for (int f = 0; f < flips; f++) body[rng.Next(body.Length)] ^= (byte)(1 << rng.Next(8));
             });
-            ReadExpectingOnlyFormatErrors(file);
+            if (Rejected(file)) rejected++;
         }
+        // Flips land in values as often as in structure, so some decode; 1,991 of 3,000 are rejected
+        // today. A decoder that stopped checking its columns would fall far below this floor.
+        Assert.True(rejected >= 1900, $"only {rejected} of 3000 damaged bodies were rejected");
     }
 
     [Fact]
     public void Random_bodies_with_valid_checksums_are_rejected_cleanly()
     {
         var rng = new Random(4);
+        int rejected = 0;
         for (int i = 0; i < 500; i++)
-            ReadExpectingOnlyFormatErrors(WithMutatedBody(body => rng.NextBytes(body.AsSpan(rng.Next(body.Length)))));
+            if (Rejected(WithMutatedBody(body => rng.NextBytes(body.AsSpan(rng.Next(body.Length)))))) rejected++;
+        Assert.Equal(500, rejected); // random bytes never make a chunk that keeps its header's promises
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Ether.Replay.Recorder.Tests.Instructions;
 /// <summary>
 /// Runs single instructions natively in a small C program (built with gcc at test time) and
 /// reports which bytes of a fixed arena each one changed — the ground truth that
-/// WrittenOperands is checked against. The program loads the given registers (and zmm0..3,
+/// MemoryOperands.ComputeWrites is checked against. The program loads the given registers (and zmm0..3,
 /// k1 = all ones), jumps to the instruction on an RWX page, and jumps straight back. 32-bit cases
 /// run in compatibility mode: a far jump to the Linux 32-bit user code segment (0x23) and back
 /// to 0x33, as a mixed-mode ("heaven's gate") sample would do; arena, code page and the probe

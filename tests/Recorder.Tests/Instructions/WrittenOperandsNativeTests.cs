@@ -1,4 +1,5 @@
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
@@ -9,7 +10,7 @@ namespace Ether.Replay.Recorder.Tests.Instructions;
 
 /// <summary>
 /// Differential check against the real CPU: every byte an instruction changed must lie in a range
-/// WrittenOperands computed (sound), and every computed range must hold a changed byte (tight) —
+/// MemoryOperands.ComputeWrites computed (sound), and every computed range must hold a changed byte (tight) —
 /// except where the computation is knowingly conservative.
 /// </summary>
 public class WrittenOperandsNativeTests
@@ -257,8 +258,8 @@ public class WrittenOperandsNativeTests
         var specs = HandPicked().Concat(Compat()).Concat(RandomStores(300)).Concat(RandomBitStrings(100)).ToList();
         var outcomes = NativeStoreProbe.Shared.Execute(specs.Select(s => s.Case).ToList());
 
-        var written = new WrittenOperands();
-        var into = new MemoryRange[WrittenOperands.MaxRanges];
+        var written = HostCpu.NewOperands();
+        var into = new MemoryRange[MemoryOperands.MaxRanges];
         var failures = new List<string>();
         int silent = 0;
         for (int i = 0; i < specs.Count; i++)
@@ -269,9 +270,9 @@ public class WrittenOperandsNativeTests
             for (int r = 0; r < 16; r++) regs[r] = c.Gpr[r];
             regs[Register.Rflags] = c.Rflags;
             regs.Rip = CodePage;
-            int n = WrittenOperands.NeedsVectorIndex(insn)
-                ? written.Compute(insn, regs, c.Zmm.AsSpan(64 * (insn.MemoryIndex - Iced.Intel.Register.ZMM0), 64), into)
-                : written.Compute(insn, regs, into);
+            int n = MemoryOperands.NeedsVectorIndex(insn)
+                ? written.ComputeWrites(insn, regs, c.Zmm.AsSpan(64 * (insn.MemoryIndex - Iced.Intel.Register.ZMM0), 64), into)
+                : written.ComputeWrites(insn, regs, into);
             var ranges = into[..n];
             var changed = outcomes[i].Changed;
             if (n == 0) silent++;

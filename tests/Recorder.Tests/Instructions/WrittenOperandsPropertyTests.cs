@@ -1,5 +1,6 @@
 using CsCheck;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
@@ -41,8 +42,8 @@ public class WrittenOperandsPropertyTests
     [Fact]
     public void Random_stores_match_the_hand_computed_effective_address()
     {
-        var written = new WrittenOperands();
-        var into = new MemoryRange[WrittenOperands.MaxRanges];
+        var written = HostCpu.NewOperands();
+        var into = new MemoryRange[MemoryOperands.MaxRanges];
         Cases.Sample(c =>
         {
             var regs = new RegisterFile();
@@ -51,7 +52,7 @@ public class WrittenOperandsPropertyTests
             regs[Formats.Model.Register.GsBase] = c.Values[17];
 
             var insn = Asm.One(a => Emit(a, c));
-            int n = written.Compute(insn, regs, into);
+            int n = written.ComputeWrites(insn, regs, into);
 
             ulong expected = unchecked((ulong)(long)c.Disp);
             if (c.Base >= 0) expected += c.Values[c.Base];

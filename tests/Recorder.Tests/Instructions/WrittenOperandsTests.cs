@@ -1,4 +1,5 @@
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
@@ -24,8 +25,8 @@ public class WrittenOperandsTests
 
     private static MemoryRange[] Written(in Instruction insn, in RegisterFile regs)
     {
-        var into = new MemoryRange[WrittenOperands.MaxRanges];
-        int n = new WrittenOperands(xsaveSize: FixedXsave, cacheLineSize: 64).Compute(insn, regs, into);
+        var into = new MemoryRange[MemoryOperands.MaxRanges];
+        int n = new MemoryOperands(xsaveSize: FixedXsave, cacheLineSize: 64).ComputeWrites(insn, regs, into);
         Assert.True(n >= 0, $"{insn}: unresolved");
         return into[..n];
     }
@@ -245,15 +246,15 @@ public class WrittenOperandsTests
     public void Scatter_needs_the_index_register_and_then_writes_one_element_per_lane()
     {
         var insn = Asm.One(a => a.vpscatterdd(__[rax + zmm1 * 4 + 8].k1, zmm2));
-        Assert.True(WrittenOperands.NeedsVectorIndex(insn));
-        var into = new MemoryRange[WrittenOperands.MaxRanges];
-        var written = new WrittenOperands();
-        Assert.Equal(WrittenOperands.Unresolved, written.Compute(insn, Registers(), into));
+        Assert.True(MemoryOperands.NeedsVectorIndex(insn));
+        var into = new MemoryRange[MemoryOperands.MaxRanges];
+        var written = HostCpu.NewOperands();
+        Assert.Equal(MemoryOperands.Unresolved, written.ComputeWrites(insn, Registers(), into));
 
         var index = new byte[64];
         for (int lane = 0; lane < 16; lane++)
             BitConverter.TryWriteBytes(index.AsSpan(lane * 4), lane == 3 ? -5 : lane * 100);
-        int n = written.Compute(insn, Registers(), index, into);
+        int n = written.ComputeWrites(insn, Registers(), index, into);
         Assert.Equal(16, n);
         for (int lane = 0; lane < 16; lane++)
         {
@@ -269,16 +270,16 @@ public class WrittenOperandsTests
         var insn = Asm.One(a => a.vpscatterqd(__[rax + zmm1 * 8].k1, ymm2));
         var index = new byte[64];
         for (int lane = 0; lane < 8; lane++) BitConverter.TryWriteBytes(index.AsSpan(lane * 8), (long)lane);
-        var into = new MemoryRange[WrittenOperands.MaxRanges];
-        int n = new WrittenOperands().Compute(insn, Registers(), index, into);
+        var into = new MemoryRange[MemoryOperands.MaxRanges];
+        int n = HostCpu.NewOperands().ComputeWrites(insn, Registers(), index, into);
         Assert.Equal(Enumerable.Range(0, 8).Select(i => R(Rax + (ulong)i * 8, 4)), into[..n]);
     }
 
     [Fact]
-    public void Gathers_and_ordinary_stores_need_no_vector_index()
+    public void Gathers_need_a_vector_index_but_write_no_memory_and_ordinary_stores_need_none()
     {
-        Assert.False(WrittenOperands.NeedsVectorIndex(Asm.One(a => a.vpgatherdd(zmm1.k1, __[rax + zmm2 * 4]))));
-        Assert.False(WrittenOperands.NeedsVectorIndex(Asm.One(a => a.mov(__[rax], rcx))));
+        Assert.True(MemoryOperands.NeedsVectorIndex(Asm.One(a => a.vpgatherdd(zmm1.k1, __[rax + zmm2 * 4]))));
+        Assert.False(MemoryOperands.NeedsVectorIndex(Asm.One(a => a.mov(__[rax], rcx))));
         // A gather reads memory and writes registers only.
         Assert.Empty(Written(a => a.vpgatherdd(zmm1.k1, __[rax + zmm2 * 4])));
     }
@@ -306,7 +307,7 @@ public class WrittenOperandsTests
     [Fact]
     public void Host_xsave_area_is_at_least_legacy_plus_header()
     {
-        Assert.True(HostCpu.XsaveAreaSize >= HostCpu.MinimumXsaveArea);
+        Assert.True(HostCpu.XsaveAreaSize >= MemoryOperands.MinimumXsaveArea);
         Assert.True(HostCpu.CacheLineSize is 32 or 64 or 128);
     }
 
@@ -395,8 +396,8 @@ public class MayWriteTests
         var libc = File.ReadAllBytes("/usr/lib/x86_64-linux-gnu/libc.so.6");
         var decoder = Iced.Intel.Decoder.Create(64, new ByteArrayCodeReader(libc));
         decoder.IP = 0;
-        var written = new WrittenOperands();
-        var into = new MemoryRange[WrittenOperands.MaxRanges];
+        var written = HostCpu.NewOperands();
+        var into = new MemoryRange[MemoryOperands.MaxRanges];
         var rng = new Random(7);
         int mayWrite = 0, never = 0;
         for (int i = 0; i < 200_000 && decoder.IP < (ulong)libc.Length - 15; i++)
@@ -406,14 +407,14 @@ public class MayWriteTests
             var regs = new RegisterFile();
             for (int r = 0; r < Registers.Count; r++) regs[r] = (ulong)rng.NextInt64();
             regs[Register.Rcx] = 1 + (ulong)rng.Next(100);
-            int n = written.Compute(insn, regs, into);
+            int n = written.ComputeWrites(insn, regs, into);
             if (written.MayWrite(insn)) mayWrite++;
             else
             {
                 never++;
                 Assert.True(n == 0, $"{insn} at {insn.IP:x} wrote {n} ranges but MayWrite said no");
             }
-            if (n != 0 && n != WrittenOperands.Unresolved) Assert.True(written.MayWrite(insn), $"{insn}");
+            if (n != 0 && n != MemoryOperands.Unresolved) Assert.True(written.MayWrite(insn), $"{insn}");
         }
         Assert.True(mayWrite > 1000 && never > 10_000, $"{mayWrite} may write, {never} never");
     }

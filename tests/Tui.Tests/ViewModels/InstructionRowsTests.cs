@@ -1,4 +1,4 @@
-using Ether.Replay.Tui.Tests.Support;
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Tui.ViewModels;
 
 namespace Ether.Replay.Tui.Tests.ViewModels;

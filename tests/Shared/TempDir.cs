@@ -1,9 +1,9 @@
-namespace Ether.Replay.Analyzer.Tests.Support;
+namespace Ether.Replay.Tests.Shared;
 
-/// <summary>A scratch folder removed when the test ends.</summary>
+/// <summary>A scratch folder under $TMPDIR/ether-tests, removed when the test ends.</summary>
 internal sealed class TempDir : IDisposable
 {
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ether-analyzer-tests", Guid.NewGuid().ToString("N")[..12]);
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ether-tests", Guid.NewGuid().ToString("N")[..12]);
 
     public TempDir() => Directory.CreateDirectory(Path);
 

@@ -1,10 +1,10 @@
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Synthetic;
-using Ether.Replay.Tui.Tests.Support;
 
-namespace Ether.Replay.Tui.Tests.Replay;
+namespace Ether.Replay.Analyzer.Tests.Replay;
 
 /// <summary>The replay engine's browsing queries (added for the TUI) against the reader's own event
 /// enumeration, on traces cut into many small chunks.</summary>

@@ -3,7 +3,7 @@ using Iced.Intel;
 using Slot = Ether.Replay.Formats.Model.Register;
 using RegisterFile = Ether.Replay.Formats.Model.RegisterFile;
 
-namespace Ether.Replay.Recorder.Instructions;
+namespace Ether.Replay.Formats.Instructions;
 
 /// <summary>
 /// Feeds Iced's address computation (<see cref="UsedMemory.TryGetVirtualAddress(int, IVATryGetRegisterValueProvider, out ulong)"/>)

@@ -1,7 +1,7 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 
-namespace Ether.Replay.Analyzer.Tests.Support;
+namespace Ether.Replay.Tests.Shared;
 
 /// <summary>
 /// A fake recording of a self-decrypting program with N nested layers (what the recorder would log

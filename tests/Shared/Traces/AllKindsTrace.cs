@@ -1,7 +1,7 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 
-namespace Ether.Replay.Analyzer.Tests.Support;
+namespace Ether.Replay.Tests.Shared;
 
 /// <summary>
 /// A small deterministic trace with every event kind, two processes, several threads, kernel,

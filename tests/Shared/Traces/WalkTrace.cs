@@ -1,7 +1,7 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 
-namespace Ether.Replay.Tui.Tests.Support;
+namespace Ether.Replay.Tests.Shared;
 
 /// <summary>
 /// A small scripted trace with everything the browser shows, written with the real trace writer in

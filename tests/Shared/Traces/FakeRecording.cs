@@ -1,7 +1,7 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 
-namespace Ether.Replay.Analyzer.Tests.Support;
+namespace Ether.Replay.Tests.Shared;
 
 /// <summary>
 /// A fake of what the ptrace recorder writes, for testing the analyzer without running a program:

@@ -1,9 +1,8 @@
 using Ether.Replay.Tests.Shared;
 using System.Text.Json;
-using Ether.Replay.Analyzer.Tests.Support;
-using P = Ether.Replay.Analyzer.Tests.Support.FakePackedProgram;
+using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
-namespace Ether.Replay.Analyzer.Tests.Cli;
+namespace Ether.Replay.Cli.Tests;
 
 /// <summary>The analysis subcommands as a user runs them: the real `ether` process, on fake recordings.</summary>
 public sealed class AnalysisCommandTests

@@ -1,4 +1,4 @@
-namespace Ether.Replay.Recorder.Instructions;
+namespace Ether.Replay.Formats.Instructions;
 
 /// <summary>
 /// A span of guest virtual memory: <see cref="Size"/> bytes from <see cref="Address"/>.
