@@ -269,6 +269,16 @@ int main(int argc, char **argv)
     }
     if (tracer_finish(t, reason) != 0 && code == EXIT_OK)
         code = die(EXIT_CONSUMER, "%s", tracer_error(t));
+    if (!replay_path && code == EXIT_OK) {
+        /* How fast the monitor ran: one line for the operator (a live domain only; replays stay
+         * silent on success). */
+        struct tracer_stats s;
+        tracer_get_stats(t, &s);
+        double span = s.last_request_s - s.first_request_s;
+        fprintf(stderr, "ether-agent: %llu events in %.1f s from the first to the last (%.1f/s), %llu frames\n",
+                (unsigned long long)s.requests, span, span > 0 ? (double)s.requests / span : 0.0,
+                (unsigned long long)s.frames);
+    }
 
 out:
     tracer_free(t);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ether_abi.h"
 #include "tracer_internal.h"
@@ -105,6 +106,11 @@ int tracer_handle(struct tracer *t, const vm_event_request_t *req)
         return -1;
     }
     t->stats.requests++;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    t->stats.last_request_s = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    if (t->stats.requests == 1)
+        t->stats.first_request_s = t->stats.last_request_s;
     t->cur_vcpu = req->vcpu_id;
     memset(&t->rsp, 0, sizeof t->rsp);
     t->rsp.version = VM_EVENT_INTERFACE_VERSION;

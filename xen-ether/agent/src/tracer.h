@@ -74,6 +74,8 @@ struct tracer_stats {
     uint64_t stalls;
     uint64_t ignored;          /* requests outside the filter or of kinds we do not report */
     uint64_t protected_pages;  /* pages currently write- or execute-trapped */
+    double first_request_s;    /* CLOCK_MONOTONIC of the first and the last request handled */
+    double last_request_s;
 };
 void tracer_get_stats(const struct tracer *t, struct tracer_stats *s);
 
