@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Analyzer.Unpack;
+using Ether.Replay.Formats.Memory;
 using LibObjectFile.Diagnostics;
 using LibObjectFile.Elf;
 
@@ -32,7 +33,7 @@ public static class LayerDump
             if (l.RegionStart is not { } start || l.RegionEnd is not { } end || end <= start) continue;
             (start, end) = Clamp(start, end, l.EntryAddress);
             long step = Math.Max(0, l.FirstStep - 1); // memory as the layer's first instruction was about to run
-            var image = Read(session, step, l.Pid, new MappedRegion(start, end, 0, 0, l.RegionName ?? ""), original, out long fromFile);
+            var image = Read(session, step, l.Pid, new Region(start, end, 0, 0, l.RegionName ?? ""), original, out long fromFile);
             string name = $"pid{l.Pid}-image{l.Image}-layer{l.Layer}-0x{start:x}-0x{end:x}.bin";
             string path = Path.Combine(directory, name);
             File.WriteAllBytes(path, image.Bytes);
@@ -55,7 +56,7 @@ public static class LayerDump
         long step = Math.Max(0, oep.FirstStep - 1);
         var regions = session.RegionsAt(step, oep.Pid);
         string imageName = oep.RegionName ?? "";
-        var mine = new List<MappedRegion>();
+        var mine = new List<Region>();
         foreach (var r in regions)
         {
             bool image = imageName.Length > 0 && r.Name == imageName;
@@ -122,11 +123,11 @@ public static class LayerDump
         }
     }
 
-    private static MemoryBytes Read(ReplaySession session, long step, int pid, MappedRegion region, OriginalProgram? original, out long fromFile)
+    private static MemoryBytes Read(ReplaySession session, long step, int pid, Region region, OriginalProgram? original, out long fromFile)
     {
         var memory = session.ReadMemory(step, pid, region.Start, (int)(region.End - region.Start));
         fromFile = 0;
-        if (original == null || region.Name.Length == 0 || region.Name[0] == '[') return memory;
+        if (original == null || !region.HasFile) return memory;
         // Bytes the trace never saw but the file maps there unchanged (code and data nobody wrote).
         var mapped = session.RegionsAt(step, pid).Where(r => r.Name == region.Name && r.End > region.Start && r.Start < region.End);
         foreach (var r in mapped)
@@ -135,7 +136,7 @@ public static class LayerDump
             {
                 int i = (int)(a - region.Start);
                 if (memory.Known[i]) continue;
-                ulong offset = r.FileOffset + (a - r.Start);
+                ulong offset = r.OffsetAt(a);
                 if (offset >= (ulong)original.Bytes.Length) continue;
                 memory.Bytes[i] = original.Bytes[offset];
                 fromFile++;

@@ -26,14 +26,6 @@ public static class DatasetLayout
             .Any(d => Directory.EnumerateFiles(d, "*.parquet").Any());
     }
 
-    /// <summary>Trace ids present in a dataset (from the traces table's partitions).</summary>
-    public static IReadOnlyList<string> TraceIds(string dataset)
-    {
-        var dir = Path.Combine(dataset, "traces");
-        if (!Directory.Exists(dir)) return [];
-        return Directory.EnumerateDirectories(dir, "trace=*").Select(d => Path.GetFileName(d)["trace=".Length..]).Order().ToList();
-    }
-
     /// <summary>A folder looks like a dataset when it has a traces table.</summary>
     public static bool IsDataset(string path) => Directory.Exists(Path.Combine(path, "traces"));
 }

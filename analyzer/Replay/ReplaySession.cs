@@ -1,6 +1,7 @@
 using Ether.Replay.Analyzer.Disassembly;
 using Ether.Replay.Analyzer.Unpack;
 using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Replay;
@@ -241,17 +242,16 @@ public sealed partial class ReplaySession : IDisposable
     }
 
     /// <summary>Process <paramref name="pid"/>'s memory map after the step (from its map/unmap/protect events).</summary>
-    public IReadOnlyList<MappedRegion> RegionsAt(long step, int pid) => RegionsAt(step, pid, 0);
+    public IReadOnlyList<Region> RegionsAt(long step, int pid) => RegionsAt(step, pid, 0).Regions;
 
-    private IReadOnlyList<MappedRegion> RegionsAt(long step, int pid, int depth)
+    private MemoryMap RegionsAt(long step, int pid, int depth)
     {
         int c = ChunkOf(step);
-        var map = new RegionMap();
         var start = Index.StartOf(pid, step);
         // A forked child starts with its parent's map; the recorder logs only what changes after that.
-        if (start is { InheritsParent: true } && depth < MaxForkDepth)
-            foreach (var r in RegionsAt(start.Position.Step, start.ParentPid, depth + 1))
-                map.Map(r.Start, r.End, r.Protection, r.FileOffset, r.Name);
+        var map = start is { InheritsParent: true } && depth < MaxForkDepth
+            ? RegionsAt(start.Position.Step, start.ParentPid, depth + 1)
+            : new MemoryMap();
         foreach (var b in Index.Barriers)
         {
             if (b.Chunk > c || (b.Chunk == c && b.Position.Step > step)) break;
@@ -260,7 +260,7 @@ public sealed partial class ReplaySession : IDisposable
             if (b.Event is ExecEvent) map.Clear();
             else map.Apply(b.Event);
         }
-        return map.Regions;
+        return map;
     }
 
     /// <summary>Intel-syntax text of an instruction.</summary>

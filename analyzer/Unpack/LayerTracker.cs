@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Unpack;
@@ -35,7 +36,7 @@ public sealed class LayerTracker
         public string ImagePath { get; internal set; } = imagePath;
         internal bool ImageExecuted;
         internal ShadowMemory Shadow { get; set; } = new();
-        public RegionMap Regions { get; } = new();
+        public MemoryMap Regions { get; internal set; } = new();
         internal readonly LayerRecord?[] Layers = new LayerRecord?[ShadowMemory.MaxTag + 1];
         public int HighestLayer { get; internal set; } = -1;
     }
@@ -132,22 +133,17 @@ public sealed class LayerTracker
         return _finished.OrderBy(r => r.Pid).ThenBy(r => r.Image).ThenBy(r => r.Layer).ToList();
     }
 
-    /// <summary>Layers seen so far in a process's current image (for progress and tests).</summary>
-    public IEnumerable<LayerRecord> CurrentLayers(int pid) =>
-        _spaces.TryGetValue(pid, out var s) ? s.Layers.Where(l => l != null)!.Cast<LayerRecord>() : [];
-
     /// <summary>The child's address space becomes a copy of the parent's: its written bytes (with their
     /// layers and writers) and its map. An earlier process with the child's pid is retired first.</summary>
     private void Fork(int parentPid, int childPid)
     {
         var parent = Space(parentPid);
-        var child = new AddressSpace(childPid, parent.ImagePath) { Shadow = parent.Shadow.Copy() };
+        var child = new AddressSpace(childPid, parent.ImagePath) { Shadow = parent.Shadow.Copy(), Regions = parent.Regions.Copy() };
         if (_spaces.Remove(childPid, out var earlier))
         {
             Retire(earlier);
             child.Image = earlier.Image + 1; // (pid, image) stays a unique key when a pid is reused
         }
-        foreach (var r in parent.Regions.Regions) child.Regions.Map(r.Start, r.End, r.Protection, r.FileOffset, r.Name);
         _spaces.Add(childPid, child);
         foreach (var t in _threads.Values)
             if (t.Space.Pid == childPid) { t.Space = child; t.Executed = false; t.Layer = 0; }
@@ -200,7 +196,7 @@ public sealed class LayerTracker
             RegionStart = start,
             RegionEnd = end,
             RegionName = region?.Name,
-            MainImage = region != null && IsImage(region.Name, s.ImagePath),
+            MainImage = region is { } r && IsImage(r.Name, s.ImagePath),
             BytesWritten = bytes,
             WriterRipMin = writers is { AnyRip: true } ? writers.MinRip : null,
             WriterRipMax = writers is { AnyRip: true } ? writers.MaxRip : null,

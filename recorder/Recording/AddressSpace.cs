@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Recording;
@@ -6,14 +7,14 @@ namespace Ether.Replay.Recorder.Recording;
 /// What the recorder knows about one address space (shared by the threads of a process and by a
 /// vfork / CLONE_VM child until it execs): the code it has decoded (<see cref="CodeCache"/>), the
 /// memory written since it last ran (<see cref="UnpackTracker"/>), and the region map
-/// (<see cref="RegionMap"/> from /proc/PID/maps). Every write the recorder sees, by an instruction or
+/// (a <see cref="MemoryMap"/> read from /proc/PID/maps). Every write the recorder sees, by an instruction or
 /// by the kernel, goes through <see cref="NoteWrite"/> so both stay true.
 /// </summary>
 internal sealed class AddressSpace
 {
     private readonly CodeCache _code;
     private readonly UnpackTracker _unpack;
-    private RegionMap _regions = RegionMap.Empty;
+    private MemoryMap _regions = new();
 
     public AddressSpace(ICodeMemory memory) : this(new CodeCache(memory), new UnpackTracker())
     {
@@ -25,7 +26,8 @@ internal sealed class AddressSpace
         _unpack = unpack;
     }
 
-    public RegionMap Regions => _regions;
+    /// <summary>The map as /proc/PID/maps last showed it (replaced, never changed in place).</summary>
+    public MemoryMap Regions => _regions;
 
     /// <summary>The instruction at <paramref name="rip"/> (the reference is valid until the next fetch).</summary>
     public ref readonly CodeEntry Fetch(ulong rip, int bitness) => ref _code.Get(rip, bitness);
@@ -50,7 +52,7 @@ internal sealed class AddressSpace
     public void RefreshRegions(int pid, List<TraceEvent> events)
     {
         var fresh = ProcMapsParser.Parse(ProcFs.ReadMaps(pid));
-        foreach (var e in RegionMap.Diff(_regions, fresh))
+        foreach (var e in MapDiff.Diff(_regions, fresh))
         {
             switch (e)
             {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Recording;
@@ -13,7 +14,7 @@ namespace Ether.Replay.Recorder.Recording;
 public static class ProcMapsParser
 {
     /// <summary>Parses the whole file; a malformed line throws <see cref="FormatException"/> naming it.</summary>
-    public static RegionMap Parse(string text)
+    public static MemoryMap Parse(string text)
     {
         var regions = new List<Region>();
         int lineNumber = 0;
@@ -26,7 +27,7 @@ public static class ProcMapsParser
         }
         try
         {
-            return new RegionMap(regions);
+            return new MemoryMap(regions);
         }
         catch (ArgumentException e)
         {
@@ -68,15 +69,6 @@ public static class ProcMapsParser
         string name = rest.TrimStart(' ').ToString();
         return new Region(start, end, protection, offset, name);
     }
-
-    /// <summary>The maps-style "r-xp" spelling of a protection.</summary>
-    public static string Format(RegionProtection p) => string.Create(4, p, static (span, p) =>
-    {
-        span[0] = (p & RegionProtection.Read) != 0 ? 'r' : '-';
-        span[1] = (p & RegionProtection.Write) != 0 ? 'w' : '-';
-        span[2] = (p & RegionProtection.Execute) != 0 ? 'x' : '-';
-        span[3] = (p & RegionProtection.Shared) != 0 ? 's' : 'p';
-    });
 
     private static ReadOnlySpan<char> NextField(ref ReadOnlySpan<char> rest)
     {

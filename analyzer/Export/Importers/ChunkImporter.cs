@@ -1,6 +1,7 @@
 using Ether.Replay.Analyzer.Disassembly;
 using Ether.Replay.Analyzer.Unpack;
 using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Export.Importers;
@@ -190,13 +191,13 @@ internal sealed class ChunkImporter
                 _syscalls.OnExit(exit, _catalog.Thread(exit.Pid, exit.Tid));
                 break;
             case RegionMapEvent m:
-                Region(m, "map", m.Start, m.End, RegionMap.Describe(m.Protection), m.FileOffset, m.Name);
+                Region(m, "map", m.Start, m.End, ProtectionText.Of(m.Protection), m.FileOffset, m.Name);
                 break;
             case RegionUnmapEvent u:
                 Region(u, "unmap", u.Start, u.End, null, null, null);
                 break;
             case RegionProtectEvent p:
-                Region(p, "protect", p.Start, p.End, RegionMap.Describe(p.Protection), null, null);
+                Region(p, "protect", p.Start, p.End, ProtectionText.Of(p.Protection), null, null);
                 break;
             case RegionSnapshotEvent s:
             {

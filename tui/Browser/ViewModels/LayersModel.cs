@@ -1,6 +1,7 @@
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Unpack;
 using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Memory;
 
 namespace Ether.Replay.Tui.ViewModels;
 
@@ -77,7 +78,7 @@ public sealed class LayersModel(BrowserSession session)
     }
 
     /// <summary>The memory map of <paramref name="pid"/> after the step, or null with the reason.</summary>
-    public IReadOnlyList<MappedRegion>? RegionsAt(long step, int pid, out string? why)
+    public IReadOnlyList<Region>? RegionsAt(long step, int pid, out string? why)
     {
         why = session.Index.NotReadyReason("the memory map");
         if (why != null) return null;

@@ -26,7 +26,6 @@ public sealed class PaneLayout
     public void Heighten(int direction) => TopPercent = Math.Clamp(TopPercent + direction * Step, MinPercent, MaxPercent);
 
     public void ToggleZoom(PaneId pane) => Zoomed = Zoomed == pane ? null : pane;
-    public void Unzoom() => Zoomed = null;
 
     public static bool IsBottom(PaneId pane) => pane is PaneId.Syscalls or PaneId.Layers or PaneId.Sql;
 

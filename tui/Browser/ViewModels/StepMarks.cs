@@ -1,5 +1,6 @@
 using System.Text;
 using Ether.Replay.Analyzer.Analyses;
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Tui.ViewModels;
@@ -46,7 +47,7 @@ public static class StepMarks
         ThreadExitEvent t => $"thread {t.Tid} exit",
         RegionMapEvent m => $"map 0x{m.Start:x}-0x{m.End:x}{(m.Name.Length > 0 ? " " + m.Name : "")}",
         RegionUnmapEvent u => $"unmap 0x{u.Start:x}-0x{u.End:x}",
-        RegionProtectEvent p => $"protect 0x{p.Start:x}-0x{p.End:x} {Protection(p.Protection)}",
+        RegionProtectEvent p => $"protect 0x{p.Start:x}-0x{p.End:x} {ProtectionText.Of(p.Protection)}",
         RegionSnapshotEvent s => $"snapshot 0x{s.Address:x} {s.Bytes.Length} bytes ({s.Reason})",
         AnnotationEvent a => $"{a.Key}: {Cut(a.Text)}",
         _ => null,
@@ -56,9 +57,6 @@ public static class StepMarks
     public static string Result(SyscallExitEvent x) => SyscallListing.Result(x.Name, x.Return, x.Errno, x.Abi);
 
     public static string Layer(LayerChange c) => c.FromLayer < 0 ? $"layer {c.ToLayer}" : $"layer {c.FromLayer} -> {c.ToLayer}";
-
-    public static string Protection(RegionProtection p) =>
-        $"{((p & RegionProtection.Read) != 0 ? 'r' : '-')}{((p & RegionProtection.Write) != 0 ? 'w' : '-')}{((p & RegionProtection.Execute) != 0 ? 'x' : '-')}";
 
     private static string Cut(string s) => s.Length <= MaxArgText ? s : s[..(MaxArgText - 1)] + "…";
 }

@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Memory;
 using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
@@ -79,7 +80,7 @@ internal sealed class LayersPane : Pane
             var regions = _model.RegionsAt(_cursor.Step, pid, out var why);
             lines.Add(regions != null ? $"memory map of pid {pid} at step {_cursor.Step:N0}:" : why!);
             foreach (var r in regions ?? [])
-                lines.Add($"  0x{r.Start:x}-0x{r.End:x} {StepMarks.Protection(r.Protection)} {r.Name}");
+                lines.Add($"  0x{r.Start:x}-0x{r.End:x} {ProtectionText.Of(r.Protection)} {r.Name}");
         }
         string text = string.Join('\n', lines);
         if (_regions.Text != text) _regions.Text = text;
