@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Xen;
@@ -19,22 +18,17 @@ public sealed class LinuxGuestFramesTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private delegate void Body(ref MessagePackWriter w);
-
     private ulong _seq;
 
-    private byte[] Frame(string type, int keys, Body body)
+    /// <summary>A frame of `type` with the next seq and `keys` more keys.</summary>
+    private byte[] Frame(string type, int keys, AgentFrameBytes.Body body)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        var w = new MessagePackWriter(buffer);
-        w.WriteMapHeader(keys + 2);
-        w.Write("type"); w.Write(type); w.Write("seq"); w.Write(_seq++);
-        body(ref w);
-        w.Flush();
-        var framed = new byte[4 + buffer.WrittenCount];
-        BinaryPrimitives.WriteUInt32BigEndian(framed, (uint)buffer.WrittenCount);
-        buffer.WrittenSpan.CopyTo(framed.AsSpan(4));
-        return framed;
+        ulong seq = _seq++;
+        return AgentFrameBytes.Frame((ref MessagePackWriter w) =>
+        {
+            w.Write("type"); w.Write(type); w.Write("seq"); w.Write(seq);
+            body(ref w);
+        }, keys + 2);
     }
 
     private static void Regs(ref MessagePackWriter w, ulong rip)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "tracer_internal.h"
 
 static struct page_rec *page_find(struct tracer *t, uint64_t gfn)
@@ -44,14 +45,10 @@ static int protect_page(void *ctx, uint64_t va, uint64_t gfn, uint32_t flags)
         return -1;
     if (!inserted)
         return 0;
-    if (t->npages == t->cap_pages) {
-        size_t cap = t->cap_pages ? t->cap_pages * 2 : 256;
-        struct page_rec *p = realloc(t->pages, cap * sizeof *p);
-        if (!p)
-            return -1;
-        t->pages = p;
-        t->cap_pages = cap;
-    }
+    struct page_rec *pages = grow_array(t->pages, t->npages, &t->cap_pages, sizeof *pages, 256);
+    if (!pages)
+        return -1;
+    t->pages = pages;
     struct page_rec *rec = &t->pages[t->npages];
     memset(rec, 0, sizeof *rec);
     rec->gfn = gfn;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "windows.h"
 #include "tracer_internal.h"
 
@@ -16,14 +17,10 @@ static struct process *process_for(struct tracer *t, uint64_t cr3)
     if (!slot)
         return NULL;
     if (inserted) {
-        if (t->nprocesses == t->cap_processes) {
-            size_t cap = t->cap_processes ? t->cap_processes * 2 : 32;
-            struct process *p = realloc(t->processes, cap * sizeof *p);
-            if (!p)
-                return NULL;
-            t->processes = p;
-            t->cap_processes = cap;
-        }
+        struct process *p = grow_array(t->processes, t->nprocesses, &t->cap_processes, sizeof *p, 32);
+        if (!p)
+            return NULL;
+        t->processes = p;
         memset(&t->processes[t->nprocesses], 0, sizeof t->processes[0]);
         t->processes[t->nprocesses].cr3 = cr3;
         *slot = t->nprocesses++;

@@ -20,6 +20,7 @@
 
 #include <Zydis/Zydis.h>
 
+#include "grow.h"
 #include "tracer_internal.h"
 
 #define MAX_WRITES 4                 /* memory operands written by one instruction, at most */
@@ -79,14 +80,10 @@ static struct written_page *page_get(struct tracer *t, uint64_t cr3, uint64_t pa
     }
     if (!create || s->npages >= MAX_WRITTEN_PAGES)
         return NULL;
-    if (s->npages == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        struct written_page *n = realloc(s->pages, cap * sizeof *n);
-        if (!n)
-            return NULL;
-        s->pages = n;
-        s->cap = cap;
-    }
+    struct written_page *pages = grow_array(s->pages, s->npages, &s->cap, sizeof *pages, 64);
+    if (!pages)
+        return NULL;
+    s->pages = pages;
     bool inserted;
     uint64_t *slot = u64map_upsert(&s->index, key, &inserted);
     if (!slot)
