@@ -4,6 +4,7 @@ using Ether.Replay.Analyzer.Disassembly;
 using Ether.Replay.Analyzer.Export.Importers;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Text;
 
 namespace Ether.Replay.Analyzer.Export;
 
@@ -105,7 +106,7 @@ public static class TraceExporter
         t.StartTime.Add(h.StartTime);
         t.EndTime.Add(s.EndTime);
         t.ClosedCleanly.Add(s.ClosedCleanly);
-        t.StopReason.Add(StopReasonName(s.StopReason));
+        t.StopReason.Add(StopReasonText.Name(s.StopReason));
         t.StopDetail.Add(s.StopDetail);
         t.Damage.Add(warning);
         t.LastStep.Add(importer.LastStep);
@@ -123,16 +124,4 @@ public static class TraceExporter
         t.ExporterVersion.Add(typeof(TraceExporter).Assembly.GetName().Version?.ToString(3) ?? "");
         t.EndRow();
     }
-
-    public static string StopReasonName(StopReason r) => r switch
-    {
-        StopReason.Exited => "exited",
-        StopReason.MaxSteps => "max-steps",
-        StopReason.Timeout => "timeout",
-        StopReason.Interrupted => "interrupted",
-        StopReason.TargetCrashed => "target-crashed",
-        StopReason.RecorderError => "recorder-error",
-        StopReason.Closed => "closed",
-        _ => "unknown",
-    };
 }

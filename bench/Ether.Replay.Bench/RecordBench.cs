@@ -171,20 +171,19 @@ public static class RecordBench
         }, 16 << 20);
         tracer.Start();
         tracer.Join();
-        if (Directory.Exists(sandbox.WorkingDirectory)) Directory.Delete(sandbox.WorkingDirectory, recursive: true);
+        sandbox.End();
         return new Measured(steps, seconds);
     }
 
     private static Measured RunEther(string program, string output, params string[] argv)
     {
-        var result = PtraceRecorder.Record(new RecordOptions
+        var result = TraceRecorder.Record(new PtraceRecordOptions
         {
             Program = program,
             Arguments = argv,
             OutputPath = output,
             Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
         });
-        if (Directory.Exists(result.WorkingDirectory)) Directory.Delete(result.WorkingDirectory, recursive: true);
         File.Delete(output);
         return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites);
     }

@@ -3,19 +3,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
+using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Recording;
-
-/// <summary>Reads the traced process's memory for the <see cref="CodeCache"/>.</summary>
-public interface ICodeMemory
-{
-    /// <summary>
-    /// Copies up to <c>into.Length</c> bytes from <paramref name="address"/> and returns how many it
-    /// could read: fewer when the range runs into unmapped memory, 0 when none is readable.
-    /// </summary>
-    int Read(ulong address, Span<byte> into);
-}
 
 /// <summary>One decoded instruction as it sits in the target's memory at <see cref="Rip"/>.</summary>
 public struct CodeEntry
@@ -76,7 +67,7 @@ public sealed class CodeCache
     /// <summary>Longest x86 instruction.</summary>
     private const int MaxInstructionLength = 15;
 
-    private readonly ICodeMemory _memory;
+    private readonly ITargetMemory _memory;
     private readonly int _maxEntries;
     private readonly Dictionary<ulong, CodeEntry> _entries;
     /// <summary>Page → rips of the cached entries with a byte in that page (each rip once per page).</summary>
@@ -91,12 +82,12 @@ public sealed class CodeCache
 
     /// <param name="memory">Where to read instructions the cache does not hold yet.</param>
     /// <param name="maxEntries">Bound on memory: when reached, the cache starts over (each entry ~100 bytes).</param>
-    public CodeCache(ICodeMemory memory, int maxEntries = 1 << 20)
+    public CodeCache(ITargetMemory memory, int maxEntries = 1 << 20)
         : this(memory, maxEntries, new Dictionary<ulong, CodeEntry>(), new Dictionary<ulong, List<ulong>>())
     {
     }
 
-    private CodeCache(ICodeMemory memory, int maxEntries, Dictionary<ulong, CodeEntry> entries, Dictionary<ulong, List<ulong>> pages)
+    private CodeCache(ITargetMemory memory, int maxEntries, Dictionary<ulong, CodeEntry> entries, Dictionary<ulong, List<ulong>> pages)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
@@ -245,7 +236,7 @@ public sealed class CodeCache
     /// A copy for a forked child: same code at the same addresses until either side writes.
     /// Writes in one process no longer reach the other's cache.
     /// </summary>
-    public CodeCache Fork(ICodeMemory childMemory)
+    public CodeCache Fork(ITargetMemory childMemory)
     {
         var pages = new Dictionary<ulong, List<ulong>>(_pages.Count);
         foreach (var (page, rips) in _pages) pages[page] = [.. rips];

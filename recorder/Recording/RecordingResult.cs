@@ -3,7 +3,7 @@ using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Recording;
 
-/// <summary>What a finished recording produced; the CLI prints it as the summary.</summary>
+/// <summary>What a finished recording produced, whatever the backend; the CLI prints it as the summary.</summary>
 public sealed record RecordingResult
 {
     public required string OutputPath { get; init; }
@@ -17,28 +17,40 @@ public sealed record RecordingResult
     public long Threads { get; init; }
     public long Bytes { get; init; }
     public TimeSpan Elapsed { get; init; }
+    /// <summary>Where the program ran (ptrace): its working directory, and whether it is still there.</summary>
     public string WorkingDirectory { get; init; } = "";
+    public WorkingDirectoryFate WorkingDirectoryFate { get; init; }
     public int? RootExitCode { get; init; }
     public int? RootSignal { get; init; }
+    /// <summary>What only this backend knows, as summary lines (Xen: frames, the agent's end).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> BackendDetails { get; init; } = [];
 
     public double BytesPerInstruction => Instructions > 0 ? (double)Bytes / Instructions : 0;
     public double StepsPerSecond => Elapsed.TotalSeconds > 0 ? Steps / Elapsed.TotalSeconds : 0;
+
+    /// <summary>The counts, size and stop reason of a closed (or about to be closed) trace.</summary>
+    internal static RecordingResult FromWriter(TraceWriter writer, string output, StopReason reason, string detail, TimeSpan elapsed) => new()
+    {
+        OutputPath = output,
+        StopReason = reason,
+        StopDetail = detail,
+        Steps = writer.Step,
+        Instructions = writer.Count(EventKind.Instruction),
+        Syscalls = writer.Count(EventKind.SyscallEntry),
+        MemoryWrites = writer.Count(EventKind.MemoryWrite),
+        Elapsed = elapsed,
+    };
 }
 
-/// <summary>A live view for the progress line; read from another thread, so only whole numbers.</summary>
-public sealed class RecordingProgress
+/// <summary>What became of the program's working directory when recording ended.</summary>
+public enum WorkingDirectoryFate
 {
-    private long _steps, _syscalls, _writes, _bytes;
-    public long Steps => Volatile.Read(ref _steps);
-    public long Syscalls => Volatile.Read(ref _syscalls);
-    public long MemoryWrites => Volatile.Read(ref _writes);
-    public long Bytes => Volatile.Read(ref _bytes);
-
-    internal void Update(TraceWriter writer)
-    {
-        Volatile.Write(ref _steps, writer.Step);
-        Volatile.Write(ref _syscalls, writer.Count(Formats.Model.EventKind.SyscallEntry));
-        Volatile.Write(ref _writes, writer.Count(Formats.Model.EventKind.MemoryWrite));
-        Volatile.Write(ref _bytes, writer.BytesWritten);
-    }
+    /// <summary>No working directory of ours (e.g. a Xen guest).</summary>
+    None,
+    /// <summary>The user's own directory (--cwd): left as it is.</summary>
+    UserDirectory,
+    /// <summary>A scratch directory, deleted with whatever the program left in it.</summary>
+    Removed,
+    /// <summary>Kept where the user asked (--keep-workdir DIR), with the files the program left.</summary>
+    Kept,
 }

@@ -1,4 +1,5 @@
 using Ether.Replay.Formats.Abi;
+using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Recording;

@@ -1,8 +1,10 @@
 namespace Ether.Replay.Recorder.Syscalls;
 
 /// <summary>
-/// Read access to the traced process's memory, as the decoder and the kernel write set need it.
-/// The target is hostile: any address may be unmapped, so callers must expect short reads.
+/// Read access to the traced process's memory: the one memory interface of the recorder, used by
+/// the system-call decoder, the kernel write sets and the code cache (a backend implements it once,
+/// e.g. the ptrace backend's <c>ProcessMemory</c>). The target is hostile: any address may be
+/// unmapped, so callers must expect short reads.
 /// </summary>
 public interface ITargetMemory
 {

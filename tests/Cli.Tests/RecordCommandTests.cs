@@ -83,6 +83,32 @@ public sealed class RecordCommandTests : IDisposable
         Assert.Equal("closed cleanly; recording stopped: interrupted (Ctrl-C / SIGTERM) (SIGINT)", StopState(trace));
     }
 
+    private static string SummaryLine(EtherProcess.Result r, string key) =>
+        r.StderrLines.Single(l => l.StartsWith(key + " ", StringComparison.Ordinal))[15..];
+
+    [Fact]
+    public void The_scratch_directory_goes_with_what_the_program_dropped_unless_kept()
+    {
+        const string dropper = "echo payload > dropped.bin; pwd";
+        var removed = EtherProcess.Run(_dir, "record", "--mode", "syscalls", "-o", Path.Combine(_dir, "r.etrace"), "--", "/bin/sh", "-c", dropper);
+        Assert.True(removed.ExitCode == 0, removed.ToString());
+        string scratch = removed.Stdout.Trim();
+        Assert.StartsWith(Path.Combine(Path.GetTempPath(), "ether-record-"), scratch);
+        Assert.False(Directory.Exists(scratch), $"{scratch} was left behind");
+        Assert.Equal($"{scratch} (removed with its files; --keep-workdir DIR keeps them)", SummaryLine(removed, "working dir"));
+
+        string keep = Path.Combine(_dir, "dropped");
+        var kept = EtherProcess.Run(_dir, "record", "--mode", "syscalls", "--keep-workdir", keep, "-o", Path.Combine(_dir, "k.etrace"), "--", "/bin/sh", "-c", dropper);
+        Assert.True(kept.ExitCode == 0, kept.ToString());
+        Assert.Equal(keep, kept.Stdout.Trim());
+        Assert.Equal("payload\n", File.ReadAllText(Path.Combine(keep, "dropped.bin")));
+        Assert.Equal($"{keep} (kept, with the files the program left)", SummaryLine(kept, "working dir"));
+
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--keep-workdir", keep, "--", "/bin/true"), "it exists already");
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--keep-workdir", Path.Combine(_dir, "no", "such"), "--", "/bin/true"), "its parent directory does not exist");
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--keep-workdir", Path.Combine(_dir, "k2"), "--cwd", _dir, "--", "/bin/true"), "give one");
+    }
+
     private static string[] Interfaces(string procNetDev) =>
         [.. procNetDev.Split('\n').Where(l => l.Contains(':')).Select(l => l.Split(':')[0].Trim()).Where(n => !n.Contains('|'))];
 

@@ -29,11 +29,18 @@ internal interface IPtrace
 
     /// <summary>waitpid(-1, __WALL): the next stop or death of any tracee. Returns the tid, or -1 (errno set).</summary>
     int WaitAny(out WaitStatus status);
+    /// <summary>waitpid(tid, __WALL): the next stop or death of this one tracee (remote system calls wait for their thread only).</summary>
+    int WaitThread(int tid, out WaitStatus status);
     /// <summary>waitpid(pid, WUNTRACED) for a child that is not traced yet.</summary>
     int WaitChild(int pid, out WaitStatus status);
 
     /// <summary>Copies target memory with process_vm_readv; returns the bytes copied (0 on failure).</summary>
     int ReadMemory(int pid, ulong address, Span<byte> into);
+    /// <summary>Copies into target memory with process_vm_writev (writable pages only); returns the bytes copied (0 on failure).</summary>
+    int WriteMemory(int pid, ulong address, ReadOnlySpan<byte> from);
+    /// <summary>PTRACE_PEEKDATA / PTRACE_POKEDATA: one word, through page protections (the thread must be in a ptrace stop).</summary>
+    bool PeekData(int tid, ulong address, out ulong word);
+    bool PokeData(int tid, ulong address, ulong word);
 
     bool Kill(int pid, int signal);
 }

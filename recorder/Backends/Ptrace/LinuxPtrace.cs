@@ -48,21 +48,15 @@ internal sealed unsafe class LinuxPtrace : IPtrace
             return Check(LibC.Ptrace(PtraceRequest.GetSyscallInfo, tid, sizeof(PtraceSyscallInfo), (nint)p));
     }
 
-    public int WaitAny(out WaitStatus status)
-    {
-        int raw = 0;
-        int r;
-        do r = LibC.WaitPid(-1, &raw, WaitFlags.All);
-        while (r < 0 && (LastError = Marshal.GetLastPInvokeError()) == LibC.EINTR);
-        status = new WaitStatus(raw);
-        return r;
-    }
+    public int WaitAny(out WaitStatus status) => Wait(-1, WaitFlags.All, out status);
+    public int WaitThread(int tid, out WaitStatus status) => Wait(tid, WaitFlags.All, out status);
+    public int WaitChild(int pid, out WaitStatus status) => Wait(pid, WaitFlags.Untraced, out status);
 
-    public int WaitChild(int pid, out WaitStatus status)
+    private int Wait(int pid, int flags, out WaitStatus status)
     {
         int raw = 0;
         int r;
-        do r = LibC.WaitPid(pid, &raw, WaitFlags.Untraced);
+        do r = LibC.WaitPid(pid, &raw, flags);
         while (r < 0 && (LastError = Marshal.GetLastPInvokeError()) == LibC.EINTR);
         status = new WaitStatus(raw);
         return r;
@@ -80,6 +74,33 @@ internal sealed unsafe class LinuxPtrace : IPtrace
             return (int)n;
         }
     }
+
+    public int WriteMemory(int pid, ulong address, ReadOnlySpan<byte> from)
+    {
+        if (from.IsEmpty) return 0;
+        fixed (byte* p = from)
+        {
+            var local = new IoVec { Base = (nint)p, Length = (nuint)from.Length };
+            var remote = new IoVec { Base = (nint)address, Length = (nuint)from.Length };
+            nint n = LibC.ProcessVmWritev(pid, &local, 1, &remote, 1, 0);
+            if (n < 0) { LastError = Marshal.GetLastPInvokeError(); return 0; }
+            return (int)n;
+        }
+    }
+
+    public bool PeekData(int tid, ulong address, out ulong word)
+    {
+        // PTRACE_PEEKDATA returns the word itself, so -1 is a valid value: errno tells them apart.
+        Marshal.SetLastPInvokeError(0);
+        long value = LibC.Ptrace(PtraceRequest.PeekData, tid, (nint)address, 0);
+        int errno = Marshal.GetLastPInvokeError();
+        word = (ulong)value;
+        if (value != -1 || errno == 0) return true;
+        LastError = errno;
+        return false;
+    }
+
+    public bool PokeData(int tid, ulong address, ulong word) => Check(LibC.Ptrace(PtraceRequest.PokeData, tid, (nint)address, (nint)word));
 
     public bool Kill(int pid, int signal) => Check(LibC.Kill(pid, signal));
 }

@@ -1,12 +1,9 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
-using Ether.Replay.Recorder.Recording;
-using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
-/// <summary>Single-step traps and signal-delivery stops: what ran, what the program gets, restarts.</summary>
+/// <summary>Signal stops: the recorder's own single-step traps, signals for the program (with their interceptors), delivery.</summary>
 internal sealed partial class PtraceSession
 {
     private static bool HasDeliverableSignal(int tid)
@@ -22,9 +19,6 @@ internal sealed partial class PtraceSession
         ulong caught = ProcFs.StatusMask(tid, "SigCgt") ?? 0;
         return (caught & (1UL << (signo - 1))) != 0;
     }
-
-
-    // -- single-step traps and signals --
 
     private void OnSignalStop(TraceeThread t, int signo)
     {
@@ -71,6 +65,10 @@ internal sealed partial class PtraceSession
         bool stepping = t.State is TraceeState.Stepping or TraceeState.EnteringSyscall;
         bool attempted = stepping && Sig.IsSynchronousFault(signo) && info.Code > 0;
         if (!Refresh(t)) return;
+        // si_addr (the faulting address) only means something for a fault; for kill()-like signals
+        // the same bytes hold the sender's pid.
+        ulong address = Sig.IsSynchronousFault(signo) && info.Code > 0 ? info.Addr : 0;
+        if (_hooks.Signals.Count > 0 && Intercepted(t, signo, info, address, stepping)) return;
         if (stepping)
         {
             if (attempted)
@@ -81,40 +79,41 @@ internal sealed partial class PtraceSession
             else _pipeline.AbandonStep(t.Rec);
         }
         t.EnteringHandler = false;
-        // si_addr (the faulting address) only means something for a fault; for kill()-like signals
-        // the same bytes hold the sender's pid.
-        ulong address = Sig.IsSynchronousFault(signo) && info.Code > 0 ? info.Addr : 0;
         _pipeline.Signal(t.Rec, signo, Sig.Name(signo), info.Code, address, "delivered");
         Deliver(t, signo);
     }
 
-    /// <summary>Only unusual single-step traps need PTRACE_GETSIGINFO (one more system call per step otherwise).</summary>
-    private static bool NeedsSignalInfo(TraceeThread t)
+    /// <summary>Signal interceptors; true when one claimed the signal (it is then not recorded nor delivered).</summary>
+    private bool Intercepted(TraceeThread t, int signo, in SigInfo info, ulong address, bool stepping)
     {
-        if (t.EnteringHandler) return true;
-        var m = t.Rec.StepInstruction.Mnemonic;
-        // int3/int1/int n/into raise the program's own SIGTRAP (si_code SI_KERNEL).
-        return m is Mnemonic.Int3 or Mnemonic.Int1 or Mnemonic.Int or Mnemonic.Into || t.Rec.StepLength == 0;
-    }
-
-    private void CompleteStep(TraceeThread t)
-    {
-        var rec = t.Rec;
-        t.RestartPending = false; // whatever the kernel was going to restart has happened by now
-        // An async SIGTRAP (kill) arriving before the instruction looks like our trap, but rip has
-        // not moved. Rare; a rip that stays put is otherwise a rep-string iteration or a jump to itself.
-        _pipeline.CompleteStep(rec, rec.Registers);
-        if (t.Raw.OrigRax != ulong.MaxValue && rec.StepInstruction.Mnemonic != Mnemonic.Syscall)
-            _pipeline.Annotate(t.Pid, t.Tid, "ptrace", $"a system call ({(long)t.Raw.OrigRax}) ran inside a single step at {rec.StepRip:x}; its entry and exit were not seen");
-        if (t.UserTrapFlag)
+        var interceptors = _hooks.Signals;
+        var stop = _signalStop.Reset(this, t, signo, info, address, stepping && t.Rec.StepPending);
+        for (int i = 0; i < interceptors.Count && stop.Verdict == SignalVerdict.Deliver; i++) interceptors[i].OnSignal(stop);
+        if (stop.Verdict == SignalVerdict.Deliver)
         {
-            // The program set TF itself (pushf/popf): natively it gets SIGTRAP after this
-            // instruction. Our ptrace trap is that same trap; deliver it, or the program notices.
-            _pipeline.Signal(rec, Sig.SIGTRAP, Sig.Name(Sig.SIGTRAP), SigCode.TrapTrace, rec.StepRip, "delivered");
-            Deliver(t, Sig.SIGTRAP);
-            return;
+            // Not claimed; an interceptor that only looked may still have changed registers.
+            return stop.RegistersChanged && !ApplyRegisters(t);
         }
+
+        t.EnteringHandler = false;
+        if (stop.Verdict == SignalVerdict.Suppress)
+        {
+            // The instruction did not complete: it runs again (a new step) once the thread resumes.
+            if (t.Rec.StepPending) _pipeline.AbandonStep(t.Rec);
+            if (stop.RegistersChanged && !ApplyRegisters(t)) return true;
+            ReadyAfterStop(t);
+            return true;
+        }
+
+        // Emulated: the instruction at rip ran, with the interceptor's registers after it (the
+        // recording's view still holds the registers before it). In native style there is no step
+        // under way: it becomes a step of its own.
+        if (!t.Rec.StepPending) _pipeline.BeginStep(t.Rec);
+        if (!ApplyRegisters(t)) return true;
+        _pipeline.CompleteStep(t.Rec, t.Rec.Registers);
+        if (t.Style == Modes.ExecutionStyle.Stepping && !ObserveStep(t)) return true;
         ReadyAfterStop(t);
+        return true;
     }
 
     /// <summary>Queues <paramref name="signo"/> for the thread's next resume, handling a pending restart.</summary>
@@ -129,11 +128,5 @@ internal sealed partial class PtraceSession
         t.PendingSignal = signo;
         t.PendingSignalCaught = caught;
         ReadyAfterStop(t);
-    }
-
-    private void ReadyAfterStop(TraceeThread t)
-    {
-        t.State = TraceeState.Ready;
-        if (_inFlight == t) _inFlight = null;
     }
 }

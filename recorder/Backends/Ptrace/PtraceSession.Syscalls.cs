@@ -1,75 +1,111 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Recording;
-using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
-/// <summary>System-call entry and exit stops, the prologue's exec, and calls the sandbox refuses.</summary>
+/// <summary>System-call entry and exit stops (with their interceptors), and the prologue's exec.</summary>
 internal sealed partial class PtraceSession
 {
-    // -- system-call stops --
+    private const ulong CloneVm = 0x100, CloneThread = 0x10000, CloneVFork = 0x4000;
 
     private void OnSyscallStop(TraceeThread t)
     {
         if (!_ptrace.GetSyscallInfo(t.Tid, out var info)) { Gone(t); return; }
         if (t.State == TraceeState.Prologue) { OnPrologueSyscall(t, info); return; }
 
-        if (info.Op == PtraceSyscallInfo.OpEntry)
-        {
-            if (t.State == TraceeState.EnteringSyscall) _pipeline.CommitInstruction(t.Rec);
-            t.RestartPending = false;
-            if (!_full)
-            {
-                if (_options.MaxSteps > 0 && _pipeline.Writer.Step >= _options.MaxSteps)
-                {
-                    _control.RequestStop(StopReason.MaxSteps, $"max steps {_options.MaxSteps} reached");
-                    return;
-                }
-                _pipeline.Tick();
-            }
-            bool compat = info.Arch == PtraceSyscallInfo.ArchI386;
-            Span<ulong> args = stackalloc ulong[6];
-            unsafe { for (int i = 0; i < 6; i++) args[i] = info.EntryArgs[i]; }
-            long nr = (long)info.EntryNr;
-            _pipeline.SyscallEntry(t.Rec, compat, nr, args);
-            t.CloneFlags = CloneFlagsOf(t, compat, nr, args);
-            if (SandboxGuard.Refuse(compat, nr, args, IsTraced) is { } why)
-                Refuse(t, why, LibC.EPERM);
-            else if (IsProcessCreation(compat, nr, t.CloneFlags) && _processes.Count >= _options.Sandbox.MaxProcesses)
-                Refuse(t, $"{_processes.Count} traced processes (limit {_options.Sandbox.MaxProcesses})", LibC.EAGAIN);
-            if (_inFlight == t) _inFlight = null;
-            t.State = TraceeState.InSyscall;
-            Resume(t, _ptrace.ResumeToSyscall(t.Tid));
-            return;
-        }
-
-        if (info.Op == PtraceSyscallInfo.OpExit)
-        {
-            if (!Refresh(t)) return;
-            long ret = info.ExitRval;
-            if (t.RefusedSyscall)
-            {
-                t.RefusedSyscall = false;
-                ret = -t.RefusedErrno;
-                var regs = t.Raw;
-                regs.Rax = unchecked((ulong)ret);
-                if (_ptrace.SetRegisters(t.Tid, regs)) SetRegisters(t, regs);
-            }
-            if (t.Rec.InSyscall) _pipeline.SyscallExit(t.Rec, ret, t.Rec.Registers);
-            else _pipeline.Registers(t.Rec);
-            if (_full && ret is -ERestartSys or -ERestartNoIntr or -ERestartNoHand or -ERestartRestartBlock)
-            {
-                t.RestartPending = true;
-                t.RestartReturn = ret;
-            }
-            ReadyAfterStop(t);
-            return;
-        }
+        if (info.Op == PtraceSyscallInfo.OpEntry) { OnSyscallEntry(t, info); return; }
+        if (info.Op == PtraceSyscallInfo.OpExit) { OnSyscallExit(t, info.ExitRval); return; }
 
         // Op none: a stop we did not ask for (should not happen with TRACESYSGOOD); go on.
         if (!Refresh(t)) return;
+        ReadyAfterStop(t);
+    }
+
+    private void OnSyscallEntry(TraceeThread t, in PtraceSyscallInfo info)
+    {
+        if (t.State == TraceeState.EnteringSyscall) _pipeline.CommitInstruction(t.Rec);
+        t.RestartPending = false;
+        if (t.Style == ExecutionStyle.Native)
+        {
+            // A native thread's step is its system call.
+            if (MaxStepsReached()) return;
+            _pipeline.Tick();
+        }
+        bool compat = info.Arch == PtraceSyscallInfo.ArchI386;
+        Span<ulong> args = stackalloc ulong[6];
+        unsafe { for (int i = 0; i < 6; i++) args[i] = info.EntryArgs[i]; }
+        long nr = (long)info.EntryNr;
+        _pipeline.SyscallEntry(t.Rec, compat, nr, args);
+        t.CloneFlags = CloneFlagsOf(t, compat, nr, args);
+        InterceptEntry(t, compat);
+        _scheduler.Landed(t);
+        t.State = TraceeState.InSyscall;
+        Resume(t, _ptrace.ResumeToSyscall(t.Tid));
+    }
+
+    /// <summary>Entry interceptors, then what they asked for: a skipped call (orig_rax = -1 makes the
+    /// kernel run nothing; the exit stop supplies the result) or rewritten argument registers.</summary>
+    private void InterceptEntry(TraceeThread t, bool compat)
+    {
+        t.SkipSyscall = false;
+        t.ArgsRewritten = false;
+        var interceptors = _hooks.Syscalls;
+        var stop = _syscallStop.ResetEntry(this, t);
+        for (int i = 0; i < interceptors.Count; i++) interceptors[i].OnEntry(stop);
+        if (!t.SkipSyscall && !t.ArgsRewritten && !stop.RegistersChanged) return;
+
+        if (!stop.RegistersChanged && !Refresh(t)) return;
+        var regs = t.Raw;
+        if (t.SkipSyscall) regs.OrigRax = ulong.MaxValue;
+        if (t.ArgsRewritten) SyscallStop.SetArgumentRegisters(ref regs, compat, stop.KernelArgs);
+        if (!_ptrace.SetRegisters(t.Tid, regs)) { Gone(t); return; }
+        SetRegisters(t, regs);
+    }
+
+    private void OnSyscallExit(TraceeThread t, long kernelReturn)
+    {
+        if (!Refresh(t)) return;
+        var rec = t.Rec;
+        long ret = kernelReturn;
+        bool changed = false;
+        if (t.SkipSyscall)
+        {
+            t.SkipSyscall = false;
+            ret = t.SkipResult;
+            t.Raw.Rax = unchecked((ulong)ret);
+            changed = true;
+        }
+        if (t.ArgsRewritten)
+        {
+            // The kernel leaves argument registers as it got them: give the program its own back.
+            t.ArgsRewritten = false;
+            SyscallStop.SetArgumentRegisters(ref t.Raw, rec.SyscallAbi == SyscallNames.I386, rec.SyscallArgs);
+            changed = true;
+        }
+
+        if (rec.InSyscall && _hooks.Syscalls.Count > 0)
+        {
+            var interceptors = _hooks.Syscalls;
+            var stop = _syscallStop.ResetExit(this, t, ret);
+            for (int i = 0; i < interceptors.Count; i++) interceptors[i].OnExit(stop);
+            if (stop.ReturnChanged)
+            {
+                ret = stop.Return;
+                t.Raw.Rax = unchecked((ulong)ret);
+            }
+            changed |= stop.ReturnChanged || stop.RegistersChanged;
+        }
+        if (changed && !ApplyRegisters(t)) return;
+
+        if (rec.InSyscall) _pipeline.SyscallExit(rec, ret, rec.Registers);
+        else _pipeline.Registers(rec);
+        if (t.Style == ExecutionStyle.Stepping && IsRestart(ret))
+        {
+            t.RestartPending = true;
+            t.RestartReturn = ret;
+        }
         ReadyAfterStop(t);
     }
 
@@ -104,23 +140,6 @@ internal sealed partial class PtraceSession
         Resume(t, _ptrace.ResumeToSyscall(t.Tid));
     }
 
-    /// <summary>fork, vfork, clone/clone3 without CLONE_THREAD: a new process.</summary>
-    private static bool IsProcessCreation(bool compat, long nr, ulong cloneFlags) =>
-        (compat ? nr is 2 or 190 or 120 : nr is 57 or 58 or 56 or 435) && (cloneFlags & CloneThread) == 0;
-
-    /// <summary>Makes the call fail with <paramref name="errno"/> without running it (root ignores RLIMIT_NPROC, so the process cap is ours).</summary>
-    private void Refuse(TraceeThread t, string why, int errno)
-    {
-        // orig_rax = -1 makes the kernel skip the call (it returns -ENOSYS); the exit stop turns that into -EPERM.
-        var regs = t.Raw;
-        if (!_ptrace.GetRegisters(t.Tid, out regs)) return;
-        regs.OrigRax = ulong.MaxValue;
-        if (!_ptrace.SetRegisters(t.Tid, regs)) return;
-        t.RefusedSyscall = true;
-        t.RefusedErrno = errno;
-        _pipeline.Annotate(t.Pid, t.Tid, "sandbox", $"refused {t.Rec.SyscallName}: {why}");
-    }
-
     private ulong CloneFlagsOf(TraceeThread t, bool compat, long nr, ReadOnlySpan<ulong> args)
     {
         if (compat) return nr == 120 ? args[0] : 0;
@@ -134,5 +153,19 @@ internal sealed partial class PtraceSession
             case 58: return CloneVm | CloneVFork; // vfork
             default: return 0;
         }
+    }
+
+    /// <summary>A signal arrived while a remote system call ran in <paramref name="t"/>: recorded, and delivered at its next resume.</summary>
+    private void SignalDuringRemoteCall(TraceeThread t, int signo, SigInfo info)
+    {
+        ulong address = Sig.IsSynchronousFault(signo) && info.Code > 0 ? info.Addr : 0;
+        _pipeline.Signal(t.Rec, signo, Sig.Name(signo), info.Code, address, "delivered");
+        if (t.PendingSignal != 0)
+        {
+            _pipeline.Annotate(t.Pid, t.Tid, "ptrace", $"{Sig.Name(signo)} arrived while {Sig.Name(t.PendingSignal)} was pending delivery; only one is delivered");
+            return;
+        }
+        t.PendingSignal = signo;
+        t.PendingSignalCaught = IsCaught(t.Tid, signo);
     }
 }

@@ -1,8 +1,5 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
-using Ether.Replay.Recorder.Recording;
-using Iced.Intel;
+using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
@@ -37,25 +34,23 @@ internal sealed partial class PtraceSession
     {
         _ptrace.GetEventMessage(t.Tid, out ulong formerTid);
         var process = t.Rec.Process;
-        if ((int)formerTid != t.Tid && _threads.TryGetValue((int)formerTid, out var execer))
+        if ((int)formerTid != t.Tid && _scheduler.TryGet((int)formerTid, out var execer))
         {
             // A non-leader thread exec'd: it takes over the leader's tid; every other thread is gone
             // (the kernel reports no exit for them).
-            foreach (var other in _order.Where(o => o.Rec.Process == process && o != execer).ToList())
+            foreach (var other in _scheduler.ThreadsOf(process, except: execer))
             {
                 if (other.Rec.StepPending) _pipeline.AbandonStep(other.Rec);
                 _pipeline.ThreadExited(other.Rec, 0);
                 Remove(other);
             }
-            _threads.Remove(execer.Tid);
             _pipeline.Annotate(process.Pid, process.Pid, "exec", $"thread {execer.Tid} exec'd and took over the thread-group id {process.Pid}");
-            execer.Rec.Tid = process.Pid;
-            _threads[process.Pid] = execer;
+            _scheduler.ChangeTid(execer, process.Pid);
             t = execer;
         }
         else
         {
-            foreach (var other in _order.Where(o => o.Rec.Process == process && o != t).ToList())
+            foreach (var other in _scheduler.ThreadsOf(process, except: t))
             {
                 _pipeline.ThreadExited(other.Rec, 0);
                 Remove(other);
@@ -128,7 +123,7 @@ internal sealed partial class PtraceSession
             // Group-stop: stay stopped like the program would, but keep reporting (PTRACE_LISTEN);
             // a SIGCONT ends it with another PTRACE_EVENT_STOP.
             if (t.Rec.StepPending) _pipeline.AbandonStep(t.Rec);
-            if (_inFlight == t) _inFlight = null;
+            _scheduler.Landed(t);
             t.State = TraceeState.GroupStopped;
             if (!_ptrace.Listen(t.Tid)) Gone(t);
             return;
@@ -154,7 +149,7 @@ internal sealed partial class PtraceSession
         if (leader)
         {
             // The leader is reported last (after the other threads of a group exit).
-            foreach (var other in _order.Where(o => o.Rec.Process == process).ToList())
+            foreach (var other in _scheduler.ThreadsOf(process))
             {
                 _pipeline.ThreadExited(other.Rec, 0);
                 Remove(other);
@@ -175,7 +170,7 @@ internal sealed partial class PtraceSession
     {
         if (t.Rec.StepPending) _pipeline.AbandonStep(t.Rec);
         t.State = TraceeState.Dying;
-        if (_inFlight == t) _inFlight = null;
+        _scheduler.Landed(t);
     }
 
     private void Resume(TraceeThread t, bool ok)

@@ -1,77 +1,98 @@
 using System.Diagnostics;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
+using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 using Ether.Replay.Recorder.Recording;
-using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
 /// <summary>
-/// One recording under ptrace: the traced processes and threads, who runs next, the limits, and
-/// what each kind of stop means. Everything here runs on one tracer thread (the kernel makes the
+/// One recording under ptrace: the traced processes and threads, the limits, and what each kind
+/// of stop means. Who runs next is the <see cref="Scheduler"/>'s business; how threads run is the
+/// <see cref="RecordingMode"/>'s; components that change what the program sees plug in through
+/// <see cref="SessionHooks"/>. Everything here runs on one tracer thread (the kernel makes the
 /// thread that seized a tracee its tracer).
 ///
-/// Full mode single-steps one user-mode thread at a time, so every memory write is attributable;
-/// threads take turns in time slices, and a thread inside a system call runs in the kernel
-/// (PTRACE_SYSCALL) while others step. Syscalls mode lets every thread run to its next system-call
-/// stop. Kernel behaviours this code relies on were checked with small probes on this kernel
-/// (6.18) and are noted where they matter.
+/// A stepping thread is single-stepped one instruction at a time, one thread at a time, so every
+/// memory write is attributable; a native thread runs to its next system-call stop. A thread inside
+/// a system call runs in the kernel (PTRACE_SYSCALL) while others step. Kernel behaviours this code
+/// relies on were checked with small probes on this kernel (6.18) and are noted where they matter.
+/// The partial files hold the kinds of stops: Steps (single-step traps), Syscalls, Signals, Tasks
+/// (exec, fork/clone, group-stops, deaths).
 /// </summary>
 internal sealed partial class PtraceSession
 {
-    private const ulong TrapFlag = 0x100;
-    private const int ERestartSys = 512, ERestartNoIntr = 513, ERestartNoHand = 514, ERestartRestartBlock = 516;
-    private const ulong CloneVm = 0x100, CloneThread = 0x10000, CloneVFork = 0x4000;
-
     private static readonly bool Debug = Environment.GetEnvironmentVariable("ETHER_PTRACE_DEBUG") == "1";
 
     private readonly IPtrace _ptrace;
     private readonly RecordingPipeline _pipeline;
-    private readonly RecordOptions _options;
+    private readonly PtraceRecordOptions _options;
     private readonly RecordingControl _control;
     private readonly RecordingProgress? _progress;
-    private readonly bool _full;
+    private readonly RecordingMode _mode;
+    private readonly SessionHooks _hooks;
+    private readonly Scheduler _scheduler;
+    private readonly RemoteSyscalls _remote;
 
-    private readonly Dictionary<int, TraceeThread> _threads = new();
-    private readonly List<TraceeThread> _order = new();
     private readonly Dictionary<int, RecordedProcess> _processes = new();
     /// <summary>Stops of new tasks that arrived before their parent's fork/clone event named them.</summary>
     private readonly Dictionary<int, WaitStatus> _early = new();
+    /// <summary>Stops a remote system call waited for that were not its own (a death): handled before the next wait.</summary>
+    private readonly Queue<(int Tid, WaitStatus Status)> _deferred = new();
+    private readonly List<TraceeThread> _resumeBatch = new();
     private volatile int[] _knownPids = [];
+    /// <summary>Set once the session is over: a late kill from the stop control must not hit reused pids.</summary>
+    private volatile bool _finished;
 
-    private TraceeThread? _inFlight;
-    private TraceeThread? _current;
-    private int _sliceLeft;
-    private int _rrIndex;
+    // Reused for every stop of their kind (allocation-free interception).
+    private readonly SyscallStop _syscallStop = new();
+    private readonly SignalStop _signalStop = new();
+    private readonly StepStop _stepStop = new();
+
     private int _rootPid;
     private long _deadline = long.MaxValue;
     private long _processCount, _threadCount;
+    private bool _neverExeced = true;
+    private int? _execError;
 
     public int? RootExitCode { get; private set; }
     public int? RootSignal { get; private set; }
     public long Processes => _processCount;
     public long Threads => _threadCount;
 
-    public PtraceSession(IPtrace ptrace, RecordingPipeline pipeline, RecordOptions options, RecordingControl control, RecordingProgress? progress)
+    /// <summary>What the session is recording with (components use it to read and change the target).</summary>
+    internal RecordingPipeline Pipeline => _pipeline;
+    internal RemoteSyscalls Remote => _remote;
+
+    public PtraceSession(IPtrace ptrace, RecordingPipeline pipeline, PtraceRecordOptions options, RecordingMode mode,
+        RecordingControl control, RecordingProgress? progress)
     {
         _ptrace = ptrace;
         _pipeline = pipeline;
         _options = options;
+        _mode = mode;
         _control = control;
         _progress = progress;
-        _full = options.Mode == RecordMode.Full;
+        _scheduler = new Scheduler(options.TimeSliceSteps);
+        _remote = new RemoteSyscalls(ptrace, (tid, status) => _deferred.Enqueue((tid, status)), SignalDuringRemoteCall);
+        _hooks = new SessionHooks();
+        _hooks.Add(new SandboxInterceptor(IsTraced, () => _processes.Count, options.Sandbox.MaxProcesses));
+        mode.Attach(_hooks);
+        options.Attach?.Invoke(_hooks);
     }
 
     /// <summary>Launches the prologue, records until every traced task is gone or a limit stops it,
     /// and returns why recording stopped. Must be called on the tracer thread.</summary>
     public (StopReason Reason, string Detail) Run(Sandbox sandbox, TargetProgram program)
     {
-        int? cpu = _full && _options.BindToOneCpu ? CpuBinding.BindCurrentThread() : null;
+        int? cpu = _mode.PinsToOneCpu(_options) ? CpuBinding.BindCurrentThread() : null;
         _rootPid = TargetLauncher.Launch(_ptrace, sandbox, program, _options.Sandbox, cpu);
         var rootProcess = NewProcess(_rootPid, 0, null);
         AddThread(rootProcess, _rootPid, TraceeState.Prologue);
-        _control.KillTarget = KillAll;
+        // A stop requested before this point (Ctrl-C during the launch) wakes us at once.
+        _control.SetWake(WakeOnStop);
         if (_options.Timeout is { } timeout) _deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
 
         try
@@ -83,8 +104,9 @@ internal sealed partial class PtraceSession
             _control.RequestStop(StopReason.RecorderError, e.Message);
         }
 
-        if (_threads.Count > 0) Shutdown();
-        _control.KillTarget = null;
+        if (_scheduler.Count > 0) Shutdown();
+        _control.SetWake(null);
+        _finished = true;
         if (_neverExeced && !_control.StopRequested)
             throw new RecordingSetupException(_execError is { } errno
                 ? $"cannot execute {program.Path}: {Formats.Abi.Errno.Message(errno)}"
@@ -97,39 +119,31 @@ internal sealed partial class PtraceSession
         return (StopReason.Exited, $"exit code {RootExitCode ?? 0}");
     }
 
-    private bool _neverExeced = true;
-    private int? _execError;
-
     // ---- the loop ------------------------------------------------------------------------
 
     private void Loop()
     {
         int sinceProgress = 0;
-        while (_threads.Count > 0)
+        while (_scheduler.Count > 0)
         {
             if (_control.StopRequested) return;
             if (Environment.TickCount64 > _deadline)
             {
-                _control.RequestStop(StopReason.Timeout, $"timeout after {_options.Timeout!.Value.TotalSeconds:0.###} s");
+                _control.RequestStop(StopReason.Timeout, TraceRecorder.TimeoutDetail(_options.Timeout!.Value));
                 return;
             }
-
-            if (_full)
+            if (_deferred.TryDequeue(out var deferred))
             {
-                if (_inFlight is null && NextReady() is { } next)
-                {
-                    if (_options.MaxSteps > 0 && _pipeline.Writer.Step >= _options.MaxSteps)
-                    {
-                        _control.RequestStop(StopReason.MaxSteps, $"max steps {_options.MaxSteps} reached");
-                        return;
-                    }
-                    StartStep(next);
-                    continue; // StartStep may have found the thread gone; pick again before waiting
-                }
+                Dispatch(deferred.Tid, deferred.Status);
+                continue;
             }
-            else
+
+            ResumeNative();
+            if (_scheduler.NextToStep() is { } next)
             {
-                ResumeAllReady();
+                if (MaxStepsReached()) return;
+                StartStep(next);
+                continue; // StartStep may have found the thread gone; pick again before waiting
             }
 
             // If every thread is parked in a group-stop, this waits for a SIGCONT from outside or
@@ -151,30 +165,21 @@ internal sealed partial class PtraceSession
         }
     }
 
-    private TraceeThread? NextReady()
+    private bool MaxStepsReached()
     {
-        if (_current is { State: TraceeState.Ready } && _sliceLeft > 0) return _current;
-        int n = _order.Count;
-        for (int i = 1; i <= n; i++)
-        {
-            int index = (_rrIndex + i) % n;
-            var t = _order[index];
-            if (t.State != TraceeState.Ready) continue;
-            _rrIndex = index;
-            _current = t;
-            _sliceLeft = _options.TimeSliceSteps;
-            return t;
-        }
-        return null;
+        if (_options.MaxSteps <= 0 || _pipeline.Writer.Step < _options.MaxSteps) return false;
+        _control.RequestStop(StopReason.MaxSteps, $"max steps {_options.MaxSteps} reached");
+        return true;
     }
 
-    private void ResumeAllReady()
+    /// <summary>Every ready native thread runs on to its next system-call stop.</summary>
+    private void ResumeNative()
     {
-        // Syscalls mode: index loop, Resume may remove a thread that turned out to be gone.
-        for (int i = 0; i < _order.Count; i++)
+        foreach (var t in _scheduler.TakeNativeReady(_resumeBatch))
         {
-            var t = _order[i];
             if (t.State != TraceeState.Ready) continue;
+            // The kernel restarts an interrupted call itself under PTRACE_SYSCALL (its entry stop follows).
+            t.RestartPending = false;
             int signal = TakePendingSignal(t);
             if (!_ptrace.ResumeToSyscall(t.Tid, signal)) { Gone(t); continue; }
             t.State = TraceeState.Running;
@@ -188,70 +193,11 @@ internal sealed partial class PtraceSession
         return signal;
     }
 
-    // ---- starting a step (full mode) -----------------------------------------------------------
-
-    private void StartStep(TraceeThread t)
-    {
-        if (t.RestartPending && t.PendingSignal == 0 && !HasDeliverableSignal(t.Tid))
-            RewindRestart(t);
-
-        var kind = _pipeline.BeginStep(t.Rec);
-        int signal = TakePendingSignal(t);
-        t.UserTrapFlag = (t.Raw.Eflags & TrapFlag) != 0;
-        t.EnteringHandler = signal != 0 && t.PendingSignalCaught;
-        t.RspBeforeHandler = t.Raw.Rsp;
-
-        bool ok;
-        if (kind == StepKind.SystemCall && !t.EnteringHandler)
-        {
-            // syscall / int 0x80: PTRACE_SYSCALL gives an entry stop, then (resumed with PTRACE_SYSCALL
-            // again) an exit stop; after the exit a PTRACE_SINGLESTEP resume executes exactly the next
-            // instruction (probe: no extra trap). A signal that is not caught is delivered here too:
-            // the kernel discards, stops or kills without running program code.
-            ok = _ptrace.ResumeToSyscall(t.Tid, signal);
-            t.State = TraceeState.EnteringSyscall;
-        }
-        else
-        {
-            // With a caught signal the kernel builds the handler frame and reports a SIGTRAP stop
-            // (si_code = SIGTRAP) at the handler's first instruction before executing anything.
-            ok = _ptrace.SingleStep(t.Tid, signal);
-            t.State = TraceeState.Stepping;
-        }
-        if (!ok)
-        {
-            _pipeline.AbandonStep(t.Rec);
-            Gone(t);
-            return;
-        }
-        _inFlight = t;
-        _sliceLeft--;
-    }
-
-    /// <summary>
-    /// After -ERESTART* the kernel restarts the call on resume when no handler runs: it moves rip
-    /// back onto the syscall instruction (and rax back to the call number, or to restart_syscall).
-    /// Done by the kernel under PTRACE_SINGLESTEP, the call would run with no entry/exit stops; so
-    /// when no signal handler will run, the recorder rewinds itself (the kernel then sees no
-    /// -ERESTART* in rax and leaves rip alone) and steps the syscall instruction as any other.
-    /// </summary>
-    private void RewindRestart(TraceeThread t)
-    {
-        t.RestartPending = false;
-        var regs = t.Raw;
-        regs.Rip -= 2; // syscall, int 0x80 and sysenter are all two bytes long
-        bool compat = t.Rec.SyscallAbi == SyscallNames.I386;
-        regs.Rax = t.RestartReturn == -ERestartRestartBlock ? (compat ? 0UL : 219UL) : regs.OrigRax;
-        if (!_ptrace.SetRegisters(t.Tid, regs)) return;
-        SetRegisters(t, regs);
-        _pipeline.Registers(t.Rec);
-    }
-
     // ---- stops ---------------------------------------------------------------------------
 
     private void Dispatch(int tid, WaitStatus status)
     {
-        if (!_threads.TryGetValue(tid, out var t))
+        if (!_scheduler.TryGet(tid, out var t))
         {
             // A new task can report its first stop before its parent's fork/clone event.
             if (status.Stopped) _early[tid] = status;
@@ -272,13 +218,32 @@ internal sealed partial class PtraceSession
         return false;
     }
 
+    /// <summary>For interceptors at an entry stop (registers are not read there unless asked).</summary>
+    internal bool ReadRegisters(TraceeThread t) => Refresh(t);
+
     private static void SetRegisters(TraceeThread t, in UserRegs regs)
     {
         t.Raw = regs;
         regs.CopyTo(ref t.Rec.Registers);
     }
 
+    /// <summary>Hands registers an interceptor changed to the kernel and to the recording's view.</summary>
+    private bool ApplyRegisters(TraceeThread t)
+    {
+        if (!_ptrace.SetRegisters(t.Tid, t.Raw)) { Gone(t); return false; }
+        SetRegisters(t, t.Raw);
+        return true;
+    }
+
+    private void ReadyAfterStop(TraceeThread t) => _scheduler.MakeReady(t);
+
     // ---- stopping ---------------------------------------------------------------------------
+
+    /// <summary>The stop control's wake-up: the tracer may be blocked in waitpid while the target
+    /// sleeps in a system call, so after a grace period (in which a busy tracer stops by itself)
+    /// the target tree is killed, which wakes the tracer up.</summary>
+    private void WakeOnStop() =>
+        _ = Task.Delay(TimeSpan.FromMilliseconds(300)).ContinueWith(_ => { if (!_finished) KillAll(); }, TaskScheduler.Default);
 
     /// <summary>Kills every traced process (callable from any thread: only kill(2), no ptrace).</summary>
     private void KillAll()
@@ -289,22 +254,21 @@ internal sealed partial class PtraceSession
 
     private void Shutdown()
     {
-        if (_inFlight is { } f) _pipeline.AbandonStep(f.Rec);
-        _inFlight = null;
+        if (_scheduler.InFlight is { } f) _pipeline.AbandonStep(f.Rec);
         KillAll();
         var until = Stopwatch.StartNew();
-        while (_threads.Count > 0 && until.Elapsed < TimeSpan.FromSeconds(5))
+        while (_scheduler.Count > 0 && until.Elapsed < TimeSpan.FromSeconds(5))
         {
             int tid = _ptrace.WaitAny(out var status);
             if (tid < 0) break;
-            if (_threads.TryGetValue(tid, out var t) && (status.Exited || status.Signaled)) Died(t, status);
+            if (_scheduler.TryGet(tid, out var t) && (status.Exited || status.Signaled)) Died(t, status);
         }
         ForgetAll();
     }
 
     private void ForgetAll()
     {
-        foreach (var t in _order.ToList())
+        foreach (var t in _scheduler.All.ToList())
         {
             if (t.Rec.StepPending) _pipeline.AbandonStep(t.Rec);
             Remove(t);
@@ -327,28 +291,19 @@ internal sealed partial class PtraceSession
 
     private TraceeThread AddThread(RecordedProcess process, int tid, TraceeState state)
     {
-        var t = new TraceeThread(new RecordedThread(process, tid), state);
-        _threads[tid] = t;
-        _order.Add(t);
+        var t = new TraceeThread(new RecordedThread(process, tid), state, _mode.InitialStyle);
+        _scheduler.Add(t);
         process.LiveThreads++;
         return t;
     }
 
     private void Remove(TraceeThread t)
     {
-        if (_threads.TryGetValue(t.Tid, out var found) && found == t) _threads.Remove(t.Tid);
-        int index = _order.IndexOf(t);
-        if (index >= 0)
-        {
-            _order.RemoveAt(index);
-            if (_rrIndex >= index && _rrIndex > 0) _rrIndex--;
-        }
+        _scheduler.Remove(t);
         t.Rec.Process.LiveThreads--;
-        if (_inFlight == t) _inFlight = null;
-        if (_current == t) _current = null;
     }
 
     private void UpdateKnownPids() => _knownPids = _processes.Keys.ToArray();
 
-    private bool IsTraced(int pid) => _threads.ContainsKey(pid) || _processes.ContainsKey(pid);
+    private bool IsTraced(int pid) => _scheduler.TryGet(pid, out _) || _processes.ContainsKey(pid);
 }

@@ -16,21 +16,34 @@ public sealed class Sandbox
     private readonly string? _ip;
 
     public string WorkingDirectory { get; }
-    /// <summary>True when the working directory was created for this recording.</summary>
-    public bool IsScratchDirectory { get; }
+    /// <summary>What <see cref="End"/> does with the working directory.</summary>
+    private readonly WorkingDirectoryFate _fate;
 
     public Sandbox(SandboxOptions options)
     {
         _options = options;
-        if (options.WorkingDirectory is { } dir)
+        if (options.WorkingDirectory is { } dir && options.KeepWorkingDirectory is not null)
+            throw new RecordingSetupException("--cwd and --keep-workdir both name the working directory: give one");
+        if (options.WorkingDirectory is { } user)
         {
-            if (!Directory.Exists(dir)) throw new RecordingSetupException($"working directory does not exist: {dir}");
-            WorkingDirectory = Path.GetFullPath(dir);
+            if (!Directory.Exists(user)) throw new RecordingSetupException($"working directory does not exist: {user}");
+            WorkingDirectory = Path.GetFullPath(user);
+            _fate = WorkingDirectoryFate.UserDirectory;
+        }
+        else if (options.KeepWorkingDirectory is { } keep)
+        {
+            WorkingDirectory = Path.GetFullPath(keep);
+            if (Path.Exists(WorkingDirectory))
+                throw new RecordingSetupException($"--keep-workdir {keep}: it exists already (give a new directory: the program starts in an empty one)");
+            if (!Directory.Exists(Path.GetDirectoryName(WorkingDirectory)))
+                throw new RecordingSetupException($"--keep-workdir {keep}: its parent directory does not exist");
+            Directory.CreateDirectory(WorkingDirectory);
+            _fate = WorkingDirectoryFate.Kept;
         }
         else
         {
             WorkingDirectory = Directory.CreateTempSubdirectory("ether-record-").FullName;
-            IsScratchDirectory = true;
+            _fate = WorkingDirectoryFate.Removed;
         }
         if (options.IsolateNetwork)
         {
@@ -76,6 +89,20 @@ public sealed class Sandbox
         return argv.ToArray();
     }
 
+    /// <summary>
+    /// Recording is over (every traced process is gone): a scratch directory is deleted with what
+    /// the program left in it; a kept or user directory stays. Says which.
+    /// </summary>
+    public WorkingDirectoryFate End()
+    {
+        if (_fate == WorkingDirectoryFate.Removed)
+        {
+            try { Directory.Delete(WorkingDirectory, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return WorkingDirectoryFate.Kept; }
+        }
+        return _fate;
+    }
+
     /// <summary>POSIX shell single-quoting: safe for any byte string.</summary>
     public static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
 
@@ -92,8 +119,12 @@ public sealed record SandboxOptions
 {
     /// <summary>Own network namespace with only loopback (false: --allow-network).</summary>
     public bool IsolateNetwork { get; init; } = true;
-    /// <summary>Working directory; null makes a fresh scratch directory under the temp folder.</summary>
+    /// <summary>The user's own working directory (left as it is); null makes a fresh scratch directory
+    /// under the temp folder, deleted with its contents when recording ends.</summary>
     public string? WorkingDirectory { get; init; }
+    /// <summary>Make the scratch directory here instead (it must not exist yet) and keep it, with the
+    /// files the program left, when recording ends (--keep-workdir DIR).</summary>
+    public string? KeepWorkingDirectory { get; init; }
     public long MaxFileSizeBytes { get; init; } = 1L << 30;
     public long MaxAddressSpaceBytes { get; init; } = 16L << 30;
     /// <summary>RLIMIT_NPROC, and the recorder's own cap on live traced processes (the kernel does

@@ -1,5 +1,6 @@
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
-using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
@@ -18,7 +19,7 @@ internal enum TraceeState
     EnteringSyscall,
     /// <summary>Between entry and exit stop, running in the kernel (may block): other threads step meanwhile.</summary>
     InSyscall,
-    /// <summary>Syscalls mode: running freely until its next system-call stop.</summary>
+    /// <summary>Native style: running freely until its next system-call stop.</summary>
     Running,
     /// <summary>In a group-stop (SIGSTOP and friends), parked with PTRACE_LISTEN until SIGCONT.</summary>
     GroupStopped,
@@ -27,12 +28,14 @@ internal enum TraceeState
 }
 
 /// <summary>The tracer's per-thread state: ptrace bookkeeping around the recording's <see cref="RecordedThread"/>.</summary>
-internal sealed class TraceeThread(RecordedThread recorded, TraceeState state)
+internal sealed class TraceeThread(RecordedThread recorded, TraceeState state, ExecutionStyle style)
 {
     public RecordedThread Rec { get; } = recorded;
     public int Tid => Rec.Tid;
     public int Pid => Rec.Pid;
     public TraceeState State = state;
+    /// <summary>Single-stepped or running natively; a mode or an interceptor may change it at any stop of the thread.</summary>
+    public ExecutionStyle Style = style;
 
     /// <summary>Registers at the last stop, as the kernel gave them.</summary>
     public UserRegs Raw;
@@ -48,9 +51,11 @@ internal sealed class TraceeThread(RecordedThread recorded, TraceeState state)
     public bool RestartPending;
     public long RestartReturn;
 
-    /// <summary>The sandbox refused this call at entry; it must fail with <see cref="RefusedErrno"/> at exit.</summary>
-    public bool RefusedSyscall;
-    public int RefusedErrno;
+    /// <summary>An interceptor skipped this call at entry (the kernel ran nothing); it returns <see cref="SkipResult"/> at exit.</summary>
+    public bool SkipSyscall;
+    public long SkipResult;
+    /// <summary>An interceptor changed the call's argument registers at entry; the program's own come back at exit.</summary>
+    public bool ArgsRewritten;
 
     /// <summary>The registers before the current step had TF set by the program itself (not by us).</summary>
     public bool UserTrapFlag;

@@ -1,7 +1,9 @@
+using Ether.Replay.Recorder.Recording;
+
 namespace Ether.Replay.Recorder.Backends.Xen;
 
 /// <summary>What `ether record xen` was asked to do.</summary>
-public sealed record XenRecordOptions
+public sealed record XenRecordOptions : RecordingRequest
 {
     /// <summary>Where the frames come from: a live domain, a replayed session file, or a frame stream captured earlier.</summary>
     public ulong? Domain { get; init; }
@@ -17,6 +19,8 @@ public sealed record XenRecordOptions
     public bool MemoryWrites { get; init; }
     public bool Unpack { get; init; }
     public bool UserOnly { get; init; }
+    /// <summary>How long the guest may wait for the recorder before the agent lets it run on (the agent's --timeout-ms).</summary>
     public int? TimeoutMs { get; init; }
-    public required string Output { get; init; }
+
+    internal override IRecordingBackend CreateBackend() => new XenBackend(this);
 }

@@ -1,6 +1,7 @@
 using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Recording;
 using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
@@ -10,7 +11,6 @@ public sealed record XenTraceSettings
 {
     /// <summary>The user's `--guest` name (winxp-sp2, win7-sp1, win10-22h2, linux, ...): picks the system-call table.</summary>
     public required string Guest { get; init; }
-    public string ToolVersion { get; init; } = "";
     public IReadOnlyDictionary<string, string> ExtraParameters { get; init; } = new Dictionary<string, string>();
 }
 
@@ -56,6 +56,12 @@ public sealed class XenTraceBuilder : IDisposable
     public TraceWriter? Writer => _writer;
     /// <summary>The hello frame arrived (the trace file is written from the first event frame on).</summary>
     public bool Started => _hello != null || _writer != null;
+
+    /// <summary>Writes the header now if the hello came but no event frame yet (a stream that ends there).</summary>
+    public void OpenIfStarted()
+    {
+        if (_writer == null && _hello != null) CreateWriter(null);
+    }
     public long UnknownFrames { get; private set; }
     public long Frames { get; private set; }
     public string? EndReason { get; private set; }
@@ -98,11 +104,11 @@ public sealed class XenTraceBuilder : IDisposable
         }
     }
 
-    /// <summary>Ends the trace: the stop reason follows the agent's end frame (or its absence).</summary>
-    public void Close(StopReason? overrideReason = null, string detail = "")
+    /// <summary>Ends the trace: the stop reason follows the agent's end frame (or its absence). Returns what it wrote.</summary>
+    public (StopReason Reason, string Detail) Close(StopReason? overrideReason = null, string detail = "")
     {
         if (_writer == null && _hello != null) CreateWriter(null);
-        if (_writer == null) return;
+        if (_writer == null) return (StopReason.Unknown, detail);
         if (_pendingUnpack != null) FlushUnpack(_writer);
         var reason = overrideReason ?? EndReason switch
         {
@@ -119,6 +125,7 @@ public sealed class XenTraceBuilder : IDisposable
                 : EndReason == "domain-gone" && _exitCalled ? "agent: domain-gone (after the traced program's exit_group)"
                 : $"agent: {EndReason}";
         _writer.Close(reason, detail);
+        return (reason, detail);
     }
 
     public void Dispose() => _writer?.Dispose();
@@ -161,17 +168,9 @@ public sealed class XenTraceBuilder : IDisposable
         foreach (var (k, v) in hello.Options) if (v.Length > 0) parameters["agent_" + k] = v;
         foreach (var (k, v) in _settings.ExtraParameters) parameters[k] = v;
         hello.Options.TryGetValue("process", out var process);
-        _writer = _createWriter(new TraceHeader
-        {
-            ToolVersion = _settings.ToolVersion,
-            Backend = "xen",
-            BackendParameters = parameters,
-            TargetPath = string.IsNullOrEmpty(process) ? $"xen domain {hello.Domain}" : process,
-            TargetArgv = [],
-            Architecture = _wordBits == 32 ? "x86" : "x86_64",
-            StartTime = DateTimeOffset.UtcNow,
-            Host = Environment.MachineName,
-        });
+        _writer = _createWriter(TraceHeaders.Create("xen", parameters,
+            string.IsNullOrEmpty(process) ? $"xen domain {hello.Domain}" : process,
+            architecture: _wordBits == 32 ? "x86" : "x86_64"));
     }
 
     private void Process(TraceWriter w, AgentFrame f)

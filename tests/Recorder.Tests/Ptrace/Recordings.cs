@@ -1,6 +1,8 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace;
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Tests.Ptrace;
@@ -14,12 +16,14 @@ internal sealed record RecordedRun(RecordingResult Result, TraceSummary Summary,
 /// <summary>Runs the real recorder on a program and reads the trace back.</summary>
 internal static class Recordings
 {
-    public static RecordedRun Record(string program, string[] arguments, RecordMode mode = RecordMode.Full, long maxSteps = 0)
+    /// <param name="attach">Components the test plugs into the session (interceptors, step observers).</param>
+    public static RecordedRun Record(string program, string[] arguments, string mode = RecordingModes.Full, long maxSteps = 0,
+        Action<SessionHooks>? attach = null)
     {
         var dir = Directory.CreateTempSubdirectory("ether-test-record-").FullName;
         string output = Path.Combine(dir, "test.etrace");
         string stdout = Path.Combine(dir, "stdout.txt");
-        var result = PtraceRecorder.Record(new RecordOptions
+        var result = TraceRecorder.Record(new PtraceRecordOptions
         {
             Program = program,
             Arguments = arguments,
@@ -28,12 +32,13 @@ internal static class Recordings
             MaxSteps = maxSteps,
             Timeout = TimeSpan.FromMinutes(3),
             Sandbox = new SandboxOptions { StdoutPath = stdout, StdinPath = "/dev/null" },
+            Attach = attach,
         });
         using var reader = TraceReader.Open(output);
         var events = reader.Events().ToList();
         var run = new RecordedRun(result, reader.Summary, events, File.ReadAllText(stdout), result.WorkingDirectory);
         Directory.Delete(dir, recursive: true);
-        if (Directory.Exists(result.WorkingDirectory)) Directory.Delete(result.WorkingDirectory, recursive: true);
+        Assert.False(Directory.Exists(result.WorkingDirectory), "the scratch directory outlived the recording");
         return run;
     }
 }

@@ -1,5 +1,5 @@
 using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 
 namespace Ether.Replay.Recorder.Tests.Ptrace;
 
@@ -11,17 +11,17 @@ public sealed class SyscallFidelityTests
     /// instructions) and the test program run that way. ls -la /etc (millions of instructions)
     /// and the shell pipeline (~0.5 M) run in syscalls mode to keep the suite at seconds.
     /// </summary>
-    public static TheoryData<string, string, RecordMode> Commands => new()
+    public static TheoryData<string, string, string> Commands => new()
     {
-        { "/bin/true", "", RecordMode.Full },
-        { "/bin/ls", "-la /etc", RecordMode.Syscalls },
-        { "/bin/sh", "-c|echo hi | cat", RecordMode.Syscalls },
-        { "syscalls.c", "", RecordMode.Full },
+        { "/bin/true", "", RecordingModes.Full },
+        { "/bin/ls", "-la /etc", RecordingModes.Syscalls },
+        { "/bin/sh", "-c|echo hi | cat", RecordingModes.Syscalls },
+        { "syscalls.c", "", RecordingModes.Full },
     };
 
     [Theory]
     [MemberData(nameof(Commands))]
-    public void Per_process_calls_and_returns_match_strace(string command, string args, RecordMode mode)
+    public void Per_process_calls_and_returns_match_strace(string command, string args, string mode)
     {
         string program = command.EndsWith(".c") ? TestPrograms.Build(command, "-O1") : command;
         string[] arguments = args.Length == 0 ? [] : args.Contains('|') && command == "/bin/sh" ? args.Split('|', 2) : args.Split(' ');

@@ -1,4 +1,4 @@
-using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Tests.Recording;
 
@@ -6,7 +6,7 @@ namespace Ether.Replay.Recorder.Tests.Recording;
 /// A fake target address space for testing the code cache: sparse 4 KiB pages of bytes, reads stop
 /// at the first unmapped page (as process_vm_readv does), and reads are counted.
 /// </summary>
-internal sealed class FakeCodeMemory : ICodeMemory
+internal sealed class FakeCodeMemory : ITargetMemory
 {
     private readonly Dictionary<ulong, byte[]> _pages = [];
 

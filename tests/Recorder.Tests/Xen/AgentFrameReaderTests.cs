@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Xen;
+using Ether.Replay.Recorder.Recording;
 using Ether.Replay.Tests.Shared;
 using MessagePack;
 using static Ether.Replay.Recorder.Tests.Xen.AgentFrameBytes;
@@ -71,7 +72,7 @@ public sealed class AgentFrameReaderTests : IDisposable
         using (var p = Process.Start(psi)!) p.WaitForExit();
 
         string full = Path.Combine(_dir, "full.etrace");
-        XenRecorder.Record(new XenRecordOptions { FramesFile = frames, Output = full }, "t", default);
+        TraceRecorder.Record(new XenRecordOptions { FramesFile = frames, OutputPath = full });
         using (var reader = TraceReader.Open(full))
         {
             Assert.Equal(4, reader.Summary.Count(EventKind.SyscallEntry));
@@ -82,8 +83,10 @@ public sealed class AgentFrameReaderTests : IDisposable
         string cutFrames = Path.Combine(_dir, "cut.bin");
         File.WriteAllBytes(cutFrames, bytes[..(bytes.Length * 2 / 3)]);
         string cut = Path.Combine(_dir, "cut.etrace");
-        var e = Assert.Throws<XenRecordException>(() => XenRecorder.Record(new XenRecordOptions { FramesFile = cutFrames, Output = cut }, "t", default));
-        Assert.Contains("agent stream ends inside", e.Message);
+        // A cut stream: the trace is closed with what it had, and the result says why.
+        var result = TraceRecorder.Record(new XenRecordOptions { FramesFile = cutFrames, OutputPath = cut });
+        Assert.Equal(StopReason.RecorderError, result.StopReason);
+        Assert.Contains("agent stream ends inside", result.StopDetail);
         using var partial = TraceReader.Open(cut);
         Assert.True(partial.Summary.ClosedCleanly);
         Assert.Equal(StopReason.RecorderError, partial.Summary.StopReason);

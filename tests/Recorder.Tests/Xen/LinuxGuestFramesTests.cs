@@ -1,6 +1,7 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Xen;
+using Ether.Replay.Recorder.Recording;
 using MessagePack;
 
 namespace Ether.Replay.Recorder.Tests.Xen;
@@ -77,7 +78,7 @@ public sealed class LinuxGuestFramesTests : IDisposable
         File.WriteAllBytes(frames, stream.ToArray());
 
         string output = Path.Combine(_dir, "linux.etrace");
-        XenRecorder.Record(new XenRecordOptions { FramesFile = frames, Guest = "linux", Output = output }, "test", CancellationToken.None);
+        TraceRecorder.Record(new XenRecordOptions { FramesFile = frames, Guest = "linux", OutputPath = output });
         using var reader = TraceReader.Open(output);
         var events = reader.Events().ToList();
         var entries = events.OfType<SyscallEntryEvent>().ToList();

@@ -1,6 +1,7 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Xen;
+using Ether.Replay.Recorder.Recording;
 using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Recorder.Tests.Xen;
@@ -15,10 +16,10 @@ public sealed class XenRecorderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (TraceReader Reader, List<TraceEvent> Events, XenRecordResult Result) RecordSynthetic(bool singleStep = true)
+    private (TraceReader Reader, List<TraceEvent> Events, RecordingResult Result) RecordSynthetic(bool singleStep = true)
     {
         string output = Path.Combine(_dir, "xp.etrace");
-        var result = XenRecorder.Record(new XenRecordOptions
+        var result = TraceRecorder.Record(new XenRecordOptions
         {
             AgentPath = XenAgentBuild.Agent,
             ReplaySession = XenAgentBuild.SyntheticSession(_dir),
@@ -28,8 +29,8 @@ public sealed class XenRecorderTests : IDisposable
             Syscalls = true,
             MemoryWrites = true,
             Unpack = true,
-            Output = output,
-        }, "test", CancellationToken.None);
+            OutputPath = output,
+        });
         var reader = TraceReader.Open(output);
         return (reader, reader.Events().ToList(), result);
     }
@@ -39,7 +40,8 @@ public sealed class XenRecorderTests : IDisposable
     {
         var (reader, events, result) = RecordSynthetic();
         using var _ = reader;
-        Assert.Equal("replay-finished", result.AgentEnd);
+        Assert.Contains(result.BackendDetails, d => d.Key == "agent" && d.Value == "replay-finished");
+        Assert.Equal((StopReason.Exited, 4L), (result.StopReason, result.Syscalls));
         Assert.True(reader.Summary.ClosedCleanly);
         Assert.Equal(StopReason.Exited, reader.Summary.StopReason);
         Assert.Equal("xen", reader.Header.Backend);
@@ -91,15 +93,15 @@ public sealed class XenRecorderTests : IDisposable
     [Fact]
     public void Bad_requests_are_one_line_errors()
     {
-        var none = Assert.Throws<XenRecordException>(() => XenRecorder.Record(new XenRecordOptions { Output = Path.Combine(_dir, "x.etrace"), Syscalls = true }, "t", default));
+        var none = Assert.Throws<RecordingSetupException>(() => TraceRecorder.Record(new XenRecordOptions { OutputPath = Path.Combine(_dir, "x.etrace"), Syscalls = true }));
         Assert.Contains("exactly one of --domain ID, --replay SESSION or --frames FILE", none.Message);
-        var guest = Assert.Throws<XenRecordException>(() => XenRecorder.Record(new XenRecordOptions { Output = Path.Combine(_dir, "x.etrace"), Domain = 1, Guest = "os2", Syscalls = true }, "t", default));
+        var guest = Assert.Throws<RecordingSetupException>(() => TraceRecorder.Record(new XenRecordOptions { OutputPath = Path.Combine(_dir, "x.etrace"), Domain = 1, Guest = "os2", Syscalls = true }));
         Assert.StartsWith("unknown guest 'os2'", guest.Message);
         // Without Xen the live agent fails at once; its one line reaches the user.
-        var live = Assert.Throws<XenRecordException>(() => XenRecorder.Record(new XenRecordOptions
+        var live = Assert.Throws<RecordingSetupException>(() => TraceRecorder.Record(new XenRecordOptions
         {
-            AgentPath = XenAgentBuild.Agent, Output = Path.Combine(_dir, "live.etrace"), Domain = 1, Syscalls = true,
-        }, "t", default));
+            AgentPath = XenAgentBuild.Agent, OutputPath = Path.Combine(_dir, "live.etrace"), Domain = 1, Syscalls = true,
+        }));
         Assert.Contains("ether-agent: cannot open the Xen control interface", live.Message);
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Formats.Text;
 
 namespace Ether.Replay.Cli.Commands;
 
@@ -23,7 +24,7 @@ public static class InfoCommand
         var s = reader.Summary;
         void Line(string key, string value) => output.WriteLine($"{key,-16} {value}");
 
-        Line("file", $"{path} ({Size(reader.FileSize)})");
+        Line("file", $"{path} ({ByteSizeText.Format(reader.FileSize)})");
         Line("format", $"etrace v{h.FormatVersion}, written by Ether.Replay {h.ToolVersion}");
         Line("backend", h.BackendParameters.Count == 0 ? h.Backend : $"{h.Backend} ({string.Join(", ", h.BackendParameters.Select(p => $"{p.Key}={p.Value}"))})");
         Line("target", h.TargetPath);
@@ -35,10 +36,10 @@ public static class InfoCommand
         if (s.EndTime is { } end) Line("ended", $"{end:u} ({(end - h.StartTime).TotalSeconds:F1} s)");
 
         if (s.ClosedCleanly)
-            Line("state", $"closed cleanly; recording stopped: {Describe(s.StopReason)}{(s.StopDetail.Length > 0 ? $" ({s.StopDetail})" : "")}");
+            Line("state", $"closed cleanly; recording stopped: {StopReasonText.Describe(s.StopReason, s.StopDetail)}");
         else
             Line("state", $"recovered: {s.Chunks.Count} chunks, last step {s.LastStep}" +
-                (s.StopReason != StopReason.Unknown ? $"; recording stopped: {Describe(s.StopReason)}" : "; the recorder did not finish (killed or crashed)"));
+                (s.StopReason != StopReason.Unknown ? $"; recording stopped: {StopReasonText.Describe(s.StopReason)}" : "; the recorder did not finish (killed or crashed)"));
         if (s.Damage != null) Line("damage", s.Damage);
 
         long instructions = s.Count(EventKind.Instruction);
@@ -63,26 +64,6 @@ public static class InfoCommand
         }
         return Cli.Ok;
     }
-
-    private static string Describe(StopReason r) => r switch
-    {
-        StopReason.Exited => "the target exited",
-        StopReason.MaxSteps => "step limit reached (--max-steps)",
-        StopReason.Timeout => "time limit reached (--timeout)",
-        StopReason.Interrupted => "interrupted (Ctrl-C / SIGTERM)",
-        StopReason.TargetCrashed => "the target crashed",
-        StopReason.RecorderError => "recorder error",
-        StopReason.Closed => "closed by its writer",
-        _ => "unknown",
-    };
-
-    private static string Size(long bytes) => bytes switch
-    {
-        < 1 << 10 => $"{bytes} B",
-        < 1 << 20 => $"{bytes / 1024.0:F1} KiB",
-        < 1 << 30 => $"{bytes / 1048576.0:F1} MiB",
-        _ => $"{bytes / 1073741824.0:F2} GiB",
-    };
 
     private static string Quote(string a) => a.Length > 0 && a.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@%".Contains(c)) ? a : $"'{a.Replace("'", "'\\''")}'";
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Xen;
 
 namespace Ether.Replay.Cli.Commands;
@@ -31,34 +30,14 @@ public static class RecordXenCommand
         command.SetAction(r => Cli.Guard(() =>
         {
             string name = r.GetValue(process) is { } p ? Path.GetFileNameWithoutExtension(p) : r.GetValue(domain) is { } d ? $"xen-{d}" : "xen";
-            var options = new XenRecordOptions
+            return RecordingRun.Run(new XenRecordOptions
             {
                 Domain = r.GetValue(domain), ReplaySession = r.GetValue(replay), FramesFile = r.GetValue(frames),
                 AgentPath = r.GetValue(agent), Guest = r.GetValue(guest)!, Process = r.GetValue(process), Cr3 = r.GetValue(cr3),
                 SingleStep = r.GetValue(singleStep), Syscalls = r.GetValue(syscalls), MemoryWrites = r.GetValue(memwrites),
                 Unpack = r.GetValue(unpack), UserOnly = r.GetValue(userOnly), TimeoutMs = r.GetValue(timeout),
-                Output = r.GetValue(output) ?? name + ".etrace",
-            };
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-            XenRecordResult result;
-            try
-            {
-                result = XenRecorder.Record(options, typeof(RecordXenCommand).Assembly.GetName().Version?.ToString(3) ?? "", cancel.Token,
-                    b => { if (!Console.IsErrorRedirected) Console.Error.Write($"\r{b.Frames:N0} frames, step {b.Writer?.Step:N0}   "); });
-            }
-            catch (XenRecordException e)
-            {
-                throw new CliException(e.Message);
-            }
-            if (!Console.IsErrorRedirected) Console.Error.WriteLine();
-            using var reader = TraceReader.Open(result.Output);
-            var s = reader.Summary;
-            Console.WriteLine($"recorded {result.Output}: {result.Frames:N0} frames -> {s.LastStep:N0} steps, " +
-                $"{s.Count(Formats.Model.EventKind.Instruction):N0} instructions, {s.Count(Formats.Model.EventKind.SyscallEntry):N0} system calls, " +
-                $"{s.Count(Formats.Model.EventKind.MemoryWrite):N0} memory writes, {s.Count(Formats.Model.EventKind.RegionSnapshot):N0} unpack snapshots; " +
-                $"agent: {result.AgentEnd ?? "no end frame"}{(result.Stalls > 0 ? $", {result.Stalls} stalls" : "")}");
-            return Cli.Ok;
+                OutputPath = r.GetValue(output) ?? name + ".etrace",
+            });
         }));
         return command;
     }

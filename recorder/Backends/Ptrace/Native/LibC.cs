@@ -22,11 +22,11 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int sig);
 
-    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
-    public static partial long Syscall3(long number, long a, long b, long c);
-
     [LibraryImport(Lib, EntryPoint = "process_vm_readv", SetLastError = true)]
     public static partial nint ProcessVmReadv(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
+
+    [LibraryImport(Lib, EntryPoint = "process_vm_writev", SetLastError = true)]
+    public static partial nint ProcessVmWritev(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
 
     [LibraryImport(Lib, EntryPoint = "posix_spawn", SetLastError = true)]
     public static partial int PosixSpawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
@@ -69,9 +69,6 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "sched_getcpu")]
     public static partial int SchedGetCpu();
-
-    [LibraryImport(Lib, EntryPoint = "isatty")]
-    public static partial int IsATty(int fd);
 
     [LibraryImport(Lib, EntryPoint = "strsignal")]
     public static partial byte* StrSignal(int sig);

@@ -4,6 +4,7 @@ namespace Ether.Replay.Recorder.Backends.Ptrace.Native;
 internal static class PtraceRequest
 {
     public const long PeekData = 2;
+    public const long PokeData = 5;
     public const long Cont = 7;
     public const long Kill = 8;
     public const long SingleStep = 9;

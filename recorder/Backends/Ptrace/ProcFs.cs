@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Ether.Replay.Recorder.Recording;
+namespace Ether.Replay.Recorder.Backends.Ptrace;
 
 /// <summary>The few /proc files the recorder reads (rarely: at exec, process start and signals).</summary>
 internal static class ProcFs
@@ -34,12 +34,6 @@ internal static class ProcFs
     {
         var value = StatusField(tid, field);
         return value is null ? null : Convert.ToUInt64(value, 16);
-    }
-
-    public static int? StatusInt(int tid, string field)
-    {
-        var value = StatusField(tid, field);
-        return value is null ? null : int.Parse(value.Split('\t', ' ')[0]);
     }
 
     private static string? StatusField(int tid, string field)

@@ -2,9 +2,10 @@ using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
+using Ether.Replay.Recorder.Recording;
 using Iced.Intel;
 
-namespace Ether.Replay.Recorder.Recording;
+namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
 /// <summary>What the instruction at a thread's rip asks of the backend.</summary>
 internal enum StepKind
@@ -30,12 +31,12 @@ internal sealed class RecordingPipeline
     private const int PageSize = 4096;
 
     private readonly TraceWriter _writer;
-    private readonly RecordOptions _options;
+    private readonly PtraceRecordOptions _options;
     private readonly MemoryOperands _operands = HostCpu.NewOperands();
     private readonly List<TraceEvent> _pendingEvents = new();
     private byte[] _value = new byte[64 << 10];
 
-    public RecordingPipeline(TraceWriter writer, RecordOptions options)
+    public RecordingPipeline(TraceWriter writer, PtraceRecordOptions options)
     {
         _writer = writer;
         _options = options;

@@ -2,7 +2,7 @@ using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Instructions;
 using Iced.Intel;
 
-namespace Ether.Replay.Recorder.Recording;
+namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
 /// <summary>
 /// One traced thread as the recording sees it: its registers after the last stop, the step being

@@ -3,92 +3,120 @@ using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
+using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
 
-/// <summary>What a Xen recording produced.</summary>
-public sealed record XenRecordResult(string Output, long Frames, long UnknownFrames, long Stalls, string? AgentEnd, StopReason StopReason);
-
 /// <summary>
-/// `ether record xen`: runs ether-agent (on a live domain or a replayed session) or reads a frame
-/// stream captured earlier, and writes the frames as an .etrace. Ctrl-C asks the agent to give the
-/// guest back (SIGTERM) and keeps reading until its end frame, so nothing recorded is lost.
+/// The Xen backend (`ether record xen`): runs ether-agent (on a live domain or a replayed session)
+/// or reads a frame stream captured earlier, and writes the frames as an .etrace. A stop request
+/// (Ctrl-C, the time limit) asks the agent to give the guest back (SIGTERM) and keeps reading until
+/// its end frame, so nothing recorded is lost; a broken stream closes the trace with what it had.
 /// </summary>
-public static class XenRecorder
+internal sealed class XenBackend : IRecordingBackend
 {
-    public static XenRecordResult Record(XenRecordOptions o, string toolVersion, CancellationToken cancel, Action<XenTraceBuilder>? progress = null)
-    {
-        int sources = (o.Domain != null ? 1 : 0) + (o.ReplaySession != null ? 1 : 0) + (o.FramesFile != null ? 1 : 0);
-        if (sources != 1) throw new XenRecordException("say where the frames come from: exactly one of --domain ID, --replay SESSION or --frames FILE");
-        if (!GuestAbis.TryResolve(o.Guest, 32, out _, out var guestError) && !GuestAbis.TryResolve(o.Guest, 64, out _, out guestError))
-            throw new XenRecordException(guestError);
-        if (o.FramesFile == null && !(o.SingleStep || o.Syscalls || o.MemoryWrites || o.Unpack))
-            throw new XenRecordException("nothing to record: ask for at least one of --singlestep, --syscalls, --memwrites, --unpack");
-        EnsureWritable(o.Output);
+    private readonly XenRecordOptions _o;
 
+    public XenBackend(XenRecordOptions o)
+    {
+        _o = o;
+        int sources = (o.Domain != null ? 1 : 0) + (o.ReplaySession != null ? 1 : 0) + (o.FramesFile != null ? 1 : 0);
+        if (sources != 1) throw new RecordingSetupException("say where the frames come from: exactly one of --domain ID, --replay SESSION or --frames FILE");
+        if (!GuestAbis.TryResolve(o.Guest, 32, out _, out var guestError) && !GuestAbis.TryResolve(o.Guest, 64, out _, out guestError))
+            throw new RecordingSetupException(guestError);
+        if (o.FramesFile == null && !(o.SingleStep || o.Syscalls || o.MemoryWrites || o.Unpack))
+            throw new RecordingSetupException("nothing to record: ask for at least one of --singlestep, --syscalls, --memwrites, --unpack");
+        EnsureWritable(o.OutputPath);
+    }
+
+    public RecordingResult Record(RecordingControl control, RecordingProgress? progress)
+    {
+        var clock = Stopwatch.StartNew();
         var settings = new XenTraceSettings
         {
-            Guest = o.Guest,
-            ToolVersion = toolVersion,
-            ExtraParameters = new Dictionary<string, string> { ["source"] = o.FramesFile != null ? "frames" : o.ReplaySession != null ? "replay" : "live" },
+            Guest = _o.Guest,
+            ExtraParameters = new Dictionary<string, string> { ["source"] = _o.FramesFile != null ? "frames" : _o.ReplaySession != null ? "replay" : "live" },
         };
-        using var builder = new XenTraceBuilder(h => TraceWriter.Create(o.Output, h), settings);
+        using var builder = new XenTraceBuilder(h => TraceWriter.Create(_o.OutputPath, h), settings);
         string? tableFile = null;
         Process? agent = null;
         var stderr = new List<string>();
         try
         {
             Stream input;
-            if (o.FramesFile != null)
+            if (_o.FramesFile != null)
             {
-                if (!File.Exists(o.FramesFile)) throw new XenRecordException($"{o.FramesFile}: no such frame file");
-                input = File.OpenRead(o.FramesFile);
+                if (!File.Exists(_o.FramesFile)) throw new RecordingSetupException($"{_o.FramesFile}: no such frame file");
+                input = File.OpenRead(_o.FramesFile);
             }
             else
             {
-                tableFile = WriteSyscallTable(o.Guest);
-                agent = StartAgent(o, tableFile, stderr, () => builder.Started);
+                tableFile = WriteSyscallTable(_o.Guest);
+                agent = StartAgent(_o, tableFile, stderr, () => builder.Started);
                 input = agent.StandardOutput.BaseStream;
             }
-            // Ctrl-C: SIGTERM asks the agent to give the guest back and end its stream with an end frame.
-            using var registration = cancel.Register(() => { if (agent is { HasExited: false }) LibC.Kill(agent.Id, 15); });
-            ReadAll(input, builder, progress);
+            // A stop request: SIGTERM asks the agent to give the guest back and end its stream with an end frame.
+            control.SetWake(() => { if (agent is { HasExited: false }) LibC.Kill(agent.Id, Sig.SIGTERM); });
+            ReadAll(input, builder, progress, agent == null ? control : null);
             input.Dispose();
             if (agent != null)
             {
                 agent.WaitForExit();
                 if (!builder.Started)
-                    throw new XenRecordException(stderr.LastOrDefault(l => l.Length > 0) ?? $"ether-agent exited with code {agent.ExitCode} before sending anything");
+                    throw new RecordingSetupException(stderr.LastOrDefault(l => l.Length > 0) ?? $"ether-agent exited with code {agent.ExitCode} before sending anything");
             }
-            if (!builder.Started) throw new XenRecordException($"{o.FramesFile}: no frames (an empty stream)");
-            StopReason? reason = cancel.IsCancellationRequested ? StopReason.Interrupted : null;
-            string detail = agent is { ExitCode: not 0 } ? $"ether-agent exit {agent.ExitCode}: {stderr.LastOrDefault() ?? ""}" : "";
-            builder.Close(reason, detail);
-            return new XenRecordResult(o.Output, builder.Frames, builder.UnknownFrames, builder.Stalls, builder.EndReason,
-                reason ?? (builder.EndReason == "replay-finished" ? StopReason.Exited : StopReason.Closed));
+            if (!builder.Started) throw new RecordingSetupException($"{_o.FramesFile}: no frames (an empty stream)");
+            StopReason? requested = control.StopRequested ? control.Reason : null;
+            string detail = requested != null ? control.Detail
+                : agent is { ExitCode: not 0 } ? $"ether-agent exit {agent.ExitCode}: {stderr.LastOrDefault() ?? ""}" : "";
+            return Finish(builder, progress, requested, detail, clock.Elapsed);
         }
         catch (AgentProtocolException e)
         {
-            // Keep what was recorded: close the trace with the reason, then report.
-            builder.Close(StopReason.RecorderError, e.Message);
-            throw new XenRecordException(e.Message);
+            // Keep what was recorded: close the trace with the reason.
+            if (!builder.Started) throw new RecordingSetupException(e.Message);
+            return Finish(builder, progress, StopReason.RecorderError, e.Message, clock.Elapsed);
         }
         finally
         {
+            control.SetWake(null);
             if (agent is { HasExited: false }) agent.Kill();
             agent?.Dispose();
             if (tableFile != null) File.Delete(tableFile);
         }
     }
 
-    private static void ReadAll(Stream input, XenTraceBuilder builder, Action<XenTraceBuilder>? progress)
+    private RecordingResult Finish(XenTraceBuilder builder, RecordingProgress? progress, StopReason? reason, string detail, TimeSpan elapsed)
+    {
+        builder.OpenIfStarted();
+        var writer = builder.Writer!;
+        progress?.Update(writer);
+        var (closedWith, closedDetail) = builder.Close(reason, detail);
+        long processes = writer.Count(EventKind.ProcessStart);
+        return RecordingResult.FromWriter(writer, Path.GetFullPath(_o.OutputPath), closedWith, closedDetail, elapsed) with
+        {
+            Processes = processes,
+            Threads = processes + writer.Count(EventKind.ThreadStart),
+            Bytes = new FileInfo(_o.OutputPath).Length,
+            BackendDetails =
+            [
+                new("frames", $"{builder.Frames:N0}{(builder.UnknownFrames > 0 ? $" ({builder.UnknownFrames:N0} of kinds this recorder does not know, skipped)" : "")}"),
+                new("agent", $"{builder.EndReason ?? "no end frame"}{(builder.Stalls > 0 ? $", {builder.Stalls:N0} stalls" : "")}"),
+            ],
+        };
+    }
+
+    /// <param name="control">For a frame file (no agent to wake): stop reading at a stop request.</param>
+    private static void ReadAll(Stream input, XenTraceBuilder builder, RecordingProgress? progress, RecordingControl? control)
     {
         var reader = new AgentFrameReader(new BufferedStream(input, 1 << 16));
         var frame = new AgentFrame();
         while (reader.Next(frame))
         {
             builder.Add(frame);
-            if (progress != null && (builder.Frames & 1023) == 0) progress(builder);
+            if ((builder.Frames & 1023) != 0) continue;
+            if (progress != null && builder.Writer != null) progress.Update(builder.Writer);
+            if (control is { StopRequested: true }) return;
         }
     }
 
@@ -100,7 +128,7 @@ public static class XenRecorder
         var psi = new ProcessStartInfo(agentPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (o.ReplaySession != null)
         {
-            if (!File.Exists(o.ReplaySession)) throw new XenRecordException($"{o.ReplaySession}: no such session file");
+            if (!File.Exists(o.ReplaySession)) throw new RecordingSetupException($"{o.ReplaySession}: no such session file");
             psi.ArgumentList.Add("--replay");
             psi.ArgumentList.Add(o.ReplaySession);
         }
@@ -117,7 +145,7 @@ public static class XenRecorder
         if (o.Unpack) psi.ArgumentList.Add("--unpack");
         if (o.UserOnly) psi.ArgumentList.Add("--user-only");
         if (o.TimeoutMs is { } t) { psi.ArgumentList.Add("--timeout-ms"); psi.ArgumentList.Add(t.ToString()); }
-        var agent = System.Diagnostics.Process.Start(psi) ?? throw new XenRecordException($"{agentPath}: could not start");
+        var agent = System.Diagnostics.Process.Start(psi) ?? throw new RecordingSetupException($"{agentPath}: could not start");
         agent.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not { } line) return;
@@ -152,14 +180,14 @@ public static class XenRecorder
     private static void EnsureWritable(string output)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(output)) ?? ".";
-        if (!Directory.Exists(dir)) throw new XenRecordException($"{output}: its folder does not exist");
+        if (!Directory.Exists(dir)) throw new RecordingSetupException($"{output}: its folder does not exist");
         try
         {
             using var _ = new FileStream(output, FileMode.Create, FileAccess.Write);
         }
         catch (UnauthorizedAccessException)
         {
-            throw new XenRecordException($"{output}: cannot write here (permission denied)");
+            throw new RecordingSetupException($"{output}: cannot write here (permission denied)");
         }
     }
 

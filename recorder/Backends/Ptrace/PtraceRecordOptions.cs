@@ -1,27 +1,18 @@
-using Ether.Replay.Recorder.Backends.Ptrace;
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
+using Ether.Replay.Recorder.Recording;
 
-namespace Ether.Replay.Recorder.Recording;
+namespace Ether.Replay.Recorder.Backends.Ptrace;
 
-/// <summary>What to record: every instruction, or only system calls.</summary>
-public enum RecordMode
-{
-    /// <summary>Single-step every user-mode instruction (trap flag), with writes, registers and system calls.</summary>
-    Full,
-    /// <summary>System-call stops only (PTRACE_SYSCALL): for long-running targets.</summary>
-    Syscalls,
-}
-
-/// <summary>One recording request, as the CLI (or a test) builds it.</summary>
-public sealed record RecordOptions
+/// <summary>One ptrace recording request, as the CLI (or a test) builds it.</summary>
+public sealed record PtraceRecordOptions : RecordingRequest
 {
     public required string Program { get; init; }
     public IReadOnlyList<string> Arguments { get; init; } = [];
-    public required string OutputPath { get; init; }
-    public RecordMode Mode { get; init; } = RecordMode.Full;
+    /// <summary>A recording mode's name (<see cref="RecordingModes.Names"/>): "full" (every instruction) or "syscalls".</summary>
+    public string Mode { get; init; } = RecordingModes.Full;
     /// <summary>Stop after this many steps (instructions; system calls in syscalls mode); 0 = no limit.</summary>
     public long MaxSteps { get; init; }
-    /// <summary>Stop after this long; null = no limit.</summary>
-    public TimeSpan? Timeout { get; init; }
     public SandboxOptions Sandbox { get; init; } = new();
     /// <summary>Round-robin time slice: steps one thread runs before the next ready thread gets its turn.</summary>
     public int TimeSliceSteps { get; init; } = 4096;
@@ -32,4 +23,10 @@ public sealed record RecordOptions
     public bool OldValues { get; init; } = true;
     /// <summary>Unpack snapshots larger than this keep the window around the entered page.</summary>
     public int MaxSnapshotBytes { get; init; } = 16 << 20;
+
+    /// <summary>Adds components (interceptors, step observers) to the session after the mode's: for tests
+    /// and for the recorder's own features that are not modes.</summary>
+    internal Action<SessionHooks>? Attach { get; init; }
+
+    internal override IRecordingBackend CreateBackend() => new PtraceBackend(this);
 }

@@ -1,7 +1,9 @@
 using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Syscalls;
 
-namespace Ether.Replay.Recorder.Recording;
+namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
 /// <summary>
 /// What the recorder knows about one address space (shared by the threads of a process and by a
@@ -16,7 +18,7 @@ internal sealed class AddressSpace
     private readonly UnpackTracker _unpack;
     private MemoryMap _regions = new();
 
-    public AddressSpace(ICodeMemory memory) : this(new CodeCache(memory), new UnpackTracker())
+    public AddressSpace(ITargetMemory memory) : this(new CodeCache(memory), new UnpackTracker())
     {
     }
 
@@ -28,6 +30,10 @@ internal sealed class AddressSpace
 
     /// <summary>The map as /proc/PID/maps last showed it (replaced, never changed in place).</summary>
     public MemoryMap Regions => _regions;
+
+    /// <summary>Where a <c>syscall</c> instruction (0f 05) sits in this address space, for remote system
+    /// calls (<see cref="RemoteSyscalls"/>); 0 until one was looked for. A new image (exec) gets a new space.</summary>
+    public ulong SyscallSite { get; set; }
 
     /// <summary>The instruction at <paramref name="rip"/> (the reference is valid until the next fetch).</summary>
     public ref readonly CodeEntry Fetch(ulong rip, int bitness) => ref _code.Get(rip, bitness);
@@ -46,7 +52,7 @@ internal sealed class AddressSpace
     public void Rearm(ulong rip, int length) => _unpack.OnWrite(rip, length);
 
     /// <summary>The copy a fork child starts with (its memory is a copy of the parent's).</summary>
-    public AddressSpace CopyForFork(ICodeMemory childMemory) => new(_code.Fork(childMemory), _unpack.Fork()) { _regions = _regions };
+    public AddressSpace CopyForFork(ITargetMemory childMemory) => new(_code.Fork(childMemory), _unpack.Fork()) { _regions = _regions, SyscallSite = SyscallSite };
 
     /// <summary>Re-reads /proc/PID/maps and appends the region events that turn the old map into the new one.</summary>
     public void RefreshRegions(int pid, List<TraceEvent> events)

@@ -1,6 +1,4 @@
-using Ether.Replay.Recorder.Backends.Ptrace;
-
-namespace Ether.Replay.Recorder.Recording;
+namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
 /// <summary>One traced process as the recording sees it: its pid, memory and address-space knowledge.</summary>
 internal sealed class RecordedProcess(int pid, int parentPid, AddressSpace space, ProcessMemory memory)

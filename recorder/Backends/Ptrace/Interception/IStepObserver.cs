@@ -1,0 +1,12 @@
+namespace Ether.Replay.Recorder.Backends.Ptrace.Interception;
+
+/// <summary>
+/// Called after every completed instruction step of a stepping thread, once the pipeline has
+/// recorded it (registers are the ones after the step). Used to switch a thread's
+/// <see cref="Modes.ExecutionStyle"/> — e.g. back to native running once execution leaves written
+/// code. On the hot path of full mode: keep it to a few comparisons, allocate nothing.
+/// </summary>
+internal interface IStepObserver
+{
+    void AfterStep(ThreadStop stop);
+}

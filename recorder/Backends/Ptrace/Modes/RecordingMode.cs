@@ -1,0 +1,28 @@
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
+
+namespace Ether.Replay.Recorder.Backends.Ptrace.Modes;
+
+/// <summary>
+/// A recording mode of the ptrace backend, as a strategy: how threads run (<see cref="InitialStyle"/>,
+/// switched per thread later if the mode wants), and which interceptors it adds to the session
+/// (<see cref="Attach"/>). Adding a mode = a subclass plus one line in <see cref="RecordingModes"/>.
+/// A mode object belongs to one recording; it runs on the tracer thread only.
+/// </summary>
+internal abstract class RecordingMode
+{
+    /// <summary>The name users pass to --mode and the trace header records ("full", "syscalls").</summary>
+    public abstract string Name { get; }
+
+    /// <summary>How every thread starts: the program after its exec, and each new thread and process.</summary>
+    public abstract ExecutionStyle InitialStyle { get; }
+
+    /// <summary>Whether the tracer thread and the target share one CPU (single-stepping is a ping-pong
+    /// between them: on one CPU each hand-over is a plain context switch; see <see cref="CpuBinding"/>).</summary>
+    public virtual bool PinsToOneCpu(PtraceRecordOptions options) => false;
+
+    /// <summary>Called once before the target starts: register the mode's interceptors and step
+    /// observers (<see cref="SessionHooks.Add"/>). The default adds nothing.</summary>
+    public virtual void Attach(SessionHooks hooks)
+    {
+    }
+}

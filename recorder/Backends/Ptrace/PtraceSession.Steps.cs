@@ -1,0 +1,115 @@
+using Ether.Replay.Recorder.Backends.Ptrace.Native;
+using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
+using Ether.Replay.Recorder.Recording;
+using Iced.Intel;
+
+namespace Ether.Replay.Recorder.Backends.Ptrace;
+
+/// <summary>Stepping threads: starting a step, its single-step trap, and system calls the kernel wants to restart.</summary>
+internal sealed partial class PtraceSession
+{
+    private const ulong TrapFlag = 0x100;
+    private const int ERestartSys = 512, ERestartNoIntr = 513, ERestartNoHand = 514, ERestartRestartBlock = 516;
+
+    private void StartStep(TraceeThread t)
+    {
+        if (t.RestartPending && t.PendingSignal == 0 && !HasDeliverableSignal(t.Tid))
+            RewindRestart(t);
+
+        var kind = _pipeline.BeginStep(t.Rec);
+        int signal = TakePendingSignal(t);
+        t.UserTrapFlag = (t.Raw.Eflags & TrapFlag) != 0;
+        t.EnteringHandler = signal != 0 && t.PendingSignalCaught;
+        t.RspBeforeHandler = t.Raw.Rsp;
+
+        bool ok;
+        if (kind == StepKind.SystemCall && !t.EnteringHandler)
+        {
+            // syscall / int 0x80: PTRACE_SYSCALL gives an entry stop, then (resumed with PTRACE_SYSCALL
+            // again) an exit stop; after the exit a PTRACE_SINGLESTEP resume executes exactly the next
+            // instruction (probe: no extra trap). A signal that is not caught is delivered here too:
+            // the kernel discards, stops or kills without running program code.
+            ok = _ptrace.ResumeToSyscall(t.Tid, signal);
+            t.State = TraceeState.EnteringSyscall;
+        }
+        else
+        {
+            // With a caught signal the kernel builds the handler frame and reports a SIGTRAP stop
+            // (si_code = SIGTRAP) at the handler's first instruction before executing anything.
+            ok = _ptrace.SingleStep(t.Tid, signal);
+            t.State = TraceeState.Stepping;
+        }
+        if (!ok)
+        {
+            _pipeline.AbandonStep(t.Rec);
+            Gone(t);
+            return;
+        }
+        _scheduler.StepStarted(t);
+    }
+
+    /// <summary>A system call returned -ERESTART*: remembered when the thread steps (it rewinds itself, below).</summary>
+    private static bool IsRestart(long ret) => ret is -ERestartSys or -ERestartNoIntr or -ERestartNoHand or -ERestartRestartBlock;
+
+    /// <summary>
+    /// After -ERESTART* the kernel restarts the call on resume when no handler runs: it moves rip
+    /// back onto the syscall instruction (and rax back to the call number, or to restart_syscall).
+    /// Done by the kernel under PTRACE_SINGLESTEP, the call would run with no entry/exit stops; so
+    /// when no signal handler will run, the recorder rewinds itself (the kernel then sees no
+    /// -ERESTART* in rax and leaves rip alone) and steps the syscall instruction as any other.
+    /// </summary>
+    private void RewindRestart(TraceeThread t)
+    {
+        t.RestartPending = false;
+        var regs = t.Raw;
+        regs.Rip -= 2; // syscall, int 0x80 and sysenter are all two bytes long
+        bool compat = t.Rec.SyscallAbi == SyscallNames.I386;
+        regs.Rax = t.RestartReturn == -ERestartRestartBlock ? (compat ? 0UL : 219UL) : regs.OrigRax;
+        if (!_ptrace.SetRegisters(t.Tid, regs)) return;
+        SetRegisters(t, regs);
+        _pipeline.Registers(t.Rec);
+    }
+
+    /// <summary>Only unusual single-step traps need PTRACE_GETSIGINFO (one more system call per step otherwise).</summary>
+    private static bool NeedsSignalInfo(TraceeThread t)
+    {
+        if (t.EnteringHandler) return true;
+        var m = t.Rec.StepInstruction.Mnemonic;
+        // int3/int1/int n/into raise the program's own SIGTRAP (si_code SI_KERNEL).
+        return m is Mnemonic.Int3 or Mnemonic.Int1 or Mnemonic.Int or Mnemonic.Into || t.Rec.StepLength == 0;
+    }
+
+    private void CompleteStep(TraceeThread t)
+    {
+        var rec = t.Rec;
+        t.RestartPending = false; // whatever the kernel was going to restart has happened by now
+        // An async SIGTRAP (kill) arriving before the instruction looks like our trap, but rip has
+        // not moved. Rare; a rip that stays put is otherwise a rep-string iteration or a jump to itself.
+        _pipeline.CompleteStep(rec, rec.Registers);
+        if (t.Raw.OrigRax != ulong.MaxValue && rec.StepInstruction.Mnemonic != Mnemonic.Syscall)
+            _pipeline.Annotate(t.Pid, t.Tid, "ptrace", $"a system call ({(long)t.Raw.OrigRax}) ran inside a single step at {rec.StepRip:x}; its entry and exit were not seen");
+        if (t.UserTrapFlag)
+        {
+            // The program set TF itself (pushf/popf): natively it gets SIGTRAP after this
+            // instruction. Our ptrace trap is that same trap; deliver it, or the program notices.
+            _pipeline.Signal(rec, Sig.SIGTRAP, Sig.Name(Sig.SIGTRAP), SigCode.TrapTrace, rec.StepRip, "delivered");
+            Deliver(t, Sig.SIGTRAP);
+            return;
+        }
+        if (!ObserveStep(t)) return;
+        ReadyAfterStop(t);
+    }
+
+    /// <summary>Step observers see the thread after each completed step; false if they made it go away.</summary>
+    private bool ObserveStep(TraceeThread t)
+    {
+        var observers = _hooks.Steps;
+        if (observers.Count == 0) return true;
+        var stop = _stepStop.Reset(this, t);
+        for (int i = 0; i < observers.Count; i++) observers[i].AfterStep(stop);
+        if (!stop.RegistersChanged) return true;
+        if (!ApplyRegisters(t)) return false;
+        _pipeline.Registers(t.Rec);
+        return true;
+    }
+}
