@@ -20,7 +20,8 @@ public sealed class InfoCommandTests : IDisposable
             TargetSha256 = new string('a', 64), StartTime = DateTimeOffset.UtcNow, Host = "testhost",
             BackendParameters = new Dictionary<string, string> { ["mode"] = "full" },
         };
-        var w = TraceWriter.Create(path, header, new TraceWriterOptions { ChunkSteps = 10_000 });
+        // Chunks by step count only: the default 1-second chunk age cut more chunks on a loaded machine.
+        var w = TraceWriter.Create(path, header, new TraceWriterOptions { ChunkSteps = 10_000, ChunkAge = TimeSpan.FromHours(1) });
         SyntheticTrace.Write(w, new SyntheticOptions { Instructions = instructions });
         if (close) w.Close(StopReason.MaxSteps, "10000");
         else w.Flush(); // as a killed recorder leaves it: chunks, no footer
