@@ -11,8 +11,6 @@ namespace Ether.Replay.Analyzer.Analyses;
 /// </summary>
 public static class SyscallListing
 {
-    private static readonly HashSet<string> ReturnsAddress = ["mmap", "mmap2", "mremap", "brk", "shmat", "sbrk"];
-
     public static IEnumerable<string> Lines(AnalysisDatabase db, SyscallFilter filter, bool steps = false)
     {
         foreach (var row in ShippedQuery.Run(db, "syscalls.sql", filter.Variables()))
@@ -35,10 +33,7 @@ public static class SyscallListing
         if (!abi.StartsWith("linux", StringComparison.Ordinal))
             return $"0x{r:x}"; // NTSTATUS and friends read best in hex
         if (errno is > 0 and <= int.MaxValue)
-        {
-            int e = (int)errno.Value;
-            return $"-1 {Errno.Name(e) ?? $"E{e}"} ({Errno.Message(e)})";
-        }
-        return ReturnsAddress.Contains(name) ? $"0x{r:x}" : r.ToString(CultureInfo.InvariantCulture);
+            return Errno.FormatFailure((int)errno.Value);
+        return LinuxSyscalls.ReturnOf(abi, name) == SyscallReturn.Hex ? $"0x{r:x}" : r.ToString(CultureInfo.InvariantCulture);
     }
 }

@@ -7,7 +7,8 @@ namespace Ether.Replay.Analyzer.Query;
 /// <summary>
 /// Scalar functions every session gets, so SQL can read code and numbers the way an analyst does:
 /// <c>disasm(bytes, rip [, bits])</c> (Iced, Intel syntax; every instruction in the bytes, "; "
-/// between them), <c>syscall_name(nr, abi)</c>, <c>errno_name(errno)</c>, <c>signal_name(signo)</c>.
+/// between them), <c>syscall_name(nr, abi)</c>, <c>syscall_category(name, abi)</c> (the system-call
+/// table's category of a Linux call), <c>errno_name(errno)</c>, <c>signal_name(signo)</c>.
 /// DuckDB calls them from its worker threads, so each thread formats with its own disassembler.
 /// </summary>
 internal static class SqlFunctions
@@ -43,6 +44,18 @@ internal static class SqlFunctions
                 result.WriteValue(SyscallTables.TryFind(abi, out var table) ? table.Name(nr) : $"syscall_{nr}", i);
             }
         }, Pure);
+        connection.RegisterScalarFunction<string, string, string>("syscall_category", (args, result, rows) =>
+        {
+            for (ulong i = 0; i < rows; i++)
+            {
+                string name = args[0].GetValue<string>(i);
+                string abi = args[1].GetValue<string>(i);
+                if (LinuxSyscalls.TryFor(abi, out var table) && table.TryGetNumber(name, out var nr) && table.Find(nr) is { } call)
+                    result.WriteValue(CategoryNames[(int)call.Category], i);
+                else
+                    result.WriteNull(i);
+            }
+        }, Pure);
         connection.RegisterScalarFunction<long, string>("errno_name", (args, result, rows) =>
         {
             for (ulong i = 0; i < rows; i++)
@@ -62,6 +75,10 @@ internal static class SqlFunctions
             }
         }, Pure);
     }
+
+    /// <summary>"file", "descriptor", ... as `ether summary` prints them.</summary>
+    private static readonly string[] CategoryNames =
+        Enum.GetValues<SyscallCategory>().Select(c => c.ToString().ToLowerInvariant()).ToArray();
 
     private static string Format(Disassembler d, DuckDB.NET.Data.DataChunk.Reader.IDuckDBDataReader blob, ulong rip, ulong row, Span<byte> buffer)
     {

@@ -1,8 +1,9 @@
--- summary_syscalls.sql: system calls by category (see syscall_categories.sql), with the three most
--- frequent calls of each. Needs the syscall_categories view and the nt_syscall_category macro. Optional: SET VARIABLE trace = '...';
+-- summary_syscalls.sql: system calls by category (syscall_category() for Linux calls, see
+-- syscall_categories.sql for NT calls), with the three most frequent calls of each. Needs the
+-- nt_syscall_category macro. Optional: SET VARIABLE trace = '...';
 WITH calls AS (
-    SELECT s.name, coalesce(c.category, nt_syscall_category(s.name), 'other') AS category, s.errno
-    FROM syscalls s LEFT JOIN syscall_categories c USING (name)
+    SELECT s.name, coalesce(syscall_category(s.name, s.abi), nt_syscall_category(s.name), 'other') AS category, s.errno
+    FROM syscalls s
     WHERE getvariable('trace') IS NULL OR s.trace = getvariable('trace')
 ),
 per_name AS (

@@ -1,50 +1,10 @@
--- syscall_categories.sql: a view naming the kind of each common Linux system call, after strace's
--- classes (%file, %desc, %network, %process, %memory, %signal, %ipc, %clock), and a macro naming the
--- kind of a Windows NT call (Xen guests) from its name. Calls neither knows fall in 'other'.
+-- syscall_categories.sql: the nt_syscall_category(name) macro naming the kind of a Windows NT call
+-- (Xen guests) from its name. Linux calls get theirs from the system-call table through the
+-- syscall_category(name, abi) function (formats/Abi/LinuxSyscalls.Rows.cs, after strace's classes:
+-- file, descriptor, network, process, memory, signal, ipc, time). Calls neither knows fall in 'other'.
 -- Used by `ether summary`.
-CREATE OR REPLACE TEMP VIEW syscall_categories AS
-SELECT unnest(names) AS name, category FROM (VALUES
-    ('file', ['open', 'openat', 'openat2', 'creat', 'stat', 'lstat', 'newfstatat', 'statx', 'access', 'faccessat',
-              'faccessat2', 'readlink', 'readlinkat', 'mkdir', 'mkdirat', 'rmdir', 'unlink', 'unlinkat', 'rename',
-              'renameat', 'renameat2', 'link', 'linkat', 'symlink', 'symlinkat', 'chmod', 'fchmodat', 'chown', 'lchown',
-              'fchownat', 'truncate', 'chdir', 'chroot', 'getcwd', 'utime', 'utimes', 'utimensat', 'futimesat', 'statfs',
-              'mount', 'umount2', 'mknod', 'mknodat', 'setxattr', 'lsetxattr', 'getxattr', 'lgetxattr', 'listxattr',
-              'llistxattr', 'removexattr', 'lremovexattr', 'inotify_add_watch', 'swapon', 'swapoff', 'pivot_root',
-              'acct', 'name_to_handle_at', 'open_by_handle_at', 'fanotify_mark']),
-    ('descriptor', ['read', 'write', 'pread64', 'pwrite64', 'readv', 'writev', 'preadv', 'pwritev', 'preadv2', 'pwritev2',
-              'close', 'close_range', 'dup', 'dup2', 'dup3', 'fcntl', 'ioctl', 'lseek', 'fstat', 'fstatfs', 'fsync',
-              'fdatasync', 'ftruncate', 'fchmod', 'fchown', 'fchdir', 'getdents', 'getdents64', 'pipe', 'pipe2', 'select',
-              'pselect6', 'poll', 'ppoll', 'epoll_create', 'epoll_create1', 'epoll_ctl', 'epoll_wait', 'epoll_pwait',
-              'epoll_pwait2', 'eventfd', 'eventfd2', 'signalfd', 'signalfd4', 'timerfd_create', 'timerfd_settime',
-              'timerfd_gettime', 'sendfile', 'splice', 'tee', 'vmsplice', 'copy_file_range', 'flock', 'fadvise64',
-              'fallocate', 'readahead', 'inotify_init', 'inotify_init1', 'memfd_create', 'fanotify_init',
-              'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'fsetxattr', 'fgetxattr', 'flistxattr', 'fremovexattr']),
-    ('network', ['socket', 'socketpair', 'connect', 'accept', 'accept4', 'bind', 'listen', 'sendto', 'recvfrom', 'sendmsg',
-              'recvmsg', 'sendmmsg', 'recvmmsg', 'shutdown', 'getsockname', 'getpeername', 'setsockopt', 'getsockopt']),
-    ('process', ['execve', 'execveat', 'fork', 'vfork', 'clone', 'clone3', 'exit', 'exit_group', 'wait4', 'waitid',
-              'kill', 'tkill', 'tgkill', 'getpid', 'getppid', 'gettid', 'getuid', 'geteuid', 'getgid', 'getegid',
-              'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'getresuid', 'getresgid',
-              'getgroups', 'setgroups', 'setsid', 'getsid', 'setpgid', 'getpgid', 'getpgrp', 'prctl', 'arch_prctl',
-              'set_tid_address', 'set_robust_list', 'get_robust_list', 'ptrace', 'capget', 'capset', 'getpriority',
-              'setpriority', 'sched_yield', 'sched_setaffinity', 'sched_getaffinity', 'sched_setscheduler',
-              'sched_getscheduler', 'sched_setparam', 'sched_getparam', 'unshare', 'setns', 'seccomp', 'getrlimit',
-              'setrlimit', 'prlimit64', 'getrusage', 'uname', 'sysinfo', 'personality', 'rseq', 'pidfd_open',
-              'pidfd_send_signal', 'pidfd_getfd', 'umask', 'sethostname', 'setdomainname', 'reboot', 'syslog',
-              'init_module', 'finit_module', 'delete_module', 'kexec_load', 'bpf', 'perf_event_open', 'getrandom']),
-    ('memory', ['brk', 'mmap', 'munmap', 'mprotect', 'mremap', 'madvise', 'mlock', 'mlock2', 'munlock', 'mlockall',
-              'munlockall', 'msync', 'mincore', 'pkey_mprotect', 'pkey_alloc', 'pkey_free', 'membarrier', 'mbind',
-              'set_mempolicy', 'get_mempolicy', 'process_vm_readv', 'process_vm_writev', 'remap_file_pages']),
-    ('signal', ['rt_sigaction', 'rt_sigprocmask', 'rt_sigreturn', 'rt_sigpending', 'rt_sigtimedwait', 'rt_sigqueueinfo',
-              'rt_tgsigqueueinfo', 'rt_sigsuspend', 'sigaltstack', 'pause', 'alarm']),
-    ('ipc', ['shmget', 'shmat', 'shmdt', 'shmctl', 'semget', 'semop', 'semctl', 'semtimedop', 'msgget', 'msgsnd',
-              'msgrcv', 'msgctl', 'mq_open', 'mq_unlink', 'mq_timedsend', 'mq_timedreceive', 'mq_notify',
-              'mq_getsetattr', 'futex', 'futex_waitv']),
-    ('time', ['clock_gettime', 'clock_settime', 'clock_getres', 'clock_nanosleep', 'nanosleep', 'gettimeofday',
-              'settimeofday', 'time', 'times', 'getitimer', 'setitimer', 'timer_create', 'timer_settime',
-              'timer_gettime', 'timer_delete', 'timer_getoverrun', 'adjtimex', 'clock_adjtime'])
-) AS t(category, names);
 
--- Windows NT calls (NtXxx, as in the tables under ../shared/data/windows-syscalls) by what they act on;
+-- Windows NT calls (NtXxx, as in formats/Abi/generate/windows-syscalls) by what they act on;
 -- the same names as the Linux classes where they mean the same, plus 'registry', 'transaction' (KTM,
 -- as in process doppelganging), 'security', 'device' (NtDeviceIoControlFile: sockets go through
 -- \Device\Afd) and 'system'. First match wins; NULL for a name that is not an NT call.

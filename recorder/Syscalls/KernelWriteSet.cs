@@ -7,7 +7,8 @@ namespace Ether.Replay.Recorder.Syscalls;
 /// The user-memory ranges the kernel wrote on a thread's behalf during a completed system call
 /// (read's buffer, fstat's struct stat, pipe's two descriptors, ...). The recorder reads those
 /// bytes after the call and records them as memory writes flagged Kernel, so replay and "who
-/// wrote this" know which memory the kernel filled in.
+/// wrote this" know which memory the kernel filled in. The ranges follow from the output arguments
+/// of the call's row in the system-call table (<see cref="LinuxSyscalls"/>).
 /// </summary>
 /// <remarks>
 /// Not covered, because the kernel writes them outside the call: the child's tid for
@@ -17,17 +18,15 @@ namespace Ether.Replay.Recorder.Syscalls;
 /// </remarks>
 public sealed class KernelWriteSet
 {
-    private static readonly Lazy<KernelWriteSet> X86_64 = new(() =>
-        new KernelWriteSet(SyscallTables.Find(SyscallTables.LinuxX86_64Abi), LinuxLayout.X86_64));
-    private static readonly Lazy<KernelWriteSet> I386 = new(() =>
-        new KernelWriteSet(SyscallTables.Find(SyscallTables.LinuxI386Abi), LinuxLayout.I386));
+    private static readonly Lazy<KernelWriteSet> X86_64 = new(() => new KernelWriteSet(LinuxSyscalls.X86_64, LinuxLayout.X86_64));
+    private static readonly Lazy<KernelWriteSet> I386 = new(() => new KernelWriteSet(LinuxSyscalls.I386, LinuxLayout.I386));
 
-    private readonly SyscallTable _table;
+    private readonly LinuxSyscallTable _calls;
     private readonly LinuxLayout _layout;
 
-    private KernelWriteSet(SyscallTable table, LinuxLayout layout)
+    private KernelWriteSet(LinuxSyscallTable calls, LinuxLayout layout)
     {
-        _table = table;
+        _calls = calls;
         _layout = layout;
     }
 
@@ -39,7 +38,7 @@ public sealed class KernelWriteSet
         _ => throw new ArgumentException($"no kernel write set for system-call ABI '{abi}' (Linux only)", nameof(abi)),
     };
 
-    public string Abi => _table.Abi;
+    public string Abi => _calls.Abi;
 
     /// <summary>
     /// The ranges written by the completed call <paramref name="nr"/>; empty for calls that write no
@@ -49,8 +48,8 @@ public sealed class KernelWriteSet
     public IEnumerable<(ulong Address, long Length)> Writes(long nr, ReadOnlySpan<ulong> args, long ret, ITargetMemory mem)
     {
         var writes = new List<(ulong Address, long Length)>();
-        if (_table.TryGetName(nr, out var name))
-            KernelWriteRules.Collect(name, new CallContext(args, new TargetReader(mem, _layout), exiting: true, ret), writes);
+        if (_calls.Find(nr) is { } call)
+            KernelWriteRules.Collect(call, new CallContext(args, new TargetReader(mem, _layout), exiting: true, ret), writes);
         return writes;
     }
 }

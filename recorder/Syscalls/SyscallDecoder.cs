@@ -12,17 +12,12 @@ namespace Ether.Replay.Recorder.Syscalls;
 /// </summary>
 public sealed class SyscallDecoder
 {
-    private const int ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
-
-    private static readonly Lazy<SyscallDecoder> X86_64 = new(() => new SyscallDecoder(
-        SyscallTables.Find(SyscallTables.LinuxX86_64Abi), LinuxLayout.X86_64, LinuxCallSpecs.Common));
-    private static readonly Lazy<SyscallDecoder> I386 = new(() => new SyscallDecoder(
-        SyscallTables.Find(SyscallTables.LinuxI386Abi), LinuxLayout.I386, LinuxCallSpecs.I386));
+    private static readonly Lazy<SyscallDecoder> X86_64 = new(() => new SyscallDecoder(LinuxSyscalls.X86_64, LinuxLayout.X86_64));
+    private static readonly Lazy<SyscallDecoder> I386 = new(() => new SyscallDecoder(LinuxSyscalls.I386, LinuxLayout.I386));
 
     private readonly LinuxCallRenderer _renderer;
 
-    private SyscallDecoder(SyscallTable table, LinuxLayout layout, IReadOnlyDictionary<string, CallSpec> specs) =>
-        _renderer = new LinuxCallRenderer(table, layout, specs);
+    private SyscallDecoder(LinuxSyscallTable calls, LinuxLayout layout) => _renderer = new LinuxCallRenderer(calls, layout);
 
     /// <summary>The decoder of "linux-x86_64" or "linux-i386"; throws <see cref="ArgumentException"/> for other ABIs.</summary>
     public static SyscallDecoder For(string abi) => abi switch
@@ -63,34 +58,21 @@ public sealed class SyscallDecoder
     /// </summary>
     public string FormatReturn(long nr, ReadOnlySpan<ulong> args, long ret)
     {
-        var style = _renderer.Spec(nr)?.Return ?? ReturnStyle.Decimal;
-        if (style == ReturnStyle.None)
+        var style = _renderer.Spec(nr)?.Return ?? SyscallReturn.Decimal;
+        if (style == SyscallReturn.None)
             return "?";
         ret = _renderer.Layout.Return(ret);
         if (Errno.IsError(ret))
-            return FormatError((int)-ret);
+            return Errno.FormatFailure((int)-ret);
         return style switch
         {
-            ReturnStyle.Hex => Hex(_renderer.Layout.Word((ulong)ret)),
-            ReturnStyle.Octal => Octal((ulong)ret),
-            ReturnStyle.Fcntl when args.Length > 1 => CustomCalls.FcntlReturn(args, ret),
+            SyscallReturn.Hex => Hex(_renderer.Layout.Word((ulong)ret)),
+            SyscallReturn.Octal => Octal((ulong)ret),
+            SyscallReturn.Fcntl when args.Length > 1 => CustomCalls.FcntlReturn(args, ret),
             _ => Dec(ret),
         };
     }
 
     /// <summary>What strace prints for a call that never returned to user space (the process died).</summary>
     public const string NoReturn = "?";
-
-    private static string FormatError(int errno) => errno switch
-    {
-        // Kernel-internal codes a tracer sees when a signal interrupts a call (include/linux/errno.h,
-        // not exported to user space); strace prints them with these explanations.
-        ERESTARTSYS => "? ERESTARTSYS (To be restarted if SA_RESTART is set)",
-        ERESTARTNOINTR => "? ERESTARTNOINTR (To be restarted)",
-        ERESTARTNOHAND => "? ERESTARTNOHAND (To be restarted if no handler)",
-        ERESTART_RESTARTBLOCK => "? ERESTART_RESTARTBLOCK (Interrupted by signal)",
-        _ => Errno.Name(errno) is { } name
-            ? $"-1 {name} ({Errno.Message(errno)})"
-            : $"-1 (errno {errno})",
-    };
 }

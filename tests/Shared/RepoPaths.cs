@@ -1,12 +1,9 @@
 namespace Ether.Replay.Tests.Shared;
 
-/// <summary>Where the repository and the shared data folder are, found from the test binary.</summary>
+/// <summary>Where the repository is, found from the test binary.</summary>
 internal static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
-
-    /// <summary>The shared data folder the generator reads by default (../shared/data).</summary>
-    public static string SharedData => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data"));
 
     private static string FindRoot()
     {

@@ -4,9 +4,9 @@
 Sources:
   * Linux system-call numbers: the kernel UAPI headers Debian ships in linux-libc-dev
     (asm/unistd_64.h, asm/unistd_32.h).
-  * Windows NT system-call numbers: the CSVs in the shared data folder (one per build and
-    word size), given as the first argument; default ../shared/data/windows-syscalls relative
-    to the repository root.
+  * Windows NT system-call numbers: the CSVs in windows-syscalls/ beside this script (one per
+    build and word size; README.md there says where they come from), or a folder given as the
+    first argument.
   * errno names (asm-generic/errno-base.h, errno.h), signal names (asm/signal.h) and the
     constant sets the strace-style argument decoder prints (O_*, AT_*, PROT_*, MAP_*, CLONE_*,
     ...): names are taken from the #define lines of the named headers, values are what the C
@@ -19,9 +19,9 @@ Sources:
 Usage:
   python3 formats/Abi/generate/generate_tables.py [WINDOWS_CSV_DIR] [--check]
 
-Re-running on the same machine gives byte-identical files. --check writes nothing and exits 1
-if a committed file differs from what would be generated; without the CSV folder (a clean clone)
-it checks everything but the NT tables and says so.
+Re-running gives byte-identical files, and the files name the header packages but not their
+versions, so a Debian point release that changes no definition changes no file. --check writes
+nothing and exits 1 if a committed file differs from what would be generated.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 SCRIPT = "formats/Abi/generate/generate_tables.py"
 HERE = os.path.dirname(os.path.abspath(__file__))
+WINDOWS_CSV_DIR = os.path.join(HERE, "windows-syscalls")
 ABI_DIR = os.path.dirname(HERE)
 REPO_ROOT = os.path.dirname(os.path.dirname(ABI_DIR))
 INCLUDE = "/usr/include"
@@ -60,15 +61,6 @@ def header_path(name: str) -> str:
 def read_text(path: str) -> str:
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
-
-
-def package_version(package: str) -> str:
-    try:
-        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
-                             capture_output=True, text=True, check=True)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def cs_string(s: str) -> str:
@@ -121,7 +113,7 @@ NT_BUILDS = [
 def nt_syscalls(folder: str, build: NtBuild) -> dict[int, str]:
     path = os.path.join(folder, build.file)
     if not os.path.exists(path):
-        fail(f"{path}: not found (pass the windows-syscalls folder as the first argument)")
+        fail(f"{path}: not found")
     table: dict[int, str] = {}
     names: set[str] = set()
     with open(path, newline="", encoding="utf-8") as f:
@@ -174,15 +166,11 @@ def syscall_tables_file(tables: list[tuple[str, str, dict[int, str], str]], sour
 
 
 def write_linux_syscall_tables() -> str:
-    linux_version = package_version("linux-libc-dev")
     tables = [
-        ("linux-x86_64", "LinuxX86_64", linux_syscalls("asm/unistd_64.h"),
-         f"asm/unistd_64.h (linux-libc-dev {linux_version})"),
-        ("linux-i386", "LinuxI386", linux_syscalls("asm/unistd_32.h"),
-         f"asm/unistd_32.h (linux-libc-dev {linux_version})"),
+        ("linux-x86_64", "LinuxX86_64", linux_syscalls("asm/unistd_64.h"), "asm/unistd_64.h (linux-libc-dev)"),
+        ("linux-i386", "LinuxI386", linux_syscalls("asm/unistd_32.h"), "asm/unistd_32.h (linux-libc-dev)"),
     ]
-    return syscall_tables_file(tables, f"asm/unistd_64.h and asm/unistd_32.h (linux-libc-dev {linux_version})",
-                               "LinuxGenerated")
+    return syscall_tables_file(tables, "asm/unistd_64.h and asm/unistd_32.h (linux-libc-dev)", "LinuxGenerated")
 
 
 def write_nt_syscall_tables(windows_dir: str) -> str:
@@ -377,6 +365,13 @@ SCALARS: list[Scalar] = [
     Scalar("CLONE_SETTLS", ["linux/sched.h"], "linux/sched.h"),
     Scalar("CLONE_CHILD_SETTID", ["linux/sched.h"], "linux/sched.h"),
     Scalar("CLONE_CHILD_CLEARTID", ["linux/sched.h"], "linux/sched.h"),
+    Scalar("CLONE_VM", ["linux/sched.h"], "linux/sched.h"),
+    Scalar("CLONE_VFORK", ["linux/sched.h"], "linux/sched.h"),
+    Scalar("CLONE_THREAD", ["linux/sched.h"], "linux/sched.h"),
+    Scalar("MREMAP_FIXED", MMAN, "linux/mman.h"),
+    Scalar("TIMER_ABSTIME", ["linux/time.h"], "linux/time.h"),
+    Scalar("PTRACE_ATTACH", ["linux/ptrace.h"], "linux/ptrace.h"),
+    Scalar("PTRACE_SEIZE", ["linux/ptrace.h"], "linux/ptrace.h"),
     Scalar("FUTEX_PRIVATE_FLAG", ["linux/futex.h"], "linux/futex.h"),
     Scalar("FUTEX_CLOCK_REALTIME", ["linux/futex.h"], "linux/futex.h"),
     Scalar("FUTEX_CMD_MASK", ["linux/futex.h"], "linux/futex.h"),
@@ -471,11 +466,8 @@ def cs_long(value: int) -> str:
 
 
 def write_constants() -> str:
-    linux_version = package_version("linux-libc-dev")
-    libc_version = package_version("libc6-dev")
-    out = [header_comment(f"the Linux UAPI headers (linux-libc-dev {linux_version}) and glibc "
-                          f"headers (libc6-dev {libc_version}), values computed by gcc for x86-64"
-                          ).rstrip("\n"),
+    out = [header_comment("the Linux UAPI headers (linux-libc-dev) and glibc headers (libc6-dev), "
+                          "values computed by gcc for x86-64").rstrip("\n"),
            "#nullable enable", "", "namespace Ether.Replay.Formats.Abi;", "",
            "public static partial class LinuxConstants", "{"]
 
@@ -550,13 +542,17 @@ def strerror_messages(numbers: list[int]) -> dict[int, str]:
 def write_errno() -> str:
     table = errno_table()
     messages = strerror_messages(sorted(table))
-    linux_version = package_version("linux-libc-dev")
-    libc_version = package_version("libc6-dev")
-    out = [header_comment(f"asm-generic/errno-base.h and asm-generic/errno.h (linux-libc-dev "
-                          f"{linux_version}); messages are glibc's strerror() (libc6-dev "
-                          f"{libc_version}, C locale) as strace prints them").rstrip("\n"),
+    out = [header_comment("asm-generic/errno-base.h and asm-generic/errno.h (linux-libc-dev); messages "
+                          "are glibc's strerror() (libc6-dev, C locale) as strace prints them").rstrip("\n"),
            "#nullable enable", "", "namespace Ether.Replay.Formats.Abi;", "",
            "public static partial class Errno", "{",
+           "    // The numbers by their header names (the first name of each number; aliases are left out)."]
+    for number in sorted(table):
+        name, comment = table[number]
+        message = messages.get(number, comment)
+        out.append(f"    /// <summary>{message if not message.startswith('Unknown error') else comment}</summary>")
+        out.append(f"    public const int {name} = {number};")
+    out += ["",
            "    // Indexed by errno: (name, strerror text, the kernel header's own comment).",
            "    private static readonly (string Name, string Message, string HeaderComment)?[] Table =",
            "    ["]
@@ -585,13 +581,16 @@ def write_signals() -> str:
     rtmin = re.search(r"^#define\s+SIGRTMIN\s+(\d+)", text, re.M)
     if len(table) < 30 or rtmin is None:
         fail("asm/signal.h: unexpected content")
-    linux_version = package_version("linux-libc-dev")
-    out = [header_comment(f"asm/signal.h for x86-64 (linux-libc-dev {linux_version})").rstrip("\n"),
+    out = [header_comment("asm/signal.h for x86-64 (linux-libc-dev)").rstrip("\n"),
            "#nullable enable", "", "namespace Ether.Replay.Formats.Abi;", "",
            "public static partial class Signals", "{",
            f"    /// <summary>SIGRTMIN as the kernel defines it.</summary>",
            f"    public const int RtMin = {int(rtmin.group(1))};",
-           "",
+           ""]
+    # The numbers by their header names, for code that acts on a signal (SIGTRAP, SIGKILL...).
+    for number in sorted(table):
+        out.append(f"    public const int {table[number]} = {number};")
+    out += ["",
            "    // Indexed by signal number; the first name the header gives a number wins",
            "    // (SIGABRT over SIGIOT, SIGIO over SIGPOLL, SIGSYS over SIGUNUSED).",
            "    private static readonly string?[] Names =",
@@ -612,24 +611,17 @@ def main(argv: list[str]) -> int:
     unknown = [a for a in argv if a.startswith("--") and a != "--check"]
     if unknown or len(positional) > 1:
         fail("usage: generate_tables.py [WINDOWS_CSV_DIR] [--check]")
-    windows_dir = positional[0] if positional else os.path.join(REPO_ROOT, "..", "shared", "data",
-                                                                "windows-syscalls")
-    windows_dir = os.path.normpath(windows_dir)
+    windows_dir = os.path.normpath(positional[0] if positional else WINDOWS_CSV_DIR)
+    if not os.path.isdir(windows_dir):
+        fail(f"{windows_dir}: not a folder of windows-syscalls CSVs")
 
     outputs = {
         "SyscallTables.Linux.g.cs": write_linux_syscall_tables(),
+        "SyscallTables.Nt.g.cs": write_nt_syscall_tables(windows_dir),
         "LinuxConstants.g.cs": write_constants(),
         "Errno.g.cs": write_errno(),
         "Signals.g.cs": write_signals(),
     }
-    skipped = []
-    if os.path.isdir(windows_dir):
-        outputs["SyscallTables.Nt.g.cs"] = write_nt_syscall_tables(windows_dir)
-    elif check:
-        # A clean clone has no CSVs; everything else can still be checked.
-        skipped.append(f"SyscallTables.Nt.g.cs (no CSV folder at {windows_dir})")
-    else:
-        fail(f"{windows_dir}: not found (pass the windows-syscalls folder as the first argument)")
 
     stale = []
     for file_name, content in outputs.items():
@@ -642,12 +634,10 @@ def main(argv: list[str]) -> int:
             with open(path, "w", encoding="utf-8", newline="\n") as f:
                 f.write(content)
     if check:
-        for note in skipped:
-            print(f"generate_tables: not checked: {note}")
         if stale:
             print("generate_tables: out of date: " + ", ".join(stale), file=sys.stderr)
             return 1
-        print("generate_tables: all checked files are up to date")
+        print("generate_tables: all generated files are up to date")
         return 0
     print(f"generate_tables: wrote {', '.join(stale) if stale else 'nothing (all up to date)'}")
     return 0

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
@@ -57,7 +58,7 @@ internal sealed unsafe class LinuxPtrace : IPtrace
         int raw = 0;
         int r;
         do r = LibC.WaitPid(pid, &raw, flags);
-        while (r < 0 && (LastError = Marshal.GetLastPInvokeError()) == LibC.EINTR);
+        while (r < 0 && (LastError = Marshal.GetLastPInvokeError()) == Errno.EINTR);
         status = new WaitStatus(raw);
         return r;
     }

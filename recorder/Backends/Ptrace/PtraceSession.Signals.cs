@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 
@@ -29,7 +30,7 @@ internal sealed partial class PtraceSession
             return;
         }
 
-        if (signo == Sig.SIGTRAP && t.State == TraceeState.Stepping && !NeedsSignalInfo(t))
+        if (signo == Signals.SIGTRAP && t.State == TraceeState.Stepping && !NeedsSignalInfo(t))
         {
             if (!Refresh(t)) return;
             CompleteStep(t);
@@ -38,9 +39,9 @@ internal sealed partial class PtraceSession
 
         if (!_ptrace.GetSignalInfo(t.Tid, out var info)) { Gone(t); return; }
 
-        if (signo == Sig.SIGTRAP && t.State == TraceeState.Stepping)
+        if (signo == Signals.SIGTRAP && t.State == TraceeState.Stepping)
         {
-            if (t.EnteringHandler && info.Code == Sig.SIGTRAP)
+            if (t.EnteringHandler && info.Code == Signals.SIGTRAP)
             {
                 // Stopped at the handler's first instruction: nothing executed (not a step). The
                 // kernel wrote the signal frame on the stack.

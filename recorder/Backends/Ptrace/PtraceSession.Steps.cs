@@ -1,6 +1,8 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
@@ -9,7 +11,6 @@ namespace Ether.Replay.Recorder.Backends.Ptrace;
 internal sealed partial class PtraceSession
 {
     private const ulong TrapFlag = 0x100;
-    private const int ERestartSys = 512, ERestartNoIntr = 513, ERestartNoHand = 514, ERestartRestartBlock = 516;
 
     private void StartStep(TraceeThread t)
     {
@@ -49,7 +50,7 @@ internal sealed partial class PtraceSession
     }
 
     /// <summary>A system call returned -ERESTART*: remembered when the thread steps (it rewinds itself, below).</summary>
-    private static bool IsRestart(long ret) => ret is -ERestartSys or -ERestartNoIntr or -ERestartNoHand or -ERestartRestartBlock;
+    private static bool IsRestart(long ret) => ret < 0 && ret > int.MinValue && Errno.IsRestart((int)-ret);
 
     /// <summary>
     /// After -ERESTART* the kernel restarts the call on resume when no handler runs: it moves rip
@@ -63,8 +64,9 @@ internal sealed partial class PtraceSession
         t.RestartPending = false;
         var regs = t.Raw;
         regs.Rip -= 2; // syscall, int 0x80 and sysenter are all two bytes long
-        bool compat = t.Rec.SyscallAbi == SyscallNames.I386;
-        regs.Rax = t.RestartReturn == -ERestartRestartBlock ? (compat ? 0UL : 219UL) : regs.OrigRax;
+        regs.Rax = t.RestartReturn == -Errno.ERESTART_RESTARTBLOCK
+            ? (ulong)LinuxSyscallAbi.Of(t.Rec.SyscallAbi).Calls.Number("restart_syscall")
+            : regs.OrigRax;
         if (!_ptrace.SetRegisters(t.Tid, regs)) return;
         SetRegisters(t, regs);
         _pipeline.Registers(t.Rec);
@@ -92,8 +94,8 @@ internal sealed partial class PtraceSession
         {
             // The program set TF itself (pushf/popf): natively it gets SIGTRAP after this
             // instruction. Our ptrace trap is that same trap; deliver it, or the program notices.
-            _pipeline.Signal(rec, Sig.SIGTRAP, Sig.Name(Sig.SIGTRAP), SigCode.TrapTrace, rec.StepRip, "delivered");
-            Deliver(t, Sig.SIGTRAP);
+            _pipeline.Signal(rec, Signals.SIGTRAP, Sig.Name(Signals.SIGTRAP), SigCode.TrapTrace, rec.StepRip, "delivered");
+            Deliver(t, Signals.SIGTRAP);
             return;
         }
         if (!ObserveStep(t)) return;

@@ -1,14 +1,16 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
 /// <summary>System-call entry and exit stops (with their interceptors), and the prologue's exec.</summary>
 internal sealed partial class PtraceSession
 {
-    private const ulong CloneVm = 0x100, CloneThread = 0x10000, CloneVFork = 0x4000;
+    private const ulong CloneVm = LinuxConstants.CLONE_VM, CloneThread = LinuxConstants.CLONE_THREAD, CloneVFork = LinuxConstants.CLONE_VFORK;
 
     private void OnSyscallStop(TraceeThread t)
     {
@@ -81,7 +83,7 @@ internal sealed partial class PtraceSession
         {
             // The kernel leaves argument registers as it got them: give the program its own back.
             t.ArgsRewritten = false;
-            SyscallStop.SetArgumentRegisters(ref t.Raw, rec.SyscallAbi == SyscallNames.I386, rec.SyscallArgs);
+            SyscallStop.SetArgumentRegisters(ref t.Raw, rec.SyscallAbi == SyscallTables.LinuxI386Abi, rec.SyscallArgs);
             changed = true;
         }
 
@@ -115,7 +117,7 @@ internal sealed partial class PtraceSession
         {
             bool compat = info.Arch == PtraceSyscallInfo.ArchI386;
             long nr = (long)info.EntryNr;
-            if (!compat && SyscallNames.IsExec(SyscallNames.X86_64, nr))
+            if (!compat && LinuxSyscallAbi.X86_64.Has(nr, SyscallTraits.Exec))
             {
                 // The shell's exec of the program: the first recorded event. Decoded now, while the
                 // file name is still in the shell's memory.
@@ -142,16 +144,16 @@ internal sealed partial class PtraceSession
 
     private ulong CloneFlagsOf(TraceeThread t, bool compat, long nr, ReadOnlySpan<ulong> args)
     {
-        if (compat) return nr == 120 ? args[0] : 0;
-        switch (nr)
+        var calls = LinuxSyscallAbi.Of(compat);
+        if (!calls.Has(nr, SyscallTraits.CreatesTask)) return 0;
+        switch (calls.Calls.Name(nr))
         {
-            case 56: return args[0];             // clone(flags, ...)
-            case 435:                            // clone3(struct clone_args *, size): flags is the first u64
+            case "clone": return args[0];         // clone(flags, ...)
+            case "clone3":                        // clone3(struct clone_args *, size): flags is the first u64
                 Span<byte> b = stackalloc byte[8];
                 return t.Rec.Process.Memory.Read(args[0], b) == 8 ? BitConverter.ToUInt64(b) : 0;
-            case 57: return 0;                   // fork
-            case 58: return CloneVm | CloneVFork; // vfork
-            default: return 0;
+            case "vfork": return CloneVm | CloneVFork;
+            default: return 0;                    // fork
         }
     }
 

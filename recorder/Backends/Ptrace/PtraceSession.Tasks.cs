@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
@@ -118,7 +119,7 @@ internal sealed partial class PtraceSession
             ReadyAfterStop(t);
             return;
         }
-        if (signo is Sig.SIGSTOP or Sig.SIGTSTP or Sig.SIGTTIN or Sig.SIGTTOU)
+        if (signo is Signals.SIGSTOP or Signals.SIGTSTP or Signals.SIGTTIN or Signals.SIGTTOU)
         {
             // Group-stop: stay stopped like the program would, but keep reporting (PTRACE_LISTEN);
             // a SIGCONT ends it with another PTRACE_EVENT_STOP.

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
@@ -151,7 +152,7 @@ internal sealed partial class PtraceSession
             int tid = _ptrace.WaitAny(out var status);
             if (tid < 0)
             {
-                if (_ptrace.LastError == LibC.ECHILD) { ForgetAll(); return; }
+                if (_ptrace.LastError == Errno.ECHILD) { ForgetAll(); return; }
                 throw new InvalidOperationException($"waitpid failed (errno {_ptrace.LastError})");
             }
             if (Debug) Console.Error.WriteLine($"[ptrace] {tid}: {status}");
@@ -248,8 +249,8 @@ internal sealed partial class PtraceSession
     /// <summary>Kills every traced process (callable from any thread: only kill(2), no ptrace).</summary>
     private void KillAll()
     {
-        if (_rootPid > 0) LibC.Kill(-_rootPid, Sig.SIGKILL);
-        foreach (var pid in _knownPids) LibC.Kill(pid, Sig.SIGKILL);
+        if (_rootPid > 0) LibC.Kill(-_rootPid, Signals.SIGKILL);
+        foreach (var pid in _knownPids) LibC.Kill(pid, Signals.SIGKILL);
     }
 
     private void Shutdown()

@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Recording;
 
@@ -82,7 +83,7 @@ internal sealed class RemoteSyscalls(IPtrace ptrace, Action<int, WaitStatus> def
             }
             // A signal arrived before the call ran (or a fault at the site): the session delivers it later.
             if (!ptrace.GetSignalInfo(t.Tid, out var siginfo)) return false;
-            if (status.StopSignal == Sig.SIGSEGV && siginfo.Addr == t.Rec.Process.Space.SyscallSite)
+            if (status.StopSignal == Signals.SIGSEGV && siginfo.Addr == t.Rec.Process.Space.SyscallSite)
             {
                 t.Rec.Process.Space.SyscallSite = 0; // the site went away (unmapped): look again next time
                 return false;

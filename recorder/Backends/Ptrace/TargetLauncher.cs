@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Recording;
 
@@ -40,14 +41,14 @@ internal static class TargetLauncher
         if (!ptrace.Seize(pid, Options))
         {
             int errno = ptrace.LastError;
-            ptrace.Kill(pid, Sig.SIGKILL);
+            ptrace.Kill(pid, Signals.SIGKILL);
             ptrace.WaitChild(pid, out _);
-            throw new RecordingSetupException(errno == LibC.EPERM
+            throw new RecordingSetupException(errno == Errno.EPERM
                 ? $"ptrace is not permitted here (PTRACE_SEIZE: EPERM{PtraceScopeHint()}); run as root, or allow ptrace (CAP_SYS_PTRACE, container seccomp profile)"
                 : $"PTRACE_SEIZE failed (errno {errno})");
         }
         if (cpu is { } c) CpuBinding.Bind(pid, c);
-        ptrace.Kill(pid, Sig.SIGCONT);
+        ptrace.Kill(pid, Signals.SIGCONT);
         return pid;
     }
 

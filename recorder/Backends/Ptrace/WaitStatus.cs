@@ -1,3 +1,5 @@
+using Ether.Replay.Formats.Abi;
+
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
 /// <summary>A waitpid status word, decoded (sys/wait.h macros).</summary>
@@ -16,7 +18,7 @@ internal readonly struct WaitStatus(int raw)
     /// <summary>PTRACE_EVENT_* of an event stop, else 0.</summary>
     public int Event => (Raw >> 16) & 0xff;
 
-    public bool IsSyscallStop => Stopped && StopSignal == (Native.Sig.SIGTRAP | 0x80);
+    public bool IsSyscallStop => Stopped && StopSignal == (Signals.SIGTRAP | 0x80);
 
     public override string ToString() =>
         Exited ? $"exited {ExitCode}"

@@ -56,7 +56,7 @@ internal sealed class XenBackend : IRecordingBackend
                 input = agent.StandardOutput.BaseStream;
             }
             // A stop request: SIGTERM asks the agent to give the guest back and end its stream with an end frame.
-            control.SetWake(() => { if (agent is { HasExited: false }) LibC.Kill(agent.Id, Sig.SIGTERM); });
+            control.SetWake(() => { if (agent is { HasExited: false }) LibC.Kill(agent.Id, Signals.SIGTERM); });
             ReadAll(input, builder, progress, agent == null ? control : null);
             input.Dispose();
             if (agent != null)

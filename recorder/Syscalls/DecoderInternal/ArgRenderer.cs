@@ -4,103 +4,105 @@ using static Ether.Replay.Recorder.Syscalls.DecoderInternal.StraceText;
 
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;
 
-/// <summary>Renders one argument of a call from its <see cref="ArgSpec"/>.</summary>
+/// <summary>Renders one argument of a call from its <see cref="SyscallArg"/> (kind, raw argument, helper argument).</summary>
 internal static class ArgRenderer
 {
-    private const int EINTR = 4;
-    private const int ERESTART_RESTARTBLOCK = 516; // kernel-internal, seen by tracers
-
     /// <summary>The argument's text, or null when strace leaves it out (openat's mode without O_CREAT).</summary>
-    public static string? Render(ArgSpec spec, ref CallContext c)
+    public static string? Render(SyscallArg spec, ref CallContext c)
     {
         var i = spec.Index;
         var reader = c.Reader;
         switch (spec.Kind)
         {
-            case ArgKind.Int: return Dec(c.Int(i));
-            case ArgKind.UInt: return UDec(c.UInt(i));
-            case ArgKind.Long: return Dec(c.SignedWord(i));
-            case ArgKind.ULong: return UDec(c.Word(i));
-            case ArgKind.Hex: return Hex(c.Word(i));
-            case ArgKind.Addr: return Addr(c.Word(i));
-            case ArgKind.Fd: return Dec(c.Int(i));
-            case ArgKind.DirFd: return c.Int(i) == LinuxConstants.AT_FDCWD ? "AT_FDCWD" : Dec(c.Int(i));
-            case ArgKind.Mode: return Octal(c.UInt(i));
-            case ArgKind.Signal: return Signal(c.Int(i));
-            case ArgKind.PageOffset: return Hex(c.Word(i) * 4096);
-            case ArgKind.LlseekOffset: return Dec((long)((ulong)c.UInt(i) << 32 | c.UInt(i + 1)));
+            case SyscallArgKind.Int: return Dec(c.Int(i));
+            case SyscallArgKind.UInt: return UDec(c.UInt(i));
+            case SyscallArgKind.Long: return Dec(c.SignedWord(i));
+            case SyscallArgKind.ULong: return UDec(c.Word(i));
+            case SyscallArgKind.Hex: return Hex(c.Word(i));
+            case SyscallArgKind.Addr: return Addr(c.Word(i));
+            case SyscallArgKind.Fd or SyscallArgKind.Pid or SyscallArgKind.TimeoutMs: return Dec(c.Int(i));
+            case SyscallArgKind.Seconds: return UDec(c.UInt(i));
+            case SyscallArgKind.DirFd: return c.Int(i) == LinuxConstants.AT_FDCWD ? "AT_FDCWD" : Dec(c.Int(i));
+            case SyscallArgKind.Mode: return Octal(c.UInt(i));
+            case SyscallArgKind.Signal: return Signal(c.Int(i));
+            case SyscallArgKind.PageOffset: return Hex(c.Word(i) * 4096);
+            case SyscallArgKind.LlseekOffset: return Dec((long)((ulong)c.UInt(i) << 32 | c.UInt(i + 1)));
 
-            case ArgKind.FilePath: return StringRenderer.Path(reader, c.Word(i));
-            case ArgKind.Str: return StringRenderer.CString(reader, c.Word(i));
-            case ArgKind.InBuf: return StringRenderer.Buffer(reader, c.Word(i), c.Word(spec.Aux));
-            case ArgKind.InIovec: return StringRenderer.Iovec(reader, c.Word(i), c.Word(spec.Aux), null);
-            case ArgKind.Argv: return StringRenderer.Argv(reader, c.Word(i));
-            case ArgKind.Envp: return StringRenderer.Envp(reader, c.Word(i));
+            case SyscallArgKind.FilePath: return StringRenderer.Path(reader, c.Word(i));
+            case SyscallArgKind.Str: return StringRenderer.CString(reader, c.Word(i));
+            case SyscallArgKind.InBuf: return StringRenderer.Buffer(reader, c.Word(i), c.Word(spec.Aux));
+            case SyscallArgKind.InIovec: return StringRenderer.Iovec(reader, c.Word(i), c.Word(spec.Aux), null);
+            case SyscallArgKind.Argv: return StringRenderer.Argv(reader, c.Word(i));
+            case SyscallArgKind.Envp: return StringRenderer.Envp(reader, c.Word(i));
 
-            case ArgKind.OpenFlags: return OpenFlags(c.UInt(i));
-            case ArgKind.OpenMode:
+            case SyscallArgKind.OpenFlags: return OpenFlags(c.UInt(i));
+            case SyscallArgKind.OpenMode:
                 {
                     var flags = c.UInt(spec.Aux);
                     var tmpfile = (ulong)LinuxConstants.O_TMPFILE;
                     return (flags & LinuxConstants.O_CREAT) != 0 || (flags & tmpfile) == tmpfile ? Octal(c.UInt(i)) : null;
                 }
-            case ArgKind.OFlags: return Flags(LinuxConstants.OpenFlags, c.UInt(i), "O_???");
-            case ArgKind.AtFlags: return Flags(LinuxConstants.AtFlags, c.UInt(i), "AT_???");
-            case ArgKind.FaccessatFlags: return Flags(LinuxConstants.FaccessatFlags, c.UInt(i), "AT_???");
-            case ArgKind.AccessMode: return Flags(LinuxConstants.AccessModes, c.UInt(i), "?_OK");
-            case ArgKind.Prot: return Flags(LinuxConstants.MemoryProtections, c.Word(i), "PROT_???");
-            case ArgKind.MapFlags: return MapFlags(c.Word(i));
-            case ArgKind.MremapFlags: return Flags(LinuxConstants.MremapFlags, c.Word(i), "MREMAP_???");
-            case ArgKind.MremapNewAddr:
-                return (c.Word(spec.Aux) & 2) != 0 ? Addr(c.Word(i)) : null; // MREMAP_FIXED
-            case ArgKind.MsyncFlags: return Flags(LinuxConstants.MsyncFlags, c.Word(i), "MS_???");
-            case ArgKind.Madvise: return XvalInt(LinuxConstants.MadviseAdvice, c.Word(i), "MADV_???");
-            case ArgKind.Whence: return XvalInt(LinuxConstants.SeekWhence, c.Word(i), "SEEK_???");
-            case ArgKind.RlimitResource: return XvalInt(LinuxConstants.RlimitResources, c.Word(i), "RLIMIT_???");
-            case ArgKind.RusageWho: return XvalInt(LinuxConstants.RusageWho, c.Word(i), "RUSAGE_???");
-            case ArgKind.ClockId: return XvalInt(LinuxConstants.ClockIds, c.Word(i), "CLOCK_???");
-            case ArgKind.TimerFlags: return Flags(LinuxConstants.TimerFlags, c.UInt(i), "TIMER_???");
-            case ArgKind.GrndFlags: return Flags(LinuxConstants.GetrandomFlags, c.UInt(i), "GRND_???");
-            case ArgKind.MemfdFlags: return Flags(LinuxConstants.MemfdFlags, c.UInt(i), "MFD_???");
-            case ArgKind.FlockOp: return Flags(LinuxConstants.FlockOperations, c.UInt(i), "LOCK_???");
-            case ArgKind.SigprocmaskHow: return XvalInt(LinuxConstants.SigprocmaskHows, c.Word(i), "SIG_???");
-            case ArgKind.WaitOptions: return Flags(LinuxConstants.WaitOptions, c.UInt(i), "W???");
-            case ArgKind.StatxFlags: return StatxFlags(c.UInt(i));
-            case ArgKind.StatxMask: return Flags(LinuxConstants.StatxMask, c.UInt(i), "STATX_???");
-            case ArgKind.SocketFamily: return XvalInt(LinuxConstants.AddressFamilies, c.Word(i), "AF_???");
-            case ArgKind.SocketType: return SocketType(c.UInt(i));
-            case ArgKind.SocketProtocol:
+            case SyscallArgKind.OFlags: return Flags(LinuxConstants.OpenFlags, c.UInt(i), "O_???");
+            case SyscallArgKind.AtFlags: return Flags(LinuxConstants.AtFlags, c.UInt(i), "AT_???");
+            case SyscallArgKind.FaccessatFlags: return Flags(LinuxConstants.FaccessatFlags, c.UInt(i), "AT_???");
+            case SyscallArgKind.AccessMode: return Flags(LinuxConstants.AccessModes, c.UInt(i), "?_OK");
+            case SyscallArgKind.Prot: return Flags(LinuxConstants.MemoryProtections, c.Word(i), "PROT_???");
+            case SyscallArgKind.MapFlags: return MapFlags(c.Word(i));
+            case SyscallArgKind.MremapFlags: return Flags(LinuxConstants.MremapFlags, c.Word(i), "MREMAP_???");
+            case SyscallArgKind.MremapNewAddr:
+                return (c.Word(spec.Aux) & (ulong)LinuxConstants.MREMAP_FIXED) != 0 ? Addr(c.Word(i)) : null;
+            case SyscallArgKind.MsyncFlags: return Flags(LinuxConstants.MsyncFlags, c.Word(i), "MS_???");
+            case SyscallArgKind.Madvise: return XvalInt(LinuxConstants.MadviseAdvice, c.Word(i), "MADV_???");
+            case SyscallArgKind.Whence: return XvalInt(LinuxConstants.SeekWhence, c.Word(i), "SEEK_???");
+            case SyscallArgKind.RlimitResource: return XvalInt(LinuxConstants.RlimitResources, c.Word(i), "RLIMIT_???");
+            case SyscallArgKind.RusageWho: return XvalInt(LinuxConstants.RusageWho, c.Word(i), "RUSAGE_???");
+            case SyscallArgKind.ClockId: return XvalInt(LinuxConstants.ClockIds, c.Word(i), "CLOCK_???");
+            case SyscallArgKind.TimerFlags: return Flags(LinuxConstants.TimerFlags, c.UInt(i), "TIMER_???");
+            case SyscallArgKind.GrndFlags: return Flags(LinuxConstants.GetrandomFlags, c.UInt(i), "GRND_???");
+            case SyscallArgKind.MemfdFlags: return Flags(LinuxConstants.MemfdFlags, c.UInt(i), "MFD_???");
+            case SyscallArgKind.FlockOp: return Flags(LinuxConstants.FlockOperations, c.UInt(i), "LOCK_???");
+            case SyscallArgKind.SigprocmaskHow: return XvalInt(LinuxConstants.SigprocmaskHows, c.Word(i), "SIG_???");
+            case SyscallArgKind.WaitOptions: return Flags(LinuxConstants.WaitOptions, c.UInt(i), "W???");
+            case SyscallArgKind.StatxFlags: return StatxFlags(c.UInt(i));
+            case SyscallArgKind.StatxMask: return Flags(LinuxConstants.StatxMask, c.UInt(i), "STATX_???");
+            case SyscallArgKind.SocketFamily: return XvalInt(LinuxConstants.AddressFamilies, c.Word(i), "AF_???");
+            case SyscallArgKind.SocketType: return SocketType(c.UInt(i));
+            case SyscallArgKind.SocketProtocol:
                 {
                     var family = c.Int(spec.Aux);
                     return family == LinuxConstants.AF_INET || family == LinuxConstants.AF_INET6
                         ? XvalInt(LinuxConstants.IpProtocols, c.Word(i), "IPPROTO_???")
                         : Dec(c.Int(i));
                 }
-            case ArgKind.SocketTypeFlags: return Flags(LinuxConstants.SocketTypeFlags, c.UInt(i), "SOCK_???");
-            case ArgKind.MsgFlags: return Flags(LinuxConstants.MessageFlags, c.UInt(i), "MSG_???");
-            case ArgKind.ShutdownHow: return XvalInt(LinuxConstants.ShutdownHows, c.Word(i), "SHUT_???");
-            case ArgKind.SockoptLevel: return c.Int(i) == LinuxConstants.SOL_SOCKET ? "SOL_SOCKET" : XvalInt(LinuxConstants.IpProtocols, c.Word(i), "SOL_???");
-            case ArgKind.SockoptName:
+            case SyscallArgKind.SocketTypeFlags: return Flags(LinuxConstants.SocketTypeFlags, c.UInt(i), "SOCK_???");
+            case SyscallArgKind.MsgFlags: return Flags(LinuxConstants.MessageFlags, c.UInt(i), "MSG_???");
+            case SyscallArgKind.ShutdownHow: return XvalInt(LinuxConstants.ShutdownHows, c.Word(i), "SHUT_???");
+            case SyscallArgKind.SockoptLevel: return c.Int(i) == LinuxConstants.SOL_SOCKET ? "SOL_SOCKET" : XvalInt(LinuxConstants.IpProtocols, c.Word(i), "SOL_???");
+            case SyscallArgKind.SockoptName:
                 return c.Int(spec.Aux) == LinuxConstants.SOL_SOCKET
                     ? XvalInt(LinuxConstants.SocketOptionsSolSocket, c.Word(i), "SO_???")
                     : Dec(c.Int(i));
-            case ArgKind.ItimerWhich: return XvalInt(LinuxConstants.ItimerWhich, c.Word(i), "ITIMER_???");
-            case ArgKind.PtraceRequest: return Xval(LinuxConstants.PtraceRequests, c.SignedWord(i), "PTRACE_???");
-            case ArgKind.PrctlOption: return XvalInt(LinuxConstants.PrctlOptions, c.Word(i), "PR_???");
-            case ArgKind.FadviseAdvice: return XvalInt(LinuxConstants.FadviseAdvice, c.Word(i), "POSIX_FADV_???");
-            case ArgKind.CpuSetIn: return StructRenderer.CpuSet(reader, c.Word(i), (long)Math.Min(c.Word(spec.Aux), 1UL << 20));
+            case SyscallArgKind.ItimerWhich: return XvalInt(LinuxConstants.ItimerWhich, c.Word(i), "ITIMER_???");
+            case SyscallArgKind.PtraceRequest: return Xval(LinuxConstants.PtraceRequests, c.SignedWord(i), "PTRACE_???");
+            case SyscallArgKind.PrctlOption: return XvalInt(LinuxConstants.PrctlOptions, c.Word(i), "PR_???");
+            case SyscallArgKind.FadviseAdvice: return XvalInt(LinuxConstants.FadviseAdvice, c.Word(i), "POSIX_FADV_???");
+            case SyscallArgKind.CpuSetIn: return StructRenderer.CpuSet(reader, c.Word(i), (long)Math.Min(c.Word(spec.Aux), 1UL << 20));
 
-            case ArgKind.TimespecIn: return StructRenderer.Timespec(reader, c.Word(i), wide64: false);
-            case ArgKind.Timespec64In: return StructRenderer.Timespec(reader, c.Word(i), wide64: true);
-            case ArgKind.RlimitIn: return StructRenderer.Rlimit(reader, c.Word(i), wide64: false);
-            case ArgKind.Rlimit64In: return StructRenderer.Rlimit(reader, c.Word(i), wide64: true);
-            case ArgKind.SigsetIn: return StructRenderer.Sigset(reader, c.Word(i), c.Word(spec.Aux));
-            case ArgKind.SigactionIn: return StructRenderer.Sigaction(reader, c.Word(i));
-            case ArgKind.SockaddrIn: return SockaddrRenderer.Render(reader, c.Word(i), c.Int(spec.Aux));
-            case ArgKind.MsghdrIn: return Msghdr(ref c, c.Word(i), null);
-            case ArgKind.SockoptValIn: return StringRenderer.Buffer(reader, c.Word(i), c.UInt(spec.Aux));
-            case ArgKind.PollFds: return StructRenderer.PollFds(reader, c.Word(i), c.UInt(spec.Aux));
-            case ArgKind.Clone3Args:
+            case SyscallArgKind.TimespecIn: return StructRenderer.Timespec(reader, c.Word(i), wide64: false);
+            case SyscallArgKind.Timespec64In: return StructRenderer.Timespec(reader, c.Word(i), wide64: true);
+            case SyscallArgKind.RlimitIn: return StructRenderer.Rlimit(reader, c.Word(i), wide64: false);
+            case SyscallArgKind.Rlimit64In: return StructRenderer.Rlimit(reader, c.Word(i), wide64: true);
+            case SyscallArgKind.SigsetIn: return StructRenderer.Sigset(reader, c.Word(i), c.Word(spec.Aux));
+            case SyscallArgKind.SigactionIn: return StructRenderer.Sigaction(reader, c.Word(i));
+            case SyscallArgKind.SockaddrIn: return SockaddrRenderer.Render(reader, c.Word(i), c.Int(spec.Aux));
+            case SyscallArgKind.MsghdrIn: return Msghdr(ref c, c.Word(i), null);
+            case SyscallArgKind.SockoptValIn: return StringRenderer.Buffer(reader, c.Word(i), c.UInt(spec.Aux));
+            case SyscallArgKind.PollFds: return StructRenderer.PollFds(reader, c.Word(i), c.UInt(spec.Aux));
+            // Outputs printed as the pointer (the kernel writes them; see SyscallArgKind's remarks).
+            case SyscallArgKind.StatfsOut or SyscallArgKind.TimezoneOut or SyscallArgKind.ItimervalIn or SyscallArgKind.ItimervalOut
+                or SyscallArgKind.OffInOut or SyscallArgKind.LoffInOut or SyscallArgKind.MincoreOut or SyscallArgKind.RseqArea:
+                return Addr(c.Word(i));
+            case SyscallArgKind.Clone3Args:
                 {
                     var after = c.Succeeded;
                     if (after)
@@ -112,15 +114,17 @@ internal static class ArgRenderer
     }
 
     /// <summary>Output arguments: the pointer until the kernel has filled them.</summary>
-    private static string RenderOutput(ArgSpec spec, ref CallContext c)
+    private static string RenderOutput(SyscallArg spec, ref CallContext c)
     {
         var i = spec.Index;
         var address = c.Word(i);
+        if (!CallSpec.IsPrintedAfterCall(spec.Kind))
+            return Addr(address); // no renderer for its contents yet
         var reader = c.Reader;
         var filled = spec.Kind switch
         {
-            ArgKind.TimespecRem => c.Exiting && (c.Ret == -EINTR || c.Ret == -ERESTART_RESTARTBLOCK),
-            ArgKind.WaitStatusOut or ArgKind.WaitRusageOut => c.Succeeded && c.Ret > 0,
+            SyscallArgKind.TimespecRem => c.Exiting && Errno.IsInterruptedSleep(c.Ret),
+            SyscallArgKind.WaitStatusOut or SyscallArgKind.WaitRusageOut => c.Succeeded && c.Ret > 0,
             _ => c.Succeeded,
         };
         if (!filled || address == 0)
@@ -129,38 +133,38 @@ internal static class ArgRenderer
         var ret = c.Ret;
         return spec.Kind switch
         {
-            ArgKind.OutBuf => StringRenderer.Buffer(reader, address, Clamp(ret, c.Word(spec.Aux))),
-            ArgKind.OutBufHex => StringRenderer.Buffer(reader, address, Clamp(ret, c.Word(spec.Aux)), hexAll: true),
-            ArgKind.OutCwd => ret > 0 ? StringRenderer.Terminated(reader, address, (int)Math.Min(ret, PathMax)) : Addr(address),
-            ArgKind.OutIovec => StringRenderer.Iovec(reader, address, c.Word(spec.Aux), (ulong)Math.Max(ret, 0)),
-            ArgKind.StatOut => StructRenderer.Stat(reader, address),
-            ArgKind.Stat64Out => StructRenderer.Stat64(reader, address),
-            ArgKind.StatxOut => StructRenderer.Statx(reader, address),
-            ArgKind.UtsnameOut => StructRenderer.Utsname(reader, address),
-            ArgKind.TimespecOut or ArgKind.TimespecRem => StructRenderer.Timespec(reader, address, wide64: false),
-            ArgKind.Timespec64Out => StructRenderer.Timespec(reader, address, wide64: true),
-            ArgKind.TimevalOut => StructRenderer.Timeval(reader, address),
-            ArgKind.RlimitOut => StructRenderer.Rlimit(reader, address, wide64: false),
-            ArgKind.Rlimit64Out => StructRenderer.Rlimit(reader, address, wide64: true),
-            ArgKind.RusageOut or ArgKind.WaitRusageOut => StructRenderer.Rusage(reader, address),
-            ArgKind.WaitStatusOut => reader.TryReadU32(address, out var status) ? StructRenderer.WaitStatus((int)status) : Addr(address),
-            ArgKind.PipeFds => StructRenderer.PipeFds(reader, address),
-            ArgKind.LoffOut => StructRenderer.LongAt(reader, address),
-            ArgKind.SysinfoOut => StructRenderer.Sysinfo(reader, address),
-            ArgKind.TmsOut => StructRenderer.Tms(reader, address),
-            ArgKind.DirentsOut => StructRenderer.Dirents(reader, address, (long)Clamp(ret, c.Word(i + 1)), dirent64: false),
-            ArgKind.Dirents64Out => StructRenderer.Dirents(reader, address, (long)Clamp(ret, c.Word(i + 1)), dirent64: true),
-            ArgKind.SigsetOut => StructRenderer.Sigset(reader, address, c.Word(spec.Aux)),
-            ArgKind.SigactionOut => StructRenderer.Sigaction(reader, address),
-            ArgKind.SockaddrOut => reader.TryReadU32(c.Word(spec.Aux), out var length)
+            SyscallArgKind.OutBuf => StringRenderer.Buffer(reader, address, Clamp(ret, c.Word(spec.Aux))),
+            SyscallArgKind.OutBufHex => StringRenderer.Buffer(reader, address, Clamp(ret, c.Word(spec.Aux)), hexAll: true),
+            SyscallArgKind.OutCwd => ret > 0 ? StringRenderer.Terminated(reader, address, (int)Math.Min(ret, PathMax)) : Addr(address),
+            SyscallArgKind.OutIovec => StringRenderer.Iovec(reader, address, c.Word(spec.Aux), (ulong)Math.Max(ret, 0)),
+            SyscallArgKind.StatOut => StructRenderer.Stat(reader, address),
+            SyscallArgKind.Stat64Out => StructRenderer.Stat64(reader, address),
+            SyscallArgKind.StatxOut => StructRenderer.Statx(reader, address),
+            SyscallArgKind.UtsnameOut => StructRenderer.Utsname(reader, address),
+            SyscallArgKind.TimespecOut or SyscallArgKind.TimespecRem => StructRenderer.Timespec(reader, address, wide64: false),
+            SyscallArgKind.Timespec64Out => StructRenderer.Timespec(reader, address, wide64: true),
+            SyscallArgKind.TimevalOut => StructRenderer.Timeval(reader, address),
+            SyscallArgKind.RlimitOut => StructRenderer.Rlimit(reader, address, wide64: false),
+            SyscallArgKind.Rlimit64Out => StructRenderer.Rlimit(reader, address, wide64: true),
+            SyscallArgKind.RusageOut or SyscallArgKind.WaitRusageOut => StructRenderer.Rusage(reader, address),
+            SyscallArgKind.WaitStatusOut => reader.TryReadU32(address, out var status) ? StructRenderer.WaitStatus((int)status) : Addr(address),
+            SyscallArgKind.PipeFds => StructRenderer.PipeFds(reader, address),
+            SyscallArgKind.LoffOut => StructRenderer.LongAt(reader, address),
+            SyscallArgKind.SysinfoOut => StructRenderer.Sysinfo(reader, address),
+            SyscallArgKind.TmsOut => StructRenderer.Tms(reader, address),
+            SyscallArgKind.DirentsOut => StructRenderer.Dirents(reader, address, (long)Clamp(ret, c.Word(spec.Aux)), dirent64: false),
+            SyscallArgKind.Dirents64Out => StructRenderer.Dirents(reader, address, (long)Clamp(ret, c.Word(spec.Aux)), dirent64: true),
+            SyscallArgKind.SigsetOut => StructRenderer.Sigset(reader, address, c.Word(spec.Aux)),
+            SyscallArgKind.SigactionOut => StructRenderer.Sigaction(reader, address),
+            SyscallArgKind.SockaddrOut => reader.TryReadU32(c.Word(spec.Aux), out var length)
                 ? SockaddrRenderer.Render(reader, address, length)
                 : Addr(address),
-            ArgKind.SocklenOut => StructRenderer.IntAt(reader, address),
-            ArgKind.GidsOut => StructRenderer.Ids(reader, address, Math.Min(ret, c.Int(i - 1)), 4),
-            ArgKind.Gids16Out => StructRenderer.Ids(reader, address, Math.Min(ret, c.Int(i - 1)), 2),
-            ArgKind.CpuSetOut => StructRenderer.CpuSet(reader, address, ret),
-            ArgKind.MsghdrOut => Msghdr(ref c, address, (ulong)Math.Max(ret, 0)),
-            ArgKind.SockoptValOut => reader.TryReadU32(c.Word(spec.Aux), out var optlen)
+            SyscallArgKind.SocklenOut => StructRenderer.IntAt(reader, address),
+            SyscallArgKind.GidsOut => StructRenderer.Ids(reader, address, Math.Min(ret, c.Int(spec.Aux)), c.Layout.IdSize),
+            SyscallArgKind.Gids32Out => StructRenderer.Ids(reader, address, Math.Min(ret, c.Int(spec.Aux)), 4),
+            SyscallArgKind.CpuSetOut => StructRenderer.CpuSet(reader, address, ret),
+            SyscallArgKind.MsghdrOut => Msghdr(ref c, address, (ulong)Math.Max(ret, 0)),
+            SyscallArgKind.SockoptValOut => reader.TryReadU32(c.Word(spec.Aux), out var optlen)
                 ? StringRenderer.Buffer(reader, address, optlen)
                 : Addr(address),
             _ => Addr(address),

@@ -4,9 +4,32 @@ using static Ether.Replay.Recorder.Syscalls.DecoderInternal.StraceText;
 
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;
 
-/// <summary>Calls whose printed arguments depend on another argument's value (clone, futex, fcntl, ioctl, ...).</summary>
+/// <summary>
+/// Calls whose printed arguments depend on another argument's value (clone, futex, fcntl, ioctl, ...):
+/// the rows the system-call table marks <see cref="SyscallText.Custom"/>, printed by code.
+/// </summary>
 internal static class CustomCalls
 {
+    /// <summary>The renderer of each Custom row, and whether it prints something different after the call.</summary>
+    public static readonly IReadOnlyDictionary<string, (CustomRenderer Render, bool HasOutput)> Renderers =
+        new Dictionary<string, (CustomRenderer, bool)>(StringComparer.Ordinal)
+        {
+            ["clone"] = (Clone, true),
+            ["futex"] = (Futex, false),
+            ["futex_time64"] = (FutexTime64, false),
+            ["fcntl"] = (Fcntl, false),
+            ["fcntl64"] = (Fcntl, false),
+            ["ioctl"] = (Ioctl, true),
+            ["prctl"] = (Prctl, true),
+            ["arch_prctl"] = (ArchPrctl, true),
+            ["ptrace"] = (Ptrace, true),
+            ["rt_sigreturn"] = (NoArguments, false),
+            ["sigreturn"] = (NoArguments, false),
+            ["restart_syscall"] = (NoArguments, false),
+            ["mmap"] = (LinuxCallRenderer.OldMmap, false), // i386's old mmap; x86-64's mmap is a regular row
+            ["socketcall"] = (LinuxCallRenderer.Socketcall, true),
+        };
+
     /// <summary>clone: child_stack=..., flags=...|SIGCHLD, [parent_tid=...,] [tls=...,] [child_tidptr=...].</summary>
     public static void Clone(ref CallContext c, List<string> output)
     {

@@ -2,207 +2,165 @@ using Ether.Replay.Formats.Abi;
 
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;
 
-/// <summary>Which user memory each Linux call fills in, from the kernel's own copy_to_user/put_user calls.</summary>
+/// <summary>
+/// Which user memory a Linux call fills in, from the kernel's own copy_to_user/put_user calls:
+/// derived from the call's row in the system-call table (one size rule per output argument kind,
+/// below), except for the few rows marked CustomWrites, whose written memory depends on an
+/// operation code (ioctl, prctl, arch_prctl, clone, futex, ptrace, socketcall).
+/// </summary>
 internal static class KernelWriteRules
 {
-    private const int EINTR = 4;
-    private const int ERESTART_RESTARTBLOCK = 516;
     /// <summary>UIO_MAXIOV: the kernel rejects longer iovec arrays, so we never walk more.</summary>
     private const int MaxIov = 1024;
     /// <summary>Bound for lengths the target itself stores (socklen_t, optlen): nothing bigger is plausible.</summary>
     private const int MaxReportedLength = 1 << 20;
 
-    public static void Collect(string name, CallContext c, List<(ulong, long)> w)
+    public static void Collect(LinuxSyscall call, CallContext c, List<(ulong, long)> w)
     {
-        var ret = c.Ret;
-        var layout = c.Layout;
-        if (Errno.IsError(ret))
+        if (Errno.IsError(c.Ret))
         {
             // Interrupted sleeps report the time left; nothing else is written by a failed call.
-            var interrupted = ret == -EINTR || ret == -ERESTART_RESTARTBLOCK;
-            if (interrupted && name == "nanosleep")
-                Add(w, c.Word(1), layout.TimespecSize);
-            else if (interrupted && name == "clock_nanosleep" && (c.Int(1) & 1) == 0) // not TIMER_ABSTIME
-                Add(w, c.Word(3), layout.TimespecSize);
-            else if (interrupted && name == "clock_nanosleep_time64" && (c.Int(1) & 1) == 0)
-                Add(w, c.Word(3), LinuxLayout.Timespec64Size);
+            if (Errno.IsInterruptedSleep(c.Ret))
+                foreach (var arg in call.Args)
+                    if (arg.Kind is SyscallArgKind.TimespecRem or SyscallArgKind.Timespec64Rem && !IsDeadline(call, c))
+                        Add(w, c.Word(arg.Index), arg.Kind == SyscallArgKind.TimespecRem ? c.Layout.TimespecSize : LinuxLayout.Timespec64Size);
             return;
         }
-
-        switch (name)
+        if (call.CustomWrites)
         {
-            case "read" or "pread64" or "getdents" or "getdents64" or "readlink":
-                Add(w, c.Word(1), Math.Min(ret, Signed(c.Word(2)))); // (fd or path, buf, size)
+            Custom(call.Name, c, w);
+            return;
+        }
+        foreach (var arg in call.Args)
+            if (SyscallArgKinds.KernelWrites(arg.Kind))
+                Output(arg, c, w);
+    }
+
+    /// <summary>clock_nanosleep with TIMER_ABSTIME sleeps until a deadline and reports no time left.</summary>
+    private static bool IsDeadline(LinuxSyscall call, CallContext c) =>
+        call.IndexOf(SyscallArgKind.TimerFlags) is var flags and >= 0 && (c.Int(flags) & LinuxConstants.TIMER_ABSTIME) != 0;
+
+    /// <summary>The size rule of each output kind: what the kernel writes through the argument of a call that succeeded.</summary>
+    private static void Output(SyscallArg arg, CallContext c, List<(ulong, long)> w)
+    {
+        var layout = c.Layout;
+        var ret = c.Ret;
+        var at = c.Word(arg.Index);
+        switch (arg.Kind)
+        {
+            // Buffers of the result's length, at most the buffer's size.
+            case SyscallArgKind.OutBuf or SyscallArgKind.OutBufHex or SyscallArgKind.OutCwd
+                or SyscallArgKind.DirentsOut or SyscallArgKind.Dirents64Out:
+                Add(w, at, Math.Min(ret, Signed(c.Word(arg.Aux))));
                 break;
-            case "getrandom" or "getcwd":
-                Add(w, c.Word(0), Math.Min(ret, Signed(c.Word(1)))); // (buf, size, ...)
+            case SyscallArgKind.OutIovec: Iovecs(c, at, c.Word(arg.Aux), ret, w); break;
+            case SyscallArgKind.CpuSetOut: Add(w, at, ret); break;
+            case SyscallArgKind.EpollEventsOut: Add(w, at, ret * 12); break; // struct epoll_event is packed: 4 + 8 bytes
+            case SyscallArgKind.GidsOut:
+                if (c.Int(arg.Aux) > 0) // getgroups(0, list) only counts
+                    Add(w, at, ret * layout.IdSize);
                 break;
-            case "readlinkat":
-                Add(w, c.Word(2), Math.Min(ret, Signed(c.Word(3))));
+            case SyscallArgKind.Gids32Out:
+                if (c.Int(arg.Aux) > 0)
+                    Add(w, at, ret * 4);
                 break;
-            case "readv" or "preadv" or "preadv2":
-                Iovecs(c, c.Word(1), c.Word(2), ret, w);
+
+            // Structures of a fixed size on each ABI.
+            case SyscallArgKind.StatOut: Add(w, at, layout.StatSize); break;
+            case SyscallArgKind.Stat64Out: Add(w, at, LinuxLayout.Stat64Size); break;
+            case SyscallArgKind.StatxOut: Add(w, at, LinuxLayout.StatxSize); break;
+            case SyscallArgKind.StatfsOut: Add(w, at, layout.StatfsSize); break;
+            case SyscallArgKind.Statfs64Out: Add(w, at, LinuxLayout.Statfs64Size); break;
+            case SyscallArgKind.UtsnameOut: Add(w, at, LinuxLayout.UtsnameSize); break;
+            case SyscallArgKind.TimespecOut: Add(w, at, layout.TimespecSize); break;
+            case SyscallArgKind.Timespec64Out: Add(w, at, LinuxLayout.Timespec64Size); break;
+            case SyscallArgKind.TimevalOut: Add(w, at, layout.TimevalSize); break;
+            case SyscallArgKind.TimezoneOut: Add(w, at, 8); break; // struct timezone: two ints
+            case SyscallArgKind.TimeOut: Add(w, at, layout.WordSize); break; // time_t
+            case SyscallArgKind.ItimervalOut: Add(w, at, layout.ItimervalSize); break;
+            case SyscallArgKind.ItimerspecOut: Add(w, at, layout.ItimerspecSize); break;
+            case SyscallArgKind.Itimerspec64Out: Add(w, at, 2 * LinuxLayout.Timespec64Size); break;
+            case SyscallArgKind.RlimitOut: Add(w, at, layout.RlimitSize); break;
+            case SyscallArgKind.Rlimit64Out: Add(w, at, LinuxLayout.Rlimit64Size); break;
+            case SyscallArgKind.RusageOut: Add(w, at, layout.RusageSize); break;
+            case SyscallArgKind.SysinfoOut: Add(w, at, layout.SysinfoSize); break;
+            case SyscallArgKind.TmsOut: Add(w, at, layout.TmsSize); break;
+            case SyscallArgKind.SiginfoOut: Add(w, at, LinuxLayout.SiginfoSize); break;
+            case SyscallArgKind.SigactionOut: Add(w, at, layout.SigactionSize); break;
+            case SyscallArgKind.StackOut: Add(w, at, layout.StackTSize); break;
+            case SyscallArgKind.SigsetOut: Add(w, at, Math.Min(Signed(c.Word(arg.Aux)), 128)); break;
+            case SyscallArgKind.PipeFds: Add(w, at, 8); break; // int[2]
+            case SyscallArgKind.LoffOut or SyscallArgKind.LoffInOut: Add(w, at, 8); break; // loff_t
+            case SyscallArgKind.OffInOut: Add(w, at, layout.WordSize); break; // off_t
+            case SyscallArgKind.IdOut: Add(w, at, layout.IdSize); break;
+            case SyscallArgKind.Id32Out or SyscallArgKind.U32Out: Add(w, at, 4); break;
+            case SyscallArgKind.WordOut: Add(w, at, layout.WordSize); break;
+            case SyscallArgKind.MincoreOut: Add(w, at, (long)((c.Word(arg.Aux) + 4095) / 4096)); break; // one byte per page
+            case SyscallArgKind.RseqArea: Add(w, at, Math.Min(Signed(c.Word(arg.Aux)), 32)); break;
+            // Registration writes cpu_id_start/cpu_id; later updates happen asynchronously (see KernelWriteSet).
+
+            // Written only when a child was reaped.
+            case SyscallArgKind.WaitStatusOut:
+                if (ret > 0) Add(w, at, 4);
                 break;
-            case "process_vm_readv":
-                Iovecs(c, c.Word(1), c.Word(2), ret, w);
+            case SyscallArgKind.WaitRusageOut:
+                if (ret > 0) Add(w, at, layout.RusageSize);
                 break;
-            case "recvfrom" or "recv":
-                Add(w, c.Word(1), Math.Min(ret, Signed(c.Word(2))));
-                if (name == "recvfrom")
-                    SockaddrAndLength(c, c.Word(4), c.Word(5), w);
+
+            // Read, then rewritten.
+            case SyscallArgKind.PollFds:
+                // The kernel stores only revents (offset 6) of each struct pollfd.
+                for (ulong i = 0; i < Math.Min(c.Word(arg.Aux), 4096UL); i++)
+                    Add(w, at + i * 8 + 6, 2);
                 break;
-            case "recvmsg":
-                Msghdr(c, c.Word(1), ret, w);
+            case SyscallArgKind.FdSet:
+                {
+                    // fd_set bits are stored in whole longs, as many as nfds needs.
+                    var nfds = c.Int(arg.Aux);
+                    var bits = layout.WordSize * 8;
+                    if (nfds > 0)
+                        Add(w, at, (long)((Math.Min(nfds, 1 << 20) + bits - 1) / bits) * layout.WordSize);
+                    break;
+                }
+            case SyscallArgKind.TimevalInOut: Add(w, at, layout.TimevalSize); break;
+            case SyscallArgKind.TimespecInOut: Add(w, at, layout.TimespecSize); break;
+            case SyscallArgKind.Timespec64InOut: Add(w, at, LinuxLayout.Timespec64Size); break;
+
+            // Structures that point elsewhere.
+            case SyscallArgKind.SockaddrOut: SockaddrAndLength(c, at, c.Word(arg.Aux), w); break;
+            case SyscallArgKind.SockoptValOut:
+                if (c.Reader.TryReadU32(c.Word(arg.Aux), out var optlen))
+                    Add(w, at, Math.Min(optlen, MaxReportedLength));
+                Add(w, c.Word(arg.Aux), 4);
                 break;
-            case "recvmmsg" or "recvmmsg_time64":
+            case SyscallArgKind.MsghdrOut: Msghdr(c, at, ret, w); break;
+            case SyscallArgKind.MmsghdrOut:
                 for (long i = 0; i < Math.Min(ret, MaxIov); i++)
                 {
-                    var header = c.Word(1) + (ulong)(i * layout.MmsghdrSize);
+                    var header = at + (ulong)(i * layout.MmsghdrSize);
                     if (!c.Reader.TryReadU32(header + (ulong)layout.MsghdrSize, out var received))
                         break;
                     Msghdr(c, header, received, w);
                     Add(w, header + (ulong)layout.MsghdrSize, 4);
                 }
                 break;
-            case "accept" or "accept4" or "getsockname" or "getpeername":
-                SockaddrAndLength(c, c.Word(1), c.Word(2), w);
+            case SyscallArgKind.MmsghdrSent:
+                for (long i = 0; i < Math.Min(ret, MaxIov); i++)
+                    Add(w, at + (ulong)(i * layout.MmsghdrSize + layout.MsghdrSize), 4); // msg_len
                 break;
-            case "getsockopt":
-                if (c.Reader.TryReadU32(c.Word(4), out var optlen))
-                    Add(w, c.Word(3), Math.Min(optlen, MaxReportedLength));
-                Add(w, c.Word(4), 4);
-                break;
-            case "socketpair":
-                Add(w, c.Word(3), 8);
-                break;
-            case "pipe" or "pipe2":
-                Add(w, c.Word(0), 8);
-                break;
-            case "stat" or "lstat" or "fstat":
-                Add(w, c.Word(1), layout.StatSize);
-                break;
-            case "newfstatat":
-                Add(w, c.Word(2), layout.StatSize);
-                break;
-            case "stat64" or "lstat64" or "fstat64":
-                Add(w, c.Word(1), LinuxLayout.Stat64Size);
-                break;
-            case "fstatat64":
-                Add(w, c.Word(2), LinuxLayout.Stat64Size);
-                break;
-            case "statx":
-                Add(w, c.Word(4), LinuxLayout.StatxSize);
-                break;
-            case "statfs" or "fstatfs":
-                Add(w, c.Word(1), layout.StatfsSize);
-                break;
-            case "statfs64" or "fstatfs64":
-                Add(w, c.Word(2), LinuxLayout.Statfs64Size);
-                break;
-            case "uname":
-                Add(w, c.Word(0), LinuxLayout.UtsnameSize);
-                break;
-            case "clock_gettime" or "clock_getres":
-                Add(w, c.Word(1), layout.TimespecSize);
-                break;
-            case "clock_gettime64" or "clock_getres_time64":
-                Add(w, c.Word(1), LinuxLayout.Timespec64Size);
-                break;
-            case "gettimeofday":
-                Add(w, c.Word(0), layout.TimevalSize);
-                Add(w, c.Word(1), 8); // struct timezone
-                break;
-            case "time":
-                Add(w, c.Word(0), layout.WordSize);
-                break;
-            case "wait4":
-                if (ret > 0)
-                {
-                    Add(w, c.Word(1), 4);
-                    Add(w, c.Word(3), layout.RusageSize);
-                }
-                break;
-            case "waitpid":
-                if (ret > 0)
-                    Add(w, c.Word(1), 4);
-                break;
-            case "waitid":
-                Add(w, c.Word(2), LinuxLayout.SiginfoSize);
-                Add(w, c.Word(4), layout.RusageSize);
-                break;
-            case "rt_sigaction":
-                Add(w, c.Word(2), layout.SigactionSize);
-                break;
-            case "rt_sigprocmask":
-                Add(w, c.Word(2), Math.Min(Signed(c.Word(3)), 128));
-                break;
-            case "rt_sigpending":
-                Add(w, c.Word(0), Math.Min(Signed(c.Word(1)), 128));
-                break;
-            case "rt_sigtimedwait" or "rt_sigtimedwait_time64":
-                Add(w, c.Word(1), LinuxLayout.SiginfoSize);
-                break;
-            case "sigaltstack":
-                Add(w, c.Word(1), layout.StackTSize);
-                break;
-            case "prlimit64":
-                Add(w, c.Word(3), LinuxLayout.Rlimit64Size);
-                break;
-            case "getrlimit" or "ugetrlimit":
-                Add(w, c.Word(1), layout.RlimitSize);
-                break;
-            case "getrusage":
-                Add(w, c.Word(1), layout.RusageSize);
-                break;
-            case "sysinfo":
-                Add(w, c.Word(0), layout.SysinfoSize);
-                break;
-            case "times":
-                Add(w, c.Word(0), layout.TmsSize);
-                break;
-            case "getresuid" or "getresgid":
-                // x86-64's are 32-bit ids; i386's unsuffixed ones use the old 16-bit ids.
-                for (var i = 0; i < 3; i++)
-                    Add(w, c.Word(i), layout.Is64 ? 4 : 2);
-                break;
-            case "getresuid32" or "getresgid32":
-                for (var i = 0; i < 3; i++)
-                    Add(w, c.Word(i), 4);
-                break;
-            case "getgroups":
-                if (c.Int(0) > 0)
-                    Add(w, c.Word(1), ret * (layout.Is64 ? 4 : 2));
-                break;
-            case "getgroups32":
-                if (c.Int(0) > 0)
-                    Add(w, c.Word(1), ret * 4);
-                break;
-            case "sched_getaffinity":
-                Add(w, c.Word(2), ret);
-                break;
-            case "getitimer":
-                Add(w, c.Word(1), layout.ItimervalSize);
-                break;
-            case "setitimer":
-                Add(w, c.Word(2), layout.ItimervalSize);
-                break;
-            case "timer_gettime" or "timerfd_gettime":
-                Add(w, c.Word(1), layout.ItimerspecSize);
-                break;
-            case "timer_settime" or "timerfd_settime":
-                Add(w, c.Word(3), layout.ItimerspecSize);
-                break;
-            case "epoll_wait" or "epoll_pwait" or "epoll_pwait2":
-                Add(w, c.Word(1), ret * 12); // struct epoll_event is packed: 4 + 8 bytes
-                break;
-            case "poll" or "ppoll" or "ppoll_time64":
-                // The kernel stores only revents (offset 6) of each struct pollfd.
-                for (ulong i = 0; i < Math.Min(c.Word(1), 4096UL); i++)
-                    Add(w, c.Word(0) + i * 8 + 6, 2);
-                break;
-            case "select" or "_newselect" or "pselect6" or "pselect6_time64":
-                FdSets(c, w, name);
-                break;
+            case SyscallArgKind.IoEventsOut: Add(w, at, ret * 32); break; // struct io_event: four 64-bit fields
+            case SyscallArgKind.Clone3Args: Clone3(c, at, c.Word(arg.Index + 1), w); break;
+
+            // TimespecRem/Timespec64Rem: written only when the sleep was interrupted (the failure path).
+        }
+    }
+
+    /// <summary>The calls whose written memory depends on an operation code.</summary>
+    private static void Custom(string name, CallContext c, List<(ulong, long)> w)
+    {
+        var ret = c.Ret;
+        switch (name)
+        {
             case "ioctl":
                 Ioctl(c, w);
                 break;
@@ -218,56 +176,23 @@ internal static class KernelWriteRules
                 if (ret > 0 && (c.Word(0) & (ulong)(LinuxConstants.CLONE_PARENT_SETTID | LinuxConstants.CLONE_PIDFD)) != 0)
                     Add(w, c.Word(2), 4);
                 break;
-            case "clone3":
-                Clone3(c, w);
-                break;
             case "futex" or "futex_time64":
                 Futex(c, w);
                 break;
             case "ptrace":
                 Ptrace(c, w);
                 break;
-            case "getxattr" or "lgetxattr" or "fgetxattr":
-                if (c.Word(3) > 0)
-                    Add(w, c.Word(2), ret);
-                break;
-            case "listxattr" or "llistxattr" or "flistxattr":
-                if (c.Word(2) > 0)
-                    Add(w, c.Word(1), ret);
-                break;
-            case "sendfile":
-                Add(w, c.Word(2), layout.Is64 ? 8 : 4);
-                break;
-            case "sendfile64":
-                Add(w, c.Word(2), 8);
-                break;
-            case "splice" or "copy_file_range":
-                Add(w, c.Word(1), 8);
-                Add(w, c.Word(3), 8);
-                break;
-            case "_llseek":
-                Add(w, c.Word(3), 8);
-                break;
-            case "mincore":
-                Add(w, c.Word(2), (long)((c.Word(1) + 4095) / 4096));
-                break;
-            case "get_robust_list":
-                Add(w, c.Word(1), layout.WordSize);
-                Add(w, c.Word(2), layout.WordSize);
-                break;
-            case "getcpu":
-                Add(w, c.Word(0), 4);
-                Add(w, c.Word(1), 4);
-                break;
-            case "rseq":
-                // Registration writes cpu_id_start/cpu_id; later updates happen asynchronously (see remarks).
-                Add(w, c.Word(0), Math.Min(Signed(c.Word(1)), 32));
-                break;
             case "socketcall":
                 Socketcall(c, w);
                 break;
+            default:
+                throw new InvalidOperationException($"system-call table: {name} has CustomWrites but no write rule here");
         }
     }
+
+    /// <summary>The calls the rules above compute by code (a test checks the table marks exactly these).</summary>
+    public static readonly IReadOnlySet<string> CustomNames =
+        new HashSet<string>(StringComparer.Ordinal) { "ioctl", "arch_prctl", "prctl", "clone", "futex", "futex_time64", "ptrace", "socketcall" };
 
     private static long Signed(ulong value) => value > long.MaxValue ? long.MaxValue : (long)value;
 
@@ -329,26 +254,6 @@ internal static class KernelWriteRules
         Add(w, header + (ulong)layout.MsgFlagsOffset, 4);
     }
 
-    private static void FdSets(CallContext c, List<(ulong, long)> w, string name)
-    {
-        var layout = c.Layout;
-        var nfds = c.Int(0);
-        if (nfds <= 0)
-            return;
-        // fd_set bits are stored in whole longs.
-        var bits = layout.WordSize * 8;
-        var bytes = (long)((Math.Min(nfds, 1 << 20) + bits - 1) / bits) * layout.WordSize;
-        for (var i = 1; i <= 3; i++)
-            Add(w, c.Word(i), bytes);
-        var timeoutSize = name switch
-        {
-            "pselect6" => layout.TimespecSize,
-            "pselect6_time64" => LinuxLayout.Timespec64Size,
-            _ => layout.TimevalSize,
-        };
-        Add(w, c.Word(4), timeoutSize);
-    }
-
     private static void Ioctl(CallContext c, List<(ulong, long)> w)
     {
         var request = c.UInt(1);
@@ -364,13 +269,13 @@ internal static class KernelWriteRules
             Add(w, arg, (request >> 16) & 0x3fff);
     }
 
-    private static void Clone3(CallContext c, List<(ulong, long)> w)
+    private static void Clone3(CallContext c, ulong args, ulong size, List<(ulong, long)> w)
     {
-        if (c.Ret <= 0 || c.Word(1) < 64 || !c.Reader.TryReadU64(c.Word(0), out var flags))
+        if (c.Ret <= 0 || size < 64 || !c.Reader.TryReadU64(args, out var flags))
             return;
-        if ((flags & (ulong)LinuxConstants.CLONE_PIDFD) != 0 && c.Reader.TryReadU64(c.Word(0) + 8, out var pidfd))
+        if ((flags & (ulong)LinuxConstants.CLONE_PIDFD) != 0 && c.Reader.TryReadU64(args + 8, out var pidfd))
             Add(w, pidfd, 4);
-        if ((flags & (ulong)LinuxConstants.CLONE_PARENT_SETTID) != 0 && c.Reader.TryReadU64(c.Word(0) + 24, out var parentTid))
+        if ((flags & (ulong)LinuxConstants.CLONE_PARENT_SETTID) != 0 && c.Reader.TryReadU64(args + 24, out var parentTid))
             Add(w, parentTid, 4);
     }
 
@@ -418,24 +323,10 @@ internal static class KernelWriteRules
         }
     }
 
-    /// <summary>i386 socketcall: the same rules applied to the arguments read from the array.</summary>
+    /// <summary>i386 socketcall: the rules of the call it reaches, applied to the arguments read from the array.</summary>
     private static void Socketcall(CallContext c, List<(ulong, long)> w)
     {
-        var name = LinuxConstants.SocketcallCalls.NameOf(c.Int(0)) switch
-        {
-            "SYS_RECV" => "recv",
-            "SYS_RECVFROM" => "recvfrom",
-            "SYS_RECVMSG" => "recvmsg",
-            "SYS_RECVMMSG" => "recvmmsg",
-            "SYS_ACCEPT" => "accept",
-            "SYS_ACCEPT4" => "accept4",
-            "SYS_GETSOCKNAME" => "getsockname",
-            "SYS_GETPEERNAME" => "getpeername",
-            "SYS_GETSOCKOPT" => "getsockopt",
-            "SYS_SOCKETPAIR" => "socketpair",
-            _ => null,
-        };
-        if (name is null)
+        if (LinuxCallRenderer.SocketcallTarget(c.Int(0)) is not { } direct)
             return;
         var words = new ulong[6];
         for (var i = 0; i < words.Length; i++)
@@ -443,6 +334,6 @@ internal static class KernelWriteRules
                 break;
             else
                 words[i] = word;
-        Collect(name, new CallContext(words, c.Reader, exiting: true, c.Ret), w);
+        Collect(direct, new CallContext(words, c.Reader, exiting: true, c.Ret), w);
     }
 }

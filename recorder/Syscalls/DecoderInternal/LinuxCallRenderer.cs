@@ -4,24 +4,26 @@ using static Ether.Replay.Recorder.Syscalls.DecoderInternal.StraceText;
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;
 
 /// <summary>
-/// Renders whole calls for one Linux ABI: finds the call's spec by number and renders its
-/// arguments before or after the call. Unknown calls print their six raw arguments in hex.
+/// Renders whole calls for one Linux ABI: finds the call's row in the system-call table by number
+/// and renders its arguments before or after the call. Unknown calls and rows without a renderer
+/// yet (Raw) print their six raw arguments in hex.
 /// </summary>
 internal sealed class LinuxCallRenderer
 {
     private readonly CallSpec?[] _byNumber;
 
-    public LinuxCallRenderer(SyscallTable table, LinuxLayout layout, IReadOnlyDictionary<string, CallSpec> specs)
+    public LinuxCallRenderer(LinuxSyscallTable calls, LinuxLayout layout)
     {
-        Table = table;
+        Calls = calls;
         Layout = layout;
-        _byNumber = new CallSpec?[table.MaxNumber + 1];
-        foreach (var (number, name) in table.Entries())
-            if (specs.TryGetValue(name, out var spec))
-                _byNumber[number] = spec;
+        _byNumber = new CallSpec?[calls.Numbers.MaxNumber + 1];
+        for (long number = 0; number < _byNumber.Length; number++)
+            if (calls.Find(number) is { } row)
+                _byNumber[number] = new CallSpec(row);
     }
 
-    public SyscallTable Table { get; }
+    public LinuxSyscallTable Calls { get; }
+    public SyscallTable Table => Calls.Numbers;
     public LinuxLayout Layout { get; }
 
     public CallSpec? Spec(long number) => number >= 0 && number < _byNumber.Length ? _byNumber[number] : null;
@@ -31,7 +33,7 @@ internal sealed class LinuxCallRenderer
         var context = new CallContext(args, new TargetReader(memory, Layout), exiting, ret);
         var output = new List<string>(6);
         var spec = Spec(number);
-        if (spec is null)
+        if (spec is null or { IsRaw: true })
         {
             for (var i = 0; i < 6; i++)
                 output.Add(Hex(context.Word(i)));
@@ -56,6 +58,8 @@ internal sealed class LinuxCallRenderer
                 output.Add(text);
     }
 
+    private static readonly CallSpec X86_64Mmap = new(LinuxSyscalls.X86_64.Find("mmap")!);
+
     /// <summary>i386's old mmap(struct mmap_arg_struct *): printed like mmap with the six fields.</summary>
     public static void OldMmap(ref CallContext c, List<string> output)
     {
@@ -66,7 +70,7 @@ internal sealed class LinuxCallRenderer
             return;
         }
         var inner = new CallContext(words, c.Reader, c.Exiting, c.Ret);
-        RenderSpec(LinuxCallSpecs.Common["mmap"], ref inner, output);
+        RenderSpec(X86_64Mmap, ref inner, output);
     }
 
     /// <summary>
@@ -75,26 +79,16 @@ internal sealed class LinuxCallRenderer
     /// </summary>
     public static void Socketcall(ref CallContext c, List<string> output)
     {
-        var call = c.Int(0);
         output.Add(XvalInt(LinuxConstants.SocketcallCalls, c.Word(0), "SYS_???"));
-        var name = LinuxConstants.SocketcallCalls.NameOf(call);
-        var (direct, count) = name switch
-        {
-            "SYS_SOCKET" => ("socket", 3), "SYS_BIND" => ("bind", 3), "SYS_CONNECT" => ("connect", 3),
-            "SYS_LISTEN" => ("listen", 2), "SYS_ACCEPT" => ("accept", 3), "SYS_GETSOCKNAME" => ("getsockname", 3),
-            "SYS_GETPEERNAME" => ("getpeername", 3), "SYS_SOCKETPAIR" => ("socketpair", 4), "SYS_SEND" => ("send", 4),
-            "SYS_RECV" => ("recv", 4), "SYS_SENDTO" => ("sendto", 6), "SYS_RECVFROM" => ("recvfrom", 6),
-            "SYS_SHUTDOWN" => ("shutdown", 2), "SYS_SETSOCKOPT" => ("setsockopt", 5),
-            "SYS_GETSOCKOPT" => ("getsockopt", 5), "SYS_SENDMSG" => ("sendmsg", 3), "SYS_RECVMSG" => ("recvmsg", 3),
-            "SYS_ACCEPT4" => ("accept4", 4),
-            _ => ("", 0),
-        };
+        var direct = SocketcallTarget(c.Int(0));
+        var count = direct is { Text: SyscallText.Args, Args.Count: > 0 } ? direct.Args.Max(a => a.Index) + 1 : 0;
         var words = count > 0 ? ReadWords(c.Reader, c.Word(1), count) : null;
-        if (words is null || !LinuxCallSpecs.I386.TryGetValue(direct, out var spec))
+        if (words is null)
         {
             output.Add(Addr(c.Word(1)));
             return;
         }
+        var spec = new CallSpec(direct!);
         var inner = new CallContext(words, c.Reader, c.Exiting, c.Ret);
         var parts = new List<string>(count);
         RenderSpec(spec, ref inner, parts);
@@ -102,6 +96,10 @@ internal sealed class LinuxCallRenderer
             c.RenderedOutput = true;
         output.Add("[" + string.Join(", ", parts) + "]");
     }
+
+    /// <summary>The row of the call socketcall's SYS_xxx number reaches (SYS_RECVFROM: recvfrom), or null.</summary>
+    public static LinuxSyscall? SocketcallTarget(int call) =>
+        LinuxConstants.SocketcallCalls.NameOf(call) is { } name ? LinuxSyscalls.I386.Find(name["SYS_".Length..].ToLowerInvariant()) : null;
 
     private static ulong[]? ReadWords(in TargetReader reader, ulong address, int count)
     {

@@ -24,6 +24,9 @@ internal sealed class LinuxLayout
     /// <summary>A return register: i386 returns in eax, which a 64-bit tracer may see zero-extended.</summary>
     public long Return(long raw) => Is64 ? raw : (int)(uint)(ulong)raw;
 
+    /// <summary>uid_t/gid_t of the unsuffixed id calls (getgroups, getresuid): 32-bit on x86-64, the old 16-bit ids on i386.</summary>
+    public int IdSize => Is64 ? 4 : 2;
+
     /// <summary>struct stat of stat/fstat/lstat/newfstatat (x86-64: 144; i386 newstat: 64).</summary>
     public int StatSize => Is64 ? 144 : 64;
     /// <summary>i386 struct stat64 (stat64/fstat64/lstat64/fstatat64), packed.</summary>

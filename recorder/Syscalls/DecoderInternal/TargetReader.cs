@@ -23,18 +23,6 @@ internal readonly struct TargetReader(ITargetMemory memory, LinuxLayout layout)
     /// <summary>All or nothing, like strace's umoven.</summary>
     public bool TryRead(ulong address, Span<byte> into) => into.IsEmpty || ReadSome(address, into) == into.Length;
 
-    public bool TryReadU16(ulong address, out ushort value)
-    {
-        Span<byte> b = stackalloc byte[2];
-        if (!TryRead(address, b))
-        {
-            value = 0;
-            return false;
-        }
-        value = BitConverter.ToUInt16(b);
-        return true;
-    }
-
     public bool TryReadU32(ulong address, out uint value)
     {
         Span<byte> b = stackalloc byte[4];

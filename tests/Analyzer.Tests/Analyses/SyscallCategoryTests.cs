@@ -6,10 +6,11 @@ using Ether.Replay.Formats.Abi;
 namespace Ether.Replay.Analyzer.Tests.Analyses;
 
 /// <summary>
-/// syscall_categories.sql: the Linux view and the NT macro used by `ether summary`. The NT macro is
+/// The categories `ether summary` groups calls by: Linux calls from the system-call table through
+/// the syscall_category(name, abi) function, NT calls from syscall_categories.sql's macro. The NT macro is
 /// checked on calls an analyst of a Windows sample looks for first, on every name of every NT table
 /// the recorder knows (all get a category; the Linux names get none from it, so it never overrides
-/// the view), and on names that only look like another kind.
+/// the table), and on names that only look like another kind.
 /// </summary>
 public sealed class SyscallCategoryTests : IDisposable
 {
@@ -65,4 +66,24 @@ public sealed class SyscallCategoryTests : IDisposable
         foreach (var linux in SyscallTables.Find(SyscallTables.LinuxX86_64Abi).Entries())
             Assert.Null(Category(linux.Name));
     }
+
+    [Theory]
+    [InlineData("openat", "linux-x86_64", "file")]
+    [InlineData("read", "linux-x86_64", "descriptor")]
+    [InlineData("mmap", "linux-x86_64", "memory")]
+    [InlineData("alarm", "linux-x86_64", "signal")] // strace's %signal, as the old view had it
+    [InlineData("restart_syscall", "linux-x86_64", "other")]
+    [InlineData("stat64", "linux-i386", "file")] // i386-only variants share their call's category
+    [InlineData("mmap", "linux-i386", "memory")]
+    [InlineData("socketcall", "linux-i386", "network")]
+    public void Linux_calls_get_the_tables_category(string name, string abi, string category) =>
+        Assert.Equal(category, _x.Db.Scalar($"SELECT syscall_category('{name}', '{abi}')"));
+
+    [Theory]
+    [InlineData("stat64", "linux-x86_64")] // no such call on x86-64
+    [InlineData("no_such_call", "linux-x86_64")]
+    [InlineData("NtClose", "nt-winxp-sp2-x86")]
+    [InlineData("read", "nt-winxp-sp2-x86")]
+    public void Other_abis_and_unknown_names_get_no_category_from_the_table(string name, string abi) =>
+        Assert.Null(_x.Db.Scalar($"SELECT syscall_category('{name}', '{abi}')"));
 }

@@ -19,6 +19,17 @@ public sealed class SyscallListingTests
     }
 
     [Fact]
+    public void Results_read_like_the_recorders_decoded_returns()
+    {
+        // A call a signal interrupted shows the kernel's restart code as strace does (one home: Errno).
+        Assert.Equal("? ERESTARTSYS (To be restarted if SA_RESTART is set)", SyscallListing.Result("read", -512, 512, "linux-x86_64"));
+        Assert.Equal("-1 ENOENT (No such file or directory)", SyscallListing.Result("openat", -2, 2, "linux-x86_64"));
+        Assert.Equal("0x7f0000001000", SyscallListing.Result("mmap", 0x7f0000001000, 0, "linux-x86_64"));
+        Assert.Equal("0xf7fe1000", SyscallListing.Result("shmat", 0xf7fe1000, 0, "linux-i386")); // as the decoder: the table's return style
+        Assert.Equal("3", SyscallListing.Result("openat", 3, 0, "linux-x86_64"));
+    }
+
+    [Fact]
     public void The_listing_matches_the_traces_events_one_for_one()
     {
         using var x = new Exported(p => AllKindsTrace.Write(p));

@@ -72,4 +72,41 @@ public class ErrnoAndSignalsTests
     [InlineData(65)]
     [InlineData(-1)]
     public void Signals_outside_1_to_64_have_no_name(int signal) => Assert.Null(Signals.Name(signal));
+
+    [Theory]
+    [InlineData(512, "ERESTARTSYS", "? ERESTARTSYS (To be restarted if SA_RESTART is set)")]
+    [InlineData(513, "ERESTARTNOINTR", "? ERESTARTNOINTR (To be restarted)")]
+    [InlineData(514, "ERESTARTNOHAND", "? ERESTARTNOHAND (To be restarted if no handler)")]
+    [InlineData(516, "ERESTART_RESTARTBLOCK", "? ERESTART_RESTARTBLOCK (Interrupted by signal)")]
+    public void Kernel_restart_codes_have_names_and_print_as_strace_does(int errno, string name, string printed)
+    {
+        Assert.True(Errno.IsRestart(errno));
+        Assert.Equal(name, Errno.Name(errno));
+        Assert.True(Errno.TryGetNumber(name, out var back));
+        Assert.Equal(errno, back);
+        Assert.Equal(printed, Errno.FormatFailure(errno));
+    }
+
+    [Fact]
+    public void Failures_print_as_strace_does()
+    {
+        Assert.Equal("-1 ENOENT (No such file or directory)", Errno.FormatFailure(Errno.ENOENT));
+        Assert.Equal("-1 (errno 4000)", Errno.FormatFailure(4000));
+        Assert.False(Errno.IsRestart(515)); // ENOIOCTLCMD: never reaches user space, not a restart
+        Assert.True(Errno.IsInterruptedSleep(-Errno.EINTR));
+        Assert.True(Errno.IsInterruptedSleep(-Errno.ERESTART_RESTARTBLOCK));
+        Assert.False(Errno.IsInterruptedSleep(-Errno.ERESTARTSYS));
+    }
+
+    [Fact]
+    public void Generated_constants_agree_with_the_name_tables()
+    {
+        // The constants and the name tables come from the same header lines; a name maps to its constant.
+        foreach (var field in typeof(Signals).GetFields().Where(f => f.IsLiteral && f.Name.StartsWith("SIG")))
+            Assert.Equal(field.Name, Signals.Name((int)field.GetRawConstantValue()!));
+        foreach (var field in typeof(Errno).GetFields().Where(f => f.IsLiteral && f.Name.StartsWith('E')))
+            Assert.Equal(field.Name, Errno.Name((int)field.GetRawConstantValue()!));
+        Assert.Equal(5, Signals.SIGTRAP);
+        Assert.Equal(4, Errno.EINTR);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
@@ -172,7 +173,7 @@ public sealed class InterceptionTests
 
         public void OnSignal(SignalStop stop)
         {
-            if (stop.Signo != Sig.SIGSEGV) return;
+            if (stop.Signo != Signals.SIGSEGV) return;
             Span<byte> code = stackalloc byte[2];
             if (stop.ReadMemory(stop.Registers.Rip, code) != 2 || code[0] != 0x0f || code[1] != 0x31) return;
             var regs = stop.Registers;
@@ -194,7 +195,7 @@ public sealed class InterceptionTests
         Assert.Equal("tsc=0x567800001234\n", run.Stdout);
         Assert.Equal(0, run.Result.RootExitCode);
         Assert.Equal(1, emulator.Emulated);
-        Assert.DoesNotContain(run.Of<SignalEvent>(), s => s.Signo == Sig.SIGSEGV);
+        Assert.DoesNotContain(run.Of<SignalEvent>(), s => s.Signo == Signals.SIGSEGV);
         // The rdtsc is in the trace once, as a step (in native style too: a step of its own).
         Assert.Single(run.Of<InstructionEvent>(), i => i.Bytes.AsSpan().SequenceEqual((byte[])[0x0f, 0x31]));
     }
@@ -203,10 +204,10 @@ public sealed class InterceptionTests
     public void Without_the_emulator_rdtsc_kills_the_program_as_natively()
     {
         var native = RunNatively("rdtsc");
-        Assert.Equal(128 + Sig.SIGSEGV, native.ExitCode);
+        Assert.Equal(128 + Signals.SIGSEGV, native.ExitCode);
         var run = Recordings.Record(Program, ["rdtsc"], RecordingModes.Syscalls);
-        Assert.Equal(Sig.SIGSEGV, run.Result.RootSignal);
-        Assert.Contains(run.Of<SignalEvent>(), s => s.Signo == Sig.SIGSEGV);
+        Assert.Equal(Signals.SIGSEGV, run.Result.RootSignal);
+        Assert.Contains(run.Of<SignalEvent>(), s => s.Signo == Signals.SIGSEGV);
     }
 
     private sealed class FaultFixer : ISignalInterceptor
@@ -215,7 +216,7 @@ public sealed class InterceptionTests
 
         public void OnSignal(SignalStop stop)
         {
-            if (stop.Signo != Sig.SIGSEGV || stop.Code != 2 /* SEGV_ACCERR */) return;
+            if (stop.Signo != Signals.SIGSEGV || stop.Code != 2 /* SEGV_ACCERR */) return;
             Assert.True(stop.TrySyscall(10, out long r, stop.Address & ~0xfffUL, 4096, 3 /* PROT_READ|PROT_WRITE */));
             Assert.Equal(0, r);
             stop.Suppress();
@@ -232,7 +233,7 @@ public sealed class InterceptionTests
 
         Assert.Equal("page=42\n", run.Stdout);
         Assert.Equal(1, fixer.Fixed);
-        Assert.DoesNotContain(run.Of<SignalEvent>(), s => s.Signo == Sig.SIGSEGV);
+        Assert.DoesNotContain(run.Of<SignalEvent>(), s => s.Signo == Signals.SIGSEGV);
         if (mode == RecordingModes.Full)
         {
             // The faulting store was abandoned, then stepped again: in the trace once, with its write.

@@ -92,14 +92,9 @@ internal static partial class StraceReference
         var parts = body[(at + 3)..].Split(' ', 3);
         string value = parts[0];
         if (value == "?")
-            return parts.Length > 1 ? parts[1] switch
-            {
-                "ERESTARTSYS" => -512,
-                "ERESTARTNOINTR" => -513,
-                "ERESTARTNOHAND" => -514,
-                "ERESTART_RESTARTBLOCK" => -516,
-                _ => null,
-            } : null;
+            return parts.Length > 1 && Formats.Abi.Errno.TryGetNumber(parts[1], out int restart) && Formats.Abi.Errno.IsRestart(restart)
+                ? -restart
+                : null;
         long number = value.StartsWith("0x") ? (long)ulong.Parse(value[2..], NumberStyles.HexNumber) : long.Parse(value);
         // strace prints a failed call as "-1 ENOENT (...)": the raw return is -errno.
         if (number == -1 && parts.Length > 1 && parts[1].StartsWith('E') && Formats.Abi.Errno.TryGetNumber(parts[1], out int errno))

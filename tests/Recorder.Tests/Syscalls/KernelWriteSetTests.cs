@@ -142,6 +142,32 @@ public class KernelWriteSetTests
     }
 
     [Fact]
+    public void Calls_the_hand_written_rules_missed_now_that_the_table_has_their_output_arguments()
+    {
+        (ulong, long)[] I(string call, long ret, params ulong[] args) => Writes(I386Writes, I386, call, ret, null, args);
+        // i386's 64-bit-time timer calls write a struct __kernel_itimerspec (two 16-byte timespecs).
+        const ulong b = 0xffd0_1000;
+        Assert.Equal([(b, 32L)], I("timer_gettime64", 0, 1, b));
+        Assert.Equal([(b, 32L)], I("timerfd_gettime64", 0, 3, b));
+        Assert.Equal([(b + 64, 32L)], I("timer_settime64", 0, 1, 0, b, b + 64));
+        Assert.Equal([(b + 64, 32L)], I("timerfd_settime64", 0, 3, 0, b, b + 64));
+        // ppoll and recvmmsg write the time left back into their timeout.
+        Assert.Equal([(Buf + 6, 2L), (Buf + 0x100, 16L)], X("ppoll", 1, Buf, 1, Buf + 0x100, 0, 8));
+        Assert.Equal([(b + 0x100, 8L)], I("ppoll", 0, b, 0, b + 0x100, 0, 8));
+        var mem = new FakeTargetMemory().Zero(Buf, 128).PutU32(Buf + 56, 0); // one mmsghdr, nothing received
+        Assert.Contains((Buf + 0x200, 16L), XM("recvmmsg", 1, mem, 3, Buf, 1, 0, Buf + 0x200));
+        // sendmmsg stores how much of each message it sent in that message's msg_len.
+        Assert.Equal([(Buf + 56, 4L), (Buf + 64 + 56, 4L)], X("sendmmsg", 2, 3, Buf, 4, 0));
+        // io_getevents fills one struct io_event (32 bytes) per event it returns.
+        Assert.Equal([(Buf, 96L)], X("io_getevents", 3, 0x7000, 1, 8, Buf, 0));
+        // select with no descriptors is a sleep: the time left is written back all the same.
+        Assert.Equal([(Buf, 16L)], X("select", 0, 0, 0, 0, 0, Buf));
+        // getxattr fills at most the buffer it was given.
+        Assert.Equal([(Buf, 16L)], X("getxattr", 16, 0x1000, 0x2000, Buf, 64));
+        Assert.Empty(X("getxattr", 16, 0x1000, 0x2000, Buf, 0)); // size 0 only asks the length
+    }
+
+    [Fact]
     public void Unknown_calls_and_abis()
     {
         Assert.Empty(X64Writes.Writes(999, [1, 2, 3], 0, new FakeTargetMemory()));

@@ -1,4 +1,6 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
+using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Interception;
 
@@ -9,14 +11,12 @@ namespace Ether.Replay.Recorder.Backends.Ptrace.Interception;
 /// </summary>
 internal sealed class SandboxInterceptor(Func<int, bool> isTraced, Func<int> processCount, int maxProcesses) : ISyscallInterceptor
 {
-    private const ulong CloneThread = 0x10000;
-
     public void OnEntry(SyscallStop stop)
     {
         if (SandboxGuard.Refuse(stop.Compat, stop.Number, stop.Args, isTraced) is { } why)
-            Refuse(stop, why, LibC.EPERM);
+            Refuse(stop, why, Errno.EPERM);
         else if (IsProcessCreation(stop.Compat, stop.Number, stop.CloneFlags) && processCount() >= maxProcesses)
-            Refuse(stop, $"{processCount()} traced processes (limit {maxProcesses})", LibC.EAGAIN);
+            Refuse(stop, $"{processCount()} traced processes (limit {maxProcesses})", Errno.EAGAIN);
     }
 
     public void OnExit(SyscallStop stop)
@@ -31,5 +31,5 @@ internal sealed class SandboxInterceptor(Func<int, bool> isTraced, Func<int> pro
 
     /// <summary>fork, vfork, clone/clone3 without CLONE_THREAD: a new process.</summary>
     private static bool IsProcessCreation(bool compat, long nr, ulong cloneFlags) =>
-        (compat ? nr is 2 or 190 or 120 : nr is 57 or 58 or 56 or 435) && (cloneFlags & CloneThread) == 0;
+        LinuxSyscallAbi.Of(compat).Has(nr, SyscallTraits.CreatesTask) && (cloneFlags & (ulong)LinuxConstants.CLONE_THREAD) == 0;
 }

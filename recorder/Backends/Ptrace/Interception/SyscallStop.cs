@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Interception;
@@ -18,7 +19,7 @@ internal sealed class SyscallStop : ThreadStop
     public bool IsEntry { get; private set; }
     public bool IsExit => !IsEntry;
     /// <summary>A 32-bit call (int 0x80, or a 32-bit process): numbers and arguments follow the i386 ABI.</summary>
-    public bool Compat => Thread.SyscallAbi == Recording.SyscallNames.I386;
+    public bool Compat => Thread.SyscallAbi == SyscallTables.LinuxI386Abi;
     public string Abi => Thread.SyscallAbi;
     public long Number => Thread.SyscallNumber;
     public string Name => Thread.SyscallName;

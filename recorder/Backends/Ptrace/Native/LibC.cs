@@ -84,8 +84,6 @@ internal static unsafe partial class LibC
     public const short POSIX_SPAWN_SETSID = 0x80;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400;
-
-    public const int EAGAIN = 11, ESRCH = 3, EINTR = 4, ECHILD = 10, EPERM = 1, EFAULT = 14, EIO = 5, ENOENT = 2, EACCES = 13;
 }
 
 [StructLayout(LayoutKind.Sequential)]

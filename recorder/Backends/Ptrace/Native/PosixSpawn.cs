@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Runtime.InteropServices;
 using System.Text;
+using Ether.Replay.Formats.Abi;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Native;
 
@@ -30,8 +31,8 @@ internal static unsafe class PosixSpawn
             LibC.SigEmptySet(sigset);
             LibC.PosixSpawnAttrSetSigMask(attr, sigset);
             LibC.SigFillSet(sigset);
-            LibC.SigDelSet(sigset, Sig.SIGKILL);
-            LibC.SigDelSet(sigset, Sig.SIGSTOP);
+            LibC.SigDelSet(sigset, Signals.SIGKILL);
+            LibC.SigDelSet(sigset, Signals.SIGSTOP);
             LibC.PosixSpawnAttrSetSigDefault(attr, sigset);
 
             AddOpen(actions, 0, stdio.Stdin, LibC.O_RDONLY, allocations);

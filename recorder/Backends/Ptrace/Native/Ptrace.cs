@@ -1,3 +1,5 @@
+using Ether.Replay.Formats.Abi;
+
 namespace Ether.Replay.Recorder.Backends.Ptrace.Native;
 
 /// <summary>ptrace requests, options and event numbers (linux/ptrace.h, x86-64).</summary>
@@ -52,21 +54,15 @@ internal static class WaitFlags
     public const int All = 0x40000000; // __WALL: clone children (threads) too
 }
 
-/// <summary>Signal numbers (x86-64 Linux) the backend acts on.</summary>
+/// <summary>What the backend asks of a signal number (the numbers are Formats.Abi.Signals, generated from the headers).</summary>
 internal static class Sig
 {
-    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7,
-        SIGFPE = 8, SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14,
-        SIGTERM = 15, SIGSTKFLT = 16, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21,
-        SIGTTOU = 22, SIGURG = 23, SIGXCPU = 24, SIGXFSZ = 25, SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28,
-        SIGIO = 29, SIGPWR = 30, SIGSYS = 31;
-
     /// <summary>"SIGSEGV", "SIGRT_1", ... as strace prints them (generated table in formats/Abi).</summary>
-    public static string Name(int signo) => Formats.Abi.Signals.Name(signo) ?? $"SIG{signo}";
+    public static string Name(int signo) => Signals.Name(signo) ?? $"SIG{signo}";
 
     /// <summary>Signals the CPU raises for the instruction that was executing (the instruction was attempted).</summary>
     public static bool IsSynchronousFault(int signo) =>
-        signo is SIGSEGV or SIGBUS or SIGILL or SIGFPE or SIGTRAP;
+        signo is Signals.SIGSEGV or Signals.SIGBUS or Signals.SIGILL or Signals.SIGFPE or Signals.SIGTRAP;
 }
 
 /// <summary>siginfo si_code values the backend distinguishes.</summary>

@@ -1,8 +1,10 @@
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
 using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
@@ -198,14 +200,15 @@ internal sealed class RecordingPipeline
     public void SyscallEntry(RecordedThread thread, bool compat, long number, ReadOnlySpan<ulong> args)
     {
         thread.InSyscall = true;
-        thread.SyscallAbi = compat ? SyscallNames.I386 : SyscallNames.X86_64;
+        var calls = LinuxSyscallAbi.Of(compat);
+        thread.SyscallAbi = calls.Name;
         thread.SyscallNumber = number;
-        thread.SyscallName = SyscallNames.Name(thread.SyscallAbi, number);
+        thread.SyscallName = calls.Calls.Name(number);
         args.CopyTo(thread.SyscallArgs);
         _writer.Write(new SyscallEntryEvent
         {
             Pid = thread.Pid, Tid = thread.Tid, Abi = thread.SyscallAbi, Number = number, Name = thread.SyscallName,
-            Args = args.ToArray(), Decoded = SyscallNames.DecodeEntry(thread, thread.Process.Memory),
+            Args = args.ToArray(), Decoded = calls.Decoder.DecodeEntry(number, args, thread.Process.Memory),
         });
     }
 
@@ -213,16 +216,17 @@ internal sealed class RecordingPipeline
     public void SyscallExit(RecordedThread thread, long ret, in RegisterFile after)
     {
         long errno = ret is < 0 and >= -4095 ? -ret : 0;
+        var calls = LinuxSyscallAbi.Of(thread.SyscallAbi);
         _writer.Write(new SyscallExitEvent
         {
             Pid = thread.Pid, Tid = thread.Tid, Abi = thread.SyscallAbi, Number = thread.SyscallNumber, Name = thread.SyscallName,
-            Return = ret, Errno = errno, Decoded = SyscallNames.DecodeExit(thread, ret, thread.Process.Memory),
+            Return = ret, Errno = errno, Decoded = calls.Decoder.DecodeExit(thread.SyscallNumber, thread.SyscallArgs, ret, thread.Process.Memory) ?? [],
         });
         thread.InSyscall = false;
         if (errno == 0)
         {
-            RecordKernelWrites(thread, ret);
-            if (SyscallNames.ChangesMap(thread.SyscallAbi, thread.SyscallNumber))
+            RecordKernelWrites(thread, calls, ret);
+            if (calls.Has(thread.SyscallNumber, SyscallTraits.ChangesMap))
                 RefreshRegions(thread, snapshotNewCode: true);
         }
         thread.Registers = after;
@@ -232,11 +236,11 @@ internal sealed class RecordingPipeline
     /// <summary>A call that never returns to its thread (exit, exit_group, a successful execve's old image).</summary>
     public void SyscallAbandoned(RecordedThread thread) => thread.InSyscall = false;
 
-    private void RecordKernelWrites(RecordedThread thread, long ret)
+    private void RecordKernelWrites(RecordedThread thread, LinuxSyscallAbi calls, long ret)
     {
         var memory = thread.Process.Memory;
         var space = thread.Process.Space;
-        foreach (var range in SyscallNames.KernelWrites(thread, ret, memory))
+        foreach (var range in calls.Writes.Writes(thread.SyscallNumber, thread.SyscallArgs, ret, memory))
         {
             if (range.Length <= 0) continue;
             int keep = (int)Math.Min(range.Length, 16 << 20);
