@@ -9,21 +9,21 @@ public static class TraceSummaryReport
     public static void Write(AnalysisDatabase db, TextWriter output, string? trace = null)
     {
         ShippedQuery.Execute(db, "syscall_categories.sql");
-        var ids = trace != null ? [trace] : db.Rows("SELECT trace FROM traces ORDER BY trace").Select(r => (string)r[0]!).ToList();
-        foreach (string id in ids)
+        var traces = ShippedQuery.Run(db, "traces.sql", new Dictionary<string, object?> { ["trace"] = trace });
+        if (trace != null && traces.Count == 0) throw new ArgumentException($"no trace {trace} in the dataset");
+        foreach (var t in traces)
         {
+            string id = t.Text("trace")!;
             var vars = new Dictionary<string, object?> { ["trace"] = id };
-            var t = db.Rows("SELECT target_path, target_argv, target_sha256, backend, architecture, host, start_time, end_time, stop_reason, stop_detail, " +
-                            "closed_cleanly, damage, last_step, instructions, memory_writes, syscalls, snapshots, signals, file, file_bytes FROM traces WHERE trace = $t",
-                ("t", id)).SingleOrDefault() ?? throw new ArgumentException($"no trace {id} in the dataset");
-            output.WriteLine($"trace      {id}  ({t[18]}, {Convert.ToInt64(t[19]):N0} bytes)");
-            output.WriteLine($"target     {(t[1] is string argv && argv.Length > 0 ? argv : t[0])}");
-            if (t[2] is string sha && sha.Length > 0) output.WriteLine($"sha256     {sha}");
-            output.WriteLine($"recorded   {ResultPrinter.Text(t[6])} on {t[5]} with {t[3]} ({t[4]}); stopped: {t[8]}{(t[9] is string d && d.Length > 0 ? $" ({d})" : "")}" +
-                             (Equals(t[10], false) ? " [no footer: the recorder did not finish]" : ""));
-            if (t[11] is string damage) output.WriteLine($"WARNING    {damage}");
-            output.WriteLine($"steps      {Convert.ToInt64(t[12]):N0}: {Convert.ToInt64(t[13]):N0} instructions, {Convert.ToInt64(t[14]):N0} memory writes, " +
-                             $"{Convert.ToInt64(t[15]):N0} system calls, {Convert.ToInt64(t[16]):N0} snapshots, {Convert.ToInt64(t[17]):N0} signals");
+            output.WriteLine($"trace      {id}  ({t["file"]}, {t.Get<long>("file_bytes"):N0} bytes)");
+            output.WriteLine($"target     {(t["target_argv"] is string argv && argv.Length > 0 ? argv : t["target_path"])}");
+            if (t["target_sha256"] is string sha && sha.Length > 0) output.WriteLine($"sha256     {sha}");
+            output.WriteLine($"recorded   {t.Text("start_time")} on {t["host"]} with {t["backend"]} ({t["architecture"]}); stopped: {t["stop_reason"]}" +
+                             (t["stop_detail"] is string d && d.Length > 0 ? $" ({d})" : "") +
+                             (Equals(t["closed_cleanly"], false) ? " [no footer: the recorder did not finish]" : ""));
+            if (t["damage"] is string damage) output.WriteLine($"WARNING    {damage}");
+            output.WriteLine($"steps      {t.Get<long>("last_step"):N0}: {t.Get<long>("instructions"):N0} instructions, {t.Get<long>("memory_writes"):N0} memory writes, " +
+                             $"{t.Get<long>("syscalls"):N0} system calls, {t.Get<long>("snapshots"):N0} snapshots, {t.Get<long>("signals"):N0} signals");
 
             output.WriteLine();
             output.WriteLine("processes");
@@ -53,7 +53,7 @@ public static class TraceSummaryReport
                 l.Add(r["pid"], r["image"], r["deepest_layer"], r["unpacked_instructions"] ?? 0, r["unpacked_bytes"] ?? 0,
                     r["oep_candidate"] is { } oep ? $"{oep} (step {r["oep_step"]})" : "-");
             l.WriteTo(output, "  ");
-            if (ids.Count > 1) output.WriteLine(new string('=', 78));
+            if (traces.Count > 1) output.WriteLine(new string('=', 78));
         }
     }
 }

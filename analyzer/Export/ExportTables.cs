@@ -9,6 +9,7 @@ internal sealed class ExportTables : IAsyncDisposable
     public readonly InstructionsTable Instructions = new();
     public readonly RegistersTable Registers = new();
     public readonly MemoryWritesTable MemoryWrites = new();
+    public readonly MemoryReadsTable MemoryReads = new();
     public readonly SyscallsTable Syscalls = new();
     public readonly RegionsTable Regions = new();
     public readonly SnapshotsTable Snapshots = new();
@@ -23,7 +24,7 @@ internal sealed class ExportTables : IAsyncDisposable
 
     public IEnumerable<ExportTable> All =>
     [
-        Traces, Instructions, Registers, MemoryWrites, Syscalls, Regions, Snapshots, Processes, Threads, Execs,
+        Traces, Instructions, Registers, MemoryWrites, MemoryReads, Syscalls, Regions, Snapshots, Processes, Threads, Execs,
         Signals, Annotations, UnpackLayers, LayerTransitions, BasicBlocks,
     ];
 

@@ -19,9 +19,17 @@ public static class TraceExporter
     public static ExportResult Export(string tracePath, string dataset, ExportOptions? options = null,
         Action<ExportProgress>? progress = null, CancellationToken cancel = default)
     {
+        using var reader = TraceReader.Open(tracePath);
+        return Export(reader, tracePath, dataset, options, progress, cancel);
+    }
+
+    /// <summary>Exports a trace the caller already opened (to check it, or to find its cache) from
+    /// <paramref name="tracePath"/>; the reader is not disposed.</summary>
+    public static ExportResult Export(TraceReader reader, string tracePath, string dataset, ExportOptions? options = null,
+        Action<ExportProgress>? progress = null, CancellationToken cancel = default)
+    {
         options ??= new ExportOptions();
         var clock = Stopwatch.StartNew();
-        using var reader = TraceReader.Open(tracePath);
         var header = reader.Header;
         string id = TraceId.For(tracePath, header);
         var tables = new ExportTables();
@@ -36,7 +44,7 @@ public static class TraceExporter
                 staging.Add((t, dir, DatasetLayout.Partition(dataset, t.TableName, id)));
             }
 
-            var importer = new ChunkImporter(tables, header.TargetPath, Disassembler.BitnessOf(header.Architecture));
+            var importer = new ChunkImporter(tables, header.TargetPath, Disassembler.BitnessOf(header.Architecture), Replay.StepReads.XsaveSizeOf(header));
             string? warning = reader.Summary.Damage is { } damage
                 ? $"the trace is cut or damaged ({damage}); analysing the readable prefix"
                 : null;
@@ -121,7 +129,7 @@ public static class TraceExporter
         t.Signals.Add(all.Signals.Rows);
         t.Layers.Add(highestLayer);
         t.ExportedAt.Add(DateTimeOffset.UtcNow);
-        t.ExporterVersion.Add(typeof(TraceExporter).Assembly.GetName().Version?.ToString(3) ?? "");
+        t.ExporterVersion.Add($"{typeof(TraceExporter).Assembly.GetName().Version?.ToString(3)} r{ExporterRevision.Number}");
         t.EndRow();
     }
 }

@@ -8,7 +8,9 @@ namespace Ether.Replay.Analyzer.Query;
 /// An in-memory DuckDB session over a Parquet dataset: one view per table (reading every trace's
 /// partition, with <c>trace</c> as the first column) and the scalar functions of
 /// <see cref="SqlFunctions"/>. A table with no files at all still gets a typed, empty view, so
-/// queries over an older or partial dataset fail only where they should.
+/// queries over an older or partial dataset fail only where they should. Every entry point (Execute,
+/// Query, Scalar, Rows, CopyTo) reads hex literals as addresses (<see cref="HexLiterals"/>), so SQL
+/// means the same whether a user, a shipped file or the browser's console runs it.
 /// </summary>
 public sealed class AnalysisDatabase : IDisposable
 {
@@ -59,17 +61,17 @@ public sealed class AnalysisDatabase : IDisposable
 
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 
-    /// <summary>Runs a statement; DuckDB's failure becomes a one-line <see cref="SqlException"/>.</summary>
+    /// <summary>Runs a statement (or several); DuckDB's failure becomes a one-line <see cref="SqlException"/>.</summary>
     public void Execute(string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(sql, parameters);
         Run(() => command.ExecuteNonQuery());
     }
 
-    /// <summary>Runs a query and returns its reader (dispose it). Hex literals are rewritten first.</summary>
+    /// <summary>Runs a query and returns its reader (dispose it).</summary>
     public DbDataReader Query(string sql, params (string Name, object? Value)[] parameters)
     {
-        var command = Command(HexLiterals.Rewrite(sql), parameters);
+        var command = Command(sql, parameters);
         try
         {
             return Run(() => command.ExecuteReader());
@@ -83,7 +85,7 @@ public sealed class AnalysisDatabase : IDisposable
     /// <summary>The first column of the first row, or null.</summary>
     public object? Scalar(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = Command(HexLiterals.Rewrite(sql), parameters);
+        using var command = Command(sql, parameters);
         var value = Run(() => command.ExecuteScalar());
         return value is DBNull ? null : value;
     }
@@ -100,6 +102,14 @@ public sealed class AnalysisDatabase : IDisposable
             rows.Add(row);
         }
         return rows;
+    }
+
+    /// <summary>Writes the result of <paramref name="select"/> (one query, a trailing ';' allowed) to a
+    /// Parquet file at <paramref name="path"/> (zstd), as DuckDB's COPY does.</summary>
+    public void CopyTo(string select, string path)
+    {
+        string query = select.Trim().TrimEnd(';').TrimEnd();
+        Execute($"COPY ({query}) TO '{Path.GetFullPath(path).Replace("'", "''")}' (FORMAT parquet, COMPRESSION zstd)");
     }
 
     /// <summary>DbDataReader.Read, with DuckDB's failures (raised while streaming) as <see cref="SqlException"/>.</summary>
@@ -123,7 +133,7 @@ public sealed class AnalysisDatabase : IDisposable
     private DuckDBCommand Command(string sql, (string Name, object? Value)[] parameters)
     {
         var command = _connection.CreateCommand();
-        command.CommandText = sql;
+        command.CommandText = HexLiterals.Rewrite(sql);
         foreach (var (name, value) in parameters)
             command.Parameters.Add(new DuckDBParameter(name, value ?? DBNull.Value));
         return command;

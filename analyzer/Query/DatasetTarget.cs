@@ -8,7 +8,8 @@ namespace Ether.Replay.Analyzer.Query;
 /// What a command's TARGET names: a dataset folder as is, or an .etrace file exported on the fly to a
 /// cache next to it (<c>file.etrace.parquet/</c>, or a folder under the temp dir when the trace's
 /// folder is not writable). The cache is rebuilt when the trace's size, modification time or header
-/// hash changes, or when it was written by another version of the exporter.
+/// hash changes, or when it was written by another exporter revision (<see cref="ExporterRevision"/>:
+/// the revision number and the schema hash).
 /// </summary>
 public static class DatasetTarget
 {
@@ -37,10 +38,9 @@ public static class DatasetTarget
     private static string Cached(string trace, Action<ExportProgress>? progress, out string? warning, ExportOptions? options, CancellationToken cancel)
     {
         var info = new FileInfo(trace);
-        string id;
-        using (var reader = TraceReader.Open(trace)) id = TraceId.For(trace, reader.Header); // rejects non-traces early
-        string exporter = typeof(DatasetTarget).Assembly.GetName().Version?.ToString() ?? "";
-        var wanted = new Stamp(info.Length, info.LastWriteTimeUtc.Ticks, id, exporter, null);
+        using var reader = TraceReader.Open(trace); // rejects non-traces early; the export reads the same
+        string id = TraceId.For(trace, reader.Header);
+        var wanted = new Stamp(info.Length, info.LastWriteTimeUtc.Ticks, id, ExporterRevision.Stamp, null);
 
         foreach (string dir in Candidates(trace))
         {
@@ -65,7 +65,7 @@ public static class DatasetTarget
                     continue;
                 }
                 if (!TryCreate(building, out failure)) continue; // a read-only sample store: try the next place
-                var result = TraceExporter.Export(trace, building, options, progress, cancel);
+                var result = TraceExporter.Export(reader, trace, building, options, progress, cancel);
                 File.WriteAllText(Path.Combine(building, StampFile), JsonSerializer.Serialize(wanted with { Warning = result.Warning }));
                 if (Directory.Exists(dir))
                 {

@@ -51,6 +51,14 @@ internal sealed class ReplayIndex
         return found;
     }
 
+    /// <summary>The first start of a process <paramref name="pid"/> after <paramref name="step"/> (pid reuse), or null.</summary>
+    public ProcessStart? NextStartOf(int pid, long step)
+    {
+        foreach (var s in Starts)
+            if (s.Pid == pid && s.Position.Step > step) return s;
+        return null;
+    }
+
     public static ulong Key(int pid, ulong page) => (page * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)pid * 0xC2B2AE3D27D4EB4FUL);
 
     public static int RipBit(ulong rip) => (int)((rip * 0x9E3779B97F4A7C15UL) >> 48);

@@ -21,10 +21,17 @@ public sealed record MachineState(long Step, InstructionRow? Executed, IReadOnly
 }
 
 /// <summary>Memory of one process after a step: the bytes the trace saw, and which of them it saw
-/// (bytes never written, snapshotted or executed in the trace are unknown, shown as ??).</summary>
-public sealed record MemoryBytes(int Pid, ulong Address, byte[] Bytes, bool[] Known)
+/// (bytes never written, snapshotted, read or executed in the trace are unknown, shown as ??).
+/// <see cref="Later"/> marks known bytes the trace shows only at a later step (the program read them
+/// later; nothing recorded changed them in between).</summary>
+public sealed record MemoryBytes(int Pid, ulong Address, byte[] Bytes, bool[] Known, bool[] Later)
 {
+    public MemoryBytes(int pid, ulong address, byte[] bytes, bool[] known) : this(pid, address, bytes, known, new bool[bytes.Length])
+    {
+    }
+
     public int KnownCount => Known.Count(k => k);
+    public int LaterCount => Later.Count(k => k);
 
     /// <summary>"48 89 c3 ?? ??"-style hex.</summary>
     public string Hex(int from = 0, int count = int.MaxValue)

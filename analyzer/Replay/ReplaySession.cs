@@ -102,8 +102,14 @@ public sealed partial class ReplaySession : IDisposable
     public ThreadRegisters? RegistersAt(long step, int pid, int tid) =>
         StateAt(step).Threads.FirstOrDefault(t => t.Pid == pid && t.Tid == tid);
 
-    /// <summary>Memory of process <paramref name="pid"/> after the step. A forked child's bytes that it has not
-    /// changed since are its parent's at the fork.</summary>
+    /// <summary>
+    /// Memory of process <paramref name="pid"/> after the step. A forked child's bytes that it has not
+    /// changed since are its parent's at the fork. A byte no earlier event shows is taken from the first
+    /// later observation of it — the snapshot the recorder takes before the program first reads a page,
+    /// an executed instruction's bytes, the old value a write replaced — when nothing the trace records
+    /// changed it in between (<see cref="MemoryBytes.Later"/> marks such bytes); so every byte the program
+    /// reads or writes at some step is known at every step since it was mapped.
+    /// </summary>
     public MemoryBytes ReadMemory(long step, int pid, ulong address, int length) => ReadMemory(step, pid, address, length, 0);
 
     /// <summary>Deeper fork chains than this read as unknown past it (a guard against a malformed trace's cycles).</summary>
@@ -117,39 +123,45 @@ public sealed partial class ReplaySession : IDisposable
         {
             var bytes = new byte[length];
             var known = new bool[length];
+            var later = new bool[length];
             for (int offset = 0; offset < length; offset += Window)
             {
                 var part = ReadMemory(step, pid, address + (ulong)offset, Math.Min(Window, length - offset), depth);
                 part.Bytes.CopyTo(bytes, offset);
                 part.Known.CopyTo(known, offset);
+                part.Later.CopyTo(later, offset);
             }
-            return new MemoryBytes(pid, address, bytes, known);
+            return new MemoryBytes(pid, address, bytes, known, later);
         }
         int c = ChunkOf(step);
         var index = Index;
         var start = index.StartOf(pid, step);
         var replay = new MemoryReplay(pid, address, length, start?.Position);
         for (int j = c; j >= (start?.Chunk ?? 0) && replay.Open > 0; j--)
-        {
-            var entry = index.Chunks[j];
-            bool relevant = entry.HasBarriers;
-            if (!relevant)
-            {
-                foreach (ulong page in replay.OpenPages())
-                {
-                    ulong key = ReplayIndex.Key(pid, page);
-                    if (ReplayIndex.Contains(entry.WritePages, key) || ReplayIndex.Contains(entry.SnapshotPages, key) || ReplayIndex.Contains(entry.CodePages, key))
-                    {
-                        relevant = true;
-                        break;
-                    }
-                }
-            }
-            if (relevant) replay.Apply(_chunks.Get(j), j == c ? step : long.MaxValue);
-        }
+            if (MayTouch(index.Chunks[j], pid, replay)) replay.Apply(_chunks.Get(j), j == c ? step : long.MaxValue);
         if (replay.Open > 0 && start is { InheritsParent: true } && depth < MaxForkDepth && start.Position.Step <= step)
             replay.Inherit(ReadMemory(start.Position.Step, start.ParentPid, address, length, depth + 1));
-        return new MemoryBytes(pid, address, replay.Bytes, replay.Known);
+
+        // What is still unknown: the first later observation, up to a later process with this pid.
+        var next = index.NextStartOf(pid, step);
+        replay.LookAhead(next?.Position);
+        int lastChunk = Math.Min(next?.Chunk ?? int.MaxValue, index.Chunks.Length - 1);
+        for (int j = c; j <= lastChunk && replay.Open > 0; j++)
+            if (MayTouch(index.Chunks[j], pid, replay)) replay.Apply(_chunks.Get(j), step);
+        return new MemoryBytes(pid, address, replay.Bytes, replay.Known, replay.Later);
+    }
+
+    /// <summary>Whether a chunk may hold a source for the bytes still open (a false hit only costs a decode).</summary>
+    private static bool MayTouch(ReplayIndex.ChunkEntry entry, int pid, MemoryReplay replay)
+    {
+        if (entry.HasBarriers) return true;
+        foreach (ulong page in replay.OpenPages())
+        {
+            ulong key = ReplayIndex.Key(pid, page);
+            if (ReplayIndex.Contains(entry.WritePages, key) || ReplayIndex.Contains(entry.SnapshotPages, key) || ReplayIndex.Contains(entry.CodePages, key))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>The last write covering <paramref name="address"/> at or before <paramref name="step"/>:

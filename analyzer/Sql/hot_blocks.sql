@@ -20,7 +20,7 @@ SELECT
     round(100.0 * instructions_executed / sum(instructions_executed) OVER (PARTITION BY trace), 2) AS percent,
     first_step,
     disasm(bytes, start, bits) AS code,
-    bytes, start AS start_address, "end" AS end_address
+    bytes, start AS start_address, "end" AS end_address, bits
 FROM blocks
 ORDER BY instructions_executed DESC, executions DESC, start_address
 LIMIT coalesce(getvariable('top'), 100);

@@ -3,47 +3,32 @@ using Ether.Replay.Formats.Model;
 namespace Ether.Replay.Formats.Log;
 
 /// <summary>
-/// Turns a decoded chunk back into events in log order: the instruction of step S first, then the
-/// events of step S as written (side events at the positions they recorded; memory writes before
-/// register changes between two side events).
+/// Turns a decoded chunk back into events in log order (<see cref="LogOrder"/>), one object per event.
 /// </summary>
 public static class ChunkEvents
 {
     public static IEnumerable<TraceEvent> InLogOrder(DecodedChunk c)
     {
-        int i = 0, w = 0, r = 0, s = 0;
         var registers = new RegisterFile[Math.Max(c.ThreadCount, 1)];
-        while (i < c.InstructionCount || w < c.WriteCount || r < c.RegisterChangeCount || s < c.SideEvents.Count)
+        var order = new LogOrder(c);
+        while (order.MoveNext(out var kind, out int index))
         {
-            long si = i < c.InstructionCount ? c.InstructionStep[i] : long.MaxValue;
-            long sw = w < c.WriteCount ? c.WriteStep[w] : long.MaxValue;
-            long sr = r < c.RegisterChangeCount ? c.RegisterStep[r] : long.MaxValue;
-            long ss = s < c.SideEvents.Count ? c.SideEvents[s].Step : long.MaxValue;
-            long min = Math.Min(sw, Math.Min(sr, ss));
-            if (si <= min)
+            switch (kind)
             {
-                yield return Instruction(c, i++);
-                continue;
-            }
-            bool sideDue = ss == min;
-            if (sideDue && c.SideWritesBefore[s] <= w && c.SideRegistersBefore[s] <= r)
-            {
-                var e = c.SideEvents[s++];
-                if (e is KeyframeEvent k) registers[ThreadOf(c, k)] = k.Registers;
-                yield return e;
-            }
-            else if (w < c.WriteCount && (sideDue ? c.SideWritesBefore[s] > w : sw == min))
-            {
-                yield return Write(c, w++);
-            }
-            else if (r < c.RegisterChangeCount)
-            {
-                yield return RegisterChange(c, r++, registers);
-            }
-            else
-            {
-                // Only reachable when positions contradict each other; never stall.
-                yield return w < c.WriteCount ? Write(c, w++) : c.SideEvents[s++];
+                case LogEntry.Instruction:
+                    yield return Instruction(c, index);
+                    break;
+                case LogEntry.MemoryWrite:
+                    yield return Write(c, index);
+                    break;
+                case LogEntry.RegisterChange:
+                    yield return RegisterChange(c, index, registers);
+                    break;
+                default:
+                    var e = c.SideEvents[index];
+                    if (e is KeyframeEvent k) registers[ThreadOf(c, k)] = k.Registers;
+                    yield return e;
+                    break;
             }
         }
     }

@@ -1,4 +1,5 @@
 using Ether.Replay.Analyzer.Disassembly;
+using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Analyzer.Unpack;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Memory;
@@ -20,14 +21,17 @@ internal sealed class ChunkImporter
     private readonly SyscallJoiner _syscalls;
     private readonly BasicBlockTracker _blocks = new();
     private readonly Disassembler _disassembler;
+    private readonly StepReads _reads;
     private ThreadState[] _threads = [];
     /// <summary>Per code offset of the current chunk: 0 unknown, 1 falls through, 2 ends a block.</summary>
     private byte[] _flow = [];
     private DecodedChunk _c = null!;
     private int _w, _r, _s;
 
-    public ChunkImporter(ExportTables tables, string targetPath, int bitness)
+    /// <param name="xsaveSize">The recording CPU's XSAVE area (<see cref="StepReads.XsaveSizeOf"/>).</param>
+    public ChunkImporter(ExportTables tables, string targetPath, int bitness, int xsaveSize = Formats.Instructions.MemoryOperands.MinimumXsaveArea)
     {
+        _reads = new StepReads(xsaveSize);
         _tables = tables;
         _layers = new LayerTracker(targetPath, OnTransition);
         _catalog = new ProcessCatalog(_layers);
@@ -58,6 +62,7 @@ internal sealed class ChunkImporter
             OnInstruction(i, step);
         }
         Drain(long.MaxValue);
+        FlushReads();
         _blocks.EndChunk(_threads.AsSpan(0, c.ThreadCount));
         LastStep = Math.Max(LastStep, c.Info.LastStep);
     }
@@ -73,7 +78,9 @@ internal sealed class ChunkImporter
             int changesBefore = Math.Min(c.SideRegistersBefore[_s], c.RegisterChangeCount);
             while (_w < writesBefore) OnWrite(_w++);
             while (_r < changesBefore) OnRegisterChange(_r++);
-            OnSideEvent(side[_s++]);
+            var e = side[_s++];
+            if (!_reads.IsPreStepSnapshot(e)) FlushReads();
+            OnSideEvent(e);
         }
         while (_w < c.WriteCount && c.WriteStep[_w] < limit) OnWrite(_w++);
         while (_r < c.RegisterChangeCount && c.RegisterStep[_r] < limit) OnRegisterChange(_r++);
@@ -81,6 +88,7 @@ internal sealed class ChunkImporter
 
     private void OnInstruction(int i, long step)
     {
+        FlushReads();
         var c = _c;
         var t = _threads[c.InstructionThread[i]];
         ulong rip = c.InstructionRip[i];
@@ -103,6 +111,7 @@ internal sealed class ChunkImporter
         if (flow == 0) _flow[codeOffset] = flow = _disassembler.EndsBlock(code) ? (byte)2 : (byte)1;
         _blocks.OnInstruction(t, i, step, rip, length, layer, flow == 2);
 
+        _reads.OnInstruction(c, i, t.Pid, t.Tid, t.Registers);
         t.Rip = rip;
         t.Instructions++;
         if (t.FirstStep < 0) t.FirstStep = step;
@@ -110,8 +119,30 @@ internal sealed class ChunkImporter
         Instructions++;
     }
 
+    /// <summary>The rows of what the last instruction read, once the snapshots logged with it are applied.</summary>
+    private void FlushReads()
+    {
+        if (!_reads.Pending) return;
+        _reads.Resolve();
+        var table = _tables.MemoryReads;
+        for (int k = 0; k < _reads.Count; k++)
+        {
+            var range = _reads.Range(k);
+            table.Step.Add(_reads.PendingStep);
+            table.Pid.Add(_reads.PendingPid);
+            table.Tid.Add(_reads.PendingTid);
+            table.Rip.Add(_reads.PendingRip);
+            table.Address.Add(range.Address);
+            table.Size.Add(range.Size);
+            if (_reads.Complete(k)) table.Value.Add(_reads.Value(k));
+            else table.Value.AddNull();
+            table.EndRow();
+        }
+    }
+
     private void OnWrite(int w)
     {
+        FlushReads();
         var c = _c;
         var t = _threads[c.WriteThread[w]];
         var flags = c.WriteFlags[w];
@@ -134,10 +165,12 @@ internal sealed class ChunkImporter
         table.Layer.Add(t.Layers.Layer);
         table.EndRow();
         _layers.OnWrite(t.Layers, step, c.WriteAddress[w], c.WriteSize[w], kernel);
+        _reads.Memory.Write(t.Pid, c.WriteAddress[w], c.WriteValue(w), c.WriteSize[w]);
     }
 
     private void OnRegisterChange(int r)
     {
+        FlushReads();
         var c = _c;
         var t = _threads[c.RegisterThread[r]];
         uint mask = c.RegisterMask[r];
@@ -152,6 +185,7 @@ internal sealed class ChunkImporter
             table.Pid.Add(t.Pid);
             table.Tid.Add(t.Tid);
             table.Register.Add(slot < Registers.Count ? Registers.Names[slot] : $"slot{slot}");
+            if (slot < Registers.Count) t.Registers[slot] = values[k];
             table.Value.Add(values[k++]);
             table.Keyframe.Add(false);
             table.EndRow();
@@ -165,6 +199,7 @@ internal sealed class ChunkImporter
     {
         _catalog.OnSideEvent(e);
         _layers.OnSideEvent(e);
+        _reads.OnMemoryEvent(e);
         switch (e)
         {
             case KeyframeEvent k:
@@ -182,6 +217,7 @@ internal sealed class ChunkImporter
                     table.EndRow();
                 }
                 if (t.Instructions == 0) t.Rip = k.Registers.Rip;
+                t.Registers = k.Registers;
                 break;
             }
             case SyscallEntryEvent entry:

@@ -1,4 +1,5 @@
 using Ether.Replay.Analyzer.Unpack;
+using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Export.Importers;
 
@@ -11,6 +12,9 @@ internal sealed class ThreadState(int pid, int tid, LayerTracker.LayerThread lay
 
     /// <summary>Address of its last instruction (or the rip its registers last showed, for syscall-only traces).</summary>
     public ulong? Rip;
+    /// <summary>Its registers as the log has shown them so far (the last keyframe plus the changes since):
+    /// before its next instruction, what that instruction's memory operands are computed from.</summary>
+    public RegisterFile Registers;
     public long Instructions;
     public long FirstStep = -1;
     public long LastStep = -1;

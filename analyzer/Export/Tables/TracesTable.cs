@@ -33,7 +33,7 @@ internal sealed class TracesTable : ExportTable
     public readonly ValueColumn<long> Signals = new("signals", "rows in signals");
     public readonly ValueColumn<int> Layers = new("layers", "highest unpacking layer executed (0: nothing unpacked)");
     public readonly TimestampColumn ExportedAt = new("exported_at", "when this dataset partition was written");
-    public readonly StringColumn ExporterVersion = new("exporter_version", "Ether.Replay version that exported it");
+    public readonly StringColumn ExporterVersion = new("exporter_version", "Ether.Replay version and exporter revision that exported it, e.g. 0.1.0 r1 (the revision changes with any change of exported content: docs/analyses.md)");
 
     public TracesTable() : base("traces", "One row per trace: header facts, why recording stopped, counts.")
         => Declare(File, FileBytes, FormatVersion, ToolVersion, Backend, BackendParameters, TargetPath, TargetArgv, TargetSha256, Architecture, Host,

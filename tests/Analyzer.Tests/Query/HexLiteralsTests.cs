@@ -1,5 +1,5 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Query;
+using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Query;
 
@@ -22,5 +22,23 @@ public sealed class HexLiteralsTests
         Assert.Equal(0xffffffffffffffffUL, x.Db.Scalar("SELECT 0xffffffffffffffff"));
         Assert.Equal(1L, x.Db.Scalar("SELECT count(*) FROM instructions WHERE rip BETWEEN 0x401000 AND 0x401004")); // mov ecx, once
         Assert.Equal((long)FakePackedProgram.LayerCode(1, 1).Length, x.Db.Scalar("SELECT count(*) FROM instructions WHERE rip = 0x401005")); // the xor, per byte
+    }
+
+    [Fact]
+    public void Every_entry_point_of_the_database_reads_hex_literals_as_addresses()
+    {
+        using var x = new Support.Exported(p => FakePackedProgram.Write(p, 1));
+        long xors = FakePackedProgram.LayerCode(1, 1).Length;
+        x.Db.Execute("SET VARIABLE xor_rip = 0x401005");
+        Assert.Equal(0x401005UL, x.Db.Scalar("SELECT getvariable('xor_rip')"));
+        Assert.Equal(xors, x.Db.Rows("SELECT count(*) FROM instructions WHERE rip = 0x401005")[0][0]);
+        using (var reader = x.Db.Query("SELECT count(*) FROM instructions WHERE rip = 0x401005"))
+        {
+            Assert.True(reader.Read());
+            Assert.Equal(xors, reader.GetInt64(0));
+        }
+        string parquet = Path.Combine(Path.GetDirectoryName(x.Dataset)!, "xor.parquet");
+        x.Db.CopyTo("SELECT step, rip FROM instructions WHERE rip = 0x401005;", parquet);
+        Assert.Equal(xors, x.Db.Scalar($"SELECT count(*) FROM read_parquet('{parquet}') WHERE rip = 0x401005"));
     }
 }

@@ -1,5 +1,5 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Tests.Support;
+using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Query;
 

@@ -82,7 +82,10 @@ internal sealed class ReplayOracle
         start >= 0 && Events[start] is ProcessStartEvent { ParentPid: > 0, How: "fork" or "vfork" or "clone" } ps ? ps : null;
 
     /// <summary>Memory of <paramref name="pid"/> after <paramref name="step"/>: null = unknown. A forked child
-    /// starts with its parent's memory at the fork; events of its pid before its start are another process's.</summary>
+    /// starts with its parent's memory at the fork; events of its pid before its start are another process's.
+    /// A byte no event up to the step shows takes its first later observation (a snapshot, an executed
+    /// instruction's bytes, a write's old value), unless a write without old value, a map or an exec comes first,
+    /// or a later process with this pid starts.</summary>
     public byte?[] Memory(long step, int pid, ulong address, int length)
     {
         int start = StartOf(pid, step);
@@ -96,7 +99,8 @@ internal sealed class ReplayOracle
                 bytes[(int)(a - address)] = k < value.Length ? value[(int)k] : null;
             }
         }
-        for (int i = start + 1; i < Events.Count; i++)
+        int i = start + 1;
+        for (; i < Events.Count; i++)
         {
             var e = Events[i];
             if (e.Step > step) break;
@@ -109,6 +113,36 @@ internal sealed class ReplayOracle
                 case RegionMapEvent m: Set(m.Start, [], (long)Math.Min(m.End - m.Start, 1UL << 40)); break;
                 case RegionUnmapEvent u: Set(u.Start, [], (long)Math.Min(u.End - u.Start, 1UL << 40)); break;
                 case ExecEvent: Array.Clear(bytes); break;
+            }
+        }
+        // Look ahead for what is still unknown: the first later event on each byte decides.
+        var settled = bytes.Select(b => b.HasValue).ToArray();
+        void Later(ulong from, ReadOnlySpan<byte> value, long size, bool observed)
+        {
+            for (long k = 0; k < size; k++)
+            {
+                ulong a = from + (ulong)k;
+                if (a < address || a >= address + (ulong)length) continue;
+                int at = (int)(a - address);
+                if (settled[at]) continue;
+                settled[at] = true;
+                if (observed && k < value.Length) bytes[at] = value[(int)k];
+            }
+        }
+        for (; i < Events.Count; i++)
+        {
+            var e = Events[i];
+            if (e.Pid != pid) continue;
+            if (e is ProcessStartEvent) break;
+            switch (e)
+            {
+                case InstructionEvent x: Later(x.Rip, x.Bytes, x.Bytes.Length, true); break;
+                case MemoryWriteEvent { OldValue: { } old } w: Later(w.Address, old, w.Size, true); break;
+                case MemoryWriteEvent w: Later(w.Address, [], w.Size, false); break;
+                case RegionSnapshotEvent s: Later(s.Address, s.Bytes, s.Bytes.Length, true); break;
+                case RegionMapEvent m: Later(m.Start, [], (long)Math.Min(m.End - m.Start, 1UL << 40), false); break;
+                case RegionUnmapEvent u: Later(u.Start, [], (long)Math.Min(u.End - u.Start, 1UL << 40), false); break;
+                case ExecEvent: Array.Fill(settled, true); break;
             }
         }
         return bytes;

@@ -1,8 +1,8 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Synthetic;
+using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Replay;
 

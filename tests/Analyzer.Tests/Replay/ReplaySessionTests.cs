@@ -1,8 +1,8 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Synthetic;
+using Ether.Replay.Tests.Shared;
 using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Analyzer.Tests.Replay;
@@ -166,8 +166,11 @@ public sealed class ReplaySessionTests
         var code = session.ReadMemory(entry, P.Pid, P.PayloadAddress, P.LayerCode(1, 2).Length);
         Assert.All(code.Known, Assert.True);
         Assert.Equal(P.LayerCode(1, 2), code.Bytes);
-        // Before the first write there, the bytes were never seen.
-        Assert.False(session.ReadMemory(0, P.Pid, P.PayloadAddress, 1).Known[0]);
+        // Before the first write there, the byte is known only from that write's old value (a later observation).
+        var before = session.ReadMemory(0, P.Pid, P.PayloadAddress, 1);
+        var first = session.NextWrite(P.PayloadAddress, 0, P.Pid)!;
+        Assert.True(before.Known[0] && before.Later[0]);
+        Assert.Equal(first.Value[(int)(P.PayloadAddress - first.Address)] ^ 0x5a, before.Bytes[0]);
         Assert.Null(session.PreviousExecution(P.PayloadAddress, entry));
     }
 

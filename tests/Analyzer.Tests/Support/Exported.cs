@@ -1,6 +1,6 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
+using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Support;
 

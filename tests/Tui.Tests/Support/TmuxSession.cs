@@ -1,5 +1,5 @@
-using Ether.Replay.Tests.Shared;
 using System.Diagnostics;
+using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Tui.Tests.Support;
 

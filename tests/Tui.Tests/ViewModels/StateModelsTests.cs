@@ -1,5 +1,5 @@
-using Ether.Replay.Tests.Shared;
 using Ether.Replay.Formats.Model;
+using Ether.Replay.Tests.Shared;
 using Ether.Replay.Tui.Tests.Support;
 using Ether.Replay.Tui.ViewModels;
 
@@ -61,6 +61,24 @@ public sealed class StateModelsTests(LoadedWalk walk) : IClassFixture<LoadedWalk
 
         Assert.Equal("rsp+: the offset after rsp must be a number (hex with 0x)", memory.SetExpression("rsp+"));
         Assert.StartsWith("nowhere: not an address or register", memory.SetExpression("nowhere"));
+    }
+
+    [Fact]
+    public void Memory_marks_the_bytes_the_step_read()
+    {
+        var t = walk.Trace;
+        var registers = new RegistersModel(walk.Session.Replay);
+        var memory = new MemoryModel(walk.Session) { BytesPerLine = 16, Lines = 4 };
+        ulong slot = WalkTrace.Stack + 0x800 - 8; // where the call pushed its return address
+        Assert.Null(memory.SetExpression($"0x{slot:x}"));
+        long ret = t.LayerReturnStep - 1; // ret: reads the return address
+        var window = memory.Read(ret, registers.At(ret), out var why)!;
+        Assert.Null(why);
+        int at = (int)(slot - window.Origin);
+        Assert.Equal(Enumerable.Range(0, window.ReadByStep.Length).Select(i => i >= at && i < at + 8), window.ReadByStep);
+        Assert.Equal(BitConverter.GetBytes(WalkTrace.CallRip + 2), window.Bytes.Bytes[at..(at + 8)]);
+        // mov eax, 42 before it reads no memory.
+        Assert.DoesNotContain(true, memory.Read(ret - 1, registers.At(ret - 1), out _)!.ReadByStep);
     }
 
     [Fact]

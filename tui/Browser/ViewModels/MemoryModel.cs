@@ -4,8 +4,9 @@ using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Tui.ViewModels;
 
-/// <summary>Bytes shown by the memory pane: <see cref="Origin"/> is the first, <see cref="Cursor"/> the selected one.</summary>
-public sealed record MemoryWindow(int Pid, ulong Origin, ulong Cursor, MemoryBytes Bytes, int BytesPerLine)
+/// <summary>Bytes shown by the memory pane: <see cref="Origin"/> is the first, <see cref="Cursor"/> the selected one.
+/// <see cref="ReadByStep"/> marks the bytes the selected step's instruction read (the pane highlights them).</summary>
+public sealed record MemoryWindow(int Pid, ulong Origin, ulong Cursor, MemoryBytes Bytes, int BytesPerLine, bool[] ReadByStep)
 {
     public int Lines => (Bytes.Bytes.Length + BytesPerLine - 1) / BytesPerLine;
 
@@ -90,13 +91,27 @@ public sealed class MemoryModel(BrowserSession session)
         try
         {
             var bytes = session.Replay.ReadMemory(step, thread.Pid, origin, length);
-            return new MemoryWindow(thread.Pid, origin, cursor, bytes, (int)perLine);
+            return new MemoryWindow(thread.Pid, origin, cursor, bytes, (int)perLine, ReadBy(step, thread.Pid, origin, length));
         }
         catch (TraceFormatException e)
         {
             why = e.Message;
             return null;
         }
+    }
+
+    /// <summary>Which bytes of [origin, origin+length) the instruction of <paramref name="step"/> read (in <paramref name="pid"/>).</summary>
+    private bool[] ReadBy(long step, int pid, ulong origin, int length)
+    {
+        var marks = new bool[length];
+        if (session.Replay.ReadsAt(step) is not { } reads || reads.Pid != pid) return marks;
+        foreach (var read in reads.Reads)
+            for (int i = 0; i < read.Size; i++)
+            {
+                ulong offset = read.Address + (ulong)i - origin;
+                if (offset < (ulong)length) marks[offset] = true;
+            }
+        return marks;
     }
 
     /// <summary>The last write of the byte under the cursor at or before the step (who wrote it).</summary>

@@ -17,12 +17,9 @@ public sealed record TraceAnalysis(IReadOnlyList<SyscallItem> Syscalls, IReadOnl
     {
         var syscalls = ShippedQuery.Run(db, "syscalls.sql").Select(Syscall).ToList();
         var layers = UnpackReport.Layers(db);
-        var changes = new List<LayerChange>();
-        using (var reader = db.Query("SELECT step, pid, tid, from_layer, to_layer FROM layer_transitions ORDER BY step"))
-        {
-            while (AnalysisDatabase.Read(reader))
-                changes.Add(new LayerChange(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4)));
-        }
+        var changes = ShippedQuery.Run(db, "layer_changes.sql")
+            .Select(r => new LayerChange(r.Get<long>("step"), r.Get<int>("pid"), r.Get<int>("tid"), r.Get<int>("from_layer"), r.Get<int>("to_layer")))
+            .ToList();
         // A layer entered without a transition (a thread whose first instruction is in written code)
         // still begins at its first step.
         var seen = changes.Select(c => (c.Step, c.Tid)).ToHashSet();

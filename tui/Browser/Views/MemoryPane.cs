@@ -1,5 +1,6 @@
 using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Drawing;
+using Attribute = Terminal.Gui.Drawing.Attribute;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -8,8 +9,9 @@ namespace Ether.Replay.Tui.Views;
 
 /// <summary>
 /// The memory pane: an address line (a number, a register, a register ± offset) over a hex view of the
-/// selected step's process memory, 16, 8 or 4 bytes a line as the width allows, ?? for bytes the trace
-/// never saw, a byte cursor, and w / W for the last / next write of the byte under it.
+/// selected step's process memory, 16, 8 or 4 bytes a line as the width allows, ?? for bytes the program
+/// never touched, the bytes the step read highlighted, a byte cursor, and w / W for the last / next
+/// write of the byte under it.
 /// </summary>
 internal sealed class MemoryPane : Pane
 {
@@ -120,6 +122,16 @@ internal sealed class MemoryPane : Pane
             }
             for (int line = 0; line < w.Lines && line < Viewport.Height - 1; line++)
                 AddStr(0, line, w.Line(line));
+            // The bytes the step's instruction read, in the hex column.
+            var read = new Attribute(new Color(StandardColor.Cyan), normal.Background, TextStyle.Bold);
+            int hexColumn = $"{w.Origin:x12}".Length + 1;
+            for (int i = 0; i < w.ReadByStep.Length; i++)
+            {
+                if (!w.ReadByStep[i] || i / w.BytesPerLine >= Viewport.Height - 1) continue;
+                SetAttribute(read);
+                AddStr(hexColumn + i % w.BytesPerLine * 3, i / w.BytesPerLine, w.Bytes.Known[i] ? w.Bytes.Bytes[i].ToString("x2") : "??");
+            }
+            SetAttribute(normal);
             // The byte under the cursor, in the hex column.
             long offset = (long)(w.Cursor - w.Origin);
             if (offset >= 0 && offset < w.Bytes.Bytes.Length)
@@ -132,7 +144,7 @@ internal sealed class MemoryPane : Pane
                 int known = 0;
                 for (long i = offset; i < Math.Min(offset + 8, w.Bytes.Bytes.Length) && w.Bytes.Known[i]; i++) known++;
                 string value = known == 8 ? $" = 0x{BitConverter.ToUInt64(w.Bytes.Bytes, (int)offset):x}" : "";
-                AddStr(0, Math.Min(w.Lines, Viewport.Height - 1), $"0x{w.Cursor:x}{value}  (w: who wrote, W: next write)");
+                AddStr(0, Math.Min(w.Lines, Viewport.Height - 1), $"0x{w.Cursor:x}{value}  (w: who wrote, W: next write{(w.ReadByStep.Contains(true) ? "; cyan: read by this step" : "")})");
             }
             return true;
         }

@@ -18,7 +18,7 @@ internal static class AtCommand
         var pid = new Option<int?>("--pid") { Description = "Process for --mem and --regs (default: the one that executed the step)" };
         var tid = new Option<int?>("--tid") { Description = "Thread for --regs (default: the one that executed the step)" };
         var all = new Option<bool>("--all-threads") { Description = "Registers of every live thread" };
-        var command = new Command("at", "The state after a step: the instruction, registers, and known memory (bytes the trace never saw print as ??), who last wrote it and who writes it next")
+        var command = new Command("at", "The state after a step: the instruction and the memory it read, registers, and memory (bytes the program never read or wrote print as ??), who last wrote it and who writes it next")
         {
             trace, step, regs, mem, pid, tid, all,
         };
@@ -38,6 +38,12 @@ internal static class AtCommand
                 var previous = session.PreviousExecution(x.Rip, s, x.Pid);
                 var next = session.NextExecution(x.Rip, s, x.Pid);
                 output.WriteLine($"0x{x.Rip:x} also runs at: previous step {(previous?.ToString("N0") ?? "none")}, next step {(next?.ToString("N0") ?? "none")}");
+                if (session.ReadsAt(s) is { } reads)
+                {
+                    foreach (var read in reads.Reads)
+                        output.WriteLine($"read      0x{read.Address:x}  {read.Size} byte{(read.Size == 1 ? "" : "s")}: {read.Value.Hex(0, 32)}{(read.Size > 32 ? " …" : "")}");
+                    if (reads.Unresolved) output.WriteLine("read      (a gather: its addresses come from a vector register the trace does not hold)");
+                }
             }
             else
             {
@@ -64,7 +70,9 @@ internal static class AtCommand
                 var (address, length) = ParseRange(spec, current);
                 var bytes = session.ReadMemory(s, memPid, address, length);
                 output.WriteLine();
-                output.WriteLine($"memory of pid {memPid} at 0x{address:x}, {length} bytes ({bytes.KnownCount} seen in the trace; ?? = never seen)");
+                int later = bytes.LaterCount;
+                output.WriteLine($"memory of pid {memPid} at 0x{address:x}, {length} bytes ({bytes.KnownCount} seen in the trace" +
+                                 $"{(later > 0 ? $", {later} of them first seen at a later step (read then, unchanged since this one)" : "")}; ?? = never seen)");
                 WriteHexDump(output, bytes);
                 var last = session.LastWriteBefore(address, s, memPid);
                 var nextWrite = session.NextWrite(address, s, memPid);

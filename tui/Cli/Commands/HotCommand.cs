@@ -20,9 +20,7 @@ internal static class HotCommand
         {
             if (r.GetValue(top) < 1) throw new CliException("-n must be at least 1");
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
-            var blocks = HotBlocks.Rows(db, r.GetValue(top), r.GetValue(trace), r.GetValue(pid));
-            string? architecture = db.Scalar("SELECT any_value(architecture) FROM traces") as string;
-            HotBlocks.Write(blocks, Console.Out, Analyzer.Disassembly.Disassembler.BitnessOf(architecture ?? "x86_64"));
+            HotBlocks.Write(HotBlocks.Rows(db, r.GetValue(top), r.GetValue(trace), r.GetValue(pid)), Console.Out);
             return AnalyzerCli.Ok;
         }));
         return command;

@@ -36,8 +36,7 @@ internal static class SqlCommand
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             if (r.GetValue(parquet) is { } output)
             {
-                string select = sql.Trim().TrimEnd(';');
-                db.Execute($"COPY ({HexLiterals.Rewrite(select)}) TO '{Path.GetFullPath(output).Replace("'", "''")}' (FORMAT parquet, COMPRESSION zstd)");
+                db.CopyTo(sql, output);
                 Console.Error.WriteLine($"wrote {output}");
                 return AnalyzerCli.Ok;
             }

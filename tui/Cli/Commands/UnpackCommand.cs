@@ -28,7 +28,7 @@ internal static class UnpackCommand
             foreach (var group in layers.GroupBy(l => l.Trace))
             {
                 string file = File.Exists(source) ? source
-                    : db.Scalar("SELECT file FROM traces WHERE trace = $t", ("t", group.Key)) as string ?? "";
+                    : ShippedQuery.Run(db, "traces.sql", new Dictionary<string, object?> { ["trace"] = group.Key }).FirstOrDefault()?.Text("file") ?? "";
                 if (!File.Exists(file)) throw new CliException($"--dump needs the trace file of {group.Key} ({file}): it is gone; give the .etrace file");
                 using var session = ReplaySession.Open(file);
                 foreach (var d in LayerDump.Write(session, group.ToList(), dir))
