@@ -24,6 +24,7 @@ public static class ExporterRevision
         (1, "01542f7d7aea1141", "first revision in the cache stamp (before it, every cache carried the assembly version 0.1.0.0): " +
                  "15 tables; forked children inherit their parent's memory, map and written code; one memory-map model " +
                  "(merged regions after a protect, offsets of memory without a file kept)"),
+        (2, "a2d00cd79dacbd41", "memory_reads table (what each step read, machinestate); Linux syscall categories from the system-call table"),
     ];
 
     /// <summary>The revision this build exports.</summary>
