@@ -41,7 +41,7 @@ internal static class SqlFunctions
             {
                 long nr = args[0].GetValue<long>(i);
                 string abi = args[1].GetValue<string>(i);
-                result.WriteValue(SyscallTables.TryFind(abi, out var table) ? table.Name(nr) : $"syscall_{nr}", i);
+                result.WriteValue(SyscallTables.Name(abi, nr), i);
             }
         }, Pure);
         connection.RegisterScalarFunction<string, string, string>("syscall_category", (args, result, rows) =>

@@ -14,10 +14,7 @@ public static partial class Errno
     // machine has them and the generator cannot read them): a call a signal interrupted returns one of
     // these to a tracer's exit stop, and the kernel turns it into a restart or EINTR before the program
     // sees it. Typed here and nowhere else.
-    public const int ERESTARTSYS = 512;
-    public const int ERESTARTNOINTR = 513;
-    public const int ERESTARTNOHAND = 514;
-    public const int ERESTART_RESTARTBLOCK = 516;
+    public const int ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
 
     /// <summary>The restart codes with strace's explanations, which strace prints after "? NAME".</summary>
     private static readonly (int Errno, string Name, string Message)[] Restarts =

@@ -40,7 +40,7 @@ public sealed record LinuxSyscall
     /// <summary>The memory the kernel writes depends on an operation code: written by code (recorder/Syscalls/DecoderInternal/KernelWriteRules.cs).</summary>
     public bool CustomWrites { get; init; }
 
-    /// <summary>The one ABI this row is for, when the call differs between ABIs (i386's old mmap); null for every ABI that has the name.</summary>
+    /// <summary>The one ABI this row is for, when the call differs between ABIs (i386's old mmap and select take their arguments from memory); null for every ABI that has the name.</summary>
     public string? OnlyAbi { get; init; }
 
     /// <summary>The arguments in printed order, each with the raw argument it reads and its helper argument filled in.</summary>

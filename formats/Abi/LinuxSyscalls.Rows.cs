@@ -44,6 +44,7 @@ public static partial class LinuxSyscalls
     private static SyscallArg Target(SyscallArg arg) => arg with { Role = SyscallArgRole.Target };
     private static SyscallArg Source(SyscallArg arg) => arg with { Role = SyscallArgRole.Source };
     private static SyscallArg Timeout(SyscallArg arg) => arg with { Role = SyscallArgRole.Timeout };
+    private static SyscallArg Offset(SyscallArg arg) => arg with { Role = SyscallArgRole.Offset };
 
     private static IEnumerable<LinuxSyscall> In(SyscallCategory category, LinuxSyscall[] rows) =>
         rows.Select(row => row with { Category = category });
@@ -83,8 +84,8 @@ public static partial class LinuxSyscalls
         Call("linkat", LinksFile, Source(DirFd), Source(FilePath), Target(DirFd), Target(FilePath), AtFlags),
         Call("symlink", None, FilePath, FilePath),
         Call("symlinkat", None, FilePath, DirFd, FilePath),
-        Call("chmod", None, FilePath, Mode),
-        Call("fchmodat", None, DirFd, FilePath, Mode),
+        Call("chmod", ChangesMode, Target(FilePath), Mode),
+        Call("fchmodat", ChangesMode, Target(DirFd), Target(FilePath), Mode),
         Call("chown", None, FilePath, Int, Int),
         Call("lchown", None, FilePath, Int, Int),
         Call("chown32", None, FilePath, Int, Int),
@@ -127,15 +128,15 @@ public static partial class LinuxSyscalls
     private static LinuxSyscall[] DescriptorCalls() =>
     [
         Call("read", ReadsFile | Blocks, Target(Fd), OutBuf, ULong),
-        Call("pread64", ReadsFile | Blocks, Target(Fd), OutBuf, ULong, Long),
+        Call("pread64", ReadsFile | Blocks, Target(Fd), OutBuf, ULong, Offset(Loff)),
         Call("readv", ReadsFile | Blocks, Target(Fd), OutIovec, ULong),
-        Call("preadv", ReadsFile | Blocks, Target(Fd), OutIovec, ULong, Long),
-        Call("preadv2", ReadsFile | Blocks, Target(Fd), OutIovec, ULong, Long, At(Hex, 5)),
+        Call("preadv", ReadsFile | Blocks, Target(Fd), OutIovec, ULong, Offset(Loff)),
+        Call("preadv2", ReadsFile | Blocks, Target(Fd), OutIovec, ULong, Offset(Loff), At(Hex, 5)),
         Call("write", WritesFile | Blocks, Target(Fd), InBuf, ULong),
-        Call("pwrite64", WritesFile | Blocks, Target(Fd), InBuf, ULong, Long),
+        Call("pwrite64", WritesFile | Blocks, Target(Fd), InBuf, ULong, Offset(Loff)),
         Call("writev", WritesFile | Blocks, Target(Fd), InIovec, ULong),
-        Call("pwritev", WritesFile | Blocks, Target(Fd), InIovec, ULong, Long),
-        Call("pwritev2", WritesFile | Blocks, Target(Fd), InIovec, ULong, Long, At(Hex, 5)),
+        Call("pwritev", WritesFile | Blocks, Target(Fd), InIovec, ULong, Offset(Loff)),
+        Call("pwritev2", WritesFile | Blocks, Target(Fd), InIovec, ULong, Offset(Loff), At(Hex, 5)),
         Call("sendfile", WritesFile | CopiesFile | Blocks, Target(Fd), Source(Fd), OffInOut, ULong),
         Call("sendfile64", WritesFile | CopiesFile | Blocks, Target(Fd), Source(Fd), LoffInOut, ULong),
         Raw("splice", WritesFile | CopiesFile | Blocks, Source(Fd), LoffInOut, Target(Fd), LoffInOut, ULong, Hex),
@@ -166,7 +167,7 @@ public static partial class LinuxSyscalls
         Call("fstatfs", None, Fd, StatfsOut),
         Raw("fstatfs64", None, Fd, ULong, Statfs64Out),
         Call("fchdir", ChangesDirectory, Target(Fd)),
-        Call("fchmod", None, Fd, Mode),
+        Call("fchmod", ChangesMode, Target(Fd), Mode),
         Call("fchown", None, Fd, Int, Int),
         Call("fchown32", None, Fd, Int, Int),
         Call("fadvise64", None, Fd, Long, Long, FadviseAdvice),
@@ -183,7 +184,9 @@ public static partial class LinuxSyscalls
         Call("poll", HasTimeout | Blocks, PollFds, UInt, Timeout(TimeoutMs)),
         Raw("ppoll", HasTimeout | Blocks, PollFds, UInt, Timeout(TimespecInOut), Addr, ULong),
         Raw("ppoll_time64", HasTimeout | Blocks, PollFds, UInt, Timeout(Timespec64InOut), Addr, ULong),
-        Raw("select", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(TimevalInOut)),
+        Raw("select", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(TimevalInOut)) with { OnlyAbi = SyscallTables.LinuxX86_64Abi },
+        // i386's old select(struct sel_arg_struct *): the five arguments are in memory (written like _newselect's).
+        Raw("select", HasTimeout | Blocks) with { OnlyAbi = SyscallTables.LinuxI386Abi, CustomWrites = true },
         Raw("_newselect", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(TimevalInOut)),
         Raw("pselect6", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(TimespecInOut), Addr),
         Raw("pselect6_time64", HasTimeout | Blocks, Int, FdSet, FdSet, FdSet, Timeout(Timespec64InOut), Addr),
@@ -339,11 +342,11 @@ public static partial class LinuxSyscalls
 
     private static LinuxSyscall[] MemoryCalls() =>
     [
-        Call("mmap", ChangesMap | MapsFile, Addr, ULong, Prot, MapFlags, Target(Fd), Hex)
+        Call("mmap", ChangesMap | MapsFile, Addr, ULong, Prot, MapFlags, Target(Fd), Offset(Hex))
             with { Return = Ret.Hex, OnlyAbi = SyscallTables.LinuxX86_64Abi },
         // i386's old mmap(struct mmap_arg_struct *): the six arguments are in memory (printed like x86-64's mmap).
         Custom("mmap", ChangesMap | MapsFile) with { Return = Ret.Hex, OnlyAbi = SyscallTables.LinuxI386Abi },
-        Call("mmap2", ChangesMap | MapsFile, Addr, ULong, Prot, MapFlags, Target(Fd), PageOffset) with { Return = Ret.Hex },
+        Call("mmap2", ChangesMap | MapsFile, Addr, ULong, Prot, MapFlags, Target(Fd), Offset(PageOffset)) with { Return = Ret.Hex },
         Call("munmap", ChangesMap, Addr, ULong),
         Call("mprotect", ChangesMap, Addr, ULong, Prot),
         Call("pkey_mprotect", ChangesMap, Addr, ULong, Prot, Int),

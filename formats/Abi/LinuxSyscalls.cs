@@ -99,6 +99,24 @@ public sealed class LinuxSyscallTable
     public long Number(string name) =>
         Numbers.TryGetNumber(name, out var number) ? number : throw new ArgumentException($"{Abi} has no system call '{name}'", nameof(name));
 
+    /// <summary>
+    /// The file offset a call reads, writes or maps at (its <see cref="SyscallArgRole.Offset"/> argument,
+    /// in bytes: i386 splits a loff_t over two registers, mmap2 counts pages), or null when it has none.
+    /// </summary>
+    public long? Offset(LinuxSyscall call, ReadOnlySpan<ulong> args)
+    {
+        if (call.Find(SyscallArgRole.Offset) is not { } arg || arg.Index >= args.Length)
+            return null;
+        var i386 = Abi == SyscallTables.LinuxI386Abi;
+        var raw = args[arg.Index];
+        return arg.Kind switch
+        {
+            SyscallArgKind.Loff when i386 => arg.Index + 1 < args.Length ? (long)((args[arg.Index + 1] & 0xffff_ffff) << 32 | (raw & 0xffff_ffff)) : null,
+            SyscallArgKind.PageOffset => (long)((i386 ? raw & 0xffff_ffff : raw) * 4096),
+            _ => i386 ? (int)(uint)raw : (long)raw,
+        };
+    }
+
     /// <summary>Every (number, row) of this ABI whose call has any of <paramref name="traits"/>, by number.</summary>
     public IEnumerable<(long Number, LinuxSyscall Call)> With(SyscallTraits traits)
     {

@@ -10,37 +10,38 @@ public static partial class Signals
     /// <summary>SIGRTMIN as the kernel defines it.</summary>
     public const int RtMin = 32;
 
-    public const int SIGHUP = 1;
-    public const int SIGINT = 2;
-    public const int SIGQUIT = 3;
-    public const int SIGILL = 4;
-    public const int SIGTRAP = 5;
-    public const int SIGABRT = 6;
-    public const int SIGBUS = 7;
-    public const int SIGFPE = 8;
-    public const int SIGKILL = 9;
-    public const int SIGUSR1 = 10;
-    public const int SIGSEGV = 11;
-    public const int SIGUSR2 = 12;
-    public const int SIGPIPE = 13;
-    public const int SIGALRM = 14;
-    public const int SIGTERM = 15;
-    public const int SIGSTKFLT = 16;
-    public const int SIGCHLD = 17;
-    public const int SIGCONT = 18;
-    public const int SIGSTOP = 19;
-    public const int SIGTSTP = 20;
-    public const int SIGTTIN = 21;
-    public const int SIGTTOU = 22;
-    public const int SIGURG = 23;
-    public const int SIGXCPU = 24;
-    public const int SIGXFSZ = 25;
-    public const int SIGVTALRM = 26;
-    public const int SIGPROF = 27;
-    public const int SIGWINCH = 28;
-    public const int SIGIO = 29;
-    public const int SIGPWR = 30;
-    public const int SIGSYS = 31;
+    public const int
+        SIGHUP = 1,
+        SIGINT = 2,
+        SIGQUIT = 3,
+        SIGILL = 4,
+        SIGTRAP = 5,
+        SIGABRT = 6,
+        SIGBUS = 7,
+        SIGFPE = 8,
+        SIGKILL = 9,
+        SIGUSR1 = 10,
+        SIGSEGV = 11,
+        SIGUSR2 = 12,
+        SIGPIPE = 13,
+        SIGALRM = 14,
+        SIGTERM = 15,
+        SIGSTKFLT = 16,
+        SIGCHLD = 17,
+        SIGCONT = 18,
+        SIGSTOP = 19,
+        SIGTSTP = 20,
+        SIGTTIN = 21,
+        SIGTTOU = 22,
+        SIGURG = 23,
+        SIGXCPU = 24,
+        SIGXFSZ = 25,
+        SIGVTALRM = 26,
+        SIGPROF = 27,
+        SIGWINCH = 28,
+        SIGIO = 29,
+        SIGPWR = 30,
+        SIGSYS = 31;
 
     // Indexed by signal number; the first name the header gives a number wins
     // (SIGABRT over SIGIOT, SIGIO over SIGPOLL, SIGSYS over SIGUNUSED).

@@ -17,6 +17,9 @@ public enum SyscallArgRole : byte
 
     /// <summary>How long the call may wait or when a timer fires: a sleep's duration, a poll/select/epoll timeout, a timer's new value, alarm's seconds.</summary>
     Timeout,
+
+    /// <summary>Where in the Target file the call reads, writes or maps (pread64, pwritev, mmap...): see <see cref="LinuxSyscallTable.Offset"/>.</summary>
+    Offset,
 }
 
 /// <summary>

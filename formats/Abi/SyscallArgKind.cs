@@ -29,6 +29,7 @@ public enum SyscallArgKind : byte
     Signal,         // SIGxxx or the number
     PageOffset,     // mmap2's offset in pages, printed as bytes in hex
     LlseekOffset,   // _llseek's offset from its high (Index) and low (Index + 1) halves
+    Loff,           // loff_t file offset: one register on x86-64, low (Index) and high (Index + 1) halves on i386
     Seconds,        // unsigned int seconds (alarm)
     TimeoutMs,      // int milliseconds, -1 = forever (poll, epoll_wait)
 

@@ -35,7 +35,10 @@ public sealed class SyscallTable
     public long MaxNumber => _names.Length - 1;
 
     /// <summary>The call's name, or "syscall_N" for a number the table does not know.</summary>
-    public string Name(long number) => TryGetName(number, out var name) ? name : FallbackPrefix + number;
+    public string Name(long number) => TryGetName(number, out var name) ? name : FallbackName(number);
+
+    /// <summary>"syscall_N": the name of a number no table knows.</summary>
+    public static string FallbackName(long number) => FallbackPrefix + number;
 
     public bool TryGetName(long number, out string name)
     {

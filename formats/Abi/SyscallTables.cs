@@ -33,4 +33,8 @@ public static partial class SyscallTables
                 $"unknown system-call ABI '{abi}' (known: {string.Join(", ", AbiNames)})", nameof(abi));
 
     public static bool TryFind(string abi, out SyscallTable table) => ByAbi.TryGetValue(abi, out table!);
+
+    /// <summary>The call's name in the ABI's table; "syscall_N" for an unknown number or ABI (a trace may name an ABI this build does not know).</summary>
+    public static string Name(string abi, long number) =>
+        TryFind(abi, out var table) ? table.Name(number) : SyscallTable.FallbackName(number);
 }

@@ -54,6 +54,8 @@ public enum SyscallTraits : uint
     ReadsFile = 1u << 18,
     /// <summary>Moves the file offset of its Target descriptor (lseek, _llseek).</summary>
     Seeks = 1u << 19,
+    /// <summary>Changes the permission bits of its Target file (chmod, fchmod, fchmodat): e.g. makes a dropped file executable.</summary>
+    ChangesMode = 1u << 24,
 
     // ---- time ----
 

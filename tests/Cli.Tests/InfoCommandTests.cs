@@ -20,7 +20,7 @@ public sealed class InfoCommandTests : IDisposable
             TargetSha256 = new string('a', 64), StartTime = DateTimeOffset.UtcNow, Host = "testhost",
             BackendParameters = new Dictionary<string, string> { ["mode"] = "full" },
         };
-        // Chunks by step count only: the default 1-second chunk age cut more chunks on a loaded machine.
+        // Chunks by step count only (no age limit): on a loaded machine a 1 s age would cut more of them.
         var w = TraceWriter.Create(path, header, new TraceWriterOptions { ChunkSteps = 10_000, ChunkAge = TimeSpan.FromHours(1) });
         SyntheticTrace.Write(w, new SyntheticOptions { Instructions = instructions });
         if (close) w.Close(StopReason.MaxSteps, "10000");

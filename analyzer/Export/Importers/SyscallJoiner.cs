@@ -80,6 +80,6 @@ internal sealed class SyscallJoiner(SyscallsTable table)
     private static string NameOf(string name, string abi, long number)
     {
         if (name.Length > 0) return name;
-        return SyscallTables.TryFind(abi, out var table) ? table.Name(number) : $"syscall_{number}";
+        return SyscallTables.Name(abi, number);
     }
 }

@@ -588,8 +588,10 @@ def write_signals() -> str:
            f"    public const int RtMin = {int(rtmin.group(1))};",
            ""]
     # The numbers by their header names, for code that acts on a signal (SIGTRAP, SIGKILL...).
-    for number in sorted(table):
-        out.append(f"    public const int {table[number]} = {number};")
+    out.append("    public const int")
+    numbers = sorted(table)
+    for number in numbers:
+        out.append(f"        {table[number]} = {number}{';' if number == numbers[-1] else ','}")
     out += ["",
            "    // Indexed by signal number; the first name the header gives a number wins",
            "    // (SIGABRT over SIGIOT, SIGIO over SIGPOLL, SIGSYS over SIGUNUSED).",

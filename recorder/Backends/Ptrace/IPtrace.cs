@@ -27,7 +27,8 @@ internal interface IPtrace
     bool GetEventMessage(int tid, out ulong message);
     bool GetSyscallInfo(int tid, out PtraceSyscallInfo info);
 
-    /// <summary>waitpid(-1, __WALL): the next stop or death of any tracee. Returns the tid, or -1 (errno set).</summary>
+    /// <summary>waitpid(-1, __WALL | __WNOTHREAD): the next stop or death of any tracee (or child) of the
+    /// calling thread — never another thread's children. Returns the tid, or -1 (errno set).</summary>
     int WaitAny(out WaitStatus status);
     /// <summary>waitpid(tid, __WALL): the next stop or death of this one tracee (remote system calls wait for their thread only).</summary>
     int WaitThread(int tid, out WaitStatus status);

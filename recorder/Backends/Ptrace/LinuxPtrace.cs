@@ -49,7 +49,9 @@ internal sealed unsafe class LinuxPtrace : IPtrace
             return Check(LibC.Ptrace(PtraceRequest.GetSyscallInfo, tid, sizeof(PtraceSyscallInfo), (nint)p));
     }
 
-    public int WaitAny(out WaitStatus status) => Wait(-1, WaitFlags.All, out status);
+    // __WNOTHREAD: the process may have other children, started by other threads (a test host's
+    // gcc, the Xen agent); waiting for "any" would reap them from under their owners.
+    public int WaitAny(out WaitStatus status) => Wait(-1, WaitFlags.All | WaitFlags.NoThread, out status);
     public int WaitThread(int tid, out WaitStatus status) => Wait(tid, WaitFlags.All, out status);
     public int WaitChild(int pid, out WaitStatus status) => Wait(pid, WaitFlags.Untraced, out status);
 

@@ -240,11 +240,18 @@ internal sealed partial class PtraceSession
 
     // ---- stopping ---------------------------------------------------------------------------
 
-    /// <summary>The stop control's wake-up: the tracer may be blocked in waitpid while the target
-    /// sleeps in a system call, so after a grace period (in which a busy tracer stops by itself)
-    /// the target tree is killed, which wakes the tracer up.</summary>
-    private void WakeOnStop() =>
-        _ = Task.Delay(TimeSpan.FromMilliseconds(300)).ContinueWith(_ => { if (!_finished) KillAll(); }, TaskScheduler.Default);
+    /// <summary>
+    /// The stop control's wake-up: the tracer may be blocked in waitpid while the target sleeps in
+    /// a system call, so after a grace period (in which a busy tracer stops by itself) the target
+    /// tree is killed, which wakes the tracer up. On a thread of its own, not the thread pool: a
+    /// busy or starved pool must not delay the stop; and not once the session is over, when the
+    /// pids may belong to other processes.
+    /// </summary>
+    private void WakeOnStop() => new Thread(() =>
+    {
+        Thread.Sleep(300);
+        if (!_finished) KillAll();
+    }) { IsBackground = true, Name = "ptrace stop" }.Start();
 
     /// <summary>Kills every traced process (callable from any thread: only kill(2), no ptrace).</summary>
     private void KillAll()

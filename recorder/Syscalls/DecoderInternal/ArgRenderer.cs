@@ -22,6 +22,7 @@ internal static class ArgRenderer
             case SyscallArgKind.Addr: return Addr(c.Word(i));
             case SyscallArgKind.Fd or SyscallArgKind.Pid or SyscallArgKind.TimeoutMs: return Dec(c.Int(i));
             case SyscallArgKind.Seconds: return UDec(c.UInt(i));
+            case SyscallArgKind.Loff: return Dec(c.Layout.Is64 ? c.SignedWord(i) : (long)((ulong)c.UInt(i + 1) << 32 | c.UInt(i)));
             case SyscallArgKind.DirFd: return c.Int(i) == LinuxConstants.AT_FDCWD ? "AT_FDCWD" : Dec(c.Int(i));
             case SyscallArgKind.Mode: return Octal(c.UInt(i));
             case SyscallArgKind.Signal: return Signal(c.Int(i));

@@ -185,6 +185,10 @@ internal static class KernelWriteRules
             case "socketcall":
                 Socketcall(c, w);
                 break;
+            case "select": // i386's old select(struct sel_arg_struct *): n, inp, outp, exp, tvp
+                if (ReadU32s(c, c.Word(0), 5) is { } words)
+                    Collect(LinuxSyscalls.I386.Find("_newselect")!, new CallContext(words, c.Reader, exiting: true, c.Ret), w);
+                break;
             default:
                 throw new InvalidOperationException($"system-call table: {name} has CustomWrites but no write rule here");
         }
@@ -192,7 +196,7 @@ internal static class KernelWriteRules
 
     /// <summary>The calls the rules above compute by code (a test checks the table marks exactly these).</summary>
     public static readonly IReadOnlySet<string> CustomNames =
-        new HashSet<string>(StringComparer.Ordinal) { "ioctl", "arch_prctl", "prctl", "clone", "futex", "futex_time64", "ptrace", "socketcall" };
+        new HashSet<string>(StringComparer.Ordinal) { "ioctl", "arch_prctl", "prctl", "clone", "futex", "futex_time64", "ptrace", "socketcall", "select" };
 
     private static long Signed(ulong value) => value > long.MaxValue ? long.MaxValue : (long)value;
 
@@ -328,12 +332,23 @@ internal static class KernelWriteRules
     {
         if (LinuxCallRenderer.SocketcallTarget(c.Int(0)) is not { } direct)
             return;
+        // Words past an unreadable one stay 0, as the kernel's copy would have failed there.
         var words = new ulong[6];
-        for (var i = 0; i < words.Length; i++)
-            if (!c.Reader.TryReadU32(c.Word(1) + (ulong)(i * 4), out var word))
-                break;
-            else
-                words[i] = word;
+        for (var i = 0; i < words.Length && c.Reader.TryReadU32(c.Word(1) + (ulong)(i * 4), out var word); i++)
+            words[i] = word;
         Collect(direct, new CallContext(words, c.Reader, exiting: true, c.Ret), w);
+    }
+
+    /// <summary>An i386 argument block of <paramref name="count"/> 32-bit words, or null when any is unreadable.</summary>
+    private static ulong[]? ReadU32s(CallContext c, ulong address, int count)
+    {
+        var words = new ulong[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!c.Reader.TryReadU32(address + (ulong)(i * 4), out var word))
+                return null;
+            words[i] = word;
+        }
+        return words;
     }
 }

@@ -108,4 +108,12 @@ public class SyscallTablesTests
         Assert.Contains("unknown system-call ABI 'nt-vista'", error.Message);
         Assert.False(SyscallTables.TryFind("nt-vista", out _));
     }
+
+    [Fact]
+    public void Names_by_abi_fall_back_to_the_number_for_unknown_calls_and_abis()
+    {
+        Assert.Equal("openat", SyscallTables.Name(SyscallTables.LinuxX86_64Abi, 257));
+        Assert.Equal("syscall_100000", SyscallTables.Name(SyscallTables.LinuxX86_64Abi, 100_000));
+        Assert.Equal("syscall_7", SyscallTables.Name("linux-riscv64", 7)); // a trace from an ABI this build does not know
+    }
 }

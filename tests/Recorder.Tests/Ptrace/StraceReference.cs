@@ -185,7 +185,7 @@ internal static partial class StraceReference
     private static List<string> Normalize(List<Call> calls, Dictionary<string, int> ids)
     {
         var byPid = ids.ToDictionary(p => p.Value, p => p.Key);
-        return calls.Where(c => !DependsOnSignalTiming(c)).Select(c =>
+        var normalized = calls.Where(c => !DependsOnSignalTiming(c)).Select(c =>
         {
             string value = c.Return is not { } r ? "?"
                 : r < 0 && r >= -4095 ? r.ToString()
@@ -194,5 +194,26 @@ internal static partial class StraceReference
                 : r.ToString();
             return $"{c.Name} = {value}";
         }).ToList();
+        SortReapOrder(normalized);
+        return normalized;
+    }
+
+    /// <summary>
+    /// Which child a wait4 returns first depends on which child exits first: `echo hi | cat`
+    /// has cat exit just after echo closed the pipe, and on a loaded machine either exit can be
+    /// noticed first, traced or not. A run of consecutive waits that reaped children is compared
+    /// as a set.
+    /// </summary>
+    private static void SortReapOrder(List<string> calls)
+    {
+        static bool IsReap(string c) => c.StartsWith("wait4 = PID[", StringComparison.Ordinal);
+        for (int i = 0; i < calls.Count; i++)
+        {
+            if (!IsReap(calls[i])) continue;
+            int end = i;
+            while (end + 1 < calls.Count && IsReap(calls[end + 1])) end++;
+            calls.Sort(i, end - i + 1, StringComparer.Ordinal);
+            i = end;
+        }
     }
 }

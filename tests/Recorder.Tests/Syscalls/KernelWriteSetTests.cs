@@ -162,7 +162,10 @@ public class KernelWriteSetTests
         Assert.Equal([(Buf, 96L)], X("io_getevents", 3, 0x7000, 1, 8, Buf, 0));
         // select with no descriptors is a sleep: the time left is written back all the same.
         Assert.Equal([(Buf, 16L)], X("select", 0, 0, 0, 0, 0, Buf));
-        // getxattr fills at most the buffer it was given.
+        // i386's old select takes its five arguments from a struct: its fd_sets and timeout are written.
+        var block = new FakeTargetMemory().PutWords(b + 0x800, 4, 8, b, 0, 0, b + 0x40);
+        Assert.Equal([(b, 4L), (b + 0x40, 8L)], Writes(I386Writes, I386, "select", 1, block, b + 0x800));
+                // getxattr fills at most the buffer it was given.
         Assert.Equal([(Buf, 16L)], X("getxattr", 16, 0x1000, 0x2000, Buf, 64));
         Assert.Empty(X("getxattr", 16, 0x1000, 0x2000, Buf, 0)); // size 0 only asks the length
     }

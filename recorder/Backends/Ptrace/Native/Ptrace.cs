@@ -52,6 +52,7 @@ internal static class WaitFlags
     public const int NoHang = 1;
     public const int Untraced = 2;
     public const int All = 0x40000000; // __WALL: clone children (threads) too
+    public const int NoThread = 0x20000000; // __WNOTHREAD: only the calling thread's children and tracees
 }
 
 /// <summary>What the backend asks of a signal number (the numbers are Formats.Abi.Signals, generated from the headers).</summary>

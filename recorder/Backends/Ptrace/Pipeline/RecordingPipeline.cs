@@ -223,12 +223,10 @@ internal sealed class RecordingPipeline
             Return = ret, Errno = errno, Decoded = calls.Decoder.DecodeExit(thread.SyscallNumber, thread.SyscallArgs, ret, thread.Process.Memory) ?? [],
         });
         thread.InSyscall = false;
-        if (errno == 0)
-        {
-            RecordKernelWrites(thread, calls, ret);
-            if (calls.Has(thread.SyscallNumber, SyscallTraits.ChangesMap))
-                RefreshRegions(thread, snapshotNewCode: true);
-        }
+        // Failed calls too: an interrupted sleep reports the time left (the write set is empty for other failures).
+        RecordKernelWrites(thread, calls, ret);
+        if (errno == 0 && calls.Has(thread.SyscallNumber, SyscallTraits.ChangesMap))
+            RefreshRegions(thread, snapshotNewCode: true);
         thread.Registers = after;
         _writer.Registers(thread.Pid, thread.Tid, after);
     }
