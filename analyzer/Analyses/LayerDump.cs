@@ -23,7 +23,10 @@ public static class LayerDump
 
     public sealed record Dumped(string Path, ulong Start, ulong End, long KnownBytes, long FromFile, string What);
 
-    public static List<Dumped> Write(ReplaySession session, IReadOnlyList<LayerRow> layers, string directory)
+    /// <param name="oeps">The images' original-entry-point candidates (oep_candidates.sql); the chosen
+    /// one of each image is where its runnable ELF starts. Without them, the rows marked as holding the
+    /// OEP give it (their entry).</param>
+    public static List<Dumped> Write(ReplaySession session, IReadOnlyList<LayerRow> layers, string directory, IReadOnlyList<OepRow>? oeps = null)
     {
         Directory.CreateDirectory(directory);
         var original = OriginalFile(session);
@@ -32,17 +35,34 @@ public static class LayerDump
         {
             if (l.RegionStart is not { } start || l.RegionEnd is not { } end || end <= start) continue;
             (start, end) = Clamp(start, end, l.EntryAddress);
-            long step = Math.Max(0, l.FirstStep - 1); // memory as the layer's first instruction was about to run
+            // Memory as the layer's first instruction was about to run; a layer that arrived by exec
+            // begins at the exec's step, whose events (the new image's snapshots) come with it.
+            long step = l.Arrival is "exec-of-written-file" or "memfd" ? l.FirstStep : Math.Max(0, l.FirstStep - 1);
             var image = Read(session, step, l.Pid, new Region(start, end, 0, 0, l.RegionName ?? ""), original, out long fromFile);
             string name = $"pid{l.Pid}-image{l.Image}-layer{l.Layer}-0x{start:x}-0x{end:x}.bin";
             string path = Path.Combine(directory, name);
             File.WriteAllBytes(path, image.Bytes);
             dumped.Add(new Dumped(path, start, end, image.KnownCount, fromFile, $"layer {l.Layer} at its entry (step {l.FirstStep})"));
         }
-        foreach (var oep in layers.Where(l => l.OepCandidate && l.Layer > 0))
+        var chosen = oeps?.Where(o => o.Chosen).Select(o => (o.Pid, o.Image, o.Address, o.Step, o.Layer)).ToList()
+                     ?? layers.Where(l => l.OepCandidate && l.Layer > 0).Select(l => (l.Pid, l.Image, Address: l.EntryAddress, Step: l.FirstStep, l.Layer)).ToList();
+        foreach (var oep in chosen)
         {
+            // The layer row that holds the OEP (its region names the image's pieces).
+            var row = layers.Where(l => l.Pid == oep.Pid && l.Image == oep.Image && l.Layer == oep.Layer
+                                        && (l.RegionStart is not { } s || (oep.Address >= s && oep.Address < l.RegionEnd)))
+                            .OrderBy(l => l.FirstStep).FirstOrDefault();
             string path = Path.Combine(directory, $"pid{oep.Pid}-image{oep.Image}-unpacked.elf");
-            if (RebuildElf(session, oep, original, path) is { } d) dumped.Add(d);
+            long step = Math.Max(0, oep.Step - 1);
+            if (ImageRebuild.FromMemory(session, oep.Pid, step, oep.Address, out ulong imageStart, out long known) is { } file)
+            {
+                File.WriteAllBytes(path, file);
+                MakeExecutable(path);
+                dumped.Add(new Dumped(path, imageStart, imageStart + (ulong)file.Length, known, 0,
+                    $"runnable ELF rebuilt from the image and ELF header in memory, entry 0x{oep.Address:x} (layer {oep.Layer}, step {oep.Step})"));
+            }
+            else if (row != null && RebuildElf(session, row with { EntryAddress = oep.Address, FirstStep = oep.Step }, original, path) is { } d)
+                dumped.Add(d);
         }
         File.WriteAllLines(Path.Combine(directory, "dumps.txt"), dumped.Select(d =>
             $"{Path.GetFileName(d.Path)}\t0x{d.Start:x}-0x{d.End:x}\t{d.What}\tbytes seen in the trace: {d.KnownBytes} of {d.End - d.Start}" +
@@ -98,10 +118,15 @@ public static class LayerDump
         elf.UpdateLayout(diagnostics);
         if (diagnostics.HasErrors) throw new InvalidOperationException($"the rebuilt ELF does not lay out: {diagnostics.Messages.FirstOrDefault()}");
         using (var file = File.Create(path)) elf.Write(file);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        MakeExecutable(path);
         ulong lo = mine.Min(r => r.Start), hi = mine.Max(r => r.End);
         return new Dumped(path, lo, hi, known, fromFile, $"runnable ELF of the image with entry 0x{oep.EntryAddress:x} (layer {oep.Layer}, step {oep.FirstStep})");
+    }
+
+    private static void MakeExecutable(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
     }
 
     /// <summary>The recorded program, if it is still where it was recorded with the same content.</summary>

@@ -48,10 +48,10 @@ public static class TraceSummaryReport
 
             output.WriteLine();
             output.WriteLine("unpacking layers");
-            var l = new TextTable("pid", "image", "deepest layer", "unpacked instructions", "unpacked bytes", "original entry point candidate").RightAlign(0, 1, 2, 3, 4);
+            var l = new TextTable("pid", "image", "deepest layer", "unpacked instructions", "unpacked bytes", "original entry point").RightAlign(0, 1, 2, 3, 4);
             foreach (var r in ShippedQuery.Run(db, "summary_layers.sql", vars))
                 l.Add(r["pid"], r["image"], r["deepest_layer"], r["unpacked_instructions"] ?? 0, r["unpacked_bytes"] ?? 0,
-                    r["oep_candidate"] is { } oep ? $"{oep} (step {r["oep_step"]})" : "-");
+                    r["oep_candidate"] is { } oep ? $"{oep} (step {r["oep_step"]}, {r["oep_evidence"]})" : "-");
             l.WriteTo(output, "  ");
             if (traces.Count > 1) output.WriteLine(new string('=', 78));
         }

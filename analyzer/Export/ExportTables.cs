@@ -16,16 +16,18 @@ internal sealed class ExportTables : IAsyncDisposable
     public readonly ProcessesTable Processes = new();
     public readonly ThreadsTable Threads = new();
     public readonly ExecsTable Execs = new();
+    public readonly FilesTable Files = new();
     public readonly SignalsTable Signals = new();
     public readonly AnnotationsTable Annotations = new();
     public readonly UnpackLayersTable UnpackLayers = new();
+    public readonly OepCandidatesTable OepCandidates = new();
     public readonly LayerTransitionsTable LayerTransitions = new();
     public readonly BasicBlocksTable BasicBlocks = new();
 
     public IEnumerable<ExportTable> All =>
     [
-        Traces, Instructions, Registers, MemoryWrites, MemoryReads, Syscalls, Regions, Snapshots, Processes, Threads, Execs,
-        Signals, Annotations, UnpackLayers, LayerTransitions, BasicBlocks,
+        Traces, Instructions, Registers, MemoryWrites, MemoryReads, Syscalls, Regions, Snapshots, Processes, Threads, Execs, Files,
+        Signals, Annotations, UnpackLayers, OepCandidates, LayerTransitions, BasicBlocks,
     ];
 
     public async ValueTask DisposeAsync()

@@ -25,6 +25,9 @@ public static class ExporterRevision
                  "15 tables; forked children inherit their parent's memory, map and written code; one memory-map model " +
                  "(merged regions after a protect, offsets of memory without a file kept)"),
         (2, "a2d00cd79dacbd41", "memory_reads table (what each step read, machinestate); Linux syscall categories from the system-call table"),
+        (3, "f5276d8ff1760399", "unpack: oep_candidates and files tables; unpack_layers one row per layer and region with fixup_bytes, " +
+                 "arrival, chain, oep; written bytes that have not run keep their layer when deeper code rewrites them (fix-ups); " +
+                 "a mapped or exec'd file the trace wrote is written code"),
     ];
 
     /// <summary>The revision this build exports.</summary>

@@ -1,13 +1,18 @@
--- summary_layers.sql: per process, how many layers ran, and the original-entry-point candidate
--- (entry of the deepest layer in the program's own image). Optional: SET VARIABLE trace = '...';
+-- summary_layers.sql: per process, how many layers ran, and the original entry point chosen from
+-- the evidence in oep_candidates. Optional: SET VARIABLE trace = '...';
+WITH oep AS (
+    SELECT trace, pid, image, address, step, evidence FROM oep_candidates WHERE chosen
+)
 SELECT
-    trace, pid, image,
-    max(layer)                                                    AS deepest_layer,
-    sum(instructions) FILTER (WHERE layer > 0)::BIGINT            AS unpacked_instructions,
-    sum(bytes_written) FILTER (WHERE layer > 0)::BIGINT           AS unpacked_bytes,
-    printf('0x%x', arg_max(entry_address, layer) FILTER (WHERE main_image AND layer > 0)) AS oep_candidate,
-    arg_max(first_step, layer) FILTER (WHERE main_image AND layer > 0)                    AS oep_step
-FROM unpack_layers
-WHERE getvariable('trace') IS NULL OR trace = getvariable('trace')
+    l.trace, l.pid, l.image,
+    max(l.layer)                                                    AS deepest_layer,
+    sum(l.instructions) FILTER (WHERE l.layer > 0)::BIGINT          AS unpacked_instructions,
+    sum(l.bytes_written) FILTER (WHERE l.layer > 0)::BIGINT         AS unpacked_bytes,
+    printf('0x%x', any_value(o.address))                            AS oep_candidate,
+    any_value(o.step)                                               AS oep_step,
+    any_value(o.evidence)                                           AS oep_evidence
+FROM unpack_layers l
+LEFT JOIN oep o USING (trace, pid, image)
+WHERE getvariable('trace') IS NULL OR l.trace = getvariable('trace')
 GROUP BY ALL
-ORDER BY trace, pid, image;
+ORDER BY l.trace, l.pid, l.image;

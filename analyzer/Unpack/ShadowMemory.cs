@@ -26,6 +26,9 @@ internal sealed class ShadowMemory
         public byte Uniform;
         /// <summary>Per-byte tags once the page holds more than one (0 = not written).</summary>
         public byte[]? Tags;
+        /// <summary>Bit i set = byte i was written since an instruction last ran on this page (pending);
+        /// null when none is (the page ran since its last write, or was never written).</summary>
+        public ulong[]? Pending;
         public readonly List<WriterStats> Writers = new(1);
 
         public byte TagAt(int offset) =>
@@ -52,8 +55,9 @@ internal sealed class ShadowMemory
     public int PageCount => _pages.Count;
     public IReadOnlyDictionary<ulong, Page> Pages => _pages;
 
-    /// <summary>Highest tag over [address, address+length) (an instruction's bytes).</summary>
-    public byte MaxTagOf(ulong address, int length)
+    /// <summary>Highest tag over [address, address+length): an instruction about to run; its pages are
+    /// marked as having run (their bytes no longer pending).</summary>
+    public byte ExecuteTagOf(ulong address, int length)
     {
         byte max = 0;
         ulong end = address + (ulong)length;
@@ -70,16 +74,23 @@ internal sealed class ShadowMemory
                 a |= PageMask; // skip to the page's last byte; the loop's a++ moves on
                 continue;
             }
+            _cached.Pending = null; // it ran: what was written is code that ran now, not pending
             byte t = _cached.TagAt((int)(a & PageMask));
             if (t > max) max = t;
         }
         return max;
     }
 
-    /// <summary>[address, address+size) now holds bytes tagged <paramref name="tag"/>.</summary>
-    public void Write(ulong address, long size, byte tag, ulong? writerRip, long step, bool kernel)
+    /// <summary>
+    /// [address, address+size) now holds bytes tagged <paramref name="tag"/> — except pending bytes
+    /// (written, and their page has not run since) of a shallower written layer: a deeper layer
+    /// rewriting code that has not run yet is fixing it up (UPX's call filter, relocations), not
+    /// writing a new layer, so they keep their tag. Returns how many bytes were such fix-ups.
+    /// </summary>
+    public long Write(ulong address, long size, byte tag, ulong? writerRip, long step, bool kernel)
     {
-        if (size <= 0 || tag == 0) return;
+        if (size <= 0 || tag == 0) return 0;
+        long fixups = 0;
         ulong end = address + (ulong)size;
         if (end < address) end = ulong.MaxValue; // wraps at the top of the address space
         for (ulong a = address; a < end;)
@@ -90,11 +101,14 @@ internal sealed class ShadowMemory
             int from = (int)(a & PageMask);
             int to = (int)(Math.Min(end, pageEnd) - (page << PageShift)); // exclusive, ≤ PageSize
             var p = GetOrAdd(page);
-            Tag(p, from, to, tag);
-            Note(p, tag, writerRip, step, kernel ? to - from : 0);
+            int kept = Tag(p, from, to, tag);
+            fixups += kept;
+            SetBits(p.Pending ??= new ulong[PageSize / 64], from, to);
+            if (kept < to - from) Note(p, tag, writerRip, step, kernel ? to - from - kept : 0);
             if (pageEnd == ulong.MaxValue) break;
             a = pageEnd;
         }
+        return fixups;
     }
 
     /// <summary>The bytes of [start, end) are no longer written memory (unmapped, or mapped afresh from a file).</summary>
@@ -120,7 +134,7 @@ internal sealed class ShadowMemory
         var copy = new ShadowMemory();
         foreach (var (key, page) in _pages)
         {
-            var p = new Page { Uniform = page.Uniform, Tags = (byte[]?)page.Tags?.Clone() };
+            var p = new Page { Uniform = page.Uniform, Tags = (byte[]?)page.Tags?.Clone(), Pending = (ulong[]?)page.Pending?.Clone() };
             page.Bits.CopyTo(p.Bits, 0);
             foreach (var w in page.Writers)
                 p.Writers.Add(new WriterStats(w.Tag)
@@ -207,8 +221,11 @@ internal sealed class ShadowMemory
         return p;
     }
 
-    private static void Tag(Page p, int from, int to, byte tag)
+    /// <summary>Tags bytes [from, to) of the page; returns how many kept a shallower pending tag (fix-ups).</summary>
+    private static int Tag(Page p, int from, int to, byte tag)
     {
+        var pending = tag > 1 ? p.Pending : null; // pending bytes of layers 1 .. tag-1 may be here
+        bool fixable = pending != null;
         if (p.Tags == null)
         {
             bool empty = true;
@@ -217,14 +234,35 @@ internal sealed class ShadowMemory
             {
                 p.Uniform = tag;
                 SetBits(p.Bits, from, to);
-                return;
+                return 0;
             }
+            if (fixable && p.Uniform < tag && AllSet(pending!, from, to))
+                return to - from; // a fix-up over bytes all written by one shallower layer: the page stays uniform
             // A second tag on this page: switch to one byte per address.
             p.Tags = new byte[PageSize];
             for (int i = 0; i < PageSize; i++)
                 if ((p.Bits[i >> 6] & (1UL << i)) != 0) p.Tags[i] = p.Uniform;
         }
-        p.Tags.AsSpan(from, to - from).Fill(tag);
+        if (!fixable)
+        {
+            p.Tags.AsSpan(from, to - from).Fill(tag);
+            return 0;
+        }
+        int kept = 0;
+        for (int i = from; i < to; i++)
+        {
+            byte old = p.Tags[i];
+            if (old >= 1 && old < tag && (pending![i >> 6] & (1UL << i)) != 0) kept++;
+            else p.Tags[i] = tag;
+        }
+        return kept;
+    }
+
+    private static bool AllSet(ulong[] bits, int from, int to)
+    {
+        for (int i = from; i < to; i++)
+            if ((bits[i >> 6] & (1UL << i)) == 0) return false;
+        return true;
     }
 
     private static void SetBits(ulong[] bits, int from, int to)
@@ -271,7 +309,11 @@ internal sealed class ShadowMemory
         int from = start > pageStart ? (int)(start - pageStart) : 0;
         int to = end - pageStart < PageSize ? (int)(end - pageStart) : PageSize;
         if (p.Tags != null) p.Tags.AsSpan(from, to - from).Clear();
-        for (int i = from; i < to; i++) p.Bits[i >> 6] &= ~(1UL << i);
+        for (int i = from; i < to; i++)
+        {
+            p.Bits[i >> 6] &= ~(1UL << i);
+            if (p.Pending != null) p.Pending[i >> 6] &= ~(1UL << i);
+        }
         bool any = p.Tags != null ? p.Tags.AsSpan().ContainsAnyExcept((byte)0) : p.Bits.Any(b => b != 0);
         if (!any) _pages.Remove(page);
     }

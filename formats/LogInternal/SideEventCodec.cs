@@ -20,7 +20,7 @@ internal static class SideEventCodec
         EventKind.Keyframe => 1,
         EventKind.SyscallEntry => 5,
         EventKind.SyscallExit => 6,
-        EventKind.RegionMap => 5,
+        EventKind.RegionMap => 7,
         EventKind.RegionUnmap => 2,
         EventKind.RegionProtect => 3,
         EventKind.RegionSnapshot => 3,
@@ -31,6 +31,7 @@ internal static class SideEventCodec
         EventKind.ThreadExit => 1,
         EventKind.Signal => 5,
         EventKind.Annotation => 2,
+        EventKind.File => 10,
         _ => throw new ArgumentException($"{kind} is not written as a side event"),
     };
 
@@ -54,6 +55,7 @@ internal static class SideEventCodec
                 break;
             case RegionMapEvent m:
                 w.Write(m.Start); w.Write(m.End); w.Write((byte)m.Protection); w.Write(m.FileOffset); w.Write(m.Name);
+                w.Write(m.Device); w.Write(m.Inode);
                 break;
             case RegionUnmapEvent u:
                 w.Write(u.Start); w.Write(u.End);
@@ -85,6 +87,10 @@ internal static class SideEventCodec
             case AnnotationEvent a:
                 w.Write(a.Key); w.Write(a.Text);
                 break;
+            case FileEvent f:
+                w.Write(f.Op); w.Write(f.Call); w.Write(f.Fd); w.Write(f.Device); w.Write(f.Inode); w.Write(f.Path);
+                w.Write(f.Offset); w.Write(f.Length); w.Write(f.Size); w.Write(f.Bytes);
+                break;
             case RawSideEvent raw:
                 w.WriteRaw(raw.EncodedFields);
                 break;
@@ -109,6 +115,7 @@ internal static class SideEventCodec
             return null;
         }
         int known = FieldCount((EventKind)kind);
+        if ((EventKind)kind == EventKind.RegionMap && fields < RegionMapFields) known = 5; // before device and inode were added
         if (fields < known) throw new CorruptDataException($"side event of kind {kind} has {fields} fields, fewer than its {known}");
         TraceEvent e = (EventKind)kind switch
         {
@@ -121,10 +128,7 @@ internal static class SideEventCodec
             {
                 Abi = Str(ref r), Number = r.ReadInt64(), Name = Str(ref r), Return = r.ReadInt64(), Errno = r.ReadInt64(), Decoded = ReadStrings(ref r),
             },
-            EventKind.RegionMap => new RegionMapEvent
-            {
-                Start = r.ReadUInt64(), End = r.ReadUInt64(), Protection = (RegionProtection)r.ReadByte(), FileOffset = r.ReadUInt64(), Name = Str(ref r),
-            },
+            EventKind.RegionMap => ReadRegionMap(ref r, fields),
             EventKind.RegionUnmap => new RegionUnmapEvent { Start = r.ReadUInt64(), End = r.ReadUInt64() },
             EventKind.RegionProtect => new RegionProtectEvent { Start = r.ReadUInt64(), End = r.ReadUInt64(), Protection = (RegionProtection)r.ReadByte() },
             EventKind.RegionSnapshot => new RegionSnapshotEvent { Address = r.ReadUInt64(), Reason = Str(ref r), Bytes = Bin(ref r) },
@@ -138,11 +142,27 @@ internal static class SideEventCodec
                 Signo = r.ReadInt32(), Name = Str(ref r), Code = r.ReadInt32(), Address = r.ReadUInt64(), Disposition = Str(ref r),
             },
             EventKind.Annotation => new AnnotationEvent { Key = Str(ref r), Text = Str(ref r) },
+            EventKind.File => new FileEvent
+            {
+                Op = Str(ref r), Call = Str(ref r), Fd = r.ReadInt32(), Device = r.ReadUInt64(), Inode = r.ReadUInt64(), Path = Str(ref r),
+                Offset = r.ReadInt64(), Length = r.ReadInt64(), Size = r.ReadInt64(), Bytes = Bin(ref r),
+            },
             _ => throw new CorruptDataException($"kind {kind} is not a side event"),
         };
         Skip(ref r, fields - known);
         return e;
     }
+
+    /// <summary>Region-map gained device and inode (fields 6 and 7); older writers wrote 5 fields.</summary>
+    private const int RegionMapFields = 7;
+
+    private static RegionMapEvent ReadRegionMap(ref MessagePackReader r, int fields)
+    {
+        var m = new RegionMapEvent { Start = r.ReadUInt64(), End = r.ReadUInt64(), Protection = (RegionProtection)r.ReadByte(), FileOffset = r.ReadUInt64(), Name = Str(ref r) };
+        if (fields >= RegionMapFields) (m.Device, m.Inode) = (r.ReadUInt64(), r.ReadUInt64());
+        return m;
+    }
+
 
     /// <summary>Kinds stored in columns; a side event claiming one of them is skipped like an unknown kind.</summary>
     private static bool IsColumnar(EventKind k) => k is EventKind.Instruction or EventKind.RegisterChange or EventKind.MemoryWrite;

@@ -124,7 +124,7 @@ public sealed class MemoryMap
         {
             var left = _regions[i - 1];
             var right = _regions[i];
-            if (left.End == right.Start && left.Name == right.Name && right.FileOffset == left.OffsetAt(right.Start))
+            if (left.End == right.Start && left.Name == right.Name && left.Inode == right.Inode && right.FileOffset == left.OffsetAt(right.Start))
             {
                 _regions[i - 1] = left with { End = right.End };
                 _regions.RemoveAt(i);

@@ -23,12 +23,13 @@ public enum EventKind : byte
     ThreadExit = 15,
     Signal = 16,
     Annotation = 17,
+    File = 18,
 }
 
 public static class EventKinds
 {
     /// <summary>One past the highest kind this version knows; sizes per-kind count arrays.</summary>
-    public const int Limit = 18;
+    public const int Limit = 19;
 
     public static readonly EventKind[] All = Enum.GetValues<EventKind>();
 
@@ -51,6 +52,7 @@ public static class EventKinds
         EventKind.ThreadExit => "thread-exit",
         EventKind.Signal => "signal",
         EventKind.Annotation => "annotation",
+        EventKind.File => "file",
         _ => $"kind-{(int)kind}",
     };
 }

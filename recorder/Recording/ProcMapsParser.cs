@@ -62,13 +62,22 @@ public static class ProcMapsParser
 
         if (!ulong.TryParse(NextField(ref rest), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong offset))
             throw Bad(lineNumber, "offset", line);
-        if (NextField(ref rest).IndexOf(':') < 0) throw Bad(lineNumber, "device", line);
-        if (!ulong.TryParse(NextField(ref rest), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        var device = NextField(ref rest);
+        int colon = device.IndexOf(':');
+        if (colon < 0
+            || !ulong.TryParse(device[..colon], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong major)
+            || !ulong.TryParse(device[(colon + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong minor))
+            throw Bad(lineNumber, "device", line);
+        if (!ulong.TryParse(NextField(ref rest), NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
             throw Bad(lineNumber, "inode", line);
 
         string name = rest.TrimStart(' ').ToString();
-        return new Region(start, end, protection, offset, name);
+        return new Region(start, end, protection, offset, name) { Device = inode == 0 ? 0 : MakeDev(major, minor), Inode = inode };
     }
+
+    /// <summary>glibc's makedev: the st_dev that stat(2) reports for a device maps shows as major:minor.</summary>
+    public static ulong MakeDev(ulong major, ulong minor) =>
+        ((major & 0xfffff000UL) << 32) | ((major & 0xfffUL) << 8) | ((minor & 0xffffff00UL) << 12) | (minor & 0xffUL);
 
     private static ReadOnlySpan<char> NextField(ref ReadOnlySpan<char> rest)
     {

@@ -178,7 +178,7 @@ public sealed class AnalysisCommandTests
         var unpack = EtherProcess.Run(dir.Path, "unpack", "p.etrace", "--dump", "dumps");
         Assert.True(unpack.ExitCode == 0, unpack.ToString());
         Assert.Contains("2 written layers after layer 0", unpack.Stdout);
-        Assert.Contains("original entry point candidate: 0x402000", unpack.Stdout);
+        Assert.Contains("original entry point: 0x402000", unpack.Stdout);
         Assert.True(File.Exists(dir.File("dumps/pid4000-image0-unpacked.elf")));
         Assert.Equal(P.LayerCode(2, 2), File.ReadAllBytes(dir.File("dumps/pid4000-image0-layer2-0x7f0000000000-0x7f0000010000.bin"))[..P.LayerCode(2, 2).Length]);
 

@@ -37,7 +37,7 @@ public sealed class RecordXenCommandTests : IDisposable
         var unpack = EtherProcess.Run(_dir, "unpack", trace);
         Assert.True(unpack.ExitCode == 0, unpack.Stderr);
         Assert.Contains("1 written layer after layer 0", unpack.Stdout);
-        Assert.Matches(@"\n\s+1\s+\d+\s+0x403000\s+0x403000-0x404000 .*\s8\s+0x401013", unpack.Stdout);
+        Assert.Matches(@"\n\s+1\s+written-code\s+\d+\s+0x403000( \*)?\s+0x403000-0x404000 .*\s8\s+0x401013", unpack.Stdout);
         Assert.Contains("0x40101f -> 0x403000", unpack.Stdout);
 
         // NT calls by kind in the summary (not all 'other').

@@ -11,6 +11,7 @@ internal sealed class TempDir : IDisposable
 
     public void Dispose()
     {
+        if (Environment.GetEnvironmentVariable("ETHER_TEST_KEEP") == "1") return; // to look at what a failing test built
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

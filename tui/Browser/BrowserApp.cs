@@ -127,7 +127,7 @@ public sealed partial class BrowserApp : Window
         if (_session.Analysis is { } analysis)
         {
             _syscalls.Load(analysis.Syscalls);
-            _layers.Load(analysis.Layers);
+            _layers.Load(analysis.Layers, analysis.Oeps);
             _instructions.MarkLayers(analysis.LayerChanges);
             _syscallsPane.Loaded();
             _layersPane.Loaded();

@@ -164,7 +164,7 @@ internal sealed class ChunkImporter
         table.Truncated.Add((flags & MemoryWriteFlags.Truncated) != 0);
         table.Layer.Add(t.Layers.Layer);
         table.EndRow();
-        _layers.OnWrite(t.Layers, step, c.WriteAddress[w], c.WriteSize[w], kernel);
+        _layers.OnWrite(t.Layers, step, c.WriteAddress[w], c.WriteSize[w], kernel, c.WriteValue(w));
         _reads.Memory.Write(t.Pid, c.WriteAddress[w], c.WriteValue(w), c.WriteSize[w]);
     }
 
@@ -191,6 +191,7 @@ internal sealed class ChunkImporter
             table.EndRow();
             // Syscall-only traces have no instructions: the registers are the only source of rip.
             if (slot == (int)Register.Rip && t.Instructions == 0) t.Rip = values[k - 1];
+            else if (slot == (int)Register.Rsp) t.Layers.Rsp = values[k - 1];
         }
         RegisterChanges++;
     }
@@ -218,6 +219,7 @@ internal sealed class ChunkImporter
                 }
                 if (t.Instructions == 0) t.Rip = k.Registers.Rip;
                 t.Registers = k.Registers;
+                t.Layers.Rsp = k.Registers[(int)Register.Rsp];
                 break;
             }
             case SyscallEntryEvent entry:
@@ -256,6 +258,26 @@ internal sealed class ChunkImporter
                 table.Tid.Add(x.Tid);
                 table.Path.Add(x.Path);
                 table.Argv.Add(ShellWords.Join(x.Argv));
+                table.EndRow();
+                break;
+            }
+            case FileEvent f:
+            {
+                var table = _tables.Files;
+                table.Step.Add(f.Step);
+                table.Pid.Add(f.Pid);
+                table.Tid.Add(f.Tid);
+                table.Op.Add(f.Op);
+                table.Call.Add(f.Call);
+                table.Fd.Add(f.Fd);
+                table.Device.Add(f.Device);
+                table.Inode.Add(f.Inode);
+                table.Path.Add(f.Path);
+                table.Offset.Add(f.Offset);
+                table.Length.Add(f.Length);
+                table.Size.Add(f.Size);
+                if (f.Bytes.Length > 0) table.Content.Add(f.Bytes);
+                else table.Content.AddNull();
                 table.EndRow();
                 break;
             }
@@ -354,7 +376,26 @@ internal sealed class ChunkImporter
             table.WriterLastStep.Add(l.WriterLastStep);
             table.KernelBytes.Add(l.KernelBytes);
             table.Instructions.Add(l.Instructions);
+            table.FixupBytes.Add(l.FixupBytes);
+            table.Arrival.Add(l.Arrival);
+            table.Chain.Add(l.Chain);
+            table.Oep.Add(l.Oep);
             table.EndRow();
+        }
+        var oep = _tables.OepCandidates;
+        foreach (var c in _layers.Candidates.OrderBy(c => c.Pid).ThenBy(c => c.Image).ThenBy(c => c.Rank).ThenBy(c => c.Step))
+        {
+            oep.Pid.Add(c.Pid);
+            oep.Image.Add(c.Image);
+            oep.Layer.Add(c.Layer);
+            oep.Address.Add(c.Address);
+            oep.Step.Add(c.Step);
+            oep.Tid.Add(c.Tid);
+            oep.Evidence.Add(c.Evidence);
+            oep.Rank.Add(c.Rank);
+            oep.Chosen.Add(c.Chosen);
+            oep.Detail.Add(c.Detail);
+            oep.EndRow();
         }
         return layers;
     }

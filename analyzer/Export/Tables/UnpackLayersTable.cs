@@ -22,8 +22,12 @@ internal sealed class UnpackLayersTable : ExportTable
     public readonly NullableColumn<long> WriterLastStep = new("writer_last_step", "last write of those bytes before the layer was entered");
     public readonly ValueColumn<long> KernelBytes = new("kernel_bytes", "of bytes_written, how many the kernel wrote (read(2) of code from a file, …)");
     public readonly ValueColumn<long> Instructions = new("instructions", "instructions executed in this layer");
+    public readonly ValueColumn<long> FixupBytes = new("fixup_bytes", "bytes of this layer that deeper code rewrote before they first ran (a fix-up pass such as UPX's call filter: part of this layer's unpacking episode, not a layer of its own), counted over the image");
+    public readonly StringColumn Arrival = new("arrival", "how the code came to be: loaded (layer 0), written-code (written in memory by the previous layer), exec-of-written-file or memfd (a file the trace wrote, exec'd or mapped)");
+    public readonly StringColumn Chain = new("chain", "for a layer that arrived as a file: which process wrote the file and with which calls; null otherwise", nullable: true);
+    public readonly ValueColumn<bool> Oep = new("oep", "the chosen original entry point of the image (oep_candidates.chosen) lies in this row's layer and region");
 
-    public UnpackLayersTable() : base("unpack_layers", "Unpacking layers (SoK on runtime packers): code executed from memory written earlier in the trace. One row per (process, image, layer).")
+    public UnpackLayersTable() : base("unpack_layers", "Unpacking layers (SoK on runtime packers): code executed from memory written earlier in the trace. One row per layer entered in a memory region: (process, image, layer, region).")
         => Declare(Pid, Image, Layer, FirstStep, LastStep, EntryAddress, EntryTid, RegionStart, RegionEnd, RegionName, MainImage,
-            BytesWritten, WriterRipMin, WriterRipMax, WriterFirstStep, WriterLastStep, KernelBytes, Instructions);
+            BytesWritten, WriterRipMin, WriterRipMax, WriterFirstStep, WriterLastStep, KernelBytes, Instructions, FixupBytes, Arrival, Chain, Oep);
 }

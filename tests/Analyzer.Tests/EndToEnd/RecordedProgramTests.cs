@@ -40,7 +40,7 @@ public sealed class RecordedProgramTests
             Assert.Equal((long)program.Code(k).Length, l.BytesWritten);
             Assert.Equal(program.LayerAddress(k) == LayeredProgram.Layer1Area, l.MainImage);
         }
-        Assert.Contains($"original entry point candidate: 0x{LayeredProgram.Layer1Area:x}", r.Stdout);
+        Assert.Contains($"original entry point: 0x{LayeredProgram.Layer1Area:x}", r.Stdout);
         // The deepest layer printed the message.
         Assert.Contains(SyscallListing.Lines(db, new SyscallFilter { Names = ["write"] }), line => line.Contains("unpacked"));
     }

@@ -35,6 +35,7 @@ public sealed class ExportRoundTripTests
         ProcessesAndThreads(x, events);
         Traces(x, events);
         LayersAndBlocks(x);
+        Files(x, events);
 
         var all = DatasetSchema.Tables.SelectMany(t => t.Columns.Select(c => $"{t.Name}.{c.Name}")).ToHashSet();
         all.ExceptWith(Checked);
@@ -324,6 +325,17 @@ public sealed class ExportRoundTripTests
         return t.Kind == DateTimeKind.Utc ? t : t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : DateTime.SpecifyKind(t, DateTimeKind.Utc);
     }
 
+    private static void Files(Exported x, List<TraceEvent> events)
+    {
+        var expected = events.OfType<FileEvent>().Select(f =>
+            $"{f.Step} {f.Pid} {f.Tid} {f.Op} {f.Call} {f.Fd} {f.Device} {f.Inode} {f.Path} {f.Offset} {f.Length} {f.Size} {(f.Bytes.Length > 0 ? Convert.ToHexString(f.Bytes) : "null")}").ToList();
+        Assert.NotEmpty(expected);
+        var actual = x.Rows("SELECT step, pid, tid, op, call, fd, device, inode, path, \"offset\", length, size, content FROM files ORDER BY step")
+            .Select(r => $"{r[0]} {r[1]} {r[2]} {r[3]} {r[4]} {r[5]} {r[6]} {r[7]} {r[8]} {r[9]} {r[10]} {r[11]} {Hex(r[12])}").ToList();
+        Assert.Equal(expected, actual);
+        Check("files", "step", "pid", "tid", "op", "call", "fd", "device", "inode", "path", "offset", "length", "size", "content");
+    }
+
     private static void LayersAndBlocks(Exported x)
     {
         // Nothing in this trace executes written memory: one layer 0 per process.
@@ -346,6 +358,13 @@ public sealed class ExportRoundTripTests
         Assert.Equal(x.Db.Scalar("SELECT max(step) FROM instructions WHERE pid = 10"), layers[0][4]);
         Check("unpack_layers", "pid", "image", "layer", "first_step", "last_step", "entry_address", "entry_tid", "region_start", "region_end", "region_name",
             "main_image", "bytes_written", "writer_rip_min", "writer_rip_max", "writer_first_step", "writer_last_step", "kernel_bytes", "instructions");
+        // Loaded code only: no fix-ups, no file chain, no original entry point to find.
+        Assert.All(x.Rows("SELECT fixup_bytes, arrival, chain, oep FROM unpack_layers"), l => Assert.Equal([0L, "loaded", null, false], l));
+        Check("unpack_layers", "fixup_bytes", "arrival", "chain", "oep");
+        Assert.Equal(0L, x.Db.Scalar("SELECT count(*) FROM oep_candidates"));
+        Assert.Equal(["pid", "image", "layer", "address", "step", "tid", "evidence", "rank", "chosen", "detail"],
+            x.Rows("DESCRIBE SELECT * EXCLUDE (trace) FROM oep_candidates").Select(r => (string)r[0]!));
+        Check("oep_candidates", "pid", "image", "layer", "address", "step", "tid", "evidence", "rank", "chosen", "detail"); // values: UnpackLayerExportTests
 
         Assert.Equal(0L, x.Db.Scalar("SELECT count(*) FROM layer_transitions"));
         // Empty tables still have typed columns.

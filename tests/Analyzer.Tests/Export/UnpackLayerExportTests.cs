@@ -46,6 +46,13 @@ public sealed class UnpackLayerExportTests
             x.Rows("SELECT layer, count(*), min(step), max(step) FROM instructions GROUP BY layer ORDER BY layer").Select(r => $"{r[0]} {r[1]} {r[2]} {r[3]}"),
             rows.Select(r => $"{r[0]} {r[11]} {r[12]} {r[13]}"));
 
+        // No entry state or ELF header in these fakes: the deepest layer in the image is the only evidence.
+        var oep = x.Rows("SELECT address, evidence, rank, chosen, layer, step, tid, detail FROM oep_candidates WHERE pid = 4000").Single();
+        int deepest = Enumerable.Range(1, layers).Last(k => P.LayerAddress(k, reuse) == P.PayloadAddress);
+        Assert.Equal([P.PayloadAddress, "deepest-layer", 5, true, deepest], oep.Take(5));
+        Assert.Equal(rows[deepest][12], oep[5]);
+        Assert.Equal(P.PayloadAddress, x.Db.Scalar("SELECT entry_address FROM unpack_layers WHERE oep"));
+
         // One transition per layer entry, from the jmp of the layer before.
         var transitions = x.Rows("SELECT from_layer, to_layer, from_rip, to_rip FROM layer_transitions ORDER BY step");
         Assert.Equal(Enumerable.Range(1, layers).Select(k =>

@@ -84,8 +84,11 @@ public class HostileChunkTests
         var rng = new Random(4);
         int rejected = 0;
         for (int i = 0; i < 500; i++)
-            if (Rejected(WithMutatedBody(body => rng.NextBytes(body.AsSpan(rng.Next(body.Length)))))) rejected++;
-        Assert.Equal(500, rejected); // random bytes never make a chunk that keeps its header's promises
+            if (Rejected(WithMutatedBody(body => rng.NextBytes(body.AsSpan(rng.Next(Math.Max(1, body.Length - 16))))))) rejected++;
+        // Random bytes never make a chunk that keeps its header's promises — unless they start in the
+        // body's last bytes, where they may only rewrite the value of the last side event's last field
+        // (an inode, a string's last characters): those offsets are left out.
+        Assert.Equal(500, rejected);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ internal static class SampleTrace
             new RegionMapEvent { Start = 0x400000, End = 0x401000, Protection = RegionProtection.Read | RegionProtection.Execute, Name = "/bin/x" },
             new RegionProtectEvent { Start = 0x400000, End = 0x401000, Protection = RegionProtection.Read },
             new RegionUnmapEvent { Start = 0x400000, End = 0x401000 },
+            new FileEvent { Op = FileOps.Write, Call = "write", Fd = 3, Device = 1, Inode = 77, Path = "/memfd:x (deleted)", Length = 4, Size = 4 },
             new RegionSnapshotEvent { Address = 0x7000, Reason = "unpack", Bytes = Enumerable.Range(0, 64).Select(i => (byte)i).ToArray() },
             new ProcessStartEvent { ParentPid = 1, How = "fork" },
             new ExecEvent { Path = "/bin/x", Argv = ["x"] },

@@ -112,8 +112,8 @@ internal sealed record TraceScript(Group[] Groups)
             (abi, n, args, dec) => (Func<TraceEvent>)(() => new SyscallEntryEvent { Abi = abi, Number = n, Name = abi + "_call", Args = args, Decoded = dec })),
         Gen.Select(Text, Gen.Long, Gen.Long, Gen.Long, Text.Array[0, 2],
             (abi, n, ret, err, dec) => (Func<TraceEvent>)(() => new SyscallExitEvent { Abi = abi, Number = n, Name = "x", Return = ret, Errno = err, Decoded = dec })),
-        Gen.Select(Gen.ULong, Gen.ULong, Gen.Byte[0, 15], Gen.ULong, Text,
-            (s, e, p, o, n) => (Func<TraceEvent>)(() => new RegionMapEvent { Start = s, End = e, Protection = (RegionProtection)p, FileOffset = o, Name = n })),
+        Gen.Select(Gen.ULong, Gen.ULong, Gen.Byte[0, 15], Gen.ULong, Text, Gen.ULong, Gen.ULong,
+            (s, e, p, o, n, d, i) => (Func<TraceEvent>)(() => new RegionMapEvent { Start = s, End = e, Protection = (RegionProtection)p, FileOffset = o, Name = n, Device = d, Inode = i })),
         Gen.Select(Gen.ULong, Gen.ULong, (s, e) => (Func<TraceEvent>)(() => new RegionUnmapEvent { Start = s, End = e })),
         Gen.Select(Gen.ULong, Gen.ULong, Gen.Byte[0, 15],
             (s, e, p) => (Func<TraceEvent>)(() => new RegionProtectEvent { Start = s, End = e, Protection = (RegionProtection)p })),
@@ -127,7 +127,9 @@ internal sealed record TraceScript(Group[] Groups)
         Gen.Int.Select(c => (Func<TraceEvent>)(() => new ThreadExitEvent { ExitCode = c })),
         Gen.Select(Gen.Int[1, 64], Text, Gen.Int, Gen.ULong, Text,
             (n, name, code, a, d) => (Func<TraceEvent>)(() => new SignalEvent { Signo = n, Name = name, Code = code, Address = a, Disposition = d })),
-        Gen.Select(Text, Text, (k, t) => (Func<TraceEvent>)(() => new AnnotationEvent { Key = k, Text = t })));
+        Gen.Select(Text, Text, (k, t) => (Func<TraceEvent>)(() => new AnnotationEvent { Key = k, Text = t })),
+        Gen.Select(Text, Text, Gen.Int, Gen.ULong, Gen.ULong, Text, Gen.Long, Gen.Byte.Array[0, 40],
+            (op, call, fd, d, i, path, n, b) => (Func<TraceEvent>)(() => new FileEvent { Op = op, Call = call, Fd = fd, Device = d, Inode = i, Path = path, Offset = n - 1, Length = n, Size = n + 1, Bytes = b })));
 
     private static readonly Gen<Op> SideEvent = Gen.Select(Thread, Side, (t, make) => (Op)new SideOp(t, make));
 

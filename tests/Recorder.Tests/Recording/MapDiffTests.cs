@@ -93,12 +93,58 @@ public class MapDiffTests
     }
 
     [Fact]
-    public void Heap_growth_remaps_the_heap()
+    public void Heap_growth_maps_only_the_new_part_and_keeps_the_heap_one_region()
     {
+        // brk keeps what the heap held: only the grown part has new (zero) contents.
         var old = Map(Reg(0x10000, 0x20000, R | W, "[heap]"));
         var @new = Map(Reg(0x10000, 0x40000, R | W, "[heap]"));
+        var events = DiffAndCheck(old, @new);
+        var map = Assert.IsType<RegionMapEvent>(events[0]);
+        Assert.Equal((0x20000UL, 0x40000UL), (map.Start, map.End));
+        var protect = Assert.IsType<RegionProtectEvent>(Assert.Single(events.Skip(1)));
+        Assert.Equal((0x10000UL, 0x40000UL), (protect.Start, protect.End));
+    }
+
+    private static List<TraceEvent> DiffAndCheck(MemoryMap old, MemoryMap @new, ulong freshStart, ulong freshEnd)
+    {
+        var events = MapDiff.Diff(old, @new, freshStart, freshEnd);
+        var applied = old.Copy().Apply(events);
+        Assert.True(applied.SameAs(@new), $"applied:\n{applied}\nexpected:\n{@new}");
+        return events;
+    }
+
+    [Fact]
+    public void A_new_mapping_the_kernel_merged_with_its_neighbour_is_mapped_alone_then_merged_by_a_protect()
+    {
+        // An unpacker maps its image page by page (UPX): maps shows one growing line, but the code it
+        // already wrote into the first page is still there and must not look replaced.
+        var old = Map(Reg(0x400000, 0x401000, R | W));
+        var @new = Map(Reg(0x400000, 0x402000, R | W));
+        var events = DiffAndCheck(old, @new, 0x401000, 0x402000);
+        Assert.Equal(2, events.Count);
+        var map = Assert.IsType<RegionMapEvent>(events[0]);
+        Assert.Equal((0x401000UL, 0x402000UL), (map.Start, map.End));
+        var protect = Assert.IsType<RegionProtectEvent>(events[1]);
+        Assert.Equal((0x400000UL, 0x402000UL, R | W), (protect.Start, protect.End, protect.Protection));
+    }
+
+    [Fact]
+    public void A_fixed_mapping_over_a_like_region_is_mapped_even_though_maps_shows_no_change()
+    {
+        var old = Map(Reg(0x400000, 0x403000, R | W));
+        var @new = Map(Reg(0x400000, 0x403000, R | W));
+        var map = Assert.IsType<RegionMapEvent>(DiffAndCheck(old, @new, 0x401000, 0x402000)[0]);
+        Assert.Equal((0x401000UL, 0x402000UL), (map.Start, map.End));
+        Assert.Empty(DiffAndCheck(old, @new));
+    }
+
+    [Fact]
+    public void A_file_replaced_under_the_same_name_is_new_contents()
+    {
+        var old = Map(Reg(0x400000, 0x401000, R | X, "/tmp/x") with { Device = 2049, Inode = 11 });
+        var @new = Map(Reg(0x400000, 0x401000, R | X, "/tmp/x") with { Device = 2049, Inode = 12 });
         var map = Assert.IsType<RegionMapEvent>(Assert.Single(DiffAndCheck(old, @new)));
-        Assert.Equal((0x10000UL, 0x40000UL), (map.Start, map.End));
+        Assert.Equal((2049UL, 12UL), (map.Device, map.Inode));
     }
 
     [Fact]

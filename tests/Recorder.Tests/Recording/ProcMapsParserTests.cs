@@ -30,7 +30,8 @@ public class ProcMapsParserTests
     {
         var map = ProcMapsParser.Parse(Sample);
         Assert.Equal(8, map.Regions.Count);
-        Assert.Equal(Reg(0x55ed1f5ae000, 0x55ed1f5b3000, R | X, "/usr/bin/cat", 0x2000), map.Regions[1]);
+        // Device fe:00 as stat's st_dev (glibc makedev: major << 8 | minor for small numbers), and the inode.
+        Assert.Equal(Reg(0x55ed1f5ae000, 0x55ed1f5b3000, R | X, "/usr/bin/cat", 0x2000) with { Device = 0xfe00, Inode = 247270 }, map.Regions[1]);
         Assert.Equal(Reg(0x55ed2205e000, 0x55ed2207f000, R | W, "[heap]"), map.Regions[2]);
         Assert.Equal(Reg(0x7f23b3b44000, 0x7f23b3b66000, R | W, ""), map.Regions[3]);
         Assert.Equal(R | S, map.Regions[4].Protection);

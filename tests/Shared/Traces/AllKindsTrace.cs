@@ -67,6 +67,12 @@ internal static class AllKindsTrace
                 case 22:
                     w.Write(new AnnotationEvent { Pid = pid, Tid = tid, Key = "note", Text = $"at {s}" });
                     break;
+                case 30:
+                    w.Write(new FileEvent { Pid = pid, Tid = tid, Op = FileOps.Write, Call = "write", Fd = 3, Device = 0x801, Inode = (ulong)s, Path = "/tmp/dropped", Offset = -1, Length = 64, Size = 64 * s });
+                    break;
+                case 31:
+                    w.Write(new FileEvent { Pid = pid, Tid = tid, Op = FileOps.Exec, Call = "execveat", Fd = 3, Device = 0x801, Inode = 999_999, Path = "/memfd:x (deleted)", Size = 4, Bytes = [0x7f, 0x45, 0x4c, (byte)s] });
+                    break;
                 case 25:
                     w.Write(new RegionSnapshotEvent { Pid = pid, Tid = tid, Address = 0x7ffd0000, Reason = "request", Bytes = [1, 2, 3, (byte)s] });
                     break;

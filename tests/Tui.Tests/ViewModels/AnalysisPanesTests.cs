@@ -48,6 +48,13 @@ public sealed class AnalysisPanesTests(LoadedWalk walk) : IClassFixture<LoadedWa
         var dump = File.ReadAllBytes(Path.Combine(walk.Path + ".dumps", "pid100-image0-layer1-0x600000-0x601000.bin"));
         Assert.Equal(WalkTrace.Layer1Code, dump[..WalkTrace.Layer1Code.Length]);
 
+        // The original entry point (here only the deepest layer's entry is evidence) is listed and reachable.
+        model.Load(walk.Session.Analysis!.Layers, walk.Session.Analysis!.Oeps);
+        Assert.Contains(model.OepLines(), l => l.StartsWith($"original entry point of pid {WalkTrace.Pid} image 0: 0x{WalkTrace.Layer1:x} (layer 1") && l.Contains("deepest-layer"));
+        Assert.True(model.JumpToFirst(cursor, 0).Moved || cursor.Step == model.Layers[0].FirstStep);
+        Assert.True(model.JumpToOep(cursor, row).Moved);
+        Assert.Equal(t.LayerEntryStep, cursor.Step);
+
         var regions = model.RegionsAt(t.LayerEntryStep, WalkTrace.Pid, out var why);
         Assert.Null(why);
         Assert.Equal([0x401000UL, WalkTrace.Layer1, WalkTrace.Stack], regions!.Select(r => r.Start));

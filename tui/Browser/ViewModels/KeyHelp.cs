@@ -41,6 +41,7 @@ public static class KeyHelp
         new(Syscalls, "type", "filter as you type (all words must match: open ENOENT)"),
         new(Syscalls, "Down / Up, Enter", "move between filter and list; Enter jumps to the call"),
         new(Layers, "Enter / d", "jump to the layer's first instruction / dump the layer's memory"),
+        new(Layers, "o", "jump to the original entry point (the evidence is listed under the layers)"),
         new(Sql, "Enter, Up/Down", "run the query; history in the query line"),
         new(Sql, "Tab, Enter", "to the result grid; Enter jumps to the row's step column"),
     ];

@@ -13,16 +13,34 @@ namespace Ether.Replay.Tui.ViewModels;
 public sealed class LayersModel(BrowserSession session)
 {
     public IReadOnlyList<LayerRow> Layers { get; private set; } = [];
+    /// <summary>Original-entry-point candidates with their evidence; the chosen one per image first.</summary>
+    public IReadOnlyList<OepRow> Oeps { get; private set; } = [];
     public bool Loaded { get; private set; }
 
-    public void Load(IReadOnlyList<LayerRow> layers)
+    public void Load(IReadOnlyList<LayerRow> layers, IReadOnlyList<OepRow>? oeps = null)
     {
         Layers = layers;
+        Oeps = (oeps ?? []).OrderBy(o => o.Pid).ThenBy(o => o.Image).ThenBy(o => o.Chosen ? 0 : 1).ThenBy(o => o.Rank).ToList();
         Loaded = true;
     }
 
+    /// <summary>One line per image: its original entry point and the evidence for it.</summary>
+    public IEnumerable<string> OepLines() =>
+        Oeps.Where(o => o.Chosen).Select(o =>
+            $"original entry point of pid {o.Pid} image {o.Image}: 0x{o.Address:x} (layer {o.Layer}, step {o.Step:N0}; {o.Evidence}: {o.Detail})" +
+            (Oeps.Count(c => c.Pid == o.Pid && c.Image == o.Image) - 1 is var more and > 0 ? $" +{more} other candidates" : ""));
+
     public static string Region(LayerRow l) =>
         l.RegionStart is { } s ? $"0x{s:x}-0x{l.RegionEnd:x} {(string.IsNullOrEmpty(l.RegionName) ? "[anonymous]" : l.RegionName)}" : "?";
+
+    /// <summary>Goes to the chosen original entry point of the selected row's image.</summary>
+    public JumpResult JumpToOep(StepCursor cursor, int row)
+    {
+        var image = row >= 0 && row < Layers.Count ? (Layers[row].Pid, Layers[row].Image) : default;
+        var oep = Oeps.FirstOrDefault(o => o.Chosen && (row < 0 || (o.Pid, o.Image) == image)) ?? Oeps.FirstOrDefault(o => o.Chosen);
+        if (oep == null) return JumpResult.Stay("no original entry point: no written code ran");
+        return cursor.GoTo(oep.Step, $"original entry point of pid {oep.Pid}: 0x{oep.Address:x} at step {oep.Step:N0} ({oep.Evidence})");
+    }
 
     public JumpResult JumpToFirst(StepCursor cursor, int row)
     {
@@ -65,7 +83,8 @@ public sealed class LayersModel(BrowserSession session)
                 try
                 {
                     string directory = DumpDirectory();
-                    var dumped = LayerDump.Write(fork, [layer], directory);
+                    var dumped = LayerDump.Write(fork, [layer], directory,
+                        layer.OepCandidate ? Oeps.Where(o => o.Pid == layer.Pid && o.Image == layer.Image).ToList() : []);
                     if (dumped.Count == 0) return $"layer {layer.Layer}: nothing dumped";
                     return $"dumped layer {layer.Layer}: {string.Join(", ", dumped.Select(d => Path.GetFileName(d.Path)))} in {directory}";
                 }

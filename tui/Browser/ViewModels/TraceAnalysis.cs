@@ -13,6 +13,9 @@ public sealed record SyscallItem(long Step, int Pid, int Tid, string Call);
 /// </summary>
 public sealed record TraceAnalysis(IReadOnlyList<SyscallItem> Syscalls, IReadOnlyList<LayerRow> Layers, LayerChanges LayerChanges)
 {
+    /// <summary>The images' original-entry-point candidates (oep_candidates.sql), chosen ones included.</summary>
+    public IReadOnlyList<OepRow> Oeps { get; init; } = [];
+
     public static TraceAnalysis Load(AnalysisDatabase db)
     {
         var syscalls = ShippedQuery.Run(db, "syscalls.sql").Select(Syscall).ToList();
@@ -26,7 +29,7 @@ public sealed record TraceAnalysis(IReadOnlyList<SyscallItem> Syscalls, IReadOnl
         foreach (var l in layers)
             if (l.Layer > 0 && !seen.Contains((l.FirstStep, l.EntryTid)))
                 changes.Add(new LayerChange(l.FirstStep, l.Pid, l.EntryTid, -1, l.Layer));
-        return new TraceAnalysis(syscalls, layers, new LayerChanges(changes));
+        return new TraceAnalysis(syscalls, layers, new LayerChanges(changes)) { Oeps = UnpackReport.Oeps(db) };
     }
 
     private static SyscallItem Syscall(ResultRow row)

@@ -29,15 +29,16 @@ internal sealed class LayersPane : Pane
         _report = report;
         _loading = loading;
         SetTitle("Layers & regions");
-        _table = TableLook.Plain(new RowsTableSource(["layer", "pid", "first step", "entry", "region", "written", "writers", "insns"], () => _model.Layers.Count, Cell));
+        _table = TableLook.Plain(new RowsTableSource(["layer", "pid", "arrival", "first step", "entry", "region", "written", "writers", "insns"], () => _model.Layers.Count, Cell));
         _table.Height = Dim.Percent(50);
         TableLook.Column(_table, 0, 5, 5, right: true);
         TableLook.Column(_table, 1, 3, 7);
-        TableLook.Column(_table, 2, 10, 13, right: true);
-        TableLook.Column(_table, 3, 8, 20);
-        TableLook.Column(_table, 4, 12, 40);
-        TableLook.Column(_table, 5, 7, 12, right: true);
-        TableLook.Column(_table, 6, 7, 20);
+        TableLook.Column(_table, 2, 6, 20);
+        TableLook.Column(_table, 3, 10, 13, right: true);
+        TableLook.Column(_table, 4, 8, 20);
+        TableLook.Column(_table, 5, 12, 40);
+        TableLook.Column(_table, 6, 7, 12, right: true);
+        TableLook.Column(_table, 7, 7, 20);
         _table.Accepting += (_, e) =>
         {
             e.Handled = true;
@@ -56,11 +57,12 @@ internal sealed class LayersPane : Pane
         {
             0 => l.Layer.ToString(),
             1 => l.Pid.ToString(),
-            2 => l.FirstStep.ToString("N0"),
-            3 => $"0x{l.EntryAddress:x}{(l.OepCandidate && l.Layer > 0 ? " *" : "")}",
-            4 => LayersModel.Region(l),
-            5 => l.Layer == 0 ? "-" : l.BytesWritten.ToString("N0"),
-            6 => l.Writers ?? "-",
+            2 => l.Arrival,
+            3 => l.FirstStep.ToString("N0"),
+            4 => $"0x{l.EntryAddress:x}{(l.OepCandidate && l.Layer > 0 ? " *" : "")}",
+            5 => LayersModel.Region(l),
+            6 => l.Layer == 0 ? "-" : l.FixupBytes > 0 ? $"{l.BytesWritten:N0}+{l.FixupBytes:N0} fixed" : l.BytesWritten.ToString("N0"),
+            7 => l.Writers ?? "-",
             _ => l.Instructions.ToString("N0"),
         };
     }
@@ -75,6 +77,7 @@ internal sealed class LayersPane : Pane
         if (!_model.Loaded) lines.Add(_loading());
         else if (_model.Layers.Count == 0) lines.Add("no instructions, no layers");
         else if (_model.Layers.All(l => l.Layer == 0)) lines.Add("no unpacking: only layer 0 (code that was loaded) ran");
+        lines.AddRange(_model.OepLines());
         if (_pid() is { } pid)
         {
             var regions = _model.RegionsAt(_cursor.Step, pid, out var why);
@@ -92,6 +95,11 @@ internal sealed class LayersPane : Pane
         if (key == Key.Enter)
         {
             _report(_model.JumpToFirst(_cursor, TableLook.Row(_table)));
+            return true;
+        }
+        if (Keys.Char(key) == 'o')
+        {
+            _report(_model.JumpToOep(_cursor, TableLook.Row(_table)));
             return true;
         }
         if (Keys.Char(key) == 'd')

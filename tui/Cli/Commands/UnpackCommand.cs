@@ -13,7 +13,7 @@ internal static class UnpackCommand
         var dump = new Option<string?>("--dump") { Description = "Write each layer's memory (raw bytes at its entry) and, for the program's image, a runnable ELF with the original entry point into DIR" };
         var pid = new Option<int?>("--pid", "-p") { Description = "Only this process" };
         var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
-        var command = new Command("unpack", "Unpacking layers (code executed from memory written earlier): per layer the entry, region, writers and sizes; transitions; the original-entry-point candidate")
+        var command = new Command("unpack", "Unpacking layers (code executed from memory written earlier, or from files the trace wrote): per layer and region the entry, writers, sizes, fix-ups and how it arrived; transitions; the original entry point with its evidence")
         {
             target, dump, pid, trace,
         };
@@ -22,7 +22,8 @@ internal static class UnpackCommand
             string source = r.GetValue(target)!;
             using var db = AnalyzerCli.Open(source);
             var layers = UnpackReport.Layers(db, r.GetValue(trace), r.GetValue(pid));
-            UnpackReport.Write(layers, UnpackReport.Transitions(db, r.GetValue(trace), r.GetValue(pid)), Console.Out);
+            var oeps = UnpackReport.Oeps(db, r.GetValue(trace), r.GetValue(pid));
+            UnpackReport.Write(layers, UnpackReport.Transitions(db, r.GetValue(trace), r.GetValue(pid)), oeps, Console.Out);
             if (r.GetValue(dump) is not { } dir) return AnalyzerCli.Ok;
 
             foreach (var group in layers.GroupBy(l => l.Trace))
@@ -30,8 +31,10 @@ internal static class UnpackCommand
                 string file = File.Exists(source) ? source
                     : ShippedQuery.Run(db, "traces.sql", new Dictionary<string, object?> { ["trace"] = group.Key }).FirstOrDefault()?.Text("file") ?? "";
                 if (!File.Exists(file)) throw new CliException($"--dump needs the trace file of {group.Key} ({file}): it is gone; give the .etrace file");
+                foreach (var d in ExecImageDump.Write(db, group, dir))
+                    Console.WriteLine($"wrote {d.Path}: {d.What}; {d.KnownBytes:N0} bytes");
                 using var session = ReplaySession.Open(file);
-                foreach (var d in LayerDump.Write(session, group.ToList(), dir))
+                foreach (var d in LayerDump.Write(session, group.ToList(), dir, oeps.Where(o => o.Trace == group.Key).ToList()))
                     Console.WriteLine($"wrote {d.Path}: 0x{d.Start:x}-0x{d.End:x}, {d.What}; {d.KnownBytes:N0} of {d.End - d.Start:N0} bytes seen in the trace" +
                                       (d.FromFile > 0 ? $", {d.FromFile:N0} from the original file" : ""));
             }

@@ -55,10 +55,11 @@ internal sealed class AddressSpace
     public AddressSpace CopyForFork(ITargetMemory childMemory) => new(_code.Fork(childMemory), _unpack.Fork()) { _regions = _regions, SyscallSite = SyscallSite };
 
     /// <summary>Re-reads /proc/PID/maps and appends the region events that turn the old map into the new one.</summary>
-    public void RefreshRegions(int pid, List<TraceEvent> events)
+    /// <param name="freshStart">With <paramref name="freshEnd"/>: a range known to hold new contents (what an mmap returned).</param>
+    public void RefreshRegions(int pid, List<TraceEvent> events, ulong freshStart = 0, ulong freshEnd = 0)
     {
         var fresh = ProcMapsParser.Parse(ProcFs.ReadMaps(pid));
-        foreach (var e in MapDiff.Diff(_regions, fresh))
+        foreach (var e in MapDiff.Diff(_regions, fresh, freshStart, freshEnd))
         {
             switch (e)
             {

@@ -36,6 +36,8 @@ internal sealed class RecordingPipeline
     private readonly PtraceRecordOptions _options;
     private readonly MemoryOperands _operands = HostCpu.NewOperands();
     private readonly List<TraceEvent> _pendingEvents = new();
+    private readonly FileProvenance _files = new();
+    private readonly List<FileEvent> _fileEvents = new();
     private byte[] _value = new byte[64 << 10];
 
     public RecordingPipeline(TraceWriter writer, PtraceRecordOptions options)
@@ -70,7 +72,24 @@ internal sealed class RecordingPipeline
         RefreshRegions(thread);
         foreach (var region in process.Space.Regions.Executable)
             WriteSnapshot(thread, region.Start, region.End, "exec");
+        // The initial stack (argc, argv, envp, auxv and their strings): what the program's first
+        // instruction sees, and what an unpacker rewrites (AT_ENTRY, AT_PHDR) before handing over.
+        ulong rsp = thread.Registers.Rsp;
+        if (process.Space.Regions.Find(rsp) is { } stack)
+        {
+            ulong end = Math.Min(stack.End, rsp + MaxInitialStackBytes);
+            if (ReadSnapshot(thread, rsp, end, "stack") is { } snapshot) _writer.Write(snapshot);
+        }
+        // Which file this image came from (with its content when the trace wrote it).
+        foreach (var e in _files.TakeExec(process.Pid))
+        {
+            e.Tid = thread.Tid;
+            _writer.Write(e);
+        }
     }
+
+    /// <summary>The initial stack kept at exec: its top (argv and environment strings are rarely more).</summary>
+    private const ulong MaxInitialStackBytes = 256 << 10;
 
     public void Registers(RecordedThread thread) => _writer.Registers(thread.Pid, thread.Tid, thread.Registers);
 
@@ -205,6 +224,7 @@ internal sealed class RecordingPipeline
         thread.SyscallNumber = number;
         thread.SyscallName = calls.Calls.Name(number);
         args.CopyTo(thread.SyscallArgs);
+        if (calls.Has(number, SyscallTraits.Exec)) _files.OnExecEntry(thread);
         _writer.Write(new SyscallEntryEvent
         {
             Pid = thread.Pid, Tid = thread.Tid, Abi = thread.SyscallAbi, Number = number, Name = thread.SyscallName,
@@ -223,10 +243,19 @@ internal sealed class RecordingPipeline
             Return = ret, Errno = errno, Decoded = calls.Decoder.DecodeExit(thread.SyscallNumber, thread.SyscallArgs, ret, thread.Process.Memory) ?? [],
         });
         thread.InSyscall = false;
+        if (errno == 0)
+        {
+            _fileEvents.Clear();
+            _files.OnExit(thread, ret, _fileEvents);
+            foreach (var e in _fileEvents) _writer.Write(e);
+        }
         // Failed calls too: an interrupted sleep reports the time left (the write set is empty for other failures).
         RecordKernelWrites(thread, calls, ret);
         if (errno == 0 && calls.Has(thread.SyscallNumber, SyscallTraits.ChangesMap))
-            RefreshRegions(thread, snapshotNewCode: true);
+        {
+            var (freshStart, freshEnd) = FreshRange(thread, ret);
+            RefreshRegions(thread, snapshotNewCode: true, freshStart, freshEnd);
+        }
         thread.Registers = after;
         _writer.Registers(thread.Pid, thread.Tid, after);
     }
@@ -276,11 +305,26 @@ internal sealed class RecordingPipeline
 
     // ---- regions and snapshots ----------------------------------------------------------------
 
-    private void RefreshRegions(RecordedThread thread, bool snapshotNewCode = false)
+    /// <summary>The range an mmap or mremap just filled with new contents (zeros or a file), else empty.</summary>
+    private static (ulong Start, ulong End) FreshRange(RecordedThread thread, long ret)
+    {
+        bool i386 = thread.SyscallAbi == Formats.Abi.SyscallTables.LinuxI386Abi;
+        ulong length = (i386, thread.SyscallNumber) switch
+        {
+            (false, 9) or (true, 90) or (true, 192) => thread.SyscallArgs[1], // mmap(addr, length, ...), mmap2
+            (false, 25) or (true, 163) => thread.SyscallArgs[2],              // mremap(old, old_size, new_size, ...)
+            _ => 0,
+        };
+        if (length == 0 || ret is < 0 and >= -4095) return (0, 0);
+        ulong start = (ulong)ret;
+        return (start, start + ((length + PageSize - 1) & ~(ulong)(PageSize - 1)));
+    }
+
+    private void RefreshRegions(RecordedThread thread, bool snapshotNewCode = false, ulong freshStart = 0, ulong freshEnd = 0)
     {
         var process = thread.Process;
         _pendingEvents.Clear();
-        process.Space.RefreshRegions(process.Pid, _pendingEvents);
+        process.Space.RefreshRegions(process.Pid, _pendingEvents, freshStart, freshEnd);
         foreach (var e in _pendingEvents)
         {
             e.Pid = process.Pid;

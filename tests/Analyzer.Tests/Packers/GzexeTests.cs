@@ -1,0 +1,59 @@
+using Ether.Replay.Analyzer.Analyses;
+using Ether.Replay.Analyzer.Query;
+using Ether.Replay.Analyzer.Tests.Support;
+using Ether.Replay.Analyzer.Unpack;
+using Ether.Replay.Tests.Shared;
+
+namespace Ether.Replay.Analyzer.Tests.Packers;
+
+/// <summary>
+/// A real packer: Debian's gzexe turns a program into a shell script that runs tail | gzip -cd into a
+/// mktemp -d file, chmods it and execs it. The program gzip wrote (another process than the shell
+/// that execs it) must come out as a layer with its entry point and its whole file.
+/// </summary>
+public sealed class GzexeTests
+{
+    [Fact]
+    public void The_program_gzexe_unpacks_is_a_layer_with_its_entry_point_and_whole_file()
+    {
+        using var dir = new TempDir();
+        var original = UpxStylePacker.BuildPieOriginal(dir.Path, 10);
+        string packed = dir.File("packed");
+        File.Copy(original.Path, packed);
+        var gzexe = EtherProcess.Exec(dir.Path, "gzexe", packed);
+        Assert.True(gzexe.ExitCode == 0, gzexe.ToString());
+        Assert.StartsWith("#!/bin/sh", File.ReadAllText(packed));
+
+        var expected = EtherProcess.Exec(dir.Path, original.Path, "arg1");
+        var native = EtherProcess.Exec(dir.Path, packed, "arg1");
+        Assert.Equal(expected.Stdout, native.Stdout);
+        Assert.Equal(expected.ExitCode, native.ExitCode);
+
+        string trace = dir.File("t.etrace");
+        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(5), "record", "--mode", "syscalls", "--output", trace, "--", packed, "arg1");
+        Assert.True(record.ExitCode == 0, record.ToString());
+        Assert.Contains(expected.Stdout, record.Stdout);
+
+        var r = EtherProcess.Run(dir.Path, "unpack", trace, "--dump", "dumps");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var db = AnalysisDatabase.Open(DatasetTarget.Resolve(trace, null, out _));
+        // One layer: the temporary file gzip wrote, exec'd by the script's shell (chmod 700 FILE is no interpreter).
+        var layer = UnpackReport.Layers(db).Single(l => l.Layer > 0);
+        Assert.Equal((1, LayerArrival.ExecOfWrittenFile), (layer.Layer, layer.Arrival));
+        Assert.Contains("gztmp", layer.Chain);
+        Assert.Matches(@"pid \d+ write", layer.Chain);
+        var gzip = Convert.ToInt32(db.Scalar("SELECT pid FROM execs WHERE path LIKE '%gzip' LIMIT 1"));
+        Assert.Contains($"pid {gzip} write", layer.Chain); // the writer is gzip, not the shell that execs it
+        var oep = UnpackReport.Oeps(db).Single(o => o.Chosen);
+        Assert.Equal(layer.EntryAddress, oep.Address);
+        Assert.Equal(OepEvidence.ExecEntry, oep.Evidence);
+        // A PIE: the entry is e_entry past a page-aligned load base, inside the file's code mapping.
+        Assert.Equal(0UL, (oep.Address - original.Entry) & 0xfff);
+        Assert.InRange(oep.Address, layer.RegionStart!.Value, layer.RegionEnd!.Value - 1);
+
+        string image = Directory.GetFiles(dir.File("dumps"), "*-exec.elf").Single();
+        Assert.Equal(File.ReadAllBytes(original.Path), File.ReadAllBytes(image));
+        var rerun = EtherProcess.Exec(dir.Path, image, "arg1");
+        Assert.Equal(expected.Stdout, rerun.Stdout);
+    }
+}
