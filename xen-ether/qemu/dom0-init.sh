@@ -36,6 +36,19 @@ t "toolstack up: $(xl info | grep -E '^(xen_version|virt_caps)' | tr -s ' ' | tr
 xl create -p /etc/xen/e2e.cfg >/out/xl-create.log 2>&1 || finish "xl create failed: $(tail -1 /out/xl-create.log)"
 domid=$(xl domid e2e)
 t "guest created paused, domain $domid"
+if [ "${NO_TRACE:-0}" = 1 ]; then
+  # No agent: the same guest on the same hypervisor with no monitor, for comparison.
+  xl unpause "$domid"
+  t "guest unpaused without ether-agent"
+  i=0
+  while xl domid e2e >/dev/null 2>&1 && [ $i -lt "${GUEST_SECONDS:-600}" ]; do
+    sleep 1; i=$((i + 1))
+    [ $((i % 30)) -eq 0 ] && t "guest running for $i s; guest: $(tail -c 400 /var/log/xen/console/guest-e2e.log 2>/dev/null | tr -d '\r' | grep -v '^$' | tail -1 | cut -c1-100) | $(xenctx "$domid" 0 2>/dev/null | grep -m2 -iE '^ *(cs:)?[er]?ip' | tr -s ' \n' ' ')"
+  done
+  xl destroy "$domid" 2>/dev/null
+  : >/out/frames.bin
+  finish "guest ended after $i s (no trace)"
+fi
 # shellcheck disable=SC2086
 ether-agent --domain "$domid" --guest linux $AGENT_OPTIONS >/out/frames.bin 2>/out/agent.log &
 agent=$!
@@ -50,7 +63,10 @@ xl unpause "$domid"
 i=0
 while kill -0 $agent 2>/dev/null; do
   sleep 1; i=$((i + 1))
-  [ $((i % 30)) -eq 0 ] && t "tracing for $i s, $(wc -c < /out/frames.bin) bytes of frames"
+  # Every 30 s: how far the frames got, the guest console's last line and where its vCPU 0 is.
+  [ $((i % 30)) -eq 0 ] && t "tracing for $i s, $(wc -c < /out/frames.bin) bytes of frames; guest: \
+$(tail -c 400 /var/log/xen/console/guest-e2e.log 2>/dev/null | tr -d '\r' | grep -v '^$' | tail -1 | cut -c1-100) \
+| $(xenctx "$domid" 0 2>/dev/null | grep -m2 -iE '^ *(cs:)?[er]?ip' | tr -s ' \n' ' ')"
   if [ $i -ge "${GUEST_SECONDS:-600}" ]; then t "guest still running after $i s: stopping the agent"; kill -TERM $agent; fi
 done
 wait $agent
