@@ -252,7 +252,9 @@ public sealed class XenTraceBuilder : IDisposable
         string abi = f.EntrySeq is { } seq && _pendingAbi.Remove(seq, out var a) ? a : AbiOf(f);
         long number = f.NumberKnown ? (long)f.Number : -1;
         bool nt = abi.StartsWith("nt-", StringComparison.Ordinal);
-        long ret = nt ? (long)(uint)f.Ret : (long)f.Ret;
+        // A 32-bit Linux call returns in EAX: -ENOENT is 0xFFFFFFFE in the 64-bit register the frame carries.
+        bool linux32 = abi == _abi32 && _abi32 != _abi64 && abi.StartsWith("linux-", StringComparison.Ordinal);
+        long ret = nt ? (long)(uint)f.Ret : linux32 ? (int)(uint)f.Ret : (long)f.Ret;
         long errno = nt
             ? ((uint)f.Ret >= 0xC000_0000u ? (long)(uint)f.Ret : 0)
             : (ret is < 0 and >= -4095 ? -ret : 0);

@@ -93,4 +93,52 @@ public sealed class LinuxGuestFramesTests : IDisposable
         Assert.Equal(("x86_64", "linux-x86_64"), (reader.Header.Architecture, reader.Header.BackendParameters["abi"]));
         Assert.Equal(StopReason.Exited, reader.Summary.StopReason);
     }
+
+    /// <summary>Registers of 32-bit legacy-mode code (EFER.LMA clear, Linux's __USER_CS).</summary>
+    private static void Regs32(ref MessagePackWriter w, ulong rip)
+    {
+        w.Write("regs"); w.WriteMapHeader(4);
+        w.Write("rip"); w.Write(rip); w.Write("cs"); w.Write(0x73); w.Write("efer"); w.Write(0); w.Write("fs_base"); w.Write(0);
+    }
+
+    [Fact]
+    public void A_32_bit_guests_sysenter_calls_use_the_i386_table_and_its_negative_returns_are_32_bit()
+    {
+        // As e2e.sh --guest32 records them: no steps, calls by sysenter, returns by sysexit, EAX = -ENOENT.
+        ulong path = 0x102000;
+        var stream = new List<byte>();
+        stream.AddRange(Frame("hello", 5, (ref MessagePackWriter w) =>
+        {
+            w.Write("protocol"); w.Write(1); w.Write("backend"); w.Write("xen"); w.Write("domain"); w.Write(1);
+            w.Write("guest_os"); w.Write("linux"); w.Write("guest_word_size"); w.Write(4);
+        }));
+        stream.AddRange(Frame("syscall", 8, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0); w.Write("rip"); w.Write(0x101033);
+            w.Write("mechanism"); w.Write("sysenter"); w.Write("number"); w.Write(295);   // i386 openat
+            w.Write("args"); w.WriteArrayHeader(6); foreach (var a in new ulong[] { 0xFFFFFF9C, path, 0, 0, 0, 0 }) w.Write(a);
+            w.Write("arg_memory"); w.WriteArrayHeader(6);
+            foreach (var m in new byte[][] { [], "/etc/ether-e2e-missing\0"u8.ToArray(), [], [], [], [] }) w.Write(m);
+            Regs32(ref w, 0x101033);
+        }));
+        stream.AddRange(Frame("syscall_return", 6, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0); w.Write("rip"); w.Write(0x101035);
+            w.Write("mechanism"); w.Write("sysexit"); w.Write("ret"); w.Write(0xFFFFFFFEUL); Regs32(ref w, 0x101035);
+        }));
+        stream.AddRange(Frame("end", 1, (ref MessagePackWriter w) => { w.Write("reason"); w.Write("domain-gone"); }));
+        string frames = Path.Combine(_dir, "linux32.frames");
+        File.WriteAllBytes(frames, stream.ToArray());
+
+        string output = Path.Combine(_dir, "linux32.etrace");
+        TraceRecorder.Record(new XenRecordOptions { FramesFile = frames, Guest = "linux", OutputPath = output });
+        using var reader = TraceReader.Open(output);
+        var events = reader.Events().ToList();
+        var entry = Assert.Single(events.OfType<SyscallEntryEvent>());
+        Assert.Equal(("openat", "linux-i386"), (entry.Name, entry.Abi));
+        Assert.Equal(["AT_FDCWD", "\"/etc/ether-e2e-missing\"", "O_RDONLY"], entry.Decoded.Take(3));
+        var exit = Assert.Single(events.OfType<SyscallExitEvent>());
+        Assert.Equal((-2L, 2L), (exit.Return, exit.Errno));
+        Assert.Equal("x86", reader.Header.Architecture);
+    }
 }
