@@ -352,7 +352,7 @@ loop_steps=$("$ether" sql "$trace" "SELECT count(*) FROM instructions WHERE rip 
 
 # 4. The unpacking layer at the address the program decrypted to.
 "$ether" unpack "$trace" >"$run/unpack.txt" 2>&1 || fail "ether unpack: $(tail -1 "$run/unpack.txt")"
-grep -qE "^ +1 +[0-9]+ +0x0*${LAYER_ADDR#0x} " "$run/unpack.txt" || fail "no unpacking layer at $LAYER_ADDR (see $run/unpack.txt)"
+grep -qE "^ +1 +([a-z-]+ +)?[0-9]+ +0x0*${LAYER_ADDR#0x} " "$run/unpack.txt" || fail "no unpacking layer at $LAYER_ADDR (see $run/unpack.txt)"
 
 # 5. It opens in ether tui.
 tmux kill-session -t ether-e2e 2>/dev/null || true
