@@ -12,15 +12,19 @@ namespace Ether.Replay.Bench;
 /// Speed: a static loop (bench/record/loop.S) single-stepped by a minimal C loop
 /// (bench/record/cloop.c: PTRACE_SINGLESTEP + waitpid + PTRACE_GETREGS, nothing recorded), by the
 /// same C loop bound to one CPU (as ether binds itself in full mode), by the same loop written in
-/// C# over the recorder's ptrace layer, by `ether record` (everything recorded) and by `ether record`
-/// writing format version 1 (no register prediction: the writer before issue 14), in the same run:
+/// C# over the recorder's ptrace layer, by `ether record` (everything recorded, transparency on as by
+/// default), by `ether record` writing format version 1 (no register prediction: the writer before
+/// issue 14) and by `ether record --no-transparency` (the cost of virtual time and the trap-flag
+/// account, issue 11), in the same run:
 /// 5 rounds of 2 M instructions each (10 M per contender), in alternating order, because the load of
 /// this shared 2-core machine drifts over minutes.
 /// Target: ether ≥ 0.8 of the C loop's steps/s (and no slower than format version 1).
 /// Size: bytes per instruction of full traces of `/bin/ls -la /usr/bin` and `gzip -c` of a 64 KB
-/// file (registers, memory writes and code included). Target ≤ 3.
+/// file (registers, memory writes and code included). Target ≤ 3. With --reads, each is also recorded
+/// without the read check (the pages snapshotted before a program first reads them, issue 14), the
+/// order alternating between workloads: what the check costs in size (and, roughly, speed) in one run.
 /// Options: --iterations N (loop iterations per round, 2 instructions each; default 1000000),
-/// --rounds R (default 5), --speed-only, --size-only.
+/// --rounds R (default 5), --speed-only, --size-only, --reads.
 /// </summary>
 public static class RecordBench
 {
@@ -28,7 +32,7 @@ public static class RecordBench
     {
         long iterations = 1_000_000;
         int rounds = 5;
-        bool speed = true, size = true;
+        bool speed = true, size = true, reads = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -37,6 +41,7 @@ public static class RecordBench
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--speed-only": size = false; break;
                 case "--size-only": speed = false; break;
+                case "--reads": reads = true; break;
                 default: Console.Error.WriteLine($"bench record: unknown option {args[i]}"); return 2;
             }
         }
@@ -47,7 +52,7 @@ public static class RecordBench
         {
             int failures = 0;
             if (speed) failures += Speed(sources, work, iterations, rounds);
-            if (size) failures += Size(work);
+            if (size) failures += Size(work, reads);
             return failures == 0 ? 0 : 1;
         }
         finally
@@ -71,10 +76,11 @@ public static class RecordBench
             ("C loop (step+wait+getregs)", () => RunCLoop(cloop, loop)),
             ("C loop bound to one CPU", () => RunCLoop(cloop, loop, bind: true)),
             ("C# loop, same work", () => RunRawCSharp(loop)),
-            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"))),
-            ("ether record, format v1", () => RunEther(loop, Path.Combine(work, "loop-v1.etrace"), V1)),
+            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"), [])),
+            ("ether record, format v1", () => RunEther(loop, Path.Combine(work, "loop-v1.etrace"), [], V1)),
+            ("ether --no-transparency", () => RunEther(loop, Path.Combine(work, "loop.etrace"), [], transparent: false)),
         };
-        const int Ether = 3;
+        const int Ether = 3, Opaque = Ether + 2;
         var totals = new Measured[contenders.Length];
         for (int i = 0; i < totals.Length; i++) totals[i] = new Measured(0, 0);
         bool exact = true;
@@ -102,10 +108,12 @@ public static class RecordBench
         Console.WriteLine($"  ratio ether / C loop bound to one CPU = {totals[Ether].Rate / totals[1].Rate:F3};  C# loop / C loop = {totals[2].Rate / totals[0].Rate:F3}");
         Console.WriteLine($"  ratio ether format v1 (no register prediction) / C loop = {totals[Ether + 1].Rate / totals[0].Rate:F3};  " +
             $"ether / ether format v1 = {totals[Ether].Rate / totals[Ether + 1].Rate:F3}");
+        Console.WriteLine($"  transparency (virtual time, trap-flag account, rdtsc check per step): ether --no-transparency / C loop = {totals[Opaque].Rate / totals[0].Rate:F3};  "
+            + $"ether / ether --no-transparency = {totals[Ether].Rate / totals[Opaque].Rate:F3}");
         return exact ? 0 : 1;
     }
 
-    private static int Size(string work)
+    private static int Size(string work, bool reads)
     {
         string input = Path.Combine(work, "input64k.txt");
         File.WriteAllText(input, RealTraces.Text(65536));
@@ -117,14 +125,34 @@ public static class RecordBench
         };
         foreach (var (name, program, argv) in runs)
         {
-            var r = RunEther(program, Path.Combine(work, "size.etrace"), null, argv);
-            Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+            if (reads)
+            {
+                // Once each way; the order alternates between workloads (the machine's load drifts).
+                bool onFirst = Array.IndexOf(runs, (name, program, argv)) % 2 == 1;
+                // Chunks cut by step count only (not by age): the two traces' sizes differ by what the check adds, not by load.
+                var first = RunEther(program, Path.Combine(work, "size.etrace"), argv, StepChunks, checkReads: onFirst);
+                var second = RunEther(program, Path.Combine(work, "size.etrace"), argv, StepChunks, checkReads: !onFirst);
+                var (on, off) = onFirst ? (first, second) : (second, first);
+                Report(name + " (no read check)", off);
+                Report(name, on);
+                Console.WriteLine($"  {"",-18} read check: +{(on.Bytes - off.Bytes) / 1024.0:F0} KiB ({100.0 * (on.Bytes - off.Bytes) / off.Bytes:F1} %), " +
+                                  $"{on.ReadSnapshots:N0} pages snapshotted at a first read, {on.ChangedSnapshots:N0} changed; steps/s with / without = {on.Rate / off.Rate:F3}");
+                Console.WriteLine($"  {"",-18} snapshots by reason (raw KiB, before compression): {string.Join(", ", on.SnapshotBytes.Select(p => $"{p.Key} {p.Value / 1024.0:F0}"))}");
+            }
+            else
+            {
+                Report(name, RunEther(program, Path.Combine(work, "size.etrace"), argv));
+            }
         }
         return 0;
     }
 
-    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0)
+    private static void Report(string name, Measured r) =>
+        Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+
+    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0, long ReadSnapshots = 0, long ChangedSnapshots = 0)
     {
+        public IReadOnlyDictionary<string, long> SnapshotBytes { get; init; } = new Dictionary<string, long>();
         public double Rate => Seconds > 0 ? Steps / Seconds : 0;
         public double BytesPerInstruction => Steps > 0 ? (double)Bytes / Steps : 0;
     }
@@ -155,7 +183,7 @@ public static class RecordBench
         var tracer = new Thread(() =>
         {
             var ptrace = new LinuxPtrace();
-            int pid = TargetLauncher.Launch(ptrace, sandbox, target, new SandboxOptions { StdoutPath = "/dev/null" });
+            int pid = TargetLauncher.Launch(ptrace, sandbox, target, new SandboxOptions { StdoutPath = "/dev/null" }).ProgramPid;
             while (true) // to the exec event, passing the prologue's signals on
             {
                 ptrace.WaitAny(out var status);
@@ -183,7 +211,10 @@ public static class RecordBench
     /// <summary>The writer of format version 1 (no register prediction): the baseline of the current format.</summary>
     private static readonly TraceWriterOptions V1 = new() { PredictRegisters = false };
 
-    private static Measured RunEther(string program, string output, TraceWriterOptions? writer = null, params string[] argv)
+    /// <summary>The current writer with chunks cut by step count only (no 1 s age): sizes that do not depend on load.</summary>
+    private static readonly TraceWriterOptions StepChunks = new() { ChunkAge = TimeSpan.FromDays(1) };
+
+    private static Measured RunEther(string program, string output, string[] argv, TraceWriterOptions? writer = null, bool checkReads = true, bool transparent = true)
     {
         var result = TraceRecorder.Record(new PtraceRecordOptions
         {
@@ -192,9 +223,27 @@ public static class RecordBench
             OutputPath = output,
             Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
             Writer = writer,
+            CheckReads = checkReads,
+            Transparent = transparent,
         });
+        long read = 0, changed = 0;
+        var snapshotBytes = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        using (var reader = Formats.Log.TraceReader.Open(output))
+        {
+            var chunk = new Formats.Log.DecodedChunk();
+            for (int c = 0; c < reader.Chunks.Count; c++)
+            {
+                reader.ReadChunk(c, chunk);
+                foreach (var e in chunk.SideEvents)
+                {
+                    if (e is not Formats.Model.RegionSnapshotEvent s) continue;
+                    if (s.Reason == "read") read++; else if (s.Reason == "changed") changed++;
+                    snapshotBytes[s.Reason] = snapshotBytes.GetValueOrDefault(s.Reason) + s.Bytes.Length;
+                }
+            }
+        }
         File.Delete(output);
-        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites);
+        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites, read, changed) { SnapshotBytes = snapshotBytes };
     }
 
     private static void Gcc(params string[] args)

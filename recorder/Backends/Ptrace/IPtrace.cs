@@ -24,16 +24,29 @@ internal interface IPtrace
     bool GetRegisters(int tid, out UserRegs regs);
     bool SetRegisters(int tid, in UserRegs regs);
     bool GetSignalInfo(int tid, out SigInfo info);
+    /// <summary>Changes the siginfo of the signal a signal-delivery stop is about to deliver (PTRACE_SETSIGINFO).</summary>
+    bool SetSignalInfo(int tid, in SigInfo info);
+    /// <summary>The thread's blocked-signal mask (bit n-1 = signal n), and setting it (PTRACE_GETSIGMASK / SETSIGMASK).</summary>
+    bool GetSignalMask(int tid, out ulong mask);
+    bool SetSignalMask(int tid, ulong mask);
+    /// <summary>Stops a running (or blocked-in-the-kernel) seized tracee (PTRACE_INTERRUPT); a blocking call returns with -ERESTART*.</summary>
+    bool Interrupt(int tid);
+    /// <summary>Lets a tracee go (PTRACE_DETACH), delivering <paramref name="signal"/> if non-zero.</summary>
+    bool Detach(int tid, int signal = 0);
     bool GetEventMessage(int tid, out ulong message);
     bool GetSyscallInfo(int tid, out PtraceSyscallInfo info);
 
     /// <summary>waitpid(-1, __WALL | __WNOTHREAD): the next stop or death of any tracee (or child) of the
     /// calling thread — never another thread's children. Returns the tid, or -1 (errno set).</summary>
     int WaitAny(out WaitStatus status);
+    /// <summary>The same without blocking: 0 when no stop or death is waiting.</summary>
+    int WaitAnyNoHang(out WaitStatus status);
     /// <summary>waitpid(tid, __WALL): the next stop or death of this one tracee (remote system calls wait for their thread only).</summary>
     int WaitThread(int tid, out WaitStatus status);
     /// <summary>waitpid(pid, WUNTRACED) for a child that is not traced yet.</summary>
     int WaitChild(int pid, out WaitStatus status);
+    /// <summary>waitpid(pid, WNOHANG) for a child that is not traced: its pid once it has ended, 0 while it runs, -1 on error.</summary>
+    int WaitChildNoHang(int pid, out WaitStatus status);
 
     /// <summary>Copies target memory with process_vm_readv; returns the bytes copied (0 on failure).</summary>
     int ReadMemory(int pid, ulong address, Span<byte> into);

@@ -38,6 +38,22 @@ internal sealed unsafe class LinuxPtrace : IPtrace
         fixed (SigInfo* p = &info) return Check(LibC.Ptrace(PtraceRequest.GetSigInfo, tid, 0, (nint)p));
     }
 
+    public bool SetSignalInfo(int tid, in SigInfo info)
+    {
+        fixed (SigInfo* p = &info) return Check(LibC.Ptrace(PtraceRequest.SetSigInfo, tid, 0, (nint)p));
+    }
+
+    public bool GetSignalMask(int tid, out ulong mask)
+    {
+        fixed (ulong* p = &mask) return Check(LibC.Ptrace(PtraceRequest.GetSigMask, tid, sizeof(ulong), (nint)p));
+    }
+
+    public bool SetSignalMask(int tid, ulong mask) => Check(LibC.Ptrace(PtraceRequest.SetSigMask, tid, sizeof(ulong), (nint)(&mask)));
+
+    public bool Interrupt(int tid) => Check(LibC.Ptrace(PtraceRequest.Interrupt, tid, 0, 0));
+
+    public bool Detach(int tid, int signal = 0) => Check(LibC.Ptrace(PtraceRequest.Detach, tid, 0, signal));
+
     public bool GetEventMessage(int tid, out ulong message)
     {
         fixed (ulong* p = &message) return Check(LibC.Ptrace(PtraceRequest.GetEventMsg, tid, 0, (nint)p));
@@ -52,8 +68,10 @@ internal sealed unsafe class LinuxPtrace : IPtrace
     // __WNOTHREAD: the process may have other children, started by other threads (a test host's
     // gcc, the Xen agent); waiting for "any" would reap them from under their owners.
     public int WaitAny(out WaitStatus status) => Wait(-1, WaitFlags.All | WaitFlags.NoThread, out status);
+    public int WaitAnyNoHang(out WaitStatus status) => Wait(-1, WaitFlags.All | WaitFlags.NoThread | WaitFlags.NoHang, out status);
     public int WaitThread(int tid, out WaitStatus status) => Wait(tid, WaitFlags.All, out status);
     public int WaitChild(int pid, out WaitStatus status) => Wait(pid, WaitFlags.Untraced, out status);
+    public int WaitChildNoHang(int pid, out WaitStatus status) => Wait(pid, WaitFlags.NoHang, out status);
 
     private int Wait(int pid, int flags, out WaitStatus status)
     {

@@ -1,6 +1,7 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
+using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
@@ -25,9 +26,24 @@ public sealed record PtraceRecordOptions : RecordingRequest
     /// <summary>Unpack snapshots larger than this keep the window around the entered page.</summary>
     public int MaxSnapshotBytes { get; init; } = 16 << 20;
 
+    /// <summary>Hide the recording from the program (docs/transparency.md): tracer state in /proc, its own
+    /// ptrace use emulated, the CPU pinning, virtual time. Off only to compare with what is hidden.</summary>
+    public bool Transparent { get; init; } = true;
+    /// <summary>Virtual time's rate: single-stepped instructions per virtual second (--clock-rate).</summary>
+    public long ClockRate { get; init; } = DefaultClockRate;
+
+    /// <summary>100 M instructions per virtual second: a plausible (if modest) CPU for the code a sample runs.</summary>
+    public const long DefaultClockRate = Transparency.Time.VirtualClock.DefaultInstructionsPerSecond;
+
     /// <summary>Adds components (interceptors, step observers) to the session after the mode's: for tests
     /// and for the recorder's own features that are not modes.</summary>
     internal Action<SessionHooks>? Attach { get; init; }
+
+    /// <summary>Test-only: sees every step before it runs (the live-memory oracle of the read tests).</summary>
+    internal IStepProbe? StepProbe { get; init; }
+
+    /// <summary>Check every read against the trace (<see cref="Recording.ReadCheck"/>); off only for the bench's A/B.</summary>
+    internal bool CheckReads { get; init; } = true;
 
     /// <summary>How the trace writer chunks and encodes (null: the defaults): `bench record` records with
     /// format version 1 beside the current one in the same run.</summary>
