@@ -30,10 +30,14 @@ internal interface IPtrace
     /// <summary>waitpid(-1, __WALL | __WNOTHREAD): the next stop or death of any tracee (or child) of the
     /// calling thread — never another thread's children. Returns the tid, or -1 (errno set).</summary>
     int WaitAny(out WaitStatus status);
+    /// <summary>The same without blocking: 0 when no stop or death is waiting.</summary>
+    int WaitAnyNoHang(out WaitStatus status);
     /// <summary>waitpid(tid, __WALL): the next stop or death of this one tracee (remote system calls wait for their thread only).</summary>
     int WaitThread(int tid, out WaitStatus status);
     /// <summary>waitpid(pid, WUNTRACED) for a child that is not traced yet.</summary>
     int WaitChild(int pid, out WaitStatus status);
+    /// <summary>waitpid(pid, WNOHANG) for a child that is not traced: its pid once it has ended, 0 while it runs, -1 on error.</summary>
+    int WaitChildNoHang(int pid, out WaitStatus status);
 
     /// <summary>Copies target memory with process_vm_readv; returns the bytes copied (0 on failure).</summary>
     int ReadMemory(int pid, ulong address, Span<byte> into);
