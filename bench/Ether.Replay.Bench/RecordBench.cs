@@ -18,9 +18,11 @@ namespace Ether.Replay.Bench;
 /// this shared 2-core machine drifts over minutes.
 /// Target: ether ≥ 0.8 of the C loop's steps/s (and no slower than format version 1).
 /// Size: bytes per instruction of full traces of `/bin/ls -la /usr/bin` and `gzip -c` of a 64 KB
-/// file (registers, memory writes and code included). Target ≤ 3.
+/// file (registers, memory writes and code included). Target ≤ 3. With --reads, each is also recorded
+/// without the read check (the pages snapshotted before a program first reads them, issue 14), the
+/// order alternating between workloads: what the check costs in size (and, roughly, speed) in one run.
 /// Options: --iterations N (loop iterations per round, 2 instructions each; default 1000000),
-/// --rounds R (default 5), --speed-only, --size-only.
+/// --rounds R (default 5), --speed-only, --size-only, --reads.
 /// </summary>
 public static class RecordBench
 {
@@ -28,7 +30,7 @@ public static class RecordBench
     {
         long iterations = 1_000_000;
         int rounds = 5;
-        bool speed = true, size = true;
+        bool speed = true, size = true, reads = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -37,6 +39,7 @@ public static class RecordBench
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--speed-only": size = false; break;
                 case "--size-only": speed = false; break;
+                case "--reads": reads = true; break;
                 default: Console.Error.WriteLine($"bench record: unknown option {args[i]}"); return 2;
             }
         }
@@ -47,7 +50,7 @@ public static class RecordBench
         {
             int failures = 0;
             if (speed) failures += Speed(sources, work, iterations, rounds);
-            if (size) failures += Size(work);
+            if (size) failures += Size(work, reads);
             return failures == 0 ? 0 : 1;
         }
         finally
@@ -71,8 +74,8 @@ public static class RecordBench
             ("C loop (step+wait+getregs)", () => RunCLoop(cloop, loop)),
             ("C loop bound to one CPU", () => RunCLoop(cloop, loop, bind: true)),
             ("C# loop, same work", () => RunRawCSharp(loop)),
-            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"))),
-            ("ether record, format v1", () => RunEther(loop, Path.Combine(work, "loop-v1.etrace"), V1)),
+            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"), [])),
+            ("ether record, format v1", () => RunEther(loop, Path.Combine(work, "loop-v1.etrace"), [], V1)),
         };
         const int Ether = 3;
         var totals = new Measured[contenders.Length];
@@ -105,7 +108,7 @@ public static class RecordBench
         return exact ? 0 : 1;
     }
 
-    private static int Size(string work)
+    private static int Size(string work, bool reads)
     {
         string input = Path.Combine(work, "input64k.txt");
         File.WriteAllText(input, RealTraces.Text(65536));
@@ -117,14 +120,34 @@ public static class RecordBench
         };
         foreach (var (name, program, argv) in runs)
         {
-            var r = RunEther(program, Path.Combine(work, "size.etrace"), null, argv);
-            Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+            if (reads)
+            {
+                // Once each way; the order alternates between workloads (the machine's load drifts).
+                bool onFirst = Array.IndexOf(runs, (name, program, argv)) % 2 == 1;
+                // Chunks cut by step count only (not by age): the two traces' sizes differ by what the check adds, not by load.
+                var first = RunEther(program, Path.Combine(work, "size.etrace"), argv, StepChunks, checkReads: onFirst);
+                var second = RunEther(program, Path.Combine(work, "size.etrace"), argv, StepChunks, checkReads: !onFirst);
+                var (on, off) = onFirst ? (first, second) : (second, first);
+                Report(name + " (no read check)", off);
+                Report(name, on);
+                Console.WriteLine($"  {"",-18} read check: +{(on.Bytes - off.Bytes) / 1024.0:F0} KiB ({100.0 * (on.Bytes - off.Bytes) / off.Bytes:F1} %), " +
+                                  $"{on.ReadSnapshots:N0} pages snapshotted at a first read, {on.ChangedSnapshots:N0} changed; steps/s with / without = {on.Rate / off.Rate:F3}");
+                Console.WriteLine($"  {"",-18} snapshots by reason (raw KiB, before compression): {string.Join(", ", on.SnapshotBytes.Select(p => $"{p.Key} {p.Value / 1024.0:F0}"))}");
+            }
+            else
+            {
+                Report(name, RunEther(program, Path.Combine(work, "size.etrace"), argv));
+            }
         }
         return 0;
     }
 
-    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0)
+    private static void Report(string name, Measured r) =>
+        Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+
+    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0, long ReadSnapshots = 0, long ChangedSnapshots = 0)
     {
+        public IReadOnlyDictionary<string, long> SnapshotBytes { get; init; } = new Dictionary<string, long>();
         public double Rate => Seconds > 0 ? Steps / Seconds : 0;
         public double BytesPerInstruction => Steps > 0 ? (double)Bytes / Steps : 0;
     }
@@ -183,7 +206,10 @@ public static class RecordBench
     /// <summary>The writer of format version 1 (no register prediction): the baseline of the current format.</summary>
     private static readonly TraceWriterOptions V1 = new() { PredictRegisters = false };
 
-    private static Measured RunEther(string program, string output, TraceWriterOptions? writer = null, params string[] argv)
+    /// <summary>The current writer with chunks cut by step count only (no 1 s age): sizes that do not depend on load.</summary>
+    private static readonly TraceWriterOptions StepChunks = new() { ChunkAge = TimeSpan.FromDays(1) };
+
+    private static Measured RunEther(string program, string output, string[] argv, TraceWriterOptions? writer = null, bool checkReads = true)
     {
         var result = TraceRecorder.Record(new PtraceRecordOptions
         {
@@ -192,9 +218,26 @@ public static class RecordBench
             OutputPath = output,
             Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
             Writer = writer,
+            CheckReads = checkReads,
         });
+        long read = 0, changed = 0;
+        var snapshotBytes = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        using (var reader = Formats.Log.TraceReader.Open(output))
+        {
+            var chunk = new Formats.Log.DecodedChunk();
+            for (int c = 0; c < reader.Chunks.Count; c++)
+            {
+                reader.ReadChunk(c, chunk);
+                foreach (var e in chunk.SideEvents)
+                {
+                    if (e is not Formats.Model.RegionSnapshotEvent s) continue;
+                    if (s.Reason == "read") read++; else if (s.Reason == "changed") changed++;
+                    snapshotBytes[s.Reason] = snapshotBytes.GetValueOrDefault(s.Reason) + s.Bytes.Length;
+                }
+            }
+        }
         File.Delete(output);
-        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites);
+        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites, read, changed) { SnapshotBytes = snapshotBytes };
     }
 
     private static void Gcc(params string[] args)
