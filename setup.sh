@@ -17,7 +17,7 @@ packages=(
   tmux                        # end-to-end test of the terminal browser
   bzip2 xz-utils zstd openssl # real hash and compression workloads `bench format` records
   cmake pkg-config            # xen-ether agent build and its CTest suite
-  libxen-dev libmsgpack-dev   # dom0 libraries and msgpack-c the agent builds against
+  libxen-dev libmsgpack-dev libzydis-dev  # dom0 libraries, msgpack-c and the Zydis decoder the agent builds against
 )
 
 install_packages() {

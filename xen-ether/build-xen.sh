@@ -10,6 +10,10 @@
 #   work/*.log      full logs of each stage
 # --fetch-only stops after applying the series (no hypervisor build).
 # --no-deps skips installing the build dependencies with apt-get.
+# One hypervisor holds both variants of the patch (Xen picks the vendor code at boot): VMX
+# (patches 0001-0004: system calls) and SVM (0005-0006: system calls, and single-step with the
+# trap flag); the build checks that both are in it, and that the hypervisor's interface versions
+# are those of the dom0 libraries the agent builds against (libxen-dev).
 set -euo pipefail
 
 XEN_VERSION="4.17.5+72-g01140da4e8-1"     # Debian bookworm main; the series is made against it
@@ -117,6 +121,25 @@ for f in xen/xen.gz xen/xen; do
   [ -f "$tree/$f" ] || fail "build finished but $f is missing"
 done
 warnings=$(grep -c 'warning:' "$work/build.log" || true)
+
+# Both vendor variants are in the binary.
+for sym in vmx_set_ether_syscall_trapping svm_set_ether_syscall_trapping svm_ether_vmenter hvm_ether_syscall_intercept; do
+  nm "$tree/xen/xen-syms" | grep -q " $sym\$" || fail "the built hypervisor lacks $sym"
+done
+step "both variants built in: VMX (vmx_set_ether_syscall_trapping) and SVM (svm_set_ether_syscall_trapping, svm_ether_vmenter)"
+
+# The tools/hypervisor pairing: dom0 tools talk to the hypervisor through versioned interfaces.
+# The agent is built against libxen-dev, dom0 runs xen-utils-4.17 (xen-ether/qemu/e2e.sh installs
+# exactly $XEN_VERSION): every interface version must be the same on both sides.
+if [ -d /usr/include/xen ]; then
+  for pair in XEN_DOMCTL_INTERFACE_VERSION:domctl.h XEN_SYSCTL_INTERFACE_VERSION:sysctl.h VM_EVENT_INTERFACE_VERSION:vm_event.h; do
+    name=${pair%%:*}; file=${pair#*:}
+    ours=$(grep -m1 "define $name" "$tree/xen/include/public/$file" | awk '{print $3}')
+    theirs=$(grep -m1 "define $name" "/usr/include/xen/$file" | awk '{print $3}')
+    [ "$ours" = "$theirs" ] || fail "$name is $ours in this hypervisor but $theirs in /usr/include/xen (libxen-dev $(dpkg-query -W -f='${Version}' libxen-dev 2>/dev/null))"
+    step "interface $name = $ours, the same as libxen-dev $(dpkg-query -W -f='${Version}' libxen-dev 2>/dev/null)"
+  done
+fi
 step "built $(ls -l "$tree/xen/xen.gz" | awk '{print $5}') bytes xen.gz and $(ls -l "$tree/xen/xen" | awk '{print $5}') bytes xen"
 step "OK in $(elapsed): xen $XEN_VERSION + $applied Ether patch(es), $warnings compiler warning(s)"
 echo "   $tree/xen/xen.gz"

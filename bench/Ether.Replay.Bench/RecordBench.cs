@@ -12,8 +12,10 @@ namespace Ether.Replay.Bench;
 /// Speed: a static loop (bench/record/loop.S) single-stepped by a minimal C loop
 /// (bench/record/cloop.c: PTRACE_SINGLESTEP + waitpid + PTRACE_GETREGS, nothing recorded), by the
 /// same C loop bound to one CPU (as ether binds itself in full mode), by the same loop written in
-/// C# over the recorder's ptrace layer, by `ether record` (everything recorded) and by `ether record`
-/// writing format version 1 (no register prediction: the writer before issue 14), in the same run:
+/// C# over the recorder's ptrace layer, by `ether record` (everything recorded, transparency on as by
+/// default), by `ether record` writing format version 1 (no register prediction: the writer before
+/// issue 14) and by `ether record --no-transparency` (the cost of virtual time and the trap-flag
+/// account, issue 11), in the same run:
 /// 5 rounds of 2 M instructions each (10 M per contender), in alternating order, because the load of
 /// this shared 2-core machine drifts over minutes.
 /// Target: ether ≥ 0.8 of the C loop's steps/s (and no slower than format version 1).
@@ -76,8 +78,9 @@ public static class RecordBench
             ("C# loop, same work", () => RunRawCSharp(loop)),
             ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"), [])),
             ("ether record, format v1", () => RunEther(loop, Path.Combine(work, "loop-v1.etrace"), [], V1)),
+            ("ether --no-transparency", () => RunEther(loop, Path.Combine(work, "loop.etrace"), [], transparent: false)),
         };
-        const int Ether = 3;
+        const int Ether = 3, Opaque = Ether + 2;
         var totals = new Measured[contenders.Length];
         for (int i = 0; i < totals.Length; i++) totals[i] = new Measured(0, 0);
         bool exact = true;
@@ -105,6 +108,8 @@ public static class RecordBench
         Console.WriteLine($"  ratio ether / C loop bound to one CPU = {totals[Ether].Rate / totals[1].Rate:F3};  C# loop / C loop = {totals[2].Rate / totals[0].Rate:F3}");
         Console.WriteLine($"  ratio ether format v1 (no register prediction) / C loop = {totals[Ether + 1].Rate / totals[0].Rate:F3};  " +
             $"ether / ether format v1 = {totals[Ether].Rate / totals[Ether + 1].Rate:F3}");
+        Console.WriteLine($"  transparency (virtual time, trap-flag account, rdtsc check per step): ether --no-transparency / C loop = {totals[Opaque].Rate / totals[0].Rate:F3};  "
+            + $"ether / ether --no-transparency = {totals[Ether].Rate / totals[Opaque].Rate:F3}");
         return exact ? 0 : 1;
     }
 
@@ -178,7 +183,7 @@ public static class RecordBench
         var tracer = new Thread(() =>
         {
             var ptrace = new LinuxPtrace();
-            int pid = TargetLauncher.Launch(ptrace, sandbox, target, new SandboxOptions { StdoutPath = "/dev/null" });
+            int pid = TargetLauncher.Launch(ptrace, sandbox, target, new SandboxOptions { StdoutPath = "/dev/null" }).ProgramPid;
             while (true) // to the exec event, passing the prologue's signals on
             {
                 ptrace.WaitAny(out var status);
@@ -209,7 +214,7 @@ public static class RecordBench
     /// <summary>The current writer with chunks cut by step count only (no 1 s age): sizes that do not depend on load.</summary>
     private static readonly TraceWriterOptions StepChunks = new() { ChunkAge = TimeSpan.FromDays(1) };
 
-    private static Measured RunEther(string program, string output, string[] argv, TraceWriterOptions? writer = null, bool checkReads = true)
+    private static Measured RunEther(string program, string output, string[] argv, TraceWriterOptions? writer = null, bool checkReads = true, bool transparent = true)
     {
         var result = TraceRecorder.Record(new PtraceRecordOptions
         {
@@ -219,6 +224,7 @@ public static class RecordBench
             Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
             Writer = writer,
             CheckReads = checkReads,
+            Transparent = transparent,
         });
         long read = 0, changed = 0;
         var snapshotBytes = new SortedDictionary<string, long>(StringComparer.Ordinal);

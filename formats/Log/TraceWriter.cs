@@ -30,6 +30,9 @@ public sealed class TraceWriter : IDisposable
     private sealed class ThreadRegisters
     {
         public RegisterFile Registers;
+        /// <summary>The rip readers have for the thread: a change made while the thread executed the
+        /// step leaves rip out (its instruction carries it), so this can lag behind Registers.Rip.</summary>
+        public ulong ReaderRip;
     }
 
     public static TraceWriter Create(string path, TraceHeader header, TraceWriterOptions? options = null)
@@ -96,15 +99,19 @@ public sealed class TraceWriter : IDisposable
         EnsureOpen();
         if (!_threads.TryGetValue((pid, tid), out var state))
         {
-            state = new ThreadRegisters { Registers = registers };
+            state = new ThreadRegisters { Registers = registers, ReaderRip = registers.Rip };
             _threads.Add((pid, tid), state);
             _chunk.Side(new KeyframeEvent { Pid = pid, Tid = tid, Registers = registers }, _chunk.ThreadIndex(pid, tid));
             return;
         }
         int thread = _chunk.ThreadIndex(pid, tid);
-        uint mask = state.Registers.DiffMask(registers);
+        // Deltas apply to what readers rebuilt: their rip is the last one a keyframe or change carried.
+        var readers = state.Registers;
+        readers.Rip = state.ReaderRip;
+        uint mask = readers.DiffMask(registers);
         if (_chunk.IsStepThread(thread)) mask &= ~Model.Registers.ChangeMaskExcludes;
-        if (mask != 0) _chunk.RegisterChange(thread, mask, state.Registers, registers);
+        if (mask != 0) _chunk.RegisterChange(thread, mask, readers, registers);
+        if ((mask & Model.Registers.ChangeMaskExcludes) != 0) state.ReaderRip = registers.Rip;
         state.Registers = registers;
     }
 
@@ -147,8 +154,8 @@ public sealed class TraceWriter : IDisposable
                 return;
             case KeyframeEvent k:
                 EnsureOpen();
-                if (_threads.TryGetValue((k.Pid, k.Tid), out var state)) state.Registers = k.Registers;
-                else _threads.Add((k.Pid, k.Tid), new ThreadRegisters { Registers = k.Registers });
+                if (_threads.TryGetValue((k.Pid, k.Tid), out var state)) { state.Registers = k.Registers; state.ReaderRip = k.Registers.Rip; }
+                else _threads.Add((k.Pid, k.Tid), new ThreadRegisters { Registers = k.Registers, ReaderRip = k.Registers.Rip });
                 break;
         }
         EnsureOpen();
@@ -251,7 +258,10 @@ public sealed class TraceWriter : IDisposable
         _chunk.Open(_nextSeq++, _step);
         // Every live thread's registers at the chunk start, so the chunk decodes without its predecessors.
         foreach (var ((pid, tid), state) in _threads)
+        {
             _chunk.Side(new KeyframeEvent { Pid = pid, Tid = tid, Registers = state.Registers }, _chunk.ThreadIndex(pid, tid));
+            state.ReaderRip = state.Registers.Rip;
+        }
     }
 
     private void AppendFrame(byte type, ReadOnlySpan<byte> payload)

@@ -122,7 +122,7 @@ public sealed class RecordCommandTests : IDisposable
         var removed = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "-o", Path.Combine(_dir.Path, "r.etrace"), "--", "/bin/sh", "-c", dropper);
         Assert.True(removed.ExitCode == 0, removed.ToString());
         string scratch = removed.Stdout.Trim();
-        Assert.StartsWith(Path.Combine(Path.GetTempPath(), "ether-record-"), scratch);
+        Assert.StartsWith(Path.Combine(Path.GetTempPath(), "tmp."), scratch); // a neutral name, as mktemp -d gives
         Assert.False(Directory.Exists(scratch), $"{scratch} was left behind");
         Assert.Equal($"{scratch} (removed with its files; --keep-workdir DIR keeps them)", SummaryLine(removed, "working dir"));
 
@@ -148,7 +148,7 @@ public sealed class RecordCommandTests : IDisposable
         var sandboxed = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "-o", Path.Combine(_dir.Path, "s.etrace"), "--", "/bin/sh", "-c", probe);
         Assert.True(sandboxed.ExitCode == 0, sandboxed.ToString());
         Assert.Equal(["lo"], Interfaces(sandboxed.Stdout));
-        Assert.Matches($@"cwd={System.Text.RegularExpressions.Regex.Escape(Path.GetTempPath().TrimEnd('/'))}/ether-record-\w+\n", sandboxed.Stdout);
+        Assert.Matches($@"cwd={System.Text.RegularExpressions.Regex.Escape(Path.GetTempPath().TrimEnd('/'))}/tmp\.\w+\n", sandboxed.Stdout);
         Assert.Contains("core=0\n", sandboxed.Stdout);
 
         var open = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "--allow-network", "-o", Path.Combine(_dir.Path, "n.etrace"), "--", "/bin/sh", "-c", probe);

@@ -30,4 +30,16 @@ internal static unsafe class CpuBinding
         mask[cpu / 64] = 1UL << (cpu % 64);
         return LibC.SchedSetAffinity(tid, Words * sizeof(ulong), mask) == 0;
     }
+
+    /// <summary>The CPU affinity mask of <paramref name="tid"/> (as many 64-bit words as the kernel writes), empty if it cannot be read.</summary>
+    public static ulong[] Get(int tid)
+    {
+        const int Words = 16;
+        ulong* mask = stackalloc ulong[Words];
+        int bytes = LibC.SchedGetAffinity(tid, Words * sizeof(ulong), mask);
+        if (bytes <= 0) return [];
+        var result = new ulong[bytes / sizeof(ulong)];
+        for (int i = 0; i < result.Length; i++) result[i] = mask[i];
+        return result;
+    }
 }

@@ -24,6 +24,15 @@ internal interface IPtrace
     bool GetRegisters(int tid, out UserRegs regs);
     bool SetRegisters(int tid, in UserRegs regs);
     bool GetSignalInfo(int tid, out SigInfo info);
+    /// <summary>Changes the siginfo of the signal a signal-delivery stop is about to deliver (PTRACE_SETSIGINFO).</summary>
+    bool SetSignalInfo(int tid, in SigInfo info);
+    /// <summary>The thread's blocked-signal mask (bit n-1 = signal n), and setting it (PTRACE_GETSIGMASK / SETSIGMASK).</summary>
+    bool GetSignalMask(int tid, out ulong mask);
+    bool SetSignalMask(int tid, ulong mask);
+    /// <summary>Stops a running (or blocked-in-the-kernel) seized tracee (PTRACE_INTERRUPT); a blocking call returns with -ERESTART*.</summary>
+    bool Interrupt(int tid);
+    /// <summary>Lets a tracee go (PTRACE_DETACH), delivering <paramref name="signal"/> if non-zero.</summary>
+    bool Detach(int tid, int signal = 0);
     bool GetEventMessage(int tid, out ulong message);
     bool GetSyscallInfo(int tid, out PtraceSyscallInfo info);
 

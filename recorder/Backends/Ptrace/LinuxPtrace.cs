@@ -46,6 +46,22 @@ internal sealed unsafe class LinuxPtrace : IPtrace
         fixed (SigInfo* p = &info) return Check(LibC.Ptrace(PtraceRequest.GetSigInfo, tid, 0, (nint)p));
     }
 
+    public bool SetSignalInfo(int tid, in SigInfo info)
+    {
+        fixed (SigInfo* p = &info) return Check(LibC.Ptrace(PtraceRequest.SetSigInfo, tid, 0, (nint)p));
+    }
+
+    public bool GetSignalMask(int tid, out ulong mask)
+    {
+        fixed (ulong* p = &mask) return Check(LibC.Ptrace(PtraceRequest.GetSigMask, tid, sizeof(ulong), (nint)p));
+    }
+
+    public bool SetSignalMask(int tid, ulong mask) => Check(LibC.Ptrace(PtraceRequest.SetSigMask, tid, sizeof(ulong), (nint)(&mask)));
+
+    public bool Interrupt(int tid) => Check(LibC.Ptrace(PtraceRequest.Interrupt, tid, 0, 0));
+
+    public bool Detach(int tid, int signal = 0) => Check(LibC.Ptrace(PtraceRequest.Detach, tid, 0, signal));
+
     public bool GetEventMessage(int tid, out ulong message)
     {
         fixed (ulong* p = &message) return Check(LibC.Ptrace(PtraceRequest.GetEventMsg, tid, 0, (nint)p));

@@ -100,6 +100,8 @@ internal sealed class PtraceBackend : IRecordingBackend
             ["time_slice_steps"] = _options.TimeSliceSteps.ToString(),
             ["bound_to_one_cpu"] = _mode.PinsToOneCpu(_options).ToString().ToLowerInvariant(),
             ["kernel"] = Environment.OSVersion.VersionString,
+            ["transparent"] = _options.Transparent.ToString().ToLowerInvariant(),
+            ["clock_rate"] = _options.Transparent ? _options.ClockRate.ToString() : "",
             // What an XRSTOR reads on this CPU: the replay computes each step's reads with it.
             ["xsave_size"] = Instructions.HostCpu.XsaveAreaSize.ToString(),
         };

@@ -26,6 +26,15 @@ public sealed record PtraceRecordOptions : RecordingRequest
     /// <summary>Unpack snapshots larger than this keep the window around the entered page.</summary>
     public int MaxSnapshotBytes { get; init; } = 16 << 20;
 
+    /// <summary>Hide the recording from the program (docs/transparency.md): tracer state in /proc, its own
+    /// ptrace use emulated, the CPU pinning, virtual time. Off only to compare with what is hidden.</summary>
+    public bool Transparent { get; init; } = true;
+    /// <summary>Virtual time's rate: single-stepped instructions per virtual second (--clock-rate).</summary>
+    public long ClockRate { get; init; } = DefaultClockRate;
+
+    /// <summary>100 M instructions per virtual second: a plausible (if modest) CPU for the code a sample runs.</summary>
+    public const long DefaultClockRate = Transparency.Time.VirtualClock.DefaultInstructionsPerSecond;
+
     /// <summary>Adds components (interceptors, step observers) to the session after the mode's: for tests
     /// and for the recorder's own features that are not modes.</summary>
     internal Action<SessionHooks>? Attach { get; init; }

@@ -33,8 +33,13 @@ internal sealed partial class PtraceSession
         if (signo == Signals.SIGTRAP && t.State == TraceeState.Stepping && !NeedsSignalInfo(t))
         {
             if (!Refresh(t)) return;
-            CompleteStep(t);
-            return;
+            // Our trap moved rip on. One that did not is a rep-string iteration or a jump to itself —
+            // or a SIGTRAP the program sent itself (kill) arriving before the instruction ran: ask.
+            if (t.Raw.Rip != t.Rec.StepRip)
+            {
+                CompleteStep(t);
+                return;
+            }
         }
 
         if (!_ptrace.GetSignalInfo(t.Tid, out var info)) { Gone(t); return; }
@@ -46,6 +51,9 @@ internal sealed partial class PtraceSession
                 // Stopped at the handler's first instruction: nothing executed (not a step). The
                 // kernel wrote the signal frame on the stack.
                 t.EnteringHandler = false;
+                // The kernel cleared TF for the handler and blocked its signals.
+                t.ProgramTrapFlag = false;
+                t.SignalMaskKnown = false;
                 _pipeline.AbandonStep(t.Rec);
                 if (!Refresh(t)) return;
                 _pipeline.SignalFrame(t.Rec, t.RspBeforeHandler, t.Raw.Rsp, 1024 + Instructions.HostCpu.XsaveAreaSize);
@@ -69,7 +77,11 @@ internal sealed partial class PtraceSession
         // si_addr (the faulting address) only means something for a fault; for kill()-like signals
         // the same bytes hold the sender's pid.
         ulong address = Sig.IsSynchronousFault(signo) && info.Code > 0 ? info.Addr : 0;
-        if (_hooks.Signals.Count > 0 && Intercepted(t, signo, info, address, stepping)) return;
+        if (_hooks.Signals.Count > 0)
+        {
+            if (Intercepted(t, signo, info, address, stepping)) return;
+            info = _signalStop.Info; // an interceptor may have replaced it (what the program gets, and what the trace says)
+        }
         if (stepping)
         {
             if (attempted)
@@ -92,7 +104,8 @@ internal sealed partial class PtraceSession
         for (int i = 0; i < interceptors.Count && stop.Verdict == SignalVerdict.Deliver; i++) interceptors[i].OnSignal(stop);
         if (stop.Verdict == SignalVerdict.Deliver)
         {
-            // Not claimed; an interceptor that only looked may still have changed registers.
+            // Not claimed; an interceptor that only looked may still have changed registers or the siginfo.
+            if (stop.InfoReplaced && !_ptrace.SetSignalInfo(t.Tid, stop.Info)) { Gone(t); return true; }
             return stop.RegistersChanged && !ApplyRegisters(t);
         }
 

@@ -2,6 +2,7 @@ using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Backends.Ptrace.Transparency.TrapFlag;
 using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
@@ -18,10 +19,20 @@ internal sealed partial class PtraceSession
             RewindRestart(t);
 
         var kind = _pipeline.BeginStep(t.Rec);
+        if (kind == StepKind.Normal && t.PendingSignal == 0 && !t.ProgramTrapFlag && _transparency is { } layer
+            && layer.TryEmulateStep(t.Pid, t.Tid, t.Rec.StepInstruction, t.Raw, out var emulated))
+        {
+            // rdtsc/rdtscp: answered from the virtual clock, not stepped (one step all the same).
+            _scheduler.StepStarted(t);
+            EmulatedStep(t, emulated);
+            return;
+        }
         int signal = TakePendingSignal(t);
-        t.UserTrapFlag = (t.Raw.Eflags & TrapFlag) != 0;
+        // The program's own TF (not what GETREGS says: see TrapFlagAccount) makes this step's trap its own.
+        t.UserTrapFlag = t.ProgramTrapFlag;
         t.EnteringHandler = signal != 0 && t.PendingSignalCaught;
         t.RspBeforeHandler = t.Raw.Rsp;
+        t.TrapFlagAfterStep = t.EnteringHandler ? null : TrapFlagAccount.AfterStep(t.Rec.StepInstruction, t.Raw.Rsp, ReadQword(t));
 
         bool ok;
         if (kind == StepKind.SystemCall && !t.EnteringHandler)
@@ -37,6 +48,7 @@ internal sealed partial class PtraceSession
         {
             // With a caught signal the kernel builds the handler frame and reports a SIGTRAP stop
             // (si_code = SIGTRAP) at the handler's first instruction before executing anything.
+            if (!t.EnteringHandler && !UnblockTrapForStep(t)) return;
             ok = _ptrace.SingleStep(t.Tid, signal);
             t.State = TraceeState.Stepping;
         }
@@ -85,16 +97,22 @@ internal sealed partial class PtraceSession
     {
         var rec = t.Rec;
         t.RestartPending = false; // whatever the kernel was going to restart has happened by now
-        // An async SIGTRAP (kill) arriving before the instruction looks like our trap, but rip has
-        // not moved. Rare; a rip that stays put is otherwise a rep-string iteration or a jump to itself.
+        if (!HideTrapFlag(t)) return;
         _pipeline.CompleteStep(rec, rec.Registers);
         if (t.Raw.OrigRax != ulong.MaxValue && rec.StepInstruction.Mnemonic != Mnemonic.Syscall)
             _pipeline.Annotate(t.Pid, t.Tid, "ptrace", $"a system call ({(long)t.Raw.OrigRax}) ran inside a single step at {rec.StepRip:x}; its entry and exit were not seen");
+        if (rec.StepInstruction.Mnemonic == Mnemonic.Int1)
+        {
+            // icebp: natively the program gets one SIGTRAP (TRAP_BRKPT, si_addr past it); stepped, its
+            // trap and ours are one and the same stop, with an ordinary step's si_code.
+            DeliverTrap(t, SigCode.TrapBreakpoint, t.Raw.Rip);
+            return;
+        }
         if (t.UserTrapFlag)
         {
             // The program set TF itself (pushf/popf): natively it gets SIGTRAP after this
-            // instruction. Our ptrace trap is that same trap; deliver it, or the program notices.
-            _pipeline.Signal(rec, Signals.SIGTRAP, Sig.Name(Signals.SIGTRAP), SigCode.TrapTrace, rec.StepRip, "delivered");
+            // instruction. Our ptrace trap is that same trap (same siginfo); deliver it, or the program notices.
+            _pipeline.Signal(rec, Signals.SIGTRAP, Sig.Name(Signals.SIGTRAP), SigCode.TrapTrace, t.Raw.Rip, "delivered");
             Deliver(t, Signals.SIGTRAP);
             return;
         }

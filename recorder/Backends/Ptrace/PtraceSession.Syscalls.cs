@@ -44,6 +44,8 @@ internal sealed partial class PtraceSession
         InterceptEntry(t, compat);
         _scheduler.Landed(t);
         t.State = TraceeState.InSyscall;
+        if (t.HeldInSyscall) return; // a sleep in virtual time: released later (ITimeHost.ReleaseSyscall)
+        t.SyscallEnteredAt = Environment.TickCount64;
         Resume(t, _ptrace.ResumeToSyscall(t.Tid));
     }
 
@@ -70,6 +72,9 @@ internal sealed partial class PtraceSession
     {
         if (!Refresh(t)) return;
         var rec = t.Rec;
+        // The call ran without our TF: the flags here are the program's own (after sigreturn, the frame's).
+        t.ProgramTrapFlag = (t.Raw.Eflags & TrapFlag) != 0;
+        if (LinuxSyscallAbi.Of(rec.SyscallAbi).Has(rec.SyscallNumber, SyscallTraits.ChangesSignalMask)) t.SignalMaskKnown = false;
         long ret = kernelReturn;
         bool changed = false;
         if (t.SkipSyscall)

@@ -118,6 +118,7 @@ internal sealed partial class PtraceSession
             // A new task's first stop (seized tracees' children start with PTRACE_EVENT_STOP/SIGTRAP):
             // registers = the parent's at the call, rax = 0; it has not executed anything yet.
             if (!Refresh(t)) return;
+            t.ProgramTrapFlag = (t.Raw.Eflags & TrapFlag) != 0; // the parent's flags at its call: genuine
             _pipeline.Registers(t.Rec);
             ReadyAfterStop(t);
             return;
@@ -149,6 +150,7 @@ internal sealed partial class PtraceSession
         bool leader = t.Tid == process.Pid;
         if (!leader)
             _pipeline.ThreadExited(rec, status.Exited ? status.ExitCode : 128 + status.TermSignal);
+        _transparency?.ThreadExited(t.Tid);
         Remove(t);
         if (leader)
         {
@@ -161,6 +163,7 @@ internal sealed partial class PtraceSession
             _pipeline.ProcessExited(process, status.Exited ? status.ExitCode : 0, status.Signaled ? status.TermSignal : 0, status.CoreDumped);
             _processes.Remove(process.Pid);
             UpdateKnownPids();
+            _transparency?.ProcessExited(process.Pid, process.ParentPid, status.Raw);
             if (process.Pid == _rootPid)
             {
                 if (status.Exited) RootExitCode = status.ExitCode;

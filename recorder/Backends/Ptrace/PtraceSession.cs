@@ -53,10 +53,15 @@ internal sealed partial class PtraceSession
     private readonly StepStop _stepStop = new();
 
     private int _rootPid;
+    /// <summary>The program's parent shell (not traced; its process group holds everything the program starts).</summary>
+    private int _shellPid;
     private long _deadline = long.MaxValue;
     private long _processCount, _threadCount;
     private bool _neverExeced = true;
     private int? _execError;
+
+    /// <summary>How the program was started (its parent shell, the CPU the recording runs on).</summary>
+    public Launched Launched { get; private set; }
 
     public int? RootExitCode { get; private set; }
     public int? RootSignal { get; private set; }
@@ -88,9 +93,13 @@ internal sealed partial class PtraceSession
     /// and returns why recording stopped. Must be called on the tracer thread.</summary>
     public (StopReason Reason, string Detail) Run(Sandbox sandbox, TargetProgram program)
     {
-        int? cpu = _mode.PinsToOneCpu(_options) ? CpuBinding.BindCurrentThread() : null;
-        _rootPid = TargetLauncher.Launch(_ptrace, sandbox, program, _options.Sandbox, cpu);
-        var rootProcess = NewProcess(_rootPid, 0, null);
+        var launched = TargetLauncher.Launch(_ptrace, sandbox, program, _options.Sandbox,
+            () => _mode.PinsToOneCpu(_options) ? CpuBinding.BindCurrentThread() : null);
+        _rootPid = launched.ProgramPid;
+        _shellPid = launched.ShellPid;
+        Launched = launched;
+        AttachTransparency();
+        var rootProcess = NewProcess(_rootPid, _shellPid, null);
         AddThread(rootProcess, _rootPid, TraceeState.Prologue);
         // A stop requested before this point (Ctrl-C during the launch) wakes us at once.
         _control.SetWake(WakeOnStop);
@@ -108,6 +117,7 @@ internal sealed partial class PtraceSession
         if (_scheduler.Count > 0) Shutdown();
         _control.SetWake(null);
         _finished = true;
+        TargetLauncher.ReapShell(_ptrace, _shellPid);
         if (_neverExeced && !_control.StopRequested)
             throw new RecordingSetupException(_execError is { } errno
                 ? $"cannot execute {program.Path}: {Formats.Abi.Errno.Message(errno)}"
@@ -147,9 +157,16 @@ internal sealed partial class PtraceSession
                 continue; // StartStep may have found the thread gone; pick again before waiting
             }
 
+            // Nothing steps: a sleep or timeout pending in virtual time is skipped to, not waited for.
+            if (_scheduler.InFlight == null && SkipToDeadline()) continue;
+
             // If every thread is parked in a group-stop, this waits for a SIGCONT from outside or
             // for the kill that a timeout or Ctrl-C sends (RecordingControl).
+            long waitStart = Environment.TickCount64;
+            _transparency?.Time.ResumeWall();
             int tid = _ptrace.WaitAny(out var status);
+            PauseWallIfAllStopped();
+            WaitedForOutside(Environment.TickCount64 - waitStart);
             if (tid < 0)
             {
                 if (_ptrace.LastError == Errno.ECHILD) { ForgetAll(); return; }
@@ -206,6 +223,7 @@ internal sealed partial class PtraceSession
         }
         if (status.Exited || status.Signaled) { Died(t, status); return; }
         if (!status.Stopped) return;
+        if (t.SignalMaskLowered) RestoreSignalMask(t);
 
         if (status.IsSyscallStop) OnSyscallStop(t);
         else if (status.Event != 0) OnEventStop(t, status.Event, status.StopSignal);
@@ -256,7 +274,7 @@ internal sealed partial class PtraceSession
     /// <summary>Kills every traced process (callable from any thread: only kill(2), no ptrace).</summary>
     private void KillAll()
     {
-        if (_rootPid > 0) LibC.Kill(-_rootPid, Signals.SIGKILL);
+        if (_shellPid > 0) LibC.Kill(-_shellPid, Signals.SIGKILL);
         foreach (var pid in _knownPids) LibC.Kill(pid, Signals.SIGKILL);
     }
 
@@ -316,5 +334,6 @@ internal sealed partial class PtraceSession
 
     private void UpdateKnownPids() => _knownPids = _processes.Keys.ToArray();
 
-    private bool IsTraced(int pid) => _scheduler.TryGet(pid, out _) || _processes.ContainsKey(pid);
+    /// <summary>Inside the recording: a traced task, or the program's parent shell (the sandbox guard lets the program signal it).</summary>
+    private bool IsTraced(int pid) => _scheduler.TryGet(pid, out _) || _processes.ContainsKey(pid) || (pid == _shellPid && pid > 0);
 }

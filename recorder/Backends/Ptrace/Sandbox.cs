@@ -6,8 +6,11 @@ namespace Ether.Replay.Recorder.Backends.Ptrace;
 /// <summary>
 /// The shell prologue that puts a hostile sample in its box before it runs: resource limits, a
 /// scratch working directory, and (unless network is allowed) its own network namespace with only
-/// loopback up. It ends with <c>kill -STOP $$; exec "$0" "$@"</c>, so the recorder can seize the
-/// stopped shell and see the sample from its very first instruction after exec.
+/// loopback up. It then stops itself (<c>kill -STOP $$</c>, so the recorder can seize it) and
+/// becomes an ordinary shell that runs the program as a user's shell would: bash forks, the child
+/// execs the program. That shell is the program's parent, in the program's session, network
+/// namespace, limits and CPU affinity, and it sets "_" to the program as bash does — nothing about
+/// the program's parent, session or environment shows a recorder (docs/transparency.md).
 /// </summary>
 public sealed class Sandbox
 {
@@ -42,7 +45,8 @@ public sealed class Sandbox
         }
         else
         {
-            WorkingDirectory = Directory.CreateTempSubdirectory("ether-record-").FullName;
+            // A neutral name, as mktemp -d gives (/tmp/tmp.XXXXXX): samples look for analysis words in their directory.
+            WorkingDirectory = Directory.CreateTempSubdirectory("tmp.").FullName;
             _fate = WorkingDirectoryFate.Removed;
         }
         if (options.IsolateNetwork)
@@ -58,10 +62,12 @@ public sealed class Sandbox
         candidates.FirstOrDefault(File.Exists);
 
     /// <summary>
-    /// argv for /bin/sh that applies the sandbox and then execs <paramref name="program"/> with
-    /// <paramref name="arguments"/>. With <paramref name="stopBeforeExec"/> the shell stops itself
-    /// first (for PTRACE_SEIZE); without, it just runs the program in the same box (used to run a
-    /// reference tool such as strace under identical conditions).
+    /// argv for /bin/sh that applies the sandbox and then runs <paramref name="program"/> with
+    /// <paramref name="arguments"/> from a shell that forks it (<see cref="ParentShell"/>: bash, or
+    /// /bin/sh where there is no bash). With <paramref name="stopBeforeExec"/> the prologue stops
+    /// itself before it becomes that shell (for PTRACE_SEIZE: the recorder follows the shell to its
+    /// fork, takes the child and lets the shell go); without, it just runs the program in the same
+    /// box (used to run a reference tool such as strace under identical conditions).
     /// </summary>
     public string[] ShellArgv(string program, IReadOnlyList<string> arguments, bool stopBeforeExec)
     {
@@ -73,7 +79,10 @@ public sealed class Sandbox
         if (_options.MaxProcesses > 0) script.Append($"ulimit -p {_options.MaxProcesses} || exit 125; ");
         if (_options.MaxOpenFiles > 0) script.Append($"ulimit -n {_options.MaxOpenFiles} || exit 125; ");
         script.Append($"cd -- {Quote(WorkingDirectory)} || exit 125; ");
-        string last = stopBeforeExec ? "kill -STOP $$; exec \"$0\" \"$@\"" : "exec \"$0\" \"$@\"";
+        // The last exec leaves a plain "bash -c '"$0" "$@"; exit $?' PROGRAM ARGS" as the program's
+        // parent; the "; exit $?" makes bash fork the program instead of exec'ing it in its place.
+        string shell = $"exec {ParentShell} -c {Quote(ParentScript)} \"$0\" \"$@\"";
+        string last = stopBeforeExec ? $"kill -STOP $$; {shell}" : shell;
         if (_options.IsolateNetwork)
         {
             // unshare(1) without --fork execs the inner shell in the new namespace under the same pid.
@@ -88,6 +97,12 @@ public sealed class Sandbox
         argv.AddRange(arguments);
         return argv.ToArray();
     }
+
+    /// <summary>The shell that becomes the program's parent: bash (which sets "_" to the program, as a user's shell does), else /bin/sh.</summary>
+    public static string ParentShell { get; } = File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";
+
+    /// <summary>What the parent shell runs: the program, forked (not exec'd), its exit status passed on.</summary>
+    public const string ParentScript = "\"$0\" \"$@\"; exit $?";
 
     /// <summary>
     /// Recording is over (every traced process is gone): a scratch directory is deleted with what

@@ -18,6 +18,9 @@ internal sealed class Scheduler(int timeSliceSteps)
     /// <summary>Native threads that became ready since the loop last resumed them.</summary>
     private readonly List<TraceeThread> _nativeReady = new();
 
+    /// <summary>Processes whose threads must not run (stopped by the program's own emulated debugger).</summary>
+    private readonly HashSet<int> _heldPids = new();
+
     private TraceeThread? _current;
     private int _sliceLeft;
     private int _rrIndex;
@@ -77,7 +80,7 @@ internal sealed class Scheduler(int timeSliceSteps)
     {
         into.Clear();
         foreach (var t in _nativeReady)
-            if (t.State == TraceeState.Ready && t.Style == ExecutionStyle.Native) into.Add(t);
+            if (t.State == TraceeState.Ready && t.Style == ExecutionStyle.Native && !IsHeld(t)) into.Add(t);
         _nativeReady.Clear();
         return into;
     }
@@ -86,19 +89,37 @@ internal sealed class Scheduler(int timeSliceSteps)
     public TraceeThread? NextToStep()
     {
         if (InFlight != null) return null;
-        if (_current is { State: TraceeState.Ready, Style: ExecutionStyle.Stepping } && _sliceLeft > 0) return _current;
+        if (_current is { State: TraceeState.Ready, Style: ExecutionStyle.Stepping } && _sliceLeft > 0 && !IsHeld(_current)) return _current;
         int n = _order.Count;
         for (int i = 1; i <= n; i++)
         {
             int index = (_rrIndex + i) % n;
             var t = _order[index];
-            if (t.State != TraceeState.Ready || t.Style != ExecutionStyle.Stepping) continue;
+            if (t.State != TraceeState.Ready || t.Style != ExecutionStyle.Stepping || IsHeld(t)) continue;
             _rrIndex = index;
             _current = t;
             _sliceLeft = timeSliceSteps;
             return t;
         }
         return null;
+    }
+
+    public bool IsHeld(TraceeThread t) => _heldPids.Count > 0 && _heldPids.Contains(t.Pid);
+
+    /// <summary>
+    /// Holds every thread of <paramref name="pid"/> where it stops (they are not stepped nor resumed
+    /// until released), or releases them. Returns the process's threads (the caller stops those
+    /// running natively, and requeues ready native ones on release).
+    /// </summary>
+    public List<TraceeThread> Hold(int pid, bool held)
+    {
+        if (held) _heldPids.Add(pid);
+        else _heldPids.Remove(pid);
+        var threads = _order.Where(t => t.Pid == pid).ToList();
+        if (!held)
+            foreach (var t in threads)
+                if (t.State == TraceeState.Ready && t.Style == ExecutionStyle.Native && !_nativeReady.Contains(t)) _nativeReady.Add(t);
+        return threads;
     }
 
     /// <summary>The thread was resumed for one step: its trap is awaited, and its slice shrinks.</summary>

@@ -51,6 +51,11 @@ internal sealed class TraceeThread(RecordedThread recorded, TraceeState state, E
     public bool RestartPending;
     public long RestartReturn;
 
+    /// <summary>Held at a system-call entry stop (a sleep in virtual time): not resumed until released.</summary>
+    public bool HeldInSyscall;
+    /// <summary>When (Environment.TickCount64) it was resumed from its last system-call entry stop.</summary>
+    public long SyscallEnteredAt;
+
     /// <summary>An interceptor skipped this call at entry (the kernel ran nothing); it returns <see cref="SkipResult"/> at exit.</summary>
     public bool SkipSyscall;
     public long SkipResult;
@@ -59,6 +64,21 @@ internal sealed class TraceeThread(RecordedThread recorded, TraceeState state, E
 
     /// <summary>The registers before the current step had TF set by the program itself (not by us).</summary>
     public bool UserTrapFlag;
+
+    /// <summary>
+    /// The program's own trap flag, as the recorder accounts for it (TrapFlag/TrapFlagAccount): set only
+    /// by a popf/iret/sigreturn with an image the program supplied. The TF the kernel reports after a
+    /// stepped popf or iret cannot be trusted (the kernel then forgets that TF was the tracer's).
+    /// </summary>
+    public bool ProgramTrapFlag;
+    /// <summary>The TF the program will have after the step under way (a popf or iret), or null when the step does not set it.</summary>
+    public bool? TrapFlagAfterStep;
+
+    /// <summary>The thread's blocked-signal mask as last read (<see cref="SignalMaskKnown"/>), and whether
+    /// SIGTRAP was unblocked for the step under way (PTRACE_SETSIGMASK; put back at its next stop).</summary>
+    public ulong SignalMask;
+    public bool SignalMaskKnown;
+    public bool SignalMaskLowered;
 
     /// <summary>In the prologue: the execve the shell is making (recorded once it succeeds).</summary>
     public bool PrologueExecSeen;

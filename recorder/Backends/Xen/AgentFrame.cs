@@ -41,6 +41,10 @@ public sealed class AgentFrame
     public int ObjectNameArg = -1;
     public ulong Ret;
     public ulong? EntrySeq;
+    /// <summary>Linux guests: what each argument pointed at when the call began (arg_memory; empty when not a readable pointer).</summary>
+    public byte[][] ArgMemory = Enumerable.Range(0, 32).Select(_ => new byte[256]).ToArray();
+    public int[] ArgMemoryLength = new int[32];
+    public int ArgMemoryCount;
 
     // memory_write / unpack
     public ulong Address;
@@ -76,6 +80,8 @@ public sealed class AgentFrame
     public string GuestOs = "";
     public string Hypervisor = "";
     public bool EtherSyscallEvent;
+    /// <summary>Where memory writes come from: "page-access" (EPT), "steps" (derived, SVM) or "none".</summary>
+    public string WritesFrom = "";
     public Dictionary<string, string> Options = new();
 
     public bool HasRegisters;
@@ -98,6 +104,7 @@ public sealed class AgentFrame
         ObjectNameArg = -1;
         Ret = 0;
         EntrySeq = null;
+        ArgMemoryCount = 0;
         Address = Gfn = Size = Layer = WriteRip = 0;
         BytesLength = PageLength = 0;
         Pid = Eprocess = From = To = 0;

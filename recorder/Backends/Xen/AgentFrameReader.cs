@@ -98,6 +98,16 @@ public sealed class AgentFrameReader(Stream input)
                     f.ArgCount = Math.Min(n, f.Args.Length);
                     break;
                 case "args_source": f.ArgsSource = r.ReadString() ?? ""; break;
+                case "arg_memory":
+                    int m = r.ReadArrayHeader();
+                    for (int k = 0; k < m; k++)
+                    {
+                        if (k < f.ArgMemory.Length) f.ArgMemoryLength[k] = ReadBin(ref r, f.ArgMemory[k], f.ArgMemory[k].Length);
+                        else r.Skip();
+                    }
+                    f.ArgMemoryCount = Math.Min(m, f.ArgMemory.Length);
+                    break;
+                case "writes_from": f.WritesFrom = r.ReadString() ?? ""; break;
                 case "arg_count": f.ArgCountFromGuest = (int)Math.Min(r.ReadUInt64(), 64); f.ArgCountKnown = true; break;
                 case "name": f.Name = r.ReadString(); break;
                 case "object_name": f.ObjectName = r.ReadString(); break;

@@ -52,7 +52,7 @@ internal sealed class XenBackend : IRecordingBackend
             else
             {
                 tableFile = WriteSyscallTable(_o.Guest);
-                agent = StartAgent(_o, tableFile, stderr, () => builder.Writer != null);
+                agent = StartAgent(_o, tableFile, stderr, () => builder.Started);
                 input = agent.StandardOutput.BaseStream;
             }
             // A stop request: SIGTERM asks the agent to give the guest back and end its stream with an end frame.
@@ -62,10 +62,10 @@ internal sealed class XenBackend : IRecordingBackend
             if (agent != null)
             {
                 agent.WaitForExit();
-                if (builder.Writer == null)
+                if (!builder.Started)
                     throw new RecordingSetupException(stderr.LastOrDefault(l => l.Length > 0) ?? $"ether-agent exited with code {agent.ExitCode} before sending anything");
             }
-            if (builder.Writer == null) throw new RecordingSetupException($"{_o.FramesFile}: no frames (an empty stream)");
+            if (!builder.Started) throw new RecordingSetupException($"{_o.FramesFile}: no frames (an empty stream)");
             StopReason? requested = control.StopRequested ? control.Reason : null;
             string detail = requested != null ? control.Detail
                 : agent is { ExitCode: not 0 } ? $"ether-agent exit {agent.ExitCode}: {stderr.LastOrDefault() ?? ""}" : "";
@@ -74,7 +74,7 @@ internal sealed class XenBackend : IRecordingBackend
         catch (AgentProtocolException e)
         {
             // Keep what was recorded: close the trace with the reason.
-            if (builder.Writer == null) throw new RecordingSetupException(e.Message);
+            if (!builder.Started) throw new RecordingSetupException(e.Message);
             return Finish(builder, progress, StopReason.RecorderError, e.Message, clock.Elapsed);
         }
         finally
@@ -88,6 +88,7 @@ internal sealed class XenBackend : IRecordingBackend
 
     private RecordingResult Finish(XenTraceBuilder builder, RecordingProgress? progress, StopReason? reason, string detail, TimeSpan elapsed)
     {
+        builder.OpenIfStarted();
         var writer = builder.Writer!;
         progress?.Update(writer);
         var (closedWith, closedDetail) = builder.Close(reason, detail);

@@ -2,6 +2,7 @@ using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Recording;
+using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
 
@@ -29,10 +30,20 @@ public sealed class XenTraceBuilder : IDisposable
     private TraceWriter? _writer;
     private string _abi = "";
     private string _abi32 = "";
+    private string _abi64 = "";
     private int _wordBits = 64;
+    /// <summary>The hello frame, kept until the first event frame: the header needs the guest's width,
+    /// which the hello of an agent attached to a guest that has not run yet (still in its 32-bit
+    /// boot code) gets wrong, and the first frame with registers gets right.</summary>
+    private Hello? _hello;
+
+    private sealed record Hello(ulong Seq, string Agent, string Backend, ulong Domain, ulong Vcpus, ulong GuestWordSize,
+        string Hypervisor, bool EtherSyscallEvent, string WritesFrom, Dictionary<string, string> Options);
     /// <summary>The traced process (a `process` frame with target=true): trace-level notes are filed under it.</summary>
     private int _targetPid;
     private AgentFrame? _pendingUnpack;
+    /// <summary>The traced program called exit/exit_group: a guest that ends next ended with it.</summary>
+    private bool _exitCalled;
     private readonly AgentFrame _spare = new();
     private readonly FrameInstructionDecoder _decoder = new();
 
@@ -43,6 +54,14 @@ public sealed class XenTraceBuilder : IDisposable
     }
 
     public TraceWriter? Writer => _writer;
+    /// <summary>The hello frame arrived (the trace file is written from the first event frame on).</summary>
+    public bool Started => _hello != null || _writer != null;
+
+    /// <summary>Writes the header now if the hello came but no event frame yet (a stream that ends there).</summary>
+    public void OpenIfStarted()
+    {
+        if (_writer == null && _hello != null) CreateWriter(null);
+    }
     public long UnknownFrames { get; private set; }
     public long Frames { get; private set; }
     public string? EndReason { get; private set; }
@@ -56,6 +75,7 @@ public sealed class XenTraceBuilder : IDisposable
             Start(f);
             return;
         }
+        if (_writer == null && _hello != null) CreateWriter(f);
         var w = _writer ?? throw new AgentProtocolException($"agent frame {f.Seq} ({f.TypeName}) came before the hello frame");
         if (_pendingUnpack != null && !(f.Type == AgentFrameType.Step && f.Vcpu == _pendingUnpack.Vcpu && f.Rip == _pendingUnpack.Rip))
             FlushUnpack(w);
@@ -87,32 +107,52 @@ public sealed class XenTraceBuilder : IDisposable
     /// <summary>Ends the trace: the stop reason follows the agent's end frame (or its absence). Returns what it wrote.</summary>
     public (StopReason Reason, string Detail) Close(StopReason? overrideReason = null, string detail = "")
     {
+        if (_writer == null && _hello != null) CreateWriter(null);
         if (_writer == null) return (StopReason.Unknown, detail);
         if (_pendingUnpack != null) FlushUnpack(_writer);
         var reason = overrideReason ?? EndReason switch
         {
             "replay-finished" => StopReason.Exited,
             "signal" => StopReason.Interrupted,
-            "domain-gone" => StopReason.TargetCrashed,
+            "domain-gone" => _exitCalled ? StopReason.Exited : StopReason.TargetCrashed,
             "max-events" => StopReason.MaxSteps,
             "error" => StopReason.RecorderError,
             null => StopReason.RecorderError,
             _ => StopReason.Closed,
         };
-        if (detail.Length == 0) detail = EndReason == null ? "the agent's stream ended without an end frame" : $"agent: {EndReason}";
+        if (detail.Length == 0)
+            detail = EndReason == null ? "the agent's stream ended without an end frame"
+                : EndReason == "domain-gone" && _exitCalled ? "agent: domain-gone (after the traced program's exit_group)"
+                : $"agent: {EndReason}";
         _writer.Close(reason, detail);
         return (reason, detail);
     }
 
     public void Dispose() => _writer?.Dispose();
 
-    private void Start(AgentFrame hello)
+    private void Start(AgentFrame f)
     {
-        if (_writer != null) throw new AgentProtocolException($"a second hello frame (seq {hello.Seq})");
-        if (hello.Protocol != 1) throw new AgentProtocolException($"agent speaks protocol {hello.Protocol}; this recorder reads protocol 1");
-        _wordBits = hello.GuestWordSize == 4 ? 32 : 64;
-        if (!GuestAbis.TryResolve(_settings.Guest, _wordBits, out _abi, out var error)) throw new AgentProtocolException(error);
-        _abi32 = GuestAbis.TryResolve(_settings.Guest, 32, out var a32, out _) ? a32 : _abi;
+        if (_writer != null || _hello != null) throw new AgentProtocolException($"a second hello frame (seq {f.Seq})");
+        if (f.Protocol != 1) throw new AgentProtocolException($"agent speaks protocol {f.Protocol}; this recorder reads protocol 1");
+        bool has32 = GuestAbis.TryResolve(_settings.Guest, 32, out var a32, out var error32);
+        bool has64 = GuestAbis.TryResolve(_settings.Guest, 64, out var a64, out var error64);
+        if (!has32 && !has64) throw new AgentProtocolException(error64);
+        _abi32 = has32 ? a32 : a64;
+        _abi64 = has64 ? a64 : a32;
+        _hello = new Hello(f.Seq, f.Agent, f.Backend, f.Domain, f.Vcpus, f.GuestWordSize, f.Hypervisor, f.EtherSyscallEvent,
+            f.WritesFrom, new Dictionary<string, string>(f.Options));
+    }
+
+    /// <summary>Writes the header: the guest's width from the first frame's registers (EFER.LMA), else the hello's.</summary>
+    private void CreateWriter(AgentFrame? first)
+    {
+        var hello = _hello!;
+        _wordBits = first is { HasRegisters: true } ? ((first.Efer & EferLma) != 0 ? 64 : 32) : hello.GuestWordSize == 4 ? 32 : 64;
+        if (!GuestAbis.TryResolve(_settings.Guest, _wordBits, out _abi, out var error))
+        {
+            if (_wordBits == 64 && _abi32 == _abi64) (_wordBits, _abi) = (32, _abi32);   // a 32-bit-only guest profile (XP)
+            else throw new AgentProtocolException(error);
+        }
         var parameters = new Dictionary<string, string>
         {
             ["guest"] = _settings.Guest,
@@ -124,6 +164,7 @@ public sealed class XenTraceBuilder : IDisposable
             ["hypervisor"] = hello.Hypervisor,
             ["ether_syscall_event"] = hello.EtherSyscallEvent ? "yes" : "no",
         };
+        if (hello.WritesFrom.Length > 0) parameters["writes_from"] = hello.WritesFrom;
         foreach (var (k, v) in hello.Options) if (v.Length > 0) parameters["agent_" + k] = v;
         foreach (var (k, v) in _settings.ExtraParameters) parameters[k] = v;
         hello.Options.TryGetValue("process", out var process);
@@ -168,7 +209,7 @@ public sealed class XenTraceBuilder : IDisposable
     {
         var (pid, tid) = Who(f);
         if (f.HasRegisters) w.Registers(pid, tid, f.Registers);
-        int length = InstructionLength(f.InsnBytes, f.Registers);
+        int length = InstructionLength(f.InsnBytes, Bitness(f));
         if (length == 0)
         {
             w.Tick();
@@ -189,16 +230,18 @@ public sealed class XenTraceBuilder : IDisposable
         // the call gets a step of its own.
         if (!(_lastStep.TryGetValue(f.Vcpu, out var last) && last.Rip == f.Rip && last.Pid == pid)) w.Tick();
         if (f.HasRegisters) w.Registers(pid, tid, f.Registers);
-        string abi = AbiOf(f.Mechanism);
+        string abi = AbiOf(f);
         _pendingAbi[f.Seq] = abi;
         int count = f.ArgCountKnown ? Math.Min(f.ArgCount, f.ArgCountFromGuest) : f.ArgCount;
         var args = f.ArgValues[..count].ToArray();
+        string name = f.Name ?? SyscallTables.Find(abi).Name((long)f.Number);
+        if (abi.StartsWith("linux-", StringComparison.Ordinal) && name is "exit_group" or "exit") _exitCalled = true;
         w.Write(new SyscallEntryEvent
         {
             Pid = pid, Tid = tid, Abi = abi, Number = (long)f.Number,
-            Name = f.Name ?? SyscallTables.Find(abi).Name((long)f.Number),
+            Name = name,
             Args = args,
-            Decoded = Render(args, f),
+            Decoded = Render(abi, args, f),
         });
     }
 
@@ -206,10 +249,12 @@ public sealed class XenTraceBuilder : IDisposable
     {
         var (pid, tid) = Who(f);
         if (f.HasRegisters) w.Registers(pid, tid, f.Registers);
-        string abi = f.EntrySeq is { } seq && _pendingAbi.Remove(seq, out var a) ? a : AbiOf(f.Mechanism == "sysexit" ? "sysenter" : "syscall");
+        string abi = f.EntrySeq is { } seq && _pendingAbi.Remove(seq, out var a) ? a : AbiOf(f);
         long number = f.NumberKnown ? (long)f.Number : -1;
         bool nt = abi.StartsWith("nt-", StringComparison.Ordinal);
-        long ret = nt ? (long)(uint)f.Ret : (long)f.Ret;
+        // A 32-bit Linux call returns in EAX: -ENOENT is 0xFFFFFFFE in the 64-bit register the frame carries.
+        bool linux32 = abi == _abi32 && _abi32 != _abi64 && abi.StartsWith("linux-", StringComparison.Ordinal);
+        long ret = nt ? (long)(uint)f.Ret : linux32 ? (int)(uint)f.Ret : (long)f.Ret;
         long errno = nt
             ? ((uint)f.Ret >= 0xC000_0000u ? (long)(uint)f.Ret : 0)
             : (ret is < 0 and >= -4095 ? -ret : 0);
@@ -226,7 +271,7 @@ public sealed class XenTraceBuilder : IDisposable
         var (pid, tid) = Who(f);
         if (_lastStep.TryGetValue(f.Vcpu, out var last) && last.Rip == f.Rip) (pid, tid) = (last.Pid, last.Tid);
         // Protocol 1 reports no access width: the writing instruction's memory operand gives it.
-        int size = f.Size > 0 ? (int)Math.Min(f.Size, (ulong)f.BytesLength) : WriteWidth(f.InsnBytes, f.Registers);
+        int size = f.Size > 0 ? (int)Math.Min(f.Size, (ulong)f.BytesLength) : WriteWidth(f.InsnBytes, Bitness(f));
         size = Math.Clamp(size, 1, Math.Max(f.BytesLength, 1));
         if (f.BytesLength == 0) return;
         w.MemoryWrite(pid, tid, f.Address, f.WrittenBytes[..size]);
@@ -271,10 +316,19 @@ public sealed class XenTraceBuilder : IDisposable
         to.PageLength = from.PageLength;
     }
 
-    private string AbiOf(string mechanism) => mechanism == "sysenter" && _wordBits == 64 ? _abi32 : _abi;
+    /// <summary>The table of the calling code: 64-bit code's syscall uses the 64-bit one; sysenter and 32-bit
+    /// (compat) code the 32-bit one.</summary>
+    private string AbiOf(AgentFrame f) =>
+        f.Mechanism is "sysenter" or "sysexit" || (f.HasRegisters && Bitness(f) == 32) || _wordBits == 32 ? _abi32 : _abi64;
 
-    private static string[] Render(ulong[] args, AgentFrame f)
+    private const ulong EferLma = 1UL << 10;
+
+    /// <summary>Linux calls as strace prints them (paths and buffers from arg_memory); others as hex,
+    /// with a Windows OBJECT_ATTRIBUTES name where the agent read one.</summary>
+    private static string[] Render(string abi, ulong[] args, AgentFrame f)
     {
+        if (abi is SyscallTables.LinuxX86_64Abi or SyscallTables.LinuxI386Abi)
+            return SyscallDecoder.For(abi).DecodeEntry((long)f.Number, args, new ArgMemoryView(f));
         var decoded = new string[args.Length];
         for (int i = 0; i < args.Length; i++)
             decoded[i] = i == f.ObjectNameArg && f.ObjectName != null
@@ -283,12 +337,14 @@ public sealed class XenTraceBuilder : IDisposable
         return decoded;
     }
 
-    private int Bitness(in RegisterFile regs) =>
-        _wordBits == 32 || regs[Register.Cs] == 0x23 ? 32 : 64;
+    /// <summary>The width of the code a frame shows: long mode (EFER.LMA) and not a compat code segment (0x23 on Linux and Windows).</summary>
+    private int Bitness(AgentFrame f) =>
+        f.HasRegisters ? ((f.Efer & EferLma) != 0 && f.Registers[Register.Cs] != 0x23 ? 64 : 32)
+        : _wordBits;
 
-    private int InstructionLength(ReadOnlySpan<byte> bytes, in RegisterFile regs) =>
-        _decoder.TryDecode(bytes, Bitness(regs), out var insn) ? insn.Length : 0;
+    private int InstructionLength(ReadOnlySpan<byte> bytes, int bitness) =>
+        _decoder.TryDecode(bytes, bitness, out var insn) ? insn.Length : 0;
 
-    private int WriteWidth(ReadOnlySpan<byte> bytes, in RegisterFile regs) =>
-        _decoder.TryDecode(bytes, Bitness(regs), out var insn) ? _decoder.WriteWidth(insn) : 0;
+    private int WriteWidth(ReadOnlySpan<byte> bytes, int bitness) =>
+        _decoder.TryDecode(bytes, bitness, out var insn) ? _decoder.WriteWidth(insn) : 0;
 }

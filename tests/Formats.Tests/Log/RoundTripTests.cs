@@ -135,6 +135,33 @@ public class RoundTripTests
         Assert.Equal(1u << (int)Register.Rax, changes[1].Mask);
     }
 
+    /// <summary>
+    /// A thread that runs natively (syscall stops only) but has one instruction recorded as a step of
+    /// its own (an emulated rdtsc): the change after that step leaves rip out, so the next change that
+    /// carries rip must be a delta from the rip the reader last saw, not from the one the writer was given.
+    /// </summary>
+    [Fact]
+    public void Rip_after_a_step_of_its_own_is_rebuilt_exactly_by_the_next_change_that_carries_it()
+    {
+        var ms = new MemoryStream();
+        using (var w = new TraceWriter(ms, TestHeader, leaveOpen: true))
+        {
+            var regs = new RegisterFile { Rip = 0x1000 };
+            w.Registers(1, 1, regs);
+            w.Instruction(1, 1, 0x1000, [0x0f, 0x31]); // rdtsc, emulated
+            regs.Rip = 0x1002;
+            regs[Register.Rax] = 7;
+            w.Registers(1, 1, regs);                  // rip left out: the instruction carries it
+            w.Tick();                                 // the thread's next system call
+            regs.Rip = 0x5000;
+            regs[Register.Rax] = 0;
+            w.Registers(1, 1, regs);
+        }
+        using var reader = new TraceReader(new MemoryStream(ms.ToArray()));
+        var last = reader.Events().OfType<RegisterChangeEvent>().Last();
+        Assert.Equal(0x5000UL, last.Registers.Rip);
+    }
+
     [Fact]
     public void Code_bytes_follow_self_modifying_code()
     {

@@ -35,4 +35,30 @@ public sealed class ExactInstructionCountTests
         Assert.All(instructions, i => Assert.Equal(instructions[0].Pid, i.Pid));
         Assert.Equal(StopReason.Exited, run.Summary.StopReason);
     }
+
+    [Fact]
+    public void Trap_flag_and_rdtsc_handling_neither_add_nor_lose_steps()
+    {
+        // pushf/popf (the trap-flag account repairs the kernel's bookkeeping with an unrecorded remote
+        // call), rdtsc/rdtscp (answered, not executed) and a system call, each exactly one step.
+        const int iterations = 200;
+        string program = TestPrograms.Build("traps.S", "-nostdlib", "-static", "-no-pie", $"-DITERATIONS={iterations}");
+        var symbols = ElfSymbols.Read(program);
+        ulong T(int n) => symbols[$"t{n}"].Address;
+        var expected = new List<ulong> { T(0) };
+        for (int k = 0; k < iterations; k++)
+            for (int n = 1; n <= 11; n++) expected.Add(T(n));
+        expected.AddRange([T(12), T(13), T(14)]);
+
+        var run = Recordings.Record(program, []);
+
+        var instructions = run.Of<InstructionEvent>().ToList();
+        Assert.Equal(expected, instructions.Select(i => i.Rip).ToList());
+        Assert.Equal(Enumerable.Range(1, expected.Count).Select(s => (long)s), instructions.Select(i => i.Step));
+        Assert.Equal(StopReason.Exited, run.Summary.StopReason);
+        Assert.Equal(0, run.Result.RootExitCode);
+        // Neither the program nor the trace sees the recorder's TF: no pushed flags image has it.
+        Assert.All(run.Of<MemoryWriteEvent>().Where(w => instructions.First(i => i.Step == w.Step).Bytes is [0x9c] or [0x66, 0x9c]),
+            w => Assert.Equal(0, w.Value[1] & 1));
+    }
 }

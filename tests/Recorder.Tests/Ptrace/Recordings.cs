@@ -17,8 +17,9 @@ internal sealed record RecordedRun(RecordingResult Result, TraceSummary Summary,
 internal static class Recordings
 {
     /// <param name="attach">Components the test plugs into the session (interceptors, step observers).</param>
+    /// <param name="transparent">The transparency layer (docs/transparency.md), on by default as in `ether record`.</param>
     public static RecordedRun Record(string program, string[] arguments, string mode = RecordingModes.Full, long maxSteps = 0,
-        Action<SessionHooks>? attach = null)
+        Action<SessionHooks>? attach = null, bool transparent = true)
     {
         var dir = Directory.CreateTempSubdirectory("ether-test-record-").FullName;
         string output = Path.Combine(dir, "test.etrace");
@@ -33,6 +34,7 @@ internal static class Recordings
             Timeout = TimeSpan.FromMinutes(3),
             Sandbox = new SandboxOptions { StdoutPath = stdout, StdinPath = "/dev/null" },
             Attach = attach,
+            Transparent = transparent,
         });
         using var reader = TraceReader.Open(output);
         var events = reader.Events().ToList();

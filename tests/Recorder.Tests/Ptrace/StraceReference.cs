@@ -107,6 +107,12 @@ internal static partial class StraceReference
     {
         var calls = new Dictionary<int, List<Call>>();
         var open = new Dictionary<int, (int Pid, int Index)>(); // tid -> call awaiting its exit
+        // Virtual time redirects the vDSO's clock functions into system calls (docs/transparency.md):
+        // those calls exist only in the recording, and strace never sees them. They are the calls that
+        // return into the [vdso] mapping.
+        var vdso = new List<(ulong Start, ulong End)>();
+        var exits = new Dictionary<(long Step, int Tid), (int Pid, int Index)>();
+        var fromVdso = new HashSet<(int Pid, int Index)>();
         foreach (var e in events)
         {
             switch (e)
@@ -118,9 +124,18 @@ internal static partial class StraceReference
                     break;
                 case SyscallExitEvent exit when open.Remove(exit.Tid, out var at):
                     calls[at.Pid][at.Index] = calls[at.Pid][at.Index] with { Return = exit.Return };
+                    exits[(exit.Step, exit.Tid)] = at;
+                    break;
+                case RegionMapEvent map when map.Name == "[vdso]":
+                    vdso.Add((map.Start, map.End));
+                    break;
+                case RegisterChangeEvent regs when exits.Remove((regs.Step, regs.Tid), out var call):
+                    ulong rip = regs.Registers[Register.Rip];
+                    if (vdso.Any(r => rip >= r.Start && rip < r.End)) fromVdso.Add(call);
                     break;
             }
         }
+        foreach (var (pid, index) in fromVdso.OrderByDescending(c => c.Index)) calls[pid].RemoveAt(index);
         return calls;
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
@@ -6,6 +5,7 @@ using Ether.Replay.Recorder.Backends.Xen;
 using Ether.Replay.Recorder.Recording;
 using Ether.Replay.Tests.Shared;
 using MessagePack;
+using static Ether.Replay.Recorder.Tests.Xen.AgentFrameBytes;
 
 namespace Ether.Replay.Recorder.Tests.Xen;
 
@@ -14,21 +14,6 @@ public sealed class AgentFrameReaderTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("ether-frames-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private delegate void Body(ref MessagePackWriter w);
-
-    private static byte[] Frame(Body body, int keys)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        var w = new MessagePackWriter(buffer);
-        w.WriteMapHeader(keys);
-        body(ref w);
-        w.Flush();
-        var framed = new byte[4 + buffer.WrittenCount];
-        BinaryPrimitives.WriteUInt32BigEndian(framed, (uint)buffer.WrittenCount);
-        buffer.WrittenSpan.CopyTo(framed.AsSpan(4));
-        return framed;
-    }
 
     private static byte[] Hello(ulong seq = 0) => Frame((ref MessagePackWriter w) =>
     {

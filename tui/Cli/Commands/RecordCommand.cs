@@ -21,6 +21,12 @@ public static class RecordCommand
         var allowNetwork = new Option<bool>("--allow-network") { Description = "Let the program use the host's network (default: its own network namespace with only loopback)" };
         var cwd = new Option<string?>("--cwd") { Description = "Working directory of the program, left as it is (default: a fresh scratch directory, deleted with what the program left in it when recording ends)" };
         var keepWorkdir = new Option<string?>("--keep-workdir") { Description = "Run the program in a fresh directory DIR (it must not exist yet) and keep it, with the files the program dropped, when recording ends" };
+        var clockRate = new Option<long>("--clock-rate")
+        {
+            Description = "Virtual time: single-stepped instructions per virtual second (the program's clocks, rdtsc and timeouts run at this rate, sleeps are skipped)",
+            DefaultValueFactory = _ => PtraceRecordOptions.DefaultClockRate,
+        };
+        var noTransparency = new Option<bool>("--no-transparency") { Description = "Do not hide the recorder from the program (real time, TracerPid, the ptrace stops) — to compare" };
         var command = new Argument<string[]>("program")
         {
             Description = "PROGRAM [ARGS...]: the program to record and its arguments, after --",
@@ -29,7 +35,7 @@ public static class RecordCommand
 
         var record = new Command("record", "Run PROGRAM under ptrace in a sandbox (no network, scratch directory, resource limits) and record every instruction, memory write, system call, region change and unpacking moment into NAME.etrace")
         {
-            mode, maxSteps, timeout, output, allowNetwork, cwd, keepWorkdir, command,
+            mode, maxSteps, timeout, output, allowNetwork, cwd, keepWorkdir, clockRate, noTransparency, command,
         };
         // `ether record xen ...`: the Xen/Ether backend's own options (RecordXenCommand). A program
         // that happens to be called "xen" is still reachable as `ether record -- xen`.
@@ -41,6 +47,8 @@ public static class RecordCommand
             long steps = r.GetValue(maxSteps);
             if (steps < 0) throw new CliException("--max-steps must be 0 or more");
             if (seconds < 0) throw new CliException("--timeout must be 0 or more");
+            long rate = r.GetValue(clockRate);
+            if (rate is < 1000 or > 1_000_000_000_000) throw new CliException("--clock-rate must be 1000 - 1000000000000 instructions per second");
             return RecordingRun.Run(new PtraceRecordOptions
             {
                 Program = argv[0],
@@ -49,6 +57,8 @@ public static class RecordCommand
                 Mode = r.GetValue(mode)!,
                 MaxSteps = steps,
                 Timeout = seconds > 0 ? TimeSpan.FromSeconds(seconds) : null,
+                ClockRate = rate,
+                Transparent = !r.GetValue(noTransparency),
                 Sandbox = new SandboxOptions
                 {
                     IsolateNetwork = !r.GetValue(allowNetwork),

@@ -32,6 +32,7 @@ struct guest_facts {
     uint32_t word_size;      /* 4 or 8: width of the guest's registers when it was attached */
     uint32_t capabilities;   /* monitor capability mask (bit ETHER_MONITOR_EVENT_SYSCALL = patched Xen) */
     char hypervisor[32];     /* "xen 4.17.5" or what the session file says */
+    bool no_mem_access;      /* page access (xc_set_mem_access) does not work here: SVM in 4.17 */
 };
 
 /* What the tracer wants the hypervisor to report. */

@@ -96,6 +96,17 @@ void frame_uint_array(struct frame *f, const char *k, const uint64_t *v, size_t 
         msgpack_pack_uint64(&f->pk, v[i]);
 }
 
+void frame_bin_array(struct frame *f, const char *k, const uint8_t *const *data, const size_t *lens,
+                     size_t n)
+{
+    key(f, k);
+    msgpack_pack_array(&f->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_bin(&f->pk, lens[i]);
+        msgpack_pack_bin_body(&f->pk, data[i], lens[i]);
+    }
+}
+
 void frame_map(struct frame *f, const char *k, uint32_t n)
 {
     key(f, k);

@@ -37,6 +37,9 @@ void frame_nil(struct frame *f, const char *key);
 void frame_str(struct frame *f, const char *key, const char *s);
 void frame_bin(struct frame *f, const char *key, const void *data, size_t len);
 void frame_uint_array(struct frame *f, const char *key, const uint64_t *v, size_t n);
+/* "key": array of n byte strings. */
+void frame_bin_array(struct frame *f, const char *key, const uint8_t *const *data, const size_t *lens,
+                     size_t n);
 /* "key": map of the general registers (names as in docs/xen-agent-protocol.md). */
 void frame_regs(struct frame *f, const char *key, const struct vm_event_regs_x86 *r);
 /* "key": a nested map with n keys; the n keys that follow belong to it. */

@@ -35,7 +35,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fputs("usage: ether-agent --domain ID [--process NAME | --cr3 X] [--singlestep] [--syscalls]\n"
-          "                   [--memwrites] [--unpack] [--user-only] [--socket PATH]\n"
+          "                   [--memwrites] [--unpack] [--derive-writes] [--user-only] [--socket PATH]\n"
           "                   [--timeout-ms N] [--guest winxp-sp2|windows-x64|linux]\n"
           "                   [--syscall-table FILE] [--max-events N] [--record-session FILE]\n"
           "       ether-agent --replay FILE [same options; --domain must match the file]\n"
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     enum {
         OPT_DOMAIN = 256, OPT_PROCESS, OPT_CR3, OPT_SINGLESTEP, OPT_SYSCALLS, OPT_MEMWRITES,
         OPT_UNPACK, OPT_USER_ONLY, OPT_SOCKET, OPT_TIMEOUT, OPT_GUEST, OPT_TABLE, OPT_MAX_EVENTS,
-        OPT_RECORD, OPT_REPLAY, OPT_RELEASE, OPT_HELP, OPT_VERSION,
+        OPT_RECORD, OPT_REPLAY, OPT_RELEASE, OPT_HELP, OPT_VERSION, OPT_DERIVE,
     };
     static const struct option longopts[] = {
         { "domain", required_argument, NULL, OPT_DOMAIN },
@@ -83,6 +83,7 @@ int main(int argc, char **argv)
         { "memwrites", no_argument, NULL, OPT_MEMWRITES },
         { "unpack", no_argument, NULL, OPT_UNPACK },
         { "user-only", no_argument, NULL, OPT_USER_ONLY },
+        { "derive-writes", no_argument, NULL, OPT_DERIVE },
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
         { "guest", required_argument, NULL, OPT_GUEST },
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
         case OPT_MEMWRITES: opt.memwrites = true; break;
         case OPT_UNPACK: opt.unpack = true; break;
         case OPT_USER_ONLY: opt.user_only = true; break;
+        case OPT_DERIVE: opt.derive_writes = true; break;
         case OPT_SOCKET: socket_path = optarg; break;
         case OPT_TIMEOUT:
             if (parse_u64(optarg, &v) || v > 3600000)
@@ -267,6 +269,16 @@ int main(int argc, char **argv)
     }
     if (tracer_finish(t, reason) != 0 && code == EXIT_OK)
         code = die(EXIT_CONSUMER, "%s", tracer_error(t));
+    if (!replay_path && code == EXIT_OK) {
+        /* How fast the monitor ran: one line for the operator (a live domain only; replays stay
+         * silent on success). */
+        struct tracer_stats s;
+        tracer_get_stats(t, &s);
+        double span = s.last_request_s - s.first_request_s;
+        fprintf(stderr, "ether-agent: %llu events in %.1f s from the first to the last (%.1f/s), %llu frames\n",
+                (unsigned long long)s.requests, span, span > 0 ? (double)s.requests / span : 0.0,
+                (unsigned long long)s.frames);
+    }
 
 out:
     tracer_free(t);

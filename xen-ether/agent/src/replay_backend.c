@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "backend.h"
 #include "session_file.h"
 #include "u64map.h"
@@ -28,14 +29,10 @@ struct replay {
 
 static void add_action(struct replay *r, struct replay_action a)
 {
-    if (r->action_count == r->action_cap) {
-        size_t cap = r->action_cap ? r->action_cap * 2 : 64;
-        struct replay_action *n = realloc(r->actions, cap * sizeof *n);
-        if (!n)
-            return;  /* the log is a test aid; losing it does not change the replay */
-        r->actions = n;
-        r->action_cap = cap;
-    }
+    struct replay_action *actions = grow_array(r->actions, r->action_count, &r->action_cap, sizeof *actions, 64);
+    if (!actions)
+        return;  /* the log is a test aid; losing it does not change the replay */
+    r->actions = actions;
     a.request_index = r->requests_read;
     r->actions[r->action_count++] = a;
 }
@@ -66,14 +63,10 @@ static int store_page(struct replay *r, uint64_t gfn, const uint8_t *data)
     if (!slot)
         return -1;
     if (inserted) {
-        if (r->page_count == r->page_cap) {
-            size_t cap = r->page_cap ? r->page_cap * 2 : 64;
-            uint8_t **p = realloc(r->pages, cap * sizeof *p);
-            if (!p)
-                return -1;
-            r->pages = p;
-            r->page_cap = cap;
-        }
+        uint8_t **p = grow_array(r->pages, r->page_count, &r->page_cap, sizeof *p, 64);
+        if (!p)
+            return -1;
+        r->pages = p;
         r->pages[r->page_count] = malloc(SESSION_PAGE_SIZE);
         if (!r->pages[r->page_count])
             return -1;

@@ -45,6 +45,8 @@ struct tracer_options {
     uint64_t max_events;       /* stop after this many requests, 0 = no limit */
     const struct syscall_table *table;  /* optional number -> name */
     const char *table_path;
+    bool derive_writes;        /* memory writes and unpacking from single steps even where the
+                                  hypervisor has mem_access (it is used anyway where it has not) */
 };
 
 struct tracer;
@@ -72,6 +74,8 @@ struct tracer_stats {
     uint64_t stalls;
     uint64_t ignored;          /* requests outside the filter or of kinds we do not report */
     uint64_t protected_pages;  /* pages currently write- or execute-trapped */
+    double first_request_s;    /* CLOCK_MONOTONIC of the first and the last request handled */
+    double last_request_s;
 };
 void tracer_get_stats(const struct tracer *t, struct tracer_stats *s);
 

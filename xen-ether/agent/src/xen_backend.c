@@ -126,6 +126,11 @@ static int xen_describe(void *self, struct guest_facts *facts)
         fail(x, "cannot read the monitor capabilities of domain %u (%s)", x->domid, why(x, errno));
         return -1;
     }
+    /* mem_access is VMX-only in Xen 4.17 (p2m_mem_access_sanity_check): on SVM every page-access
+     * call fails, and the tracer derives writes from single steps instead. */
+    xenmem_access_t access;
+    facts->no_mem_access = xc_get_mem_access(x->xch, x->domid, 0, &access) != 0;
+    x->log.last[0] = '\0';
     int v = xc_version(x->xch, XENVER_version, NULL);
     xc_version(x->xch, XENVER_extraversion, &extra);
     extra[sizeof extra - 1] = '\0';

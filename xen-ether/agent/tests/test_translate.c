@@ -486,6 +486,88 @@ static void test_unpack_without_memwrites(void)
     sink_free(&out);
 }
 
+/*
+ * SVM (no mem_access): memory writes and layers derived from single steps.  The decrypt loop's
+ * "mov [edi], al" at the end of its code page writes one byte into the layer page; a push writes
+ * four bytes below ESP; execution entering the written page is layer 1.  No page access is set.
+ */
+static void test_writes_from_steps(bool no_mem_access)
+{
+    struct tracer *t;
+    struct tracer_options o = { .singlestep = true, .memwrites = true, .unpack = true,
+                                .have_cr3 = true, .cr3 = PD, .guest = GUEST_WINXP_SP2,
+                                .derive_writes = !no_mem_access };
+    build_xp_guest();
+    f.facts.no_mem_access = no_mem_access;
+    fake_page(&f, GFN_LAYER)[0] = 0xAB;                   /* what the write left there */
+    fake_page(&f, GFN_LAYER)[1] = 0x50;                   /* push eax */
+    fake_put32(&f, (GFN_STACK << 12) + ((ESP - 4) & 0xFFF), 0x11223344);  /* what the push left */
+    start(&t, &o);
+    const msgpack_object *m = next_frame("hello");
+    CHECK(frame_str_eq(m, "writes_from", "steps"));
+    CHECK(!f.plan.mem_access);
+
+    vm_event_request_t q = step_at(PD, 0x405FFA, false);          /* mov [edi], al */
+    q.data.regs.x86.rdi = 0x403000;
+    q.data.regs.x86.rax = 0xAB;
+    CHECK_EQ_U64(handle(t, &q), 2);
+    next_frame("process");
+    next_frame("step");
+    q = step_at(PD, 0x405FFC, false);                              /* after it */
+    q.data.regs.x86.rdi = 0x403000;
+    CHECK_EQ_U64(handle(t, &q), 2);
+    m = next_frame("memory_write");
+    uint64_t v;
+    const uint8_t *bytes;
+    size_t n;
+    CHECK(frame_get_uint(m, "address", &v) && v == 0x403000);
+    CHECK(frame_get_uint(m, "size", &v) && v == 1);
+    CHECK(frame_get_uint(m, "rip", &v) && v == 0x405FFA);
+    CHECK(frame_get_bin(m, "bytes", &bytes, &n) && n == 1 && bytes[0] == 0xAB);
+    uint64_t write_seq = seq_of_last();
+    next_frame("step");
+
+    q = step_at(PD, 0x403000, false);                              /* runs the written page */
+    CHECK_EQ_U64(handle(t, &q), 2);
+    m = next_frame("unpack");
+    CHECK(frame_get_uint(m, "address", &v) && v == 0x403000);
+    CHECK(frame_get_uint(m, "layer", &v) && v == 1);
+    CHECK(frame_get_uint(m, "write_rip", &v) && v == 0x405FFA);
+    CHECK(frame_get_uint(m, "write_seq", &v) && v == write_seq);
+    CHECK(frame_get_bin(m, "page", &bytes, &n) && n == 4096 && bytes[0] == 0xAB);
+    next_frame("step");
+
+    q = step_at(PD, 0x403001, false);                              /* push eax */
+    q.data.regs.x86.rsp = ESP;
+    CHECK_EQ_U64(handle(t, &q), 1);                                /* no second layer: clean now */
+    next_frame("step");
+    q = step_at(PD, 0x403002, false);
+    q.data.regs.x86.rsp = ESP - 4;
+    CHECK_EQ_U64(handle(t, &q), 2);
+    m = next_frame("memory_write");
+    CHECK(frame_get_uint(m, "address", &v) && v == ESP - 4);
+    CHECK(frame_get_bin(m, "bytes", &bytes, &n) && n == 4 && bytes[0] == 0x44 && bytes[3] == 0x11);
+    next_frame("step");
+
+    /* A step whose code page is not mapped yet (demand paging) is held until the vCPU's next
+     * event, then written with its bytes. */
+    q = step_at(PD, 0x404000, false);
+    CHECK_EQ_U64(handle(t, &q), 0);
+    map32(PD, 0x404000, 0x25, U);
+    fake_page(&f, 0x25)[0] = 0x90;                                 /* nop */
+    q = step_at(PD, 0x404001, false);
+    CHECK_EQ_U64(handle(t, &q), 2);
+    m = next_frame("step");
+    CHECK(frame_get_uint(m, "rip", &v) && v == 0x404000);
+    CHECK(frame_get_bin(m, "insn", &bytes, &n) && n > 0 && bytes[0] == 0x90);
+    next_frame("step");
+
+    for (unsigned i = 0; i < f.nlog; i++)
+        CHECK(f.log[i].kind != 1);                                 /* no page access was ever set */
+    tracer_free(t);
+    sink_free(&out);
+}
+
 /* 64-bit guests: 4-level paging, syscall/sysret, register (and stack) arguments. */
 static void test_64bit(enum guest_profile guest)
 {
@@ -583,6 +665,8 @@ int main(int argc, char **argv)
     test_user_only_and_no_filter();
     test_memwrites_without_singlestep();
     test_unpack_without_memwrites();
+    test_writes_from_steps(true);
+    test_writes_from_steps(false);
     test_64bit(GUEST_WINDOWS_X64);
     test_64bit(GUEST_LINUX);
     test_refusals();

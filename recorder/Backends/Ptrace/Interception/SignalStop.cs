@@ -30,6 +30,17 @@ internal sealed class SignalStop : ThreadStop
     public bool DuringStep { get; private set; }
     public SignalVerdict Verdict { get; private set; }
 
+    /// <summary>The siginfo the program gets with the signal (if unclaimed), when an interceptor replaced it (PTRACE_SETSIGINFO).</summary>
+    public bool InfoReplaced { get; private set; }
+
+    /// <summary>Delivers the signal with <paramref name="info"/> instead (e.g. the si_code a native sender would have given it).</summary>
+    public void ReplaceInfo(in SigInfo info)
+    {
+        Info = info;
+        Code = info.Code;
+        InfoReplaced = true;
+    }
+
     /// <summary>The program does not get the signal; the thread resumes where its registers say.</summary>
     public void Suppress() => Verdict = SignalVerdict.Suppress;
 
@@ -54,6 +65,7 @@ internal sealed class SignalStop : ThreadStop
         Address = address;
         DuringStep = duringStep;
         Verdict = SignalVerdict.Deliver;
+        InfoReplaced = false;
         return this;
     }
 }

@@ -67,6 +67,12 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "sched_setaffinity", SetLastError = true)]
     public static partial int SchedSetAffinity(int pid, nuint size, ulong* mask);
 
+    /// <summary>The raw system call (glibc's wrapper returns 0, not the size the kernel wrote).</summary>
+    public static int SchedGetAffinity(int pid, nuint size, ulong* mask) => (int)Syscall(204, pid, (long)size, (long)mask);
+
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, long a, long b, long c);
+
     [LibraryImport(Lib, EntryPoint = "sched_getcpu")]
     public static partial int SchedGetCpu();
 

@@ -13,12 +13,16 @@ internal static class PtraceRequest
     public const long GetRegs = 12;
     public const long SetRegs = 13;
     public const long Syscall = 24;
+    public const long Detach = 17;
     public const long SetOptions = 0x4200;
     public const long GetEventMsg = 0x4201;
     public const long GetSigInfo = 0x4202;
+    public const long SetSigInfo = 0x4203;
     public const long Seize = 0x4206;
     public const long Interrupt = 0x4207;
     public const long Listen = 0x4208;
+    public const long GetSigMask = 0x420a;
+    public const long SetSigMask = 0x420b;
     public const long GetSyscallInfo = 0x420e;
 }
 

@@ -1,0 +1,144 @@
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
+using Ether.Replay.Recorder.Backends.Xen;
+using Ether.Replay.Recorder.Recording;
+using MessagePack;
+
+namespace Ether.Replay.Recorder.Tests.Xen;
+
+/// <summary>
+/// A Linux guest's frames as the agent writes them on SVM (writes derived from steps, pointer
+/// arguments' memory in arg_memory), hand-made: the recorder decodes the calls with the Linux
+/// tables strace-style, takes the guest's width from the first registers (not from a hello sent
+/// while the guest was still in its 32-bit boot code) and ends the trace as an exit when the guest
+/// goes away after exit_group.
+/// </summary>
+public sealed class LinuxGuestFramesTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ether-linux-frames-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private ulong _seq;
+
+    /// <summary>A frame of `type` with the next seq and `keys` more keys.</summary>
+    private byte[] Frame(string type, int keys, AgentFrameBytes.Body body)
+    {
+        ulong seq = _seq++;
+        return AgentFrameBytes.Frame((ref MessagePackWriter w) =>
+        {
+            w.Write("type"); w.Write(type); w.Write("seq"); w.Write(seq);
+            body(ref w);
+        }, keys + 2);
+    }
+
+    private static void Regs(ref MessagePackWriter w, ulong rip)
+    {
+        w.Write("regs"); w.WriteMapHeader(4);
+        w.Write("rip"); w.Write(rip); w.Write("cs"); w.Write(0x33); w.Write("efer"); w.Write(0xD01); w.Write("fs_base"); w.Write(0);
+    }
+
+    private byte[] Syscall(ulong number, ulong[] args, byte[][] memory) => Frame("syscall", 8, (ref MessagePackWriter w) =>
+    {
+        w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0x1000); w.Write("rip"); w.Write(0x401010);
+        w.Write("mechanism"); w.Write("syscall"); w.Write("number"); w.Write(number);
+        w.Write("args"); w.WriteArrayHeader(args.Length); foreach (var a in args) w.Write(a);
+        w.Write("arg_memory"); w.WriteArrayHeader(memory.Length); foreach (var m in memory) w.Write(m);
+        Regs(ref w, 0x401010);
+    });
+
+    [Fact]
+    public void Linux_calls_are_decoded_from_arg_memory_and_the_guest_ending_after_exit_group_is_an_exit()
+    {
+        ulong path = 0x402000;
+        var stream = new List<byte>();
+        stream.AddRange(Frame("hello", 7, (ref MessagePackWriter w) =>
+        {
+            w.Write("protocol"); w.Write(1); w.Write("agent"); w.Write("ether-agent test"); w.Write("backend"); w.Write("xen");
+            w.Write("domain"); w.Write(1); w.Write("guest_os"); w.Write("linux");
+            w.Write("guest_word_size"); w.Write(4); // attached before the guest left its 32-bit boot code
+            w.Write("writes_from"); w.Write("steps");
+        }));
+        stream.AddRange(Frame("step", 5, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0x1000); w.Write("rip"); w.Write(0x401010);
+            w.Write("insn"); w.Write(new byte[] { 0x0F, 0x05 }); Regs(ref w, 0x401010);
+        }));
+        // openat(AT_FDCWD, "/etc/ether-e2e-missing", O_RDONLY) = -2: the path only in arg_memory.
+        stream.AddRange(Syscall(257, [unchecked((ulong)-100L), path, 0, 0, 0, 0],
+            [[], "/etc/ether-e2e-missing\0garbage"u8.ToArray(), [], [], [], []]));
+        stream.AddRange(Frame("syscall_return", 6, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0x1000); w.Write("rip"); w.Write(0x401012);
+            w.Write("mechanism"); w.Write("sysret"); w.Write("ret"); w.Write(unchecked((ulong)-2L)); Regs(ref w, 0x401012);
+        }));
+        stream.AddRange(Syscall(231, [0, 0, 0, 0, 0, 0], [[], [], [], [], [], []]));
+        stream.AddRange(Frame("end", 1, (ref MessagePackWriter w) => { w.Write("reason"); w.Write("domain-gone"); }));
+        string frames = Path.Combine(_dir, "linux.frames");
+        File.WriteAllBytes(frames, stream.ToArray());
+
+        string output = Path.Combine(_dir, "linux.etrace");
+        TraceRecorder.Record(new XenRecordOptions { FramesFile = frames, Guest = "linux", OutputPath = output });
+        using var reader = TraceReader.Open(output);
+        var events = reader.Events().ToList();
+        var entries = events.OfType<SyscallEntryEvent>().ToList();
+        Assert.Equal(["openat", "exit_group"], entries.Select(e => e.Name));
+        Assert.Equal("linux-x86_64", entries[0].Abi);
+        Assert.Equal("AT_FDCWD", entries[0].Decoded[0]);
+        Assert.Equal("\"/etc/ether-e2e-missing\"", entries[0].Decoded[1]);
+        Assert.Equal("O_RDONLY", entries[0].Decoded[2]);
+        var exit = Assert.Single(events.OfType<SyscallExitEvent>());
+        Assert.Equal((-2L, 2L), (exit.Return, exit.Errno));
+        Assert.Equal("steps", reader.Header.BackendParameters["writes_from"]);
+        Assert.Equal(("x86_64", "linux-x86_64"), (reader.Header.Architecture, reader.Header.BackendParameters["abi"]));
+        Assert.Equal(StopReason.Exited, reader.Summary.StopReason);
+    }
+
+    /// <summary>Registers of 32-bit legacy-mode code (EFER.LMA clear, Linux's __USER_CS).</summary>
+    private static void Regs32(ref MessagePackWriter w, ulong rip)
+    {
+        w.Write("regs"); w.WriteMapHeader(4);
+        w.Write("rip"); w.Write(rip); w.Write("cs"); w.Write(0x73); w.Write("efer"); w.Write(0); w.Write("fs_base"); w.Write(0);
+    }
+
+    [Fact]
+    public void A_32_bit_guests_sysenter_calls_use_the_i386_table_and_its_negative_returns_are_32_bit()
+    {
+        // As e2e.sh --guest32 records them: no steps, calls by sysenter, returns by sysexit, EAX = -ENOENT.
+        ulong path = 0x102000;
+        var stream = new List<byte>();
+        stream.AddRange(Frame("hello", 5, (ref MessagePackWriter w) =>
+        {
+            w.Write("protocol"); w.Write(1); w.Write("backend"); w.Write("xen"); w.Write("domain"); w.Write(1);
+            w.Write("guest_os"); w.Write("linux"); w.Write("guest_word_size"); w.Write(4);
+        }));
+        stream.AddRange(Frame("syscall", 8, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0); w.Write("rip"); w.Write(0x101033);
+            w.Write("mechanism"); w.Write("sysenter"); w.Write("number"); w.Write(295);   // i386 openat
+            w.Write("args"); w.WriteArrayHeader(6); foreach (var a in new ulong[] { 0xFFFFFF9C, path, 0, 0, 0, 0 }) w.Write(a);
+            w.Write("arg_memory"); w.WriteArrayHeader(6);
+            foreach (var m in new byte[][] { [], "/etc/ether-e2e-missing\0"u8.ToArray(), [], [], [], [] }) w.Write(m);
+            Regs32(ref w, 0x101033);
+        }));
+        stream.AddRange(Frame("syscall_return", 6, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0); w.Write("rip"); w.Write(0x101035);
+            w.Write("mechanism"); w.Write("sysexit"); w.Write("ret"); w.Write(0xFFFFFFFEUL); Regs32(ref w, 0x101035);
+        }));
+        stream.AddRange(Frame("end", 1, (ref MessagePackWriter w) => { w.Write("reason"); w.Write("domain-gone"); }));
+        string frames = Path.Combine(_dir, "linux32.frames");
+        File.WriteAllBytes(frames, stream.ToArray());
+
+        string output = Path.Combine(_dir, "linux32.etrace");
+        TraceRecorder.Record(new XenRecordOptions { FramesFile = frames, Guest = "linux", OutputPath = output });
+        using var reader = TraceReader.Open(output);
+        var events = reader.Events().ToList();
+        var entry = Assert.Single(events.OfType<SyscallEntryEvent>());
+        Assert.Equal(("openat", "linux-i386"), (entry.Name, entry.Abi));
+        Assert.Equal(["AT_FDCWD", "\"/etc/ether-e2e-missing\"", "O_RDONLY"], entry.Decoded.Take(3));
+        var exit = Assert.Single(events.OfType<SyscallExitEvent>());
+        Assert.Equal((-2L, 2L), (exit.Return, exit.Errno));
+        Assert.Equal("x86", reader.Header.Architecture);
+    }
+}

@@ -1,0 +1,28 @@
+/* The TSC against the clock: (rdtsc difference) / (clock_gettime difference) across a short busy
+ * loop gives the TSC frequency, which must be plausible (0.2 - 20 GHz). A tool that slows rdtsc
+ * down (or fakes it) but not the clock, or the other way round, shows an absurd frequency.
+ * Three tries, the median kept. */
+#include "tlib.h"
+
+int main(void)
+{
+    u64 ghz_x100[3];
+    for (int t = 0; t < 3; t++) {
+        i64 c0 = now_ns(CLOCK_MONOTONIC);
+        u64 a = rdtsc();
+        volatile u64 x = 0;
+        for (int i = 0; i < 4000; i++) x += i;
+        u64 b = rdtsc();
+        i64 c1 = now_ns(CLOCK_MONOTONIC);
+        i64 dt = c1 - c0;
+        if (dt <= 0) detected("the clock did not advance");
+        ghz_x100[t] = (b - a) * 100 / (u64)dt;
+    }
+    u64 lo = ghz_x100[0], mid = ghz_x100[1], hi = ghz_x100[2], s;
+    if (lo > mid) { s = lo; lo = mid; mid = s; }
+    if (mid > hi) { s = mid; mid = hi; hi = s; }
+    if (lo > mid) { s = lo; lo = mid; mid = s; }
+    if (mid < 20 || mid > 2000) detected_v("implausible TSC frequency (GHz x100)", (i64)mid);
+    clean();
+    return 0;
+}
