@@ -74,18 +74,33 @@ internal sealed class RecordingPipeline
             WriteSnapshot(thread, region.Start, region.End, "exec");
         // The initial stack (argc, argv, envp, auxv and their strings): what the program's first
         // instruction sees, and what an unpacker rewrites (AT_ENTRY, AT_PHDR) before handing over.
-        ulong rsp = thread.Registers.Rsp;
-        if (process.Space.Regions.Find(rsp) is { } stack)
-        {
-            ulong end = Math.Min(stack.End, rsp + MaxInitialStackBytes);
-            if (ReadSnapshot(thread, rsp, end, "stack") is { } snapshot) _writer.Write(snapshot);
-        }
+        StackSnapshot(thread, "stack", MaxInitialStackBytes);
         // Which file this image came from (with its content when the trace wrote it).
         foreach (var e in _files.TakeExec(process.Pid))
         {
             e.Tid = thread.Tid;
             _writer.Write(e);
         }
+    }
+
+    /// <summary>The stack from rsp up (at most <paramref name="max"/> bytes, within its region) as a snapshot.</summary>
+    public void StackSnapshot(RecordedThread thread, string reason, ulong max)
+    {
+        ulong rsp = thread.Registers.Rsp;
+        if (thread.Process.Space.Regions.Find(rsp) is not { } stack) return;
+        ulong end = Math.Min(stack.End, rsp + max);
+        if (ReadSnapshot(thread, rsp, end, reason) is { } snapshot) _writer.Write(snapshot);
+    }
+
+    /// <summary>
+    /// A page-granular write whose bytes the recorder did not see (`--mode unpack`: the program
+    /// writes the page natively after its first write faulted): size without value, so readers know
+    /// the range changed but not to what; the next snapshot of it tells.
+    /// </summary>
+    public void UnseenWrite(RecordedThread thread, ulong address, long size, bool kernel)
+    {
+        _writer.MemoryWrite(thread.Pid, thread.Tid, address, size, ReadOnlySpan<byte>.Empty, kernel ? MemoryWriteFlags.Kernel : MemoryWriteFlags.None);
+        thread.Process.Space.NoteWrite(address, size);
     }
 
     /// <summary>The initial stack kept at exec: its top (argv and environment strings are rarely more).</summary>
