@@ -394,6 +394,9 @@ internal sealed class RecordingPipeline
         end = Math.Min(end, from + max);
     }
 
+    /// <summary>A snapshot of [start, end) now (clamped to the largest snapshot kept).</summary>
+    public void Snapshot(RecordedThread thread, ulong start, ulong end, string reason) => WriteSnapshot(thread, start, end, reason);
+
     private void WriteSnapshot(RecordedThread thread, ulong start, ulong end, string reason)
     {
         ClampAround(start, ref start, ref end, (ulong)_options.MaxSnapshotBytes);

@@ -174,18 +174,40 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         // Anything else the program's own protection forbids too: its own fault, delivered.
     }
 
-    /// <summary>Written memory is about to run: the unpack moment. Registers and stack now, the instruction single-stepped.</summary>
+    /// <summary>
+    /// Written memory is about to run: the unpack moment. The run of written pages around it (what
+    /// was unpacked together) is snapshotted and made runnable at once — one moment per unpacked
+    /// block, not one per page — then registers and stack, and the instruction single-stepped.
+    /// </summary>
     private void Executed(SignalStop s, WxPages pages, ulong page, int state)
     {
-        int clean = state & ~WxPages.Dirty;
-        if (!RemoteProtect(s, page, page + WxPages.PageSize, WxPages.Real(clean))) return;
-        pages.Set(page, clean);
-        ExecuteFaults++;
+        ulong start = page, end = page + WxPages.PageSize;
+        while (start - page < MaxRunBytes && IsDirtyExecutable(pages, start - WxPages.PageSize)) start -= WxPages.PageSize;
+        while (end - page < MaxRunBytes && IsDirtyExecutable(pages, end)) end += WxPages.PageSize;
         var pipeline = s.Pipeline;
+        // The bytes as they first run (before the flip: a native thread cannot change them meanwhile, they are not writable after it).
+        pipeline.Snapshot(s.Thread, start, end, "unpack");
+        for (ulong a = start; a < end; a += WxPages.PageSize)
+        {
+            pages.TryGet(a, out int st);
+            pages.Set(a, st & ~WxPages.Dirty);
+        }
+        foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, 0))
+            if (!RemoteProtect(s, runStart, runEnd, real)) return;
+        ExecuteFaults++;
+        // The snapshot above is this moment's: the pipeline's own (of the whole region, when a
+        // page of the run is next stepped) is not needed.
+        for (ulong a = start; a < end; a += WxPages.PageSize) s.Process.Space.IsUnpackMoment(a, (int)WxPages.PageSize);
         pipeline.Registers(s.Thread);
         pipeline.StackSnapshot(s.Thread, "unpack-stack", StackSnapshotBytes);
         StepOnce(s, 0);
     }
+
+    /// <summary>A run of written pages made runnable at one moment: at most this far either side of the faulting page.</summary>
+    private const ulong MaxRunBytes = 8UL << 20;
+
+    private static bool IsDirtyExecutable(WxPages pages, ulong address) =>
+        pages.TryGet(address, out int st) && (st & WxPages.Dirty) != 0 && (WxPages.Imaginary(st) & WxPages.ProtExec) != 0;
 
     /// <summary>The first write into a clean page: the writer is single-stepped; the page becomes written, not executable.</summary>
     private void Wrote(SignalStop s, WxPages pages, ulong page, int state, ulong rip)
