@@ -15,16 +15,6 @@
 #define DOWN(x) ((x) & ~0xfffUL)
 #define UP(x) (((x) + 0xfffUL) & ~0xfffUL)
 
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
-    return ret;
-}
-
 __attribute__((noinline)) static u64 derive_key(void)
 {
     u64 k = SEED;
