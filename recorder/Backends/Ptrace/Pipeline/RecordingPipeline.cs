@@ -74,7 +74,12 @@ internal sealed class RecordingPipeline
             WriteSnapshot(thread, region.Start, region.End, "exec");
         // The initial stack (argc, argv, envp, auxv and their strings): what the program's first
         // instruction sees, and what an unpacker rewrites (AT_ENTRY, AT_PHDR) before handing over.
-        StackSnapshot(thread, "stack", MaxInitialStackBytes);
+        ulong rsp = thread.Registers.Rsp;
+        if (process.Space.Regions.Find(rsp) is { } stack)
+        {
+            ulong end = Math.Min(stack.End, rsp + MaxInitialStackBytes);
+            if (ReadSnapshot(thread, rsp, end, "stack") is { } snapshot) _writer.Write(snapshot);
+        }
         // Which file this image came from (with its content when the trace wrote it).
         foreach (var e in _files.TakeExec(process.Pid))
         {
