@@ -15,6 +15,7 @@ packages=(
   python3                     # formats/Abi table generator (its up-to-date check is a test)
   iproute2 util-linux         # sandbox: `unshare --net` + bringing loopback up
   tmux                        # end-to-end test of the terminal browser
+  bzip2 xz-utils zstd openssl # real hash and compression workloads `bench format` records
   cmake pkg-config            # xen-ether agent build and its CTest suite
   libxen-dev libmsgpack-dev   # dom0 libraries and msgpack-c the agent builds against
 )

@@ -12,7 +12,7 @@ public sealed record SyscallFilter
     {
         string list = value.StartsWith("trace=", StringComparison.Ordinal) ? value["trace=".Length..] : value;
         var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (names.Length == 0) throw new ArgumentException($"-e {value}: no system call names");
+        if (names.Length == 0) throw new AnalysisInputException($"-e {value}: no system call names");
         return names;
     }
 

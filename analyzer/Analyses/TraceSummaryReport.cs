@@ -10,7 +10,7 @@ public static class TraceSummaryReport
     {
         ShippedQuery.Execute(db, "syscall_categories.sql");
         var traces = ShippedQuery.Run(db, "traces.sql", new Dictionary<string, object?> { ["trace"] = trace });
-        if (trace != null && traces.Count == 0) throw new ArgumentException($"no trace {trace} in the dataset");
+        if (trace != null && traces.Count == 0) throw new AnalysisInputException($"no trace {trace} in the dataset");
         foreach (var t in traces)
         {
             string id = t.Text("trace")!;

@@ -30,15 +30,39 @@ public sealed record TenetImage(string Path, ulong Start, ulong End, ulong Runti
         if (mine.Count == 0)
             throw new InvalidDataException($"pid {pid} has no region of {path} mapped at step {step:N0}");
         path = mine[0].Name;
-        var lowest = mine.MinBy(r => r.Start)!;
-        ulong runtimeBase = lowest.Start - lowest.FileOffset;
+        // The loaded image starts where the file's first page is mapped (a later mmap of the same file
+        // elsewhere is data, not the image).
+        var atOffset0 = mine.Where(r => r.FileOffset == 0).ToList();
+        var first = (atOffset0.Count > 0 ? atOffset0 : mine).MinBy(r => r.Start);
+        ulong runtimeBase = first.Start - first.FileOffset;
+        var elf = ElfLayout.TryRead(path);
+        ulong end;
+        if (elf is { } layout)
+        {
+            // The image as the disassembler sees it: every loadable segment, .bss included.
+            end = runtimeBase + (layout.End - layout.Base);
+        }
+        else
+        {
+            if (options.Rebase == TenetRebase.LinkBase)
+                throw new InvalidDataException($"cannot read {path} as an ELF file to find its link-time base; give --image-base ADDR, or --image-base none");
+            // No file: the regions of it mapped one after the other from its first page, and the
+            // anonymous region right after them (.bss).
+            end = first.End;
+            foreach (var r in regions.Where(r => r.Start >= first.End).OrderBy(r => r.Start))
+            {
+                if (r.Start != end || (r.Name != path && r.Name != "")) break;
+                end = r.End;
+                if (r.Name == "") break;
+            }
+        }
         ulong display = options.Rebase switch
         {
             TenetRebase.Address => options.ImageBase,
             TenetRebase.None => runtimeBase,
-            _ => LinkBase(path),
+            _ => elf!.Value.Base,
         };
-        return new TenetImage(path, lowest.Start, mine.Max(r => r.End), runtimeBase, display);
+        return new TenetImage(path, runtimeBase, end, runtimeBase, display);
     }
 
     /// <summary>The program the process runs: its last exec, or its parent's for a forked child.</summary>
@@ -53,23 +77,27 @@ public sealed record TenetImage(string Path, ulong Start, ulong End, ulong Runti
         return null;
     }
 
-    /// <summary>Where the ELF file's offset 0 is in its own address space: the first loadable segment's
-    /// address minus its file offset (0 for a position-independent executable, 0x400000 for a classic one).</summary>
-    internal static ulong LinkBase(string path)
+    /// <summary>An ELF file's loadable extent: <see cref="Base"/> where its offset 0 sits in its own address
+    /// space (the first loadable segment's address minus its offset: 0 for a position-independent
+    /// executable, 0x400000 for a classic one), <see cref="End"/> the end of its last segment in memory.</summary>
+    internal readonly record struct ElfLayout(ulong Base, ulong End)
     {
-        ElfFile? elf;
-        try
+        public static ElfLayout? TryRead(string path)
         {
-            using var stream = File.OpenRead(path);
-            if (!ElfFile.TryRead(stream, out elf, out var diagnostics) || elf == null)
-                throw new InvalidDataException($"{path}: not an ELF file the export can read ({string.Join("; ", diagnostics?.Messages.Take(1).Select(m => m.Message) ?? [])}); give --image-base");
+            try
+            {
+                using var stream = File.OpenRead(path);
+                if (!ElfFile.TryRead(stream, out var elf, out _) || elf == null) return null;
+                var loads = elf.Segments.Where(s => s.Type == ElfSegmentTypeCore.Load).ToList();
+                if (loads.Count == 0) return null;
+                var lowest = loads.MinBy(s => s.VirtualAddress)!;
+                ulong end = loads.Max(s => s.VirtualAddress + s.SizeInMemory);
+                return new ElfLayout((lowest.VirtualAddress - lowest.Position) & ~0xfffUL, (end + 0xfff) & ~0xfffUL);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"cannot read {path} to find its link-time base ({e.Message}); give --image-base ADDR, or --image-base none");
-        }
-        var load = elf.Segments.Where(s => s.Type == ElfSegmentTypeCore.Load).MinBy(s => s.VirtualAddress)
-            ?? throw new InvalidDataException($"{path} has no loadable segment; give --image-base");
-        return (load.VirtualAddress - load.Position) & ~0xfffUL;
     }
 }

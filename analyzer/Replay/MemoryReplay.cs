@@ -29,6 +29,9 @@ internal sealed class MemoryReplay
     private readonly byte[] _value;
     private readonly bool[] _valueKnown;
 
+    /// <summary>The range rebuilt: [<see cref="Address"/>, <see cref="End"/>).</summary>
+    public ulong Address => _address;
+    public ulong End => _end;
     public byte[] Bytes { get; }
     public bool[] Known { get; }
     /// <summary>Bytes known only from a later observation (see <see cref="LookAhead"/>).</summary>

@@ -21,7 +21,17 @@ internal sealed class ReplayIndex
         public ulong[] SnapshotPages = [];
         public ulong[] CodePages = [];
         public ulong[] RipFilter = new ulong[RipFilterBits / 64];
-        public bool HasBarriers;
+        /// <summary>This chunk's maps, unmaps and execs (what makes earlier bytes unknown).</summary>
+        public List<Barrier>? ByteBarriers;
+
+        /// <summary>Whether a map, unmap or exec of this chunk touches [start, end) of <paramref name="pid"/>.</summary>
+        public bool Bars(int pid, ulong start, ulong end)
+        {
+            if (ByteBarriers == null) return false;
+            foreach (var b in ByteBarriers)
+                if (b.Pid == pid && b.Start < end && start < b.End) return true;
+            return false;
+        }
     }
 
     /// <summary>A memory map, unmap or exec: what was in memory before it no longer is.</summary>
@@ -109,19 +119,16 @@ internal sealed class ReplayIndex
                         AddRange(snapshots, snap.Pid, snap.Address, snap.Bytes.Length);
                         break;
                     case RegionMapEvent m:
-                        index.Barriers.Add(new Barrier(c, position, m.Pid, m.Start, m.End, m));
-                        entry.HasBarriers = true;
+                        AddBarrier(index, entry, new Barrier(c, position, m.Pid, m.Start, m.End, m));
                         break;
                     case RegionUnmapEvent u:
-                        index.Barriers.Add(new Barrier(c, position, u.Pid, u.Start, u.End, u));
-                        entry.HasBarriers = true;
+                        AddBarrier(index, entry, new Barrier(c, position, u.Pid, u.Start, u.End, u));
                         break;
                     case RegionProtectEvent p:
                         index.Barriers.Add(new Barrier(c, position, p.Pid, p.Start, p.End, p)); // not a barrier for bytes; kept for the memory map
                         break;
                     case ExecEvent x:
-                        index.Barriers.Add(new Barrier(c, position, x.Pid, 0, ulong.MaxValue, x));
-                        entry.HasBarriers = true;
+                        AddBarrier(index, entry, new Barrier(c, position, x.Pid, 0, ulong.MaxValue, x));
                         break;
                     case ProcessStartEvent ps:
                         index.Starts.Add(new ProcessStart(c, position, ps.Pid, ps.ParentPid, ps.How));
@@ -135,6 +142,12 @@ internal sealed class ReplayIndex
             progress?.Invoke(c + 1, reader.Chunks.Count);
         }
         return index;
+    }
+
+    private static void AddBarrier(ReplayIndex index, ChunkEntry entry, Barrier barrier)
+    {
+        index.Barriers.Add(barrier);
+        (entry.ByteBarriers ??= new()).Add(barrier);
     }
 
     private static void AddRange(HashSet<ulong> set, int pid, ulong address, long size)

@@ -39,10 +39,28 @@ public sealed record MemoryBytes(int Pid, ulong Address, byte[] Bytes, bool[] Kn
         count = Math.Min(count, Bytes.Length - from);
         return string.Join(' ', Enumerable.Range(from, Math.Max(0, count)).Select(i => Known[i] ? Bytes[i].ToString("x2") : "??"));
     }
+
+    /// <summary>The bytes as text beside a hex dump: printable ASCII as is, other bytes '.', unknown ones ' '.</summary>
+    public string Text(int from = 0, int count = int.MaxValue)
+    {
+        count = Math.Max(0, Math.Min(count, Bytes.Length - from));
+        return string.Create(count, (this, from), static (span, x) =>
+        {
+            for (int i = 0; i < span.Length; i++)
+            {
+                byte b = x.Item1.Bytes[x.from + i];
+                span[i] = !x.Item1.Known[x.from + i] ? ' ' : b is >= 0x20 and < 0x7f ? (char)b : '.';
+            }
+        });
+    }
 }
 
 /// <summary>A memory write found by a who-wrote query.</summary>
-public sealed record WriteRef(long Step, int Pid, int Tid, ulong? Rip, ulong Address, long Size, byte[] Value, bool Kernel);
+public sealed record WriteRef(long Step, int Pid, int Tid, ulong? Rip, ulong Address, long Size, byte[] Value, bool Kernel)
+{
+    /// <summary>Who wrote: "the kernel", the instruction's address ("0x401009"), or "?" when the chunk does not show it.</summary>
+    public string Writer => Kernel ? "the kernel" : Rip is { } rip ? $"0x{rip:x}" : "?";
+}
 
 /// <summary>One step of the trace: its instruction (null for a tick of a recording without instructions)
 /// and the events logged during it (system calls, signals, memory map changes, ...; no keyframes).</summary>

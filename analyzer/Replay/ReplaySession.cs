@@ -154,7 +154,7 @@ public sealed partial class ReplaySession : IDisposable
     /// <summary>Whether a chunk may hold a source for the bytes still open (a false hit only costs a decode).</summary>
     private static bool MayTouch(ReplayIndex.ChunkEntry entry, int pid, MemoryReplay replay)
     {
-        if (entry.HasBarriers) return true;
+        if (entry.Bars(pid, replay.Address, replay.End)) return true;
         foreach (ulong page in replay.OpenPages())
         {
             ulong key = ReplayIndex.Key(pid, page);

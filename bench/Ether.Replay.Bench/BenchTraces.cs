@@ -10,16 +10,20 @@ internal static class BenchTraces
 {
     public static string Directory { get; } = Path.Combine(Path.GetTempPath(), "ether-bench-analyzer");
 
-    public static string Synthetic(long instructions, int threads = 1) =>
-        Cached($"synthetic-{instructions}-t{threads}", "program", $"a synthetic trace of {instructions:N0} instructions",
-            w => SyntheticTrace.Write(w, new SyntheticOptions { Instructions = instructions, Threads = threads }));
+    /// <summary>The synthetic walk (<see cref="SyntheticTrace"/>) of <paramref name="instructions"/> steps; with
+    /// <paramref name="formatVersion"/> 1, written without register prediction (the baseline of a format comparison).</summary>
+    public static string Synthetic(long instructions, int threads = 1, int? formatVersion = null) =>
+        Cached($"synthetic-r{SyntheticTrace.Revision}-{instructions}-t{threads}", "program", $"a synthetic trace of {instructions:N0} instructions",
+            w => SyntheticTrace.Write(w, new SyntheticOptions { Instructions = instructions, Threads = threads }), formatVersion);
 
     /// <summary>The trace named <paramref name="name"/> in the cache, written by <paramref name="write"/>
     /// the first time (to a temporary name, so an interrupted run never leaves half a trace).</summary>
-    public static string Cached(string name, string program, string what, Action<TraceWriter> write)
+    public static string Cached(string name, string program, string what, Action<TraceWriter> write, int? formatVersion = null)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        string path = Path.Combine(Directory, name + ".etrace");
+        // The format version is part of the name: a trace written by another version is written again.
+        int version = formatVersion ?? RealTraces.FormatVersion;
+        string path = Path.Combine(Directory, $"{name}-v{version}.etrace");
         if (File.Exists(path)) return path;
         Console.WriteLine($"writing {what} to {path} (cached for later runs) ...");
         string tmp = path + ".tmp";
@@ -27,7 +31,7 @@ internal static class BenchTraces
                {
                    Backend = "synthetic", TargetPath = "/synthetic/" + program, TargetArgv = [program],
                    StartTime = new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero), Host = "bench",
-               }, new TraceWriterOptions { ChunkAge = TimeSpan.FromHours(1) }))
+               }, new TraceWriterOptions { ChunkAge = TimeSpan.FromHours(1), PredictRegisters = version >= 2 }))
         {
             write(w);
             w.Close(StopReason.Exited);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
+using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Recording;
 
@@ -12,13 +12,17 @@ namespace Ether.Replay.Bench;
 /// Speed: a static loop (bench/record/loop.S) single-stepped by a minimal C loop
 /// (bench/record/cloop.c: PTRACE_SINGLESTEP + waitpid + PTRACE_GETREGS, nothing recorded), by the
 /// same C loop bound to one CPU (as ether binds itself in full mode), by the same loop written in
-/// C# over the recorder's ptrace layer, and by `ether record` (everything recorded), in the same run: 5 rounds of 2 M instructions each (10 M per contender), in
-/// alternating order, because the load of this shared 2-core machine drifts over minutes.
-/// Target: ether ≥ 0.8 of the C loop's steps/s.
+/// C# over the recorder's ptrace layer, by `ether record` (everything recorded) and by `ether record`
+/// writing format version 1 (no register prediction: the writer before issue 14), in the same run:
+/// 5 rounds of 2 M instructions each (10 M per contender), in alternating order, because the load of
+/// this shared 2-core machine drifts over minutes.
+/// Target: ether ≥ 0.8 of the C loop's steps/s (and no slower than format version 1).
 /// Size: bytes per instruction of full traces of `/bin/ls -la /usr/bin` and `gzip -c` of a 64 KB
-/// file (registers, memory writes and code included). Target ≤ 3.
+/// file (registers, memory writes and code included). Target ≤ 3. With --reads, each is also recorded
+/// without the read check (the pages snapshotted before a program first reads them, issue 14), the
+/// order alternating between workloads: what the check costs in size (and, roughly, speed) in one run.
 /// Options: --iterations N (loop iterations per round, 2 instructions each; default 1000000),
-/// --rounds R (default 5), --speed-only, --size-only.
+/// --rounds R (default 5), --speed-only, --size-only, --reads.
 /// </summary>
 public static class RecordBench
 {
@@ -26,7 +30,7 @@ public static class RecordBench
     {
         long iterations = 1_000_000;
         int rounds = 5;
-        bool speed = true, size = true;
+        bool speed = true, size = true, reads = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -35,6 +39,7 @@ public static class RecordBench
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--speed-only": size = false; break;
                 case "--size-only": speed = false; break;
+                case "--reads": reads = true; break;
                 default: Console.Error.WriteLine($"bench record: unknown option {args[i]}"); return 2;
             }
         }
@@ -45,7 +50,7 @@ public static class RecordBench
         {
             int failures = 0;
             if (speed) failures += Speed(sources, work, iterations, rounds);
-            if (size) failures += Size(work);
+            if (size) failures += Size(work, reads);
             return failures == 0 ? 0 : 1;
         }
         finally
@@ -69,7 +74,8 @@ public static class RecordBench
             ("C loop (step+wait+getregs)", () => RunCLoop(cloop, loop)),
             ("C loop bound to one CPU", () => RunCLoop(cloop, loop, bind: true)),
             ("C# loop, same work", () => RunRawCSharp(loop)),
-            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"))),
+            ("ether record (everything)", () => RunEther(loop, Path.Combine(work, "loop.etrace"), [])),
+            ("ether record, format v1", () => RunEther(loop, Path.Combine(work, "loop-v1.etrace"), [], V1)),
         };
         const int Ether = 3;
         var totals = new Measured[contenders.Length];
@@ -84,7 +90,7 @@ public static class RecordBench
                 var m = contenders[c].Run();
                 totals[c] = new Measured(totals[c].Steps + m.Steps, totals[c].Seconds + m.Seconds);
                 Console.WriteLine($"  round {round + 1}: {contenders[c].Name,-28} {m.Steps,12:N0} steps {m.Seconds,8:F1} s {m.Rate,10:N0} steps/s");
-                if (c == Ether && m.Steps != expected)
+                if (c >= Ether && m.Steps != expected)
                 {
                     exact = false;
                     Console.WriteLine($"  WRONG: ether recorded {m.Steps:N0} steps, expected {expected:N0}");
@@ -97,13 +103,15 @@ public static class RecordBench
         double ratio = totals[Ether].Rate / totals[0].Rate;
         Console.WriteLine($"  ratio ether / C loop = {ratio:F3} (target >= 0.8){(ratio >= 0.8 ? "" : "  BELOW TARGET")}");
         Console.WriteLine($"  ratio ether / C loop bound to one CPU = {totals[Ether].Rate / totals[1].Rate:F3};  C# loop / C loop = {totals[2].Rate / totals[0].Rate:F3}");
+        Console.WriteLine($"  ratio ether format v1 (no register prediction) / C loop = {totals[Ether + 1].Rate / totals[0].Rate:F3};  " +
+            $"ether / ether format v1 = {totals[Ether].Rate / totals[Ether + 1].Rate:F3}");
         return exact ? 0 : 1;
     }
 
-    private static int Size(string work)
+    private static int Size(string work, bool reads)
     {
         string input = Path.Combine(work, "input64k.txt");
-        File.WriteAllText(input, Text64K());
+        File.WriteAllText(input, RealTraces.Text(65536));
         Console.WriteLine("size: full traces (instructions, registers, memory writes, system calls, regions, snapshots)");
         var runs = new (string Name, string Program, string[] Args)[]
         {
@@ -112,14 +120,34 @@ public static class RecordBench
         };
         foreach (var (name, program, argv) in runs)
         {
-            var r = RunEther(program, Path.Combine(work, "size.etrace"), argv);
-            Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+            if (reads)
+            {
+                // Once each way; the order alternates between workloads (the machine's load drifts).
+                bool onFirst = Array.IndexOf(runs, (name, program, argv)) % 2 == 1;
+                // Chunks cut by step count only (not by age): the two traces' sizes differ by what the check adds, not by load.
+                var first = RunEther(program, Path.Combine(work, "size.etrace"), argv, StepChunks, checkReads: onFirst);
+                var second = RunEther(program, Path.Combine(work, "size.etrace"), argv, StepChunks, checkReads: !onFirst);
+                var (on, off) = onFirst ? (first, second) : (second, first);
+                Report(name + " (no read check)", off);
+                Report(name, on);
+                Console.WriteLine($"  {"",-18} read check: +{(on.Bytes - off.Bytes) / 1024.0:F0} KiB ({100.0 * (on.Bytes - off.Bytes) / off.Bytes:F1} %), " +
+                                  $"{on.ReadSnapshots:N0} pages snapshotted at a first read, {on.ChangedSnapshots:N0} changed; steps/s with / without = {on.Rate / off.Rate:F3}");
+                Console.WriteLine($"  {"",-18} snapshots by reason (raw KiB, before compression): {string.Join(", ", on.SnapshotBytes.Select(p => $"{p.Key} {p.Value / 1024.0:F0}"))}");
+            }
+            else
+            {
+                Report(name, RunEther(program, Path.Combine(work, "size.etrace"), argv));
+            }
         }
         return 0;
     }
 
-    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0)
+    private static void Report(string name, Measured r) =>
+        Console.WriteLine($"  {name,-18} {r.Steps,12:N0} insns {r.Bytes / 1048576.0,8:F1} MiB  {r.BytesPerInstruction,6:F2} B/insn  ({r.Writes:N0} writes, {r.Rate:N0} steps/s){(r.BytesPerInstruction <= 3 ? "" : "  ABOVE TARGET 3")}");
+
+    private sealed record Measured(long Steps, double Seconds, long Bytes = 0, long Writes = 0, long ReadSnapshots = 0, long ChangedSnapshots = 0)
     {
+        public IReadOnlyDictionary<string, long> SnapshotBytes { get; init; } = new Dictionary<string, long>();
         public double Rate => Seconds > 0 ? Steps / Seconds : 0;
         public double BytesPerInstruction => Steps > 0 ? (double)Bytes / Steps : 0;
     }
@@ -175,7 +203,13 @@ public static class RecordBench
         return new Measured(steps, seconds);
     }
 
-    private static Measured RunEther(string program, string output, params string[] argv)
+    /// <summary>The writer of format version 1 (no register prediction): the baseline of the current format.</summary>
+    private static readonly TraceWriterOptions V1 = new() { PredictRegisters = false };
+
+    /// <summary>The current writer with chunks cut by step count only (no 1 s age): sizes that do not depend on load.</summary>
+    private static readonly TraceWriterOptions StepChunks = new() { ChunkAge = TimeSpan.FromDays(1) };
+
+    private static Measured RunEther(string program, string output, string[] argv, TraceWriterOptions? writer = null, bool checkReads = true)
     {
         var result = TraceRecorder.Record(new PtraceRecordOptions
         {
@@ -183,9 +217,27 @@ public static class RecordBench
             Arguments = argv,
             OutputPath = output,
             Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
+            Writer = writer,
+            CheckReads = checkReads,
         });
+        long read = 0, changed = 0;
+        var snapshotBytes = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        using (var reader = Formats.Log.TraceReader.Open(output))
+        {
+            var chunk = new Formats.Log.DecodedChunk();
+            for (int c = 0; c < reader.Chunks.Count; c++)
+            {
+                reader.ReadChunk(c, chunk);
+                foreach (var e in chunk.SideEvents)
+                {
+                    if (e is not Formats.Model.RegionSnapshotEvent s) continue;
+                    if (s.Reason == "read") read++; else if (s.Reason == "changed") changed++;
+                    snapshotBytes[s.Reason] = snapshotBytes.GetValueOrDefault(s.Reason) + s.Bytes.Length;
+                }
+            }
+        }
         File.Delete(output);
-        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites);
+        return new Measured(result.Steps, result.Elapsed.TotalSeconds, result.Bytes, result.MemoryWrites, read, changed) { SnapshotBytes = snapshotBytes };
     }
 
     private static void Gcc(params string[] args)
@@ -204,15 +256,5 @@ public static class RecordBench
         string? candidate = BenchPaths.RepoRoot is { } root ? Path.Combine(root, "bench", "record") : null;
         if (candidate != null && File.Exists(Path.Combine(candidate, "cloop.c"))) return candidate;
         throw new InvalidOperationException("bench/record/cloop.c not found above " + AppContext.BaseDirectory + " or the current directory");
-    }
-
-    /// <summary>64 KB of word soup (deterministic): compressible like text, not trivially.</summary>
-    private static string Text64K()
-    {
-        string[] words = ["ether", "replay", "trace", "step", "region", "snapshot", "keyframe", "unpack", "layer", "syscall", "write", "memory", "the", "a", "of", "and"];
-        var random = new Random(1);
-        var text = new StringBuilder(70_000);
-        while (text.Length < 65536) text.Append(words[random.Next(words.Length)]).Append(' ');
-        return text.ToString(0, 65536);
     }
 }

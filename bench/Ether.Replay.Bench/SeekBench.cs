@@ -13,9 +13,17 @@ public static class SeekBench
 {
     public static int Run(string[] args)
     {
+        // seek [N] [SEEKS] [--format-version V]: V = 1 writes the trace without register prediction (a baseline).
+        int? version = null;
+        int at = Array.IndexOf(args, "--format-version");
+        if (at >= 0)
+        {
+            version = int.Parse(args[at + 1]);
+            args = [.. args[..at], .. args[(at + 2)..]];
+        }
         long n = args.Length > 0 ? long.Parse(args[0]) : 10_000_000;
         int seeks = args.Length > 1 ? int.Parse(args[1]) : 200;
-        string trace = BenchTraces.Synthetic(n);
+        string trace = BenchTraces.Synthetic(n, formatVersion: version);
 
         var sw = Stopwatch.StartNew();
         using var session = ReplaySession.Open(trace);

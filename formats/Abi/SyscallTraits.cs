@@ -25,6 +25,12 @@ public enum SyscallTraits : uint
     SignalsProcess = 1u << 5,
     /// <summary>Reaches into its Target process: its memory or its execution (ptrace, process_vm_readv, process_vm_writev).</summary>
     AccessesProcess = 1u << 6,
+    /// <summary>
+    /// Sets the thread's signal mask, for good (rt_sigprocmask, sigprocmask, ssetmask, rt_sigreturn,
+    /// sigreturn) or while it waits (rt_sigsuspend, sigsuspend, pselect6*, ppoll*, epoll_pwait*, io_pgetevents*,
+    /// io_uring_enter). A tracer that changes a thread's mask (e.g. to step with SIGTRAP unblocked) must re-read it after these.
+    /// </summary>
+    ChangesSignalMask = 1u << 25,
 
     // ---- descriptors and files (file provenance) ----
 

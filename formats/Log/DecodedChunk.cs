@@ -34,6 +34,10 @@ public sealed class DecodedChunk
     public uint[] RegisterMask = [];
     public int[] RegisterValueOffset = [];
     public ulong[] RegisterValues = [];
+    /// <summary>Register changes stored against the registers their instruction predicts (format version 2 on),
+    /// and how many of those the prediction got exactly right (nothing stored but zeros).</summary>
+    public int PredictedRegisterChanges { get; internal set; }
+    public int ExactlyPredictedRegisterChanges { get; internal set; }
 
     // Memory writes.
     public int WriteCount { get; internal set; }

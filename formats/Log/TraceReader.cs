@@ -52,6 +52,7 @@ public sealed class TraceReader : IDisposable
         }
         if (Header.FormatVersion > FrameFormat.FormatVersion)
             throw new TraceFormatException(at, $"trace format version {Header.FormatVersion} is newer than this tool reads ({FrameFormat.FormatVersion}); update Ether.Replay");
+        _decoder.FormatVersion = Header.FormatVersion;
         long firstChunk = at + FrameFormat.PreambleLength + payload.Length;
         Summary = TryFooter(firstChunk) ?? Scan(firstChunk);
     }
@@ -82,6 +83,24 @@ public sealed class TraceReader : IDisposable
         }
         _unknownEvents += into.UnknownEvents;
         return into;
+    }
+
+    /// <summary>The decompressed body of chunk <paramref name="index"/> (valid until the next read) and its stored length.</summary>
+    internal (ReadOnlyMemory<byte> Body, int StoredLength) ReadChunkBody(int index)
+    {
+        var info = Chunks[index];
+        var (status, type, payload, problem) = ReadFrame(info.Offset);
+        if (status != FrameStatus.Ok) throw new TraceFormatException(info.Offset, $"chunk {info.Seq} is unreadable: {problem}");
+        if (type != FrameFormat.ChunkFrame) throw new TraceFormatException(info.Offset, $"chunk {info.Seq} expected, found another frame type");
+        try
+        {
+            var parsed = ChunkFrameCodec.Read(payload, info.Offset, info.Length);
+            return (_decoder.Decompress(parsed), parsed.StoredBody.Length);
+        }
+        catch (Exception e)
+        {
+            throw new TraceFormatException(info.Offset, $"chunk {info.Seq} does not decode: {OneLine(e)}");
+        }
     }
 
     /// <summary>Index of the first chunk whose events reach step <paramref name="step"/> (binary search), or -1.</summary>

@@ -13,7 +13,7 @@ public sealed class TraceWriter : IDisposable
     private readonly Stream _output;
     private readonly bool _leaveOpen;
     private readonly TraceWriterOptions _options;
-    private readonly ChunkBuilder _chunk = new();
+    private readonly ChunkBuilder _chunk;
     private readonly ByteBuffer _body = new(1 << 16);
     private readonly ByteBuffer _compressed = new(1 << 16);
     private readonly ByteBuffer _frame = new(1 << 16);
@@ -51,11 +51,12 @@ public sealed class TraceWriter : IDisposable
         _output = output;
         _leaveOpen = leaveOpen;
         _options = options ?? new TraceWriterOptions();
+        _chunk = new ChunkBuilder(_options.PredictRegisters);
         if (_options.CompressionLevel > 0) _compressor = new ZstdSharp.Compressor(_options.CompressionLevel);
         _frame.Clear();
         _frame.WriteBytes(FrameFormat.FileMagic);
         _body.Clear();
-        HeaderCodec.Write(_body, header);
+        HeaderCodec.Write(_body, header, _options.PredictRegisters ? FrameFormat.FormatVersion : 1);
         AppendFrame(FrameFormat.HeaderFrame, _body.WrittenSpan);
         WriteOut();
     }

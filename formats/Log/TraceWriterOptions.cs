@@ -13,4 +13,7 @@ public sealed record TraceWriterOptions
     public int CompressionLevel { get; init; } = 1;
     /// <summary>Memory writes longer than this keep only their first bytes (flagged Truncated).</summary>
     public int MaxWriteBytes { get; init; } = 16 << 20;
+    /// <summary>False writes format version 1 (register changes without prediction): the baseline
+    /// `bench format` measures against, and old-version files for the tests.</summary>
+    internal bool PredictRegisters { get; init; } = true;
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Ether.Replay.Formats.LogInternal.Prediction;
 using Ether.Replay.Formats.Model;
 using MessagePack;
 
@@ -14,6 +15,7 @@ internal sealed class ChunkBuilder : IDisposable
     private readonly Dictionary<(int Pid, int Tid), int> _threadIndex = new();
     private readonly List<(int Pid, int Tid)> _threads = new();
     private readonly CodeMap _code = new();
+    private readonly PredictedOps _ops = new();
     private ulong[] _expectedRip = new ulong[16];
 
     public int Seq { get; private set; }
@@ -34,14 +36,25 @@ internal sealed class ChunkBuilder : IDisposable
     private long _fallThrough;
     /// <summary>Thread index of the instruction at the current step, -1 when the step has none.</summary>
     private int _stepThread = -1;
+    /// <summary>The current step's instruction: rip and where its bytes are in the code column.</summary>
+    private ulong _stepRip;
+    private int _stepCodeOffset, _stepCodeLength, _stepDefinition;
+    /// <summary>Code definitions stored in this chunk so far.</summary>
+    private int _definitions;
+    /// <summary>The step whose instruction's register change was predicted already (one prediction per step).</summary>
+    private long _predictedStep;
 
     // Register, write and side columns: running deltas.
     private long _previousRegisterStep, _previousWriteStep, _previousSideStep;
     private ulong _previousWriteEnd;
     private int _registerCount, _writeCount, _previousSideWrites, _previousSideRegisters;
 
-    public ChunkBuilder()
+    /// <summary>False: register changes are stored without prediction (format version 1).</summary>
+    private readonly bool _predict;
+
+    public ChunkBuilder(bool predict = true)
     {
+        _predict = predict;
         for (int i = 0; i < _columns.Length; i++) _columns[i] = new ByteBuffer(i == (int)ChunkColumn.InstructionRips ? 1 << 16 : 4096);
     }
 
@@ -65,6 +78,8 @@ internal sealed class ChunkBuilder : IDisposable
         _threadIndex.Clear();
         _threads.Clear();
         _code.Clear();
+        _ops.Clear();
+        _definitions = 0;
         Array.Clear(Counts);
         Seq = seq;
         BaseStep = Step = baseStep;
@@ -76,6 +91,7 @@ internal sealed class ChunkBuilder : IDisposable
         _lastSwitchInstruction = _lastCodeInstruction = 0;
         _fallThrough = 0;
         _stepThread = -1;
+        _predictedStep = -1;
         _previousRegisterStep = _previousWriteStep = _previousSideStep = baseStep;
         _previousWriteEnd = 0;
         _registerCount = _writeCount = _previousSideWrites = _previousSideRegisters = 0;
@@ -114,12 +130,17 @@ internal sealed class ChunkBuilder : IDisposable
             thread = SwitchThread(pid, tid);
         _stepThread = thread;
 
-        int length;
-        if (!_code.TryGet(pid, rip, out int offset, out length)
+        if (!_code.TryGet(pid, rip, out int offset, out int length, out int definition)
             || !Col(ChunkColumn.InstructionCode).WrittenSpan.Slice(offset, length).SequenceEqual(code))
         {
-            length = DefineCode(pid, rip, code);
+            offset = DefineCode(pid, rip, code);
+            length = code.Length;
+            definition = _definitions - 1;
         }
+        _stepRip = rip;
+        _stepCodeOffset = offset;
+        _stepCodeLength = length;
+        _stepDefinition = definition;
 
         ulong expected = _expectedRip[thread];
         if (rip == expected)
@@ -149,6 +170,7 @@ internal sealed class ChunkBuilder : IDisposable
         return thread;
     }
 
+    /// <summary>Stores the bytes of (pid, rip) in the code column; returns where they are.</summary>
     private int DefineCode(int pid, ulong rip, ReadOnlySpan<byte> code)
     {
         if (code.Length is < 1 or > 15)
@@ -159,8 +181,8 @@ internal sealed class ChunkBuilder : IDisposable
         int offset = col.Length;
         col.WriteBytes(code);
         _lastCodeInstruction = _instructionCount;
-        _code.Set(pid, rip, offset, code.Length);
-        return code.Length;
+        _code.Set(pid, rip, offset, code.Length, _definitions++);
+        return offset;
     }
 
     private void FlushClockPair()
@@ -178,21 +200,51 @@ internal sealed class ChunkBuilder : IDisposable
     /// <summary>Whether <paramref name="thread"/> executed the current step (so its next instruction gives rip).</summary>
     public bool IsStepThread(int thread) => thread == _stepThread;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>A register change of <paramref name="thread"/> (<paramref name="mask"/>: the slots that differ,
+    /// never 0). The first change of the thread that executed the current step's instruction is stored
+    /// against the registers that instruction predicts (docs/trace-format.md, "Register prediction"):
+    /// the mask as its difference from the predicted mask, each value as its distance from the prediction.</summary>
     public void RegisterChange(int thread, uint mask, in RegisterFile before, in RegisterFile after)
     {
         Col(ChunkColumn.RegisterSteps).WriteVarint((ulong)(Step - _previousRegisterStep));
         _previousRegisterStep = Step;
         Col(ChunkColumn.RegisterThreads).WriteVarint(ThreadRef(thread));
-        Col(ChunkColumn.RegisterMasks).WriteVarint(mask);
         var values = Col(ChunkColumn.RegisterValues);
+        if (_predict && thread == _stepThread && Step != _predictedStep)
+        {
+            _predictedStep = Step;
+            var code = Col(ChunkColumn.InstructionCode).WrittenSpan.Slice(_stepCodeOffset, _stepCodeLength);
+            ref readonly var op = ref _ops.Get(_stepDefinition, code, _stepRip, PredictedOps.Bitness(before));
+            if (op.Kind != PredictKind.None)
+            {
+                var predicted = before;
+                uint predictedMask = RegisterPredictor.Predict(op, ref predicted, out _);
+                Col(ChunkColumn.RegisterMasks).WriteVarint(mask ^ predictedMask);
+                WriteValues(values, mask, predicted, after);
+                CountRegisterChange();
+                return;
+            }
+        }
+        Col(ChunkColumn.RegisterMasks).WriteVarint(mask);
+        WriteValues(values, mask, before, after);
+        CountRegisterChange();
+    }
+
+    /// <summary>Per slot of <paramref name="mask"/>, lowest first: zigzag(new - basis), 64-bit wrapping.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteValues(ByteBuffer values, uint mask, in RegisterFile basis, in RegisterFile after)
+    {
         uint m = mask;
         while (m != 0)
         {
             int slot = System.Numerics.BitOperations.TrailingZeroCount(m);
             m &= m - 1;
-            values.WriteZigzag((long)(after[slot] - before[slot]));
+            values.WriteZigzag((long)(after[slot] - basis[slot]));
         }
+    }
+
+    private void CountRegisterChange()
+    {
         _registerCount++;
         Counts[(int)EventKind.RegisterChange]++;
     }

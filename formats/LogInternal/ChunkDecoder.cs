@@ -1,5 +1,6 @@
 using System.Numerics;
 using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.LogInternal.Prediction;
 using Ether.Replay.Formats.Model;
 using MessagePack;
 
@@ -15,9 +16,15 @@ internal sealed class ChunkDecoder : IDisposable
     private readonly ZstdSharp.Decompressor _decompressor = new();
     private byte[] _body = [];
     private readonly CodeMap _code = new();
+    private readonly PredictedOps _ops = new();
+    /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
+    private int[] _instructionDefinition = new int[1024];
     private ulong[] _expectedRip = new ulong[16];
     private RegisterFile[] _registers = new RegisterFile[16];
     private bool[] _hasRegisters = new bool[16];
+
+    /// <summary>The file's format version: version 1 stored register changes without prediction.</summary>
+    public int FormatVersion { get; set; } = FrameFormat.FormatVersion;
 
     public void Decode(ReadOnlyMemory<byte> payload, long offset, int frameLength, DecodedChunk c)
     {
@@ -32,7 +39,7 @@ internal sealed class ChunkDecoder : IDisposable
         DecodeWrites(columns, c);
     }
 
-    private ReadOnlyMemory<byte> Decompress(ChunkFrameCodec.Parsed p)
+    public ReadOnlyMemory<byte> Decompress(ChunkFrameCodec.Parsed p)
     {
         if (p.Codec == ChunkColumns.CodecNone)
         {
@@ -54,7 +61,7 @@ internal sealed class ChunkDecoder : IDisposable
         return _body.AsMemory(0, n);
     }
 
-    private static ReadOnlyMemory<byte>[] SplitColumns(ReadOnlyMemory<byte> body)
+    public static ReadOnlyMemory<byte>[] SplitColumns(ReadOnlyMemory<byte> body)
     {
         var r = new MessagePackReader(body);
         int n = r.ReadArrayHeader();
@@ -139,6 +146,7 @@ internal sealed class ChunkDecoder : IDisposable
         Grow(ref c.InstructionRip, n);
         Grow(ref c.InstructionCodeOffset, n);
         Grow(ref c.InstructionLength, n);
+        Grow(ref _instructionDefinition, n);
         c.InstructionCount = n;
 
         // Clock: (ticks, instructions) pairs give every instruction its step.
@@ -167,7 +175,7 @@ internal sealed class ChunkDecoder : IDisposable
         var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
         Grow(ref c.Code, codeBytes.Length);
         _code.Clear();
-        int codeWritten = 0;
+        int codeWritten = 0, definitions = 0;
         int nextCode = code.AtEnd ? int.MaxValue : code.ReadCount(n);
         long fallThrough = n > 0 ? (long)rips.ReadVarint() : 0;
 
@@ -193,7 +201,7 @@ internal sealed class ChunkDecoder : IDisposable
                 fallThrough = (long)rips.ReadVarint();
             }
 
-            int offset, length;
+            int offset, length, definition;
             if (i == nextCode)
             {
                 length = code.ReadByte();
@@ -201,11 +209,12 @@ internal sealed class ChunkDecoder : IDisposable
                 code.ReadBytes(length).CopyTo(c.Code.AsSpan(codeWritten));
                 offset = codeWritten;
                 codeWritten += length;
-                _code.Set(pid, rip, offset, length);
+                definition = definitions++;
+                _code.Set(pid, rip, offset, length, definition);
                 nextCode = code.AtEnd ? int.MaxValue : i + code.ReadCount(n - i);
                 if (nextCode == i) throw code.Corrupt("defines one instruction twice");
             }
-            else if (!_code.TryGet(pid, rip, out offset, out length))
+            else if (!_code.TryGet(pid, rip, out offset, out length, out definition))
             {
                 throw rips.Corrupt($"reaches 0x{rip:x} whose bytes were never defined");
             }
@@ -214,6 +223,7 @@ internal sealed class ChunkDecoder : IDisposable
             c.InstructionRip[i] = rip;
             c.InstructionCodeOffset[i] = offset;
             c.InstructionLength[i] = (byte)length;
+            _instructionDefinition[i] = definition;
             _expectedRip[current] = rip + (ulong)length;
         }
     }
@@ -234,32 +244,77 @@ internal sealed class ChunkDecoder : IDisposable
         if (c.RegisterValues.Length < values.Remaining) c.RegisterValues = new ulong[Math.Max(values.Remaining, c.RegisterValues.Length * 2)];
         c.RegisterChangeCount = n;
 
-        long step = c.Info.BaseStep;
+        long step = c.Info.BaseStep, predictedStep = -1;
         int side = 0, instruction = 0, written = 0;
+        bool predict = FormatVersion >= FrameFormat.PredictionVersion;
+        int predicted = 0, exact = 0;
+        _ops.Clear();
         for (int i = 0; i < n; i++)
         {
             // Keyframes that precede this change in the log set the base its deltas apply to.
             side = ApplyKeyframes(c, side, i);
             step += (long)steps.ReadVarint();
             if (step > c.Info.LastStep) throw steps.Corrupt("goes past the chunk");
-            int thread = ResolveThread(ref threadRefs, c, step, ref instruction);
+            int thread = ResolveThread(ref threadRefs, c, step, ref instruction, out bool ownStep);
             uint mask = (uint)masks.ReadVarint();
-            if (mask == 0 || (mask >> Registers.Count) != 0) throw masks.Corrupt($"has an invalid mask 0x{mask:x}");
             if (!_hasRegisters[thread]) throw masks.Corrupt($"changes registers of thread {c.ThreadTid[thread]} before its keyframe");
+            ref var regs = ref _registers[thread];
             c.RegisterStep[i] = step;
             c.RegisterThread[i] = thread;
-            c.RegisterMask[i] = mask;
             c.RegisterValueOffset[i] = written;
-            ref var regs = ref _registers[thread];
-            uint m = mask;
-            while (m != 0)
+            if (predict && ownStep && step != predictedStep)
+            {
+                // The first change of the thread whose instruction this step is: stored against the prediction.
+                predictedStep = step;
+                ref readonly var op = ref _ops.Get(_instructionDefinition[instruction], c.InstructionBytes(instruction),
+                    c.InstructionRip[instruction], PredictedOps.Bitness(regs));
+                if (op.Kind != PredictKind.None)
+                {
+                    // regs becomes the prediction; the slots it wrongly changed go back to their old values.
+                    predicted++;
+                    uint stored = mask;
+                    bool exactSoFar = stored == 0;
+                    mask ^= RegisterPredictor.Predict(op, ref regs, out var old);
+                    CheckMask(ref masks, mask);
+                    c.RegisterMask[i] = mask;
+                    if (stored != 0)
+                    {
+                        // The prediction named other slots than changed: those it changed wrongly get their old value back.
+                        int k = 0;
+                        for (uint m = op.Touched; m != 0; m &= m - 1, k++)
+                        {
+                            int slot = BitOperations.TrailingZeroCount(m);
+                            if ((mask & (1u << slot)) == 0) regs[slot] = old[k];
+                        }
+                    }
+                    for (uint m = mask; m != 0; m &= m - 1)
+                    {
+                        int slot = BitOperations.TrailingZeroCount(m);
+                        long residual = values.ReadZigzag();
+                        exactSoFar &= residual == 0;
+                        regs[slot] += (ulong)residual;
+                        c.RegisterValues[written++] = regs[slot];
+                    }
+                    if (exactSoFar) exact++;
+                    continue;
+                }
+            }
+            CheckMask(ref masks, mask);
+            c.RegisterMask[i] = mask;
+            for (uint m = mask; m != 0; m &= m - 1)
             {
                 int slot = BitOperations.TrailingZeroCount(m);
-                m &= m - 1;
                 regs[slot] += (ulong)values.ReadZigzag();
                 c.RegisterValues[written++] = regs[slot];
             }
         }
+        c.PredictedRegisterChanges = predicted;
+        c.ExactlyPredictedRegisterChanges = exact;
+    }
+
+    private static void CheckMask(ref SpanReader masks, uint mask)
+    {
+        if (mask == 0 || (mask >> Registers.Count) != 0) throw masks.Corrupt($"has an invalid mask 0x{mask:x}");
     }
 
     private int ApplyKeyframes(DecodedChunk c, int side, int registersBefore)
@@ -284,10 +339,12 @@ internal sealed class ChunkDecoder : IDisposable
         throw new CorruptDataException("keyframe thread missing from the thread table");
     }
 
-    /// <summary>Thread reference 0 = the thread whose instruction is that step; k = thread table entry k-1.</summary>
-    private static int ResolveThread(ref SpanReader refs, DecodedChunk c, long step, ref int instruction)
+    /// <summary>Thread reference 0 = the thread whose instruction is that step (<paramref name="ownStep"/>, and
+    /// <paramref name="instruction"/> is that instruction's index); k = thread table entry k-1.</summary>
+    private static int ResolveThread(ref SpanReader refs, DecodedChunk c, long step, ref int instruction, out bool ownStep)
     {
         ulong r = refs.ReadVarint();
+        ownStep = r == 0;
         if (r != 0)
         {
             if (r > (ulong)c.ThreadCount) throw refs.Corrupt($"names thread {r - 1} outside the thread table");
@@ -332,7 +389,7 @@ internal sealed class ChunkDecoder : IDisposable
         {
             step += (long)steps.ReadVarint();
             if (step > c.Info.LastStep) throw steps.Corrupt("goes past the chunk");
-            int thread = ResolveThread(ref threadRefs, c, step, ref instruction);
+            int thread = ResolveThread(ref threadRefs, c, step, ref instruction, out _);
             ulong address = previousEnd + (ulong)addresses.ReadZigzag();
             long size = (long)sizes.ReadVarint();
             var f = (MemoryWriteFlags)flags.ReadByte();

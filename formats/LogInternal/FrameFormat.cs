@@ -12,7 +12,11 @@ internal static class FrameFormat
 {
     /// <summary>Bump when a reader of the previous version could misread the new layout; additions
     /// that old readers skip (new event kinds, extra array elements, extra map keys) do not bump it.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>From this version on, register changes are stored against the instruction's predicted
+    /// registers (version 1 stored plain deltas; readers still read it).</summary>
+    public const int PredictionVersion = 2;
 
     /// <summary>"\x89ETR\r\n\x1a\n": the high byte and the line endings catch text-mode mangling, as in PNG.</summary>
     public static ReadOnlySpan<byte> FileMagic => [0x89, (byte)'E', (byte)'T', (byte)'R', 0x0D, 0x0A, 0x1A, 0x0A];

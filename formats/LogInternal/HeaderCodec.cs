@@ -9,11 +9,11 @@ namespace Ether.Replay.Formats.LogInternal;
 /// </summary>
 internal static class HeaderCodec
 {
-    public static void Write(ByteBuffer into, TraceHeader h)
+    public static void Write(ByteBuffer into, TraceHeader h, int formatVersion = FrameFormat.FormatVersion)
     {
         var w = new MessagePackWriter(into);
         w.WriteMapHeader(10);
-        w.Write("format_version"); w.Write(FrameFormat.FormatVersion);
+        w.Write("format_version"); w.Write(formatVersion);
         w.Write("tool_version"); w.Write(h.ToolVersion);
         w.Write("backend"); w.Write(h.Backend);
         w.Write("backend_params");

@@ -153,6 +153,23 @@ internal static class SideEventCodec
         return e;
     }
 
+    /// <summary>The side column cut into its events: (kind, the event's whole encoded array).</summary>
+    public static List<(byte Kind, ReadOnlyMemory<byte> Bytes)> Split(ReadOnlyMemory<byte> column)
+    {
+        var events = new List<(byte, ReadOnlyMemory<byte>)>();
+        var r = new MessagePackReader(column);
+        while (!r.End)
+        {
+            long start = r.Consumed;
+            var peek = r.CreatePeekReader();
+            if (peek.ReadArrayHeader() < 1) throw new CorruptDataException("side event without a kind");
+            byte kind = peek.ReadByte();
+            r.Skip();
+            events.Add((kind, column.Slice((int)start, (int)(r.Consumed - start))));
+        }
+        return events;
+    }
+
     /// <summary>Region-map gained device and inode (fields 6 and 7); older writers wrote 5 fields.</summary>
     private const int RegionMapFields = 7;
 

@@ -1,4 +1,5 @@
 using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.LogInternal.Prediction;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Formats.Synthetic;
@@ -20,26 +21,39 @@ public sealed record SyntheticOptions
 /// <summary>
 /// Writes a plausible program execution without running anything: real x86-64 encodings, basic
 /// blocks with loops, calls and returns, stack stores and syscalls, driven by a seeded random walk.
+/// Registers change as the instructions change them (the format's register prediction gives the
+/// semantics, checked against the CPU by the tests); values loaded from memory the walk never
+/// stored are fresh random words, as a real program's loads of its input are.
 /// For benchmarks and tests of everything downstream of the recorder (format, export, TUI).
 /// </summary>
 public static class SyntheticTrace
 {
-    // (bytes, writes 8 bytes at rsp-8 (push) / rbp-8 (store), register it changes)
-    private static readonly (byte[] Code, int Store, Register Changes)[] Body =
+    /// <summary>Changes whenever the same options give another trace (caches of synthetic traces key on it).
+    /// 2: registers follow the instructions' semantics (1 changed them at random).</summary>
+    public const int Revision = 2;
+
+    /// <summary>How an instruction of <see cref="Body"/> touches memory.</summary>
+    private enum Memory { None, Push, Pop, Store, Load }
+
+    // (bytes, what it does to memory: push/store write rax at rsp-8 / rbp-8, pop/load read rax from rsp / rbp-8)
+    private static readonly (byte[] Code, Memory Memory)[] Body =
     [
-        ([0x48, 0x89, 0xc3], 0, Register.Rbx),            // mov rbx, rax
-        ([0x48, 0x83, 0xc0, 0x01], 0, Register.Rax),      // add rax, 1
-        ([0x48, 0x39, 0xd8], 0, Register.Rflags),         // cmp rax, rbx
-        ([0x48, 0x8b, 0x45, 0xf8], 0, Register.Rax),      // mov rax, [rbp-8]
-        ([0x48, 0x89, 0x45, 0xf8], 2, Register.Rflags),   // mov [rbp-8], rax
-        ([0x50], 1, Register.Rsp),                        // push rax
-        ([0x58], 0, Register.Rsp),                        // pop rax
-        ([0x48, 0x8d, 0x04, 0x08], 0, Register.Rax),      // lea rax, [rax+rcx]
-        ([0x0f, 0xb6, 0xc0], 0, Register.Rax),            // movzx eax, al
-        ([0x48, 0xff, 0xc1], 0, Register.Rcx),            // inc rcx
-        ([0x31, 0xd2], 0, Register.Rdx),                  // xor edx, edx
-        ([0x90], 0, Register.Rflags),                     // nop
+        ([0x48, 0x89, 0xc3], Memory.None),          // mov rbx, rax
+        ([0x48, 0x83, 0xc0, 0x01], Memory.None),    // add rax, 1
+        ([0x48, 0x39, 0xd8], Memory.None),          // cmp rax, rbx
+        ([0x48, 0x8b, 0x45, 0xf8], Memory.Load),    // mov rax, [rbp-8]
+        ([0x48, 0x89, 0x45, 0xf8], Memory.Store),   // mov [rbp-8], rax
+        ([0x50], Memory.Push),                      // push rax
+        ([0x58], Memory.Pop),                       // pop rax
+        ([0x48, 0x8d, 0x04, 0x08], Memory.None),    // lea rax, [rax+rcx]
+        ([0x0f, 0xb6, 0xc0], Memory.None),          // movzx eax, al
+        ([0x48, 0xff, 0xc1], Memory.None),          // inc rcx
+        ([0x31, 0xd2], Memory.None),                // xor edx, edx
+        ([0x90], Memory.None),                      // nop
     ];
+
+    private static readonly PredictedOp[] BodyOps = Body.Select(b => PredictedOp.Decode(b.Code, 0, 64)).ToArray();
+    private static readonly PredictedOp CallOp = PredictedOp.Decode([0xe8, 0, 0, 0, 0], 0, 64), RetOp = PredictedOp.Decode([0xc3], 0, 64);
 
     private static readonly byte[] JneBack = [0x75, 0xf0], JmpNext = [0xeb, 0x00], Call = [0xe8, 0, 0, 0, 0], Ret = [0xc3], JmpFar = [0xe9, 0, 0, 0, 0];
 
@@ -60,12 +74,14 @@ public static class SyntheticTrace
         var blocks = BuildProgram(rng, out var code);
         var regs = new RegisterFile[o.Threads];
         var callStacks = new Stack<int>[o.Threads];
+        var memory = new Dictionary<ulong, ulong>(); // the 8-byte words the walk stored (threads have their own stacks)
         int[] at = new int[o.Threads];
         for (int t = 0; t < o.Threads; t++)
         {
             regs[t][Register.Rsp] = 0x7ffc_0000_0000UL - (ulong)t * 0x10_0000;
             regs[t][Register.Rbp] = regs[t][Register.Rsp] - 0x40;
             regs[t][Register.Rflags] = 0x246;
+            regs[t][Register.Cs] = 0x33;
             regs[t].Rip = blocks[0].Start;
             callStacks[t] = new Stack<int>();
         }
@@ -83,21 +99,28 @@ public static class SyntheticTrace
             ulong rip = block.Start;
             foreach (int k in block.Body)
             {
-                var (bytes, store, changes) = Body[k];
+                var (bytes, access) = Body[k];
                 w.Instruction(pid, tid, rip, bytes);
                 rip += (ulong)bytes.Length;
-                if (o.MemoryWrites && store != 0)
+                ulong address = access switch
                 {
-                    ulong address = store == 1 ? r.Rsp - 8 : r[Register.Rbp] - 8;
-                    BitConverter.TryWriteBytes(value, r[Register.Rax]);
-                    w.MemoryWrite(pid, tid, address, value);
-                }
-                r[changes] = changes switch
-                {
-                    Register.Rsp => k == 5 ? r.Rsp - 8 : r.Rsp + 8,
-                    Register.Rflags => r[changes] ^ 0x40,
-                    _ => r[changes] + (ulong)rng.Next(1, 9),
+                    Memory.Push => r.Rsp - 8,
+                    Memory.Pop => r.Rsp,
+                    Memory.Store or Memory.Load => r[Register.Rbp] - 8,
+                    _ => 0,
                 };
+                if (access is Memory.Push or Memory.Store)
+                {
+                    memory[address] = r[Register.Rax];
+                    if (o.MemoryWrites)
+                    {
+                        BitConverter.TryWriteBytes(value, r[Register.Rax]);
+                        w.MemoryWrite(pid, tid, address, value);
+                    }
+                }
+                RegisterPredictor.Apply(BodyOps[k], ref r);
+                if (access is Memory.Pop or Memory.Load)
+                    r[Register.Rax] = memory.TryGetValue(address, out ulong stored) ? stored : (ulong)rng.NextInt64();
                 r.Rip = rip;
                 if (o.Registers) w.Registers(pid, tid, r);
                 if (++done >= o.Instructions) return;
@@ -124,9 +147,13 @@ public static class SyntheticTrace
             else if (callStacks[thread].Count > 0) { next = callStacks[thread].Pop(); branch = Ret; }
             else { next = rng.Next(blocks.Length); branch = JmpFar; }
             w.Instruction(pid, tid, block.End, branch);
-            if (branch[0] == 0xe8) { r.Rsp -= 8; if (o.MemoryWrites) { BitConverter.TryWriteBytes(value, block.End + 5); w.MemoryWrite(pid, tid, r.Rsp, value); } }
-            if (branch[0] == 0xc3) r.Rsp += 8;
-            r[Register.Rflags] ^= 0x40;
+            if (branch[0] == 0xe8)
+            {
+                RegisterPredictor.Apply(CallOp, ref r);
+                memory[r.Rsp] = block.End + 5;
+                if (o.MemoryWrites) { BitConverter.TryWriteBytes(value, block.End + 5); w.MemoryWrite(pid, tid, r.Rsp, value); }
+            }
+            if (branch[0] == 0xc3) RegisterPredictor.Apply(RetOp, ref r);
             at[thread] = next;
             r.Rip = blocks[next].Start;
             if (o.Registers) w.Registers(pid, tid, r);

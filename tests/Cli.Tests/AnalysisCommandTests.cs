@@ -200,6 +200,11 @@ public sealed class AnalysisCommandTests
         Assert.True(at.ExitCode == 0, at.ToString());
         Assert.Contains("b9 0e 00 00 00 80 37 5a 48 ff c7 ff c9 75 f6 e9", at.Stdout); // layer 1 decrypted: mov ecx, 14 (layer 2's length) ...
         Assert.Contains("last written: step", at.Stdout);
+        // A register and offset, as the browser's memory pane takes it: rdi-2 is two bytes below rdi.
+        ulong rdi = Convert.ToUInt64(System.Text.RegularExpressions.Regex.Match(at.Stdout, @"rdi\s+0x([0-9a-f]{16})").Groups[1].Value, 16);
+        var below = EtherProcess.Run(dir.Path, "at", "p.etrace", "--step", "140", "--mem", "rdi-2:4");
+        Assert.True(below.ExitCode == 0, below.ToString());
+        Assert.Contains($"memory of pid 4000 at 0x{rdi - 2:x}, 4 bytes", below.Stdout);
 
         EtherProcess.AssertCleanFailure(EtherProcess.Run(dir.Path, "at", "p.etrace", "--step", "99999"), "outside the trace");
         EtherProcess.AssertCleanFailure(EtherProcess.Run(dir.Path, "at", "p.etrace", "--step", "5", "--mem", "zz:4"), "--mem zz:4");

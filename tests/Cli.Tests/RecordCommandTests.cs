@@ -9,13 +9,13 @@ namespace Ether.Replay.Cli.Tests;
 /// </summary>
 public sealed class RecordCommandTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ether-record-cli-").FullName;
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private string StopState(string trace)
     {
-        var info = EtherProcess.Run(_dir, "info", trace);
+        var info = EtherProcess.Run(_dir.Path, "info", trace);
         Assert.True(info.ExitCode == 0, info.ToString());
         return info.StdoutLines.Single(l => l.StartsWith("state")).Substring(17);
     }
@@ -23,31 +23,31 @@ public sealed class RecordCommandTests : IDisposable
     [Fact]
     public void Bad_input_is_one_line_and_exit_1()
     {
-        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--", Path.Combine(_dir, "missing")), "program not found");
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "--", Path.Combine(_dir.Path, "missing")), "program not found");
 
-        string text = Path.Combine(_dir, "notes.bin");
+        string text = Path.Combine(_dir.Path, "notes.bin");
         File.WriteAllText(text, "hello\n");
-        Assert.Equal(0, EtherProcess.Exec(_dir, "chmod", "+x", text).ExitCode);
-        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--", text), "not an x86-64 ELF executable or a #! script");
+        Assert.Equal(0, EtherProcess.Exec(_dir.Path, "chmod", "+x", text).ExitCode);
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "--", text), "not an x86-64 ELF executable or a #! script");
 
-        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "-o", Path.Combine(_dir, "no", "such", "dir", "t.etrace"), "--", "/bin/true"), "cannot write");
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "-o", Path.Combine(_dir.Path, "no", "such", "dir", "t.etrace"), "--", "/bin/true"), "cannot write");
     }
 
     [Fact]
     public void A_step_limit_stops_at_exactly_that_many_steps()
     {
-        string trace = Path.Combine(_dir, "limit.etrace");
-        var r = EtherProcess.Run(_dir, "record", "--max-steps", "1000", "-o", trace, "--", "/bin/true");
+        string trace = Path.Combine(_dir.Path, "limit.etrace");
+        var r = EtherProcess.Run(_dir.Path, "record", "--max-steps", "1000", "-o", trace, "--", "/bin/true");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal("closed cleanly; recording stopped: step limit reached (--max-steps) (max steps 1000 reached)", StopState(trace));
-        Assert.Contains(EtherProcess.Run(_dir, "info", trace).StdoutLines, l => l == "instructions     1,000");
+        Assert.Contains(EtherProcess.Run(_dir.Path, "info", trace).StdoutLines, l => l == "instructions     1,000");
     }
 
     [Fact]
     public void A_time_limit_stops_a_target_that_sleeps()
     {
-        string trace = Path.Combine(_dir, "sleep.etrace");
-        var r = EtherProcess.Run(_dir, "record", "--timeout", "1", "-o", trace, "--", "/bin/sleep", "60");
+        string trace = Path.Combine(_dir.Path, "sleep.etrace");
+        var r = EtherProcess.Run(_dir.Path, "record", "--timeout", "1", "-o", trace, "--", "/bin/sleep", "60");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.StartsWith("closed cleanly; recording stopped: time limit reached (--timeout)", StopState(trace));
     }
@@ -55,11 +55,11 @@ public sealed class RecordCommandTests : IDisposable
     [Fact]
     public void A_crashing_target_is_recorded_up_to_its_crash()
     {
-        string source = Path.Combine(_dir, "crash.c");
+        string source = Path.Combine(_dir.Path, "crash.c");
         File.WriteAllText(source, "int main(void) { *(volatile int *)0 = 1; return 0; }\n");
-        Assert.Equal(0, EtherProcess.Exec(_dir, "gcc", "-O1", "-static", "-o", "crash", source).ExitCode);
-        string trace = Path.Combine(_dir, "crash.etrace");
-        var r = EtherProcess.Run(_dir, "record", "-o", trace, "--", "./crash");
+        Assert.Equal(0, EtherProcess.Exec(_dir.Path, "gcc", "-O1", "-static", "-o", "crash", source).ExitCode);
+        string trace = Path.Combine(_dir.Path, "crash.etrace");
+        var r = EtherProcess.Run(_dir.Path, "record", "-o", trace, "--", "./crash");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Matches(@"^closed cleanly; recording stopped: the target crashed \(pid \d+ killed by SIGSEGV\)$", StopState(trace));
     }
@@ -69,9 +69,14 @@ public sealed class RecordCommandTests : IDisposable
     [InlineData(1)]    // at once: the header is written, the sandbox is still starting
     public async Task Ctrl_c_closes_the_trace_with_what_was_recorded(int bytesWritten)
     {
-        string trace = Path.Combine(_dir, "interrupted.etrace");
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { EtherProcess.EtherDll, "record", "-o", trace, "--", "/bin/sleep", "60" }) psi.ArgumentList.Add(a);
+        string trace = Path.Combine(_dir.Path, "interrupted.etrace");
+        // Ctrl-C reaches a program in the terminal's foreground, whose SIGINT is at its default. A test
+        // run started in the background by a script (land.sh &, CI) inherits SIGINT *ignored*, and .NET
+        // keeps a signal ignored at start ignored (as shells do for background jobs): `kill -INT` would
+        // then never reach ether's handler. env --default-signal=INT gives the recorder a terminal's
+        // disposition whatever started the tests (env execs dotnet: same pid).
+        var psi = new ProcessStartInfo("env") { WorkingDirectory = _dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", EtherProcess.EtherDll, "record", "-o", trace, "--", "/bin/sleep", "60" }) psi.ArgumentList.Add(a);
         using var recorder = Process.Start(psi)!;
         var output = recorder.StandardOutput.ReadToEndAsync();
         var errors = recorder.StandardError.ReadToEndAsync();
@@ -79,7 +84,7 @@ public sealed class RecordCommandTests : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while ((!File.Exists(trace) || new FileInfo(trace).Length < bytesWritten) && DateTime.UtcNow < deadline) Thread.Sleep(20);
         if (bytesWritten > 1) Thread.Sleep(500);
-        Assert.Equal(0, EtherProcess.Exec(_dir, "kill", "-INT", recorder.Id.ToString()).ExitCode);
+        Assert.Equal(0, EtherProcess.Exec(_dir.Path, "kill", "-INT", recorder.Id.ToString()).ExitCode);
         if (!recorder.WaitForExit(30_000))
         {
             string threads = ThreadStates(recorder.Id);
@@ -114,23 +119,23 @@ public sealed class RecordCommandTests : IDisposable
     public void The_scratch_directory_goes_with_what_the_program_dropped_unless_kept()
     {
         const string dropper = "echo payload > dropped.bin; pwd";
-        var removed = EtherProcess.Run(_dir, "record", "--mode", "syscalls", "-o", Path.Combine(_dir, "r.etrace"), "--", "/bin/sh", "-c", dropper);
+        var removed = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "-o", Path.Combine(_dir.Path, "r.etrace"), "--", "/bin/sh", "-c", dropper);
         Assert.True(removed.ExitCode == 0, removed.ToString());
         string scratch = removed.Stdout.Trim();
         Assert.StartsWith(Path.Combine(Path.GetTempPath(), "ether-record-"), scratch);
         Assert.False(Directory.Exists(scratch), $"{scratch} was left behind");
         Assert.Equal($"{scratch} (removed with its files; --keep-workdir DIR keeps them)", SummaryLine(removed, "working dir"));
 
-        string keep = Path.Combine(_dir, "dropped");
-        var kept = EtherProcess.Run(_dir, "record", "--mode", "syscalls", "--keep-workdir", keep, "-o", Path.Combine(_dir, "k.etrace"), "--", "/bin/sh", "-c", dropper);
+        string keep = Path.Combine(_dir.Path, "dropped");
+        var kept = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "--keep-workdir", keep, "-o", Path.Combine(_dir.Path, "k.etrace"), "--", "/bin/sh", "-c", dropper);
         Assert.True(kept.ExitCode == 0, kept.ToString());
         Assert.Equal(keep, kept.Stdout.Trim());
         Assert.Equal("payload\n", File.ReadAllText(Path.Combine(keep, "dropped.bin")));
         Assert.Equal($"{keep} (kept, with the files the program left)", SummaryLine(kept, "working dir"));
 
-        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--keep-workdir", keep, "--", "/bin/true"), "it exists already");
-        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--keep-workdir", Path.Combine(_dir, "no", "such"), "--", "/bin/true"), "its parent directory does not exist");
-        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir, "record", "--keep-workdir", Path.Combine(_dir, "k2"), "--cwd", _dir, "--", "/bin/true"), "give one");
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "--keep-workdir", keep, "--", "/bin/true"), "it exists already");
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "--keep-workdir", Path.Combine(_dir.Path, "no", "such"), "--", "/bin/true"), "its parent directory does not exist");
+        EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "--keep-workdir", Path.Combine(_dir.Path, "k2"), "--cwd", _dir.Path, "--", "/bin/true"), "give one");
     }
 
     private static string[] Interfaces(string procNetDev) =>
@@ -140,13 +145,13 @@ public sealed class RecordCommandTests : IDisposable
     public void The_sample_runs_without_network_in_a_scratch_directory_with_limits()
     {
         const string probe = "cat /proc/net/dev; echo cwd=$(pwd); echo core=$(ulimit -c)";
-        var sandboxed = EtherProcess.Run(_dir, "record", "--mode", "syscalls", "-o", Path.Combine(_dir, "s.etrace"), "--", "/bin/sh", "-c", probe);
+        var sandboxed = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "-o", Path.Combine(_dir.Path, "s.etrace"), "--", "/bin/sh", "-c", probe);
         Assert.True(sandboxed.ExitCode == 0, sandboxed.ToString());
         Assert.Equal(["lo"], Interfaces(sandboxed.Stdout));
         Assert.Matches($@"cwd={System.Text.RegularExpressions.Regex.Escape(Path.GetTempPath().TrimEnd('/'))}/ether-record-\w+\n", sandboxed.Stdout);
         Assert.Contains("core=0\n", sandboxed.Stdout);
 
-        var open = EtherProcess.Run(_dir, "record", "--mode", "syscalls", "--allow-network", "-o", Path.Combine(_dir, "n.etrace"), "--", "/bin/sh", "-c", probe);
+        var open = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "--allow-network", "-o", Path.Combine(_dir.Path, "n.etrace"), "--", "/bin/sh", "-c", probe);
         Assert.True(open.ExitCode == 0, open.ToString());
         Assert.Equal(Interfaces(File.ReadAllText("/proc/net/dev")).Order(), Interfaces(open.Stdout).Order());
     }

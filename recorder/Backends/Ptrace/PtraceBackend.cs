@@ -38,7 +38,7 @@ internal sealed class PtraceBackend : IRecordingBackend
         TraceWriter writer;
         try
         {
-            writer = TraceWriter.Create(output, header);
+            writer = TraceWriter.Create(output, header, _options.Writer);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -98,6 +98,8 @@ internal sealed class PtraceBackend : IRecordingBackend
             ["time_slice_steps"] = _options.TimeSliceSteps.ToString(),
             ["bound_to_one_cpu"] = _mode.PinsToOneCpu(_options).ToString().ToLowerInvariant(),
             ["kernel"] = Environment.OSVersion.VersionString,
+            // What an XRSTOR reads on this CPU: the replay computes each step's reads with it.
+            ["xsave_size"] = Instructions.HostCpu.XsaveAreaSize.ToString(),
         };
         foreach (var (k, v) in sandbox.Describe()) p["sandbox_" + k] = v;
         return p;

@@ -1,5 +1,7 @@
+using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
+using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
@@ -27,6 +29,16 @@ public sealed record PtraceRecordOptions : RecordingRequest
     /// <summary>Adds components (interceptors, step observers) to the session after the mode's: for tests
     /// and for the recorder's own features that are not modes.</summary>
     internal Action<SessionHooks>? Attach { get; init; }
+
+    /// <summary>Test-only: sees every step before it runs (the live-memory oracle of the read tests).</summary>
+    internal IStepProbe? StepProbe { get; init; }
+
+    /// <summary>Check every read against the trace (<see cref="Recording.ReadCheck"/>); off only for the bench's A/B.</summary>
+    internal bool CheckReads { get; init; } = true;
+
+    /// <summary>How the trace writer chunks and encodes (null: the defaults): `bench record` records with
+    /// format version 1 beside the current one in the same run.</summary>
+    internal TraceWriterOptions? Writer { get; init; }
 
     internal override IRecordingBackend CreateBackend() => new PtraceBackend(this);
 }

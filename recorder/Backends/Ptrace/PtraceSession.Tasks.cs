@@ -91,6 +91,9 @@ internal sealed partial class PtraceSession
         {
             var process = NewProcess(tid, parentProcess.Pid, (flags & CloneVm) != 0 ? parentProcess.Space : null);
             if ((flags & CloneVm) == 0) process.Space = parentProcess.Space.CopyForFork(process.Memory);
+            // The replay gives a child its parent's memory at the fork (a CLONE_VM child too: its own
+            // writes are logged under its own pid), so it starts knowing what the parent's trace holds.
+            process.Shadow = parentProcess.Shadow.Copy();
             process.Executable = parentProcess.Executable;
             child = AddThread(process, tid, TraceeState.Starting);
             string how = ev switch { PtraceEvent.Fork => "fork", PtraceEvent.VFork => "vfork", _ => "clone" };

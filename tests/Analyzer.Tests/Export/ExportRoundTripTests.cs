@@ -287,7 +287,7 @@ public sealed class ExportRoundTripTests
         Assert.Equal(x.Result.TraceId, r[0]);
         Assert.Equal(Path.GetFullPath(x.Trace), V("file"));
         Assert.Equal(new FileInfo(x.Trace).Length, V("file_bytes"));
-        Assert.Equal(1, V("format_version"));
+        Assert.Equal(2, V("format_version"));
         Assert.Equal("0.1.0", V("tool_version"));
         Assert.Equal("fake", V("backend"));
         Assert.Equal("{\"mode\":\"full\"}", V("backend_parameters"));

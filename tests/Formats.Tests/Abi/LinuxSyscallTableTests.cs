@@ -65,6 +65,18 @@ public class LinuxSyscallTableTests
     }
 
     [Fact]
+    public void Signal_mask_changes_cover_the_calls_the_trap_flag_hiding_typed_and_their_i386_time64_variants()
+    {
+        // The transparency work typed x86-64 14 15 130 270 271 281 441 333 and i386 126 175 119 173 72
+        // 179 308 309 319; the table adds i386's ssetmask 69, io_pgetevents 385, pselect6_time64 413,
+        // ppoll_time64 414, io_pgetevents_time64 416 and epoll_pwait2 441, and io_uring_enter 426 on both
+        // (its sigset is applied while it waits, as pselect6's is).
+        Assert.Equal(new long[] { 14, 15, 130, 270, 271, 281, 441, 333, 426 }.Order(), Numbers(LinuxSyscalls.X86_64, ChangesSignalMask));
+        Assert.Equal(new long[] { 126, 175, 119, 173, 72, 179, 308, 309, 319, 69, 385, 413, 414, 416, 441, 426 }.Order(),
+            Numbers(LinuxSyscalls.I386, ChangesSignalMask));
+    }
+
+    [Fact]
     public void Calls_that_reach_other_processes_name_the_process_argument()
     {
         // The sandbox guard refuses these when the process is outside the recording (it typed the

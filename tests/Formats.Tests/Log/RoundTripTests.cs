@@ -6,10 +6,10 @@ namespace Ether.Replay.Formats.Tests.Log;
 
 public class RoundTripTests
 {
-    internal static (byte[] File, TraceScript.Expected Expected) Record(TraceScript script, int chunkSteps, int compression = 1)
+    internal static (byte[] File, TraceScript.Expected Expected) Record(TraceScript script, int chunkSteps, int compression = 1, bool predict = true)
     {
         var ms = new MemoryStream();
-        var options = new TraceWriterOptions { ChunkSteps = chunkSteps, ChunkAge = TimeSpan.FromHours(1), CompressionLevel = compression };
+        var options = new TraceWriterOptions { ChunkSteps = chunkSteps, ChunkAge = TimeSpan.FromHours(1), CompressionLevel = compression, PredictRegisters = predict };
         TraceScript.Expected expected;
         using (var w = new TraceWriter(ms, TestHeader, options, leaveOpen: true))
         {
@@ -31,10 +31,20 @@ public class RoundTripTests
     [Fact]
     public void Every_event_kind_survives_a_round_trip()
     {
-        TraceScript.Gen_.Select(Gen.Int[1, 40], Gen.Int[0, 1]).Sample((script, chunkSteps, level) =>
+        long predicted = 0, exact = 0;
+        // Both format versions: 2 (register prediction) mostly, 1 (plain deltas, as old files have them) too.
+        TraceScript.Gen_.Select(Gen.Int[1, 40], Gen.Int[0, 1], Gen.Int[0, 3]).Sample((script, chunkSteps, level, version) =>
         {
-            var (file, expected) = Record(script, chunkSteps, level);
+            var (file, expected) = Record(script, chunkSteps, level, predict: version != 0);
             using var reader = new TraceReader(new MemoryStream(file));
+            Assert.Equal(version != 0 ? 2 : 1, reader.Header.FormatVersion);
+            var chunk = new DecodedChunk();
+            for (int i = 0; i < reader.Chunks.Count; i++)
+            {
+                reader.ReadChunk(i, chunk);
+                Interlocked.Add(ref predicted, chunk.PredictedRegisterChanges);
+                Interlocked.Add(ref exact, chunk.ExactlyPredictedRegisterChanges);
+            }
             Assert.True(reader.Summary.ClosedCleanly);
             Assert.Equal(StopReason.Exited, reader.Summary.StopReason);
 
@@ -44,6 +54,8 @@ public class RoundTripTests
                 Assert.Equal(expected.Counts[(int)kind], reader.Summary.Count(kind));
             CheckRegisters(events, expected);
         }, iter: 300);
+        // The scripts exercise register prediction both ways: changes it gets exactly right and changes it gets wrong.
+        Assert.True(exact > 100 && predicted - exact > 100, $"{predicted} predicted register changes, {exact} exactly");
     }
 
     /// <summary>After every step, each live thread's registers rebuilt from keyframes and changes equal
@@ -92,7 +104,7 @@ public class RoundTripTests
         var (file, _) = Record(new TraceScript([]), 10);
         using var reader = new TraceReader(new MemoryStream(file));
         var h = reader.Header;
-        Assert.Equal(TestHeader with { FormatVersion = 1, BackendParameters = h.BackendParameters, TargetArgv = h.TargetArgv }, h);
+        Assert.Equal(TestHeader with { FormatVersion = 2, BackendParameters = h.BackendParameters, TargetArgv = h.TargetArgv }, h);
         Assert.Equal(["x", "-y"], h.TargetArgv);
         Assert.Equal("full", h.BackendParameters["mode"]);
         Assert.Empty(reader.Chunks);

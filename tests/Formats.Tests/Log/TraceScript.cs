@@ -1,5 +1,6 @@
 using CsCheck;
 using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.LogInternal.Prediction;
 using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Formats.Tests.Log;
@@ -21,6 +22,8 @@ internal sealed record TraceScript(Group[] Groups)
         var live = new Dictionary<int, RegisterFile>();
         var nextRip = new Dictionary<int, ulong>();
         var counts = new long[EventKinds.Limit];
+        var ops = new PredictedOps();
+        (int Thread, ulong Rip, byte[] Code)? stepInstruction = null;
         foreach (var g in Groups)
         {
             if (g.Step is { } s)
@@ -30,6 +33,7 @@ internal sealed record TraceScript(Group[] Groups)
                 {
                     ulong rip = s.FallThrough && nextRip.TryGetValue(s.Thread, out var n) ? n : 0x400000UL + (ulong)s.RipPick * 0x10 + (ulong)pid * 0x1000000;
                     w.Instruction(pid, tid, rip, s.Code);
+                    stepInstruction = (s.Thread, rip, s.Code);
                     nextRip[s.Thread] = rip + (ulong)s.Code.Length;
                     events.Add(EventText.Describe(new InstructionEvent { Step = w.Step, Pid = pid, Tid = tid, Rip = rip, Bytes = s.Code }));
                     counts[(int)EventKind.Instruction]++;
@@ -37,6 +41,7 @@ internal sealed record TraceScript(Group[] Groups)
                 else
                 {
                     w.Tick();
+                    stepInstruction = null;
                 }
             }
             foreach (var op in g.Ops)
@@ -46,6 +51,12 @@ internal sealed record TraceScript(Group[] Groups)
                 {
                     case RegistersOp r:
                         var file = live.TryGetValue(op.Thread, out var f) ? f : new RegisterFile();
+                        if (r.Predicted && stepInstruction is { } i && i.Thread == op.Thread)
+                        {
+                            // What the instruction computes (as the writer and reader predict it); Changes then make it wrong.
+                            ops.Clear();
+                            RegisterPredictor.Apply(ops.Get(0, i.Code, i.Rip, PredictedOps.Bitness(file)), ref file);
+                        }
                         foreach (var (slot, value) in r.Changes) file[slot] = value;
                         live[op.Thread] = file;
                         w.Registers(pid, tid, file);
@@ -87,11 +98,14 @@ internal sealed record TraceScript(Group[] Groups)
         Gen.Const("/usr/lib/x86_64-linux-gnu/libc.so.6"),
         Gen.Const("\"é漢\\n\"..."));
 
-    private static readonly Gen<byte[]> Code = Gen.OneOf(
-        Gen.Const(new byte[] { 0x90 }),
-        Gen.Const(new byte[] { 0x48, 0x89, 0xe5 }),
-        Gen.Const(new byte[] { 0x0f, 0x05 }),
-        Gen.Byte.Array[1, 15]);
+    private static readonly Gen<byte[]> Code = Gen.Frequency(
+        (1, Gen.Const(new byte[] { 0x90 })),
+        (1, Gen.Const(new byte[] { 0x48, 0x89, 0xe5 })),
+        (1, Gen.Const(new byte[] { 0x0f, 0x05 })),
+        (1, Gen.Byte.Array[1, 15]),
+        (4, Pick(PredictableCode.All)));
+
+    private static Gen<T> Pick<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
 
     private static readonly Gen<int> Thread = Gen.Int[0, Threads.Length - 1];
 
@@ -99,9 +113,19 @@ internal sealed record TraceScript(Group[] Groups)
         Gen.Select(Gen.Int[0, 9], Thread, Gen.Int[0, 9], Gen.Int[0, 7], Code,
             (kind, t, ft, pick, code) => new StepOp(kind != 0, t, ft < 7, pick, code));
 
-    private static readonly Gen<Op> Registers =
-        Gen.Select(Thread, Gen.Select(Gen.Int[0, Model.Registers.Count - 1], Gen.OneOf(Gen.ULong, Gen.ULong[0, 300])).Array[0, 4],
-            (t, changes) => (Op)new RegistersOp(t, changes));
+    /// <summary>Register values that steer the predictor: small and huge numbers, sign boundaries, counts for
+    /// shifts and rep, and the code segments that switch decoding to 32-bit.</summary>
+    private static readonly Gen<ulong> Value = Gen.OneOf(Gen.ULong, Gen.ULong[0, 300],
+        Pick(0UL, 1UL, 0x7fUL, 0x80UL, 0xffUL, 0x7fffUL, 0x8000UL, 0x7fff_ffffUL, 0x8000_0000UL, 0xffff_ffffUL,
+            0x7fff_ffff_ffff_ffffUL, 0x8000_0000_0000_0000UL, ulong.MaxValue, 0x23UL, 0x1bUL, 0x33UL, 0x400UL, 0x8d5UL));
+
+    /// <summary>A register report: arbitrary slots, or (Predicted) what the step's instruction computes,
+    /// then overwritten in 0-2 slots so the prediction is sometimes exact and sometimes wrong.</summary>
+    private static readonly Gen<Op> Registers = Gen.OneOf(
+        Gen.Select(Thread, Gen.Select(Gen.Int[0, Model.Registers.Count - 1], Value).Array[0, 4],
+            (t, changes) => (Op)new RegistersOp(t, changes, false)),
+        Gen.Select(Thread, Gen.Select(Gen.Int[0, Model.Registers.Count - 1], Value).Array[0, 2],
+            (t, changes) => (Op)new RegistersOp(t, changes, true)));
 
     private static readonly Gen<Op> Write =
         Gen.Select(Thread, Gen.ULong, Gen.Byte.Array[0, 40], Gen.Bool, Gen.Bool, Gen.Int[0, 3],
@@ -148,6 +172,6 @@ internal sealed record TraceScript(Group[] Groups)
 internal sealed record Group(StepOp? Step, Op[] Ops);
 internal sealed record StepOp(bool Instruction, int Thread, bool FallThrough, int RipPick, byte[] Code);
 internal abstract record Op(int Thread);
-internal sealed record RegistersOp(int T, (int Slot, ulong Value)[] Changes) : Op(T);
+internal sealed record RegistersOp(int T, (int Slot, ulong Value)[] Changes, bool Predicted) : Op(T);
 internal sealed record WriteOp(int T, ulong Address, byte[] Value, byte[]? Old, bool Kernel, int Extra) : Op(T);
 internal sealed record SideOp(int T, Func<TraceEvent> Make) : Op(T);

@@ -7,6 +7,7 @@ using ELFSharp.ELF;
 using ELFSharp.ELF.Segments;
 using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Syscalls;
+using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;
 
@@ -65,27 +66,27 @@ public sealed partial class StraceComparisonTests : IDisposable
     private static readonly byte[] Input = Encoding.Latin1.GetBytes(
         "hello\nworld\0\u0001\u0002\u0003\u00fftail \"tail\" \\tail tail tail tail\t7");
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("ether-strace-").FullName;
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void Decoded_calls_match_strace_exactly()
     {
-        var input = Path.Combine(_dir, "input.bin");
+        var input = Path.Combine(_dir.Path, "input.bin");
         File.WriteAllBytes(input, Input);
         File.SetUnixFileMode(input, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        var source = Path.Combine(_dir, "prog.c");
+        var source = Path.Combine(_dir.Path, "prog.c");
         File.WriteAllText(source, Program);
-        var exe = Path.Combine(_dir, "prog");
+        var exe = Path.Combine(_dir.Path, "prog");
         // Static and not position-independent: the image, and every pointer into it, is at the same
         // address in both runs and in the ELF file.
-        Run("gcc", "-static", "-no-pie", "-O1", $"-DINPUT_PATH=\"{input}\"", $"-DOUTPUT_PATH=\"{Path.Combine(_dir, "out.bin")}\"",
+        Run("gcc", "-static", "-no-pie", "-O1", $"-DINPUT_PATH=\"{input}\"", $"-DOUTPUT_PATH=\"{Path.Combine(_dir.Path, "out.bin")}\"",
             "-o", exe, source);
 
         const string calls = "trace=openat,read,write,pread64,lseek,close,newfstatat,mmap,mprotect,munmap,socket,connect";
-        var rawFile = Path.Combine(_dir, "raw.txt");
-        var decodedFile = Path.Combine(_dir, "decoded.txt");
+        var rawFile = Path.Combine(_dir.Path, "raw.txt");
+        var decodedFile = Path.Combine(_dir.Path, "decoded.txt");
         Run("strace", "-o", rawFile, "-X", "raw", "-e", "raw=all", "-e", calls, exe);
         Run("strace", "-o", decodedFile, "-e", calls, exe);
         var raw = AfterMarker(File.ReadAllLines(rawFile));
@@ -121,16 +122,16 @@ public sealed partial class StraceComparisonTests : IDisposable
         // The same program linked dynamically: ld.so's mmap/mprotect/munmap/brk/close/arch_prctl/rseq
         // calls need no memory to decode, only their registers. ASLR is switched off for both runs
         // (setarch -R) so the addresses agree.
-        var input = Path.Combine(_dir, "input.bin");
+        var input = Path.Combine(_dir.Path, "input.bin");
         File.WriteAllBytes(input, Input);
-        var source = Path.Combine(_dir, "prog.c");
+        var source = Path.Combine(_dir.Path, "prog.c");
         File.WriteAllText(source, Program);
-        var exe = Path.Combine(_dir, "prog-dynamic");
-        Run("gcc", "-O1", $"-DINPUT_PATH=\"{input}\"", $"-DOUTPUT_PATH=\"{Path.Combine(_dir, "out.bin")}\"", "-o", exe, source);
+        var exe = Path.Combine(_dir.Path, "prog-dynamic");
+        Run("gcc", "-O1", $"-DINPUT_PATH=\"{input}\"", $"-DOUTPUT_PATH=\"{Path.Combine(_dir.Path, "out.bin")}\"", "-o", exe, source);
 
         const string calls = "trace=mmap,mprotect,munmap,brk,close,lseek,arch_prctl,set_robust_list,rseq";
-        var rawFile = Path.Combine(_dir, "raw.txt");
-        var decodedFile = Path.Combine(_dir, "decoded.txt");
+        var rawFile = Path.Combine(_dir.Path, "raw.txt");
+        var decodedFile = Path.Combine(_dir.Path, "decoded.txt");
         Run("setarch", "x86_64", "-R", "strace", "-o", rawFile, "-X", "raw", "-e", "raw=all", "-e", calls, exe);
         Run("setarch", "x86_64", "-R", "strace", "-o", decodedFile, "-e", calls, exe);
         var raw = File.ReadAllLines(rawFile).Where(l => !l.StartsWith("+++", StringComparison.Ordinal)).ToList();

@@ -1,3 +1,4 @@
+using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Tests.Shared;
 using Ether.Replay.Tui.Tests.Support;

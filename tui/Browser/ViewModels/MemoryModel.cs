@@ -15,13 +15,7 @@ public sealed record MemoryWindow(int Pid, ulong Origin, ulong Cursor, MemoryByt
     {
         int from = line * BytesPerLine;
         int n = Math.Min(BytesPerLine, Bytes.Bytes.Length - from);
-        var ascii = new char[n];
-        for (int i = 0; i < n; i++)
-        {
-            byte b = Bytes.Bytes[from + i];
-            ascii[i] = !Bytes.Known[from + i] ? ' ' : b is >= 0x20 and < 0x7f ? (char)b : '.';
-        }
-        return $"{Origin + (ulong)from:x12} {Bytes.Hex(from, n).PadRight(BytesPerLine * 3 - 1)} {new string(ascii)}";
+        return $"{Origin + (ulong)from:x12} {Bytes.Hex(from, n).PadRight(BytesPerLine * 3 - 1)} {Bytes.Text(from, n)}";
     }
 }
 
@@ -136,7 +130,6 @@ public sealed class MemoryModel(BrowserSession session)
         }
         if (w == null) return JumpResult.Stay($"0x{address:x}: {(next ? "not written again" : "never written before this step")} in the trace");
         Pin(address); // follow the same byte through the chain of writers
-        string by = w.Kernel ? "the kernel" : w.Rip is { } rip ? $"0x{rip:x}" : "?";
-        return cursor.GoTo(w.Step, $"0x{address:x}: {(next ? "next" : "last")} written at step {w.Step:N0} by {by} (tid {w.Tid}, {w.Size} byte{(w.Size == 1 ? "" : "s")} at 0x{w.Address:x})");
+        return cursor.GoTo(w.Step, $"0x{address:x}: {(next ? "next" : "last")} written at step {w.Step:N0} by {w.Writer} (tid {w.Tid}, {w.Size} byte{(w.Size == 1 ? "" : "s")} at 0x{w.Address:x})");
     }
 }

@@ -1,5 +1,6 @@
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
+using System.CommandLine;
 using Ether.Replay.Formats.Log;
 using Spectre.Console;
 
@@ -7,55 +8,25 @@ namespace Ether.Replay.Cli.Commands;
 
 /// <summary>
 /// What the analysis subcommands (export, sql, at, syscalls, unpack, writes, hot, summary) share on
-/// top of <see cref="Cli"/>: the analyzer's failures (DuckDB's SQL errors, a folder that is not a
-/// dataset) as one line too; TARGET resolution with a progress bar on stderr while an .etrace file is
-/// exported to its cache.
+/// top of <see cref="Cli"/>: TARGET resolution with a progress bar on stderr while an .etrace file is
+/// exported to its cache, and the warning for a cut or damaged trace.
 /// </summary>
 internal static class AnalyzerCli
 {
-    public const int Ok = Cli.Ok;
-    public const int Failed = Cli.Failed;
+    /// <summary>TARGET of the analyses that take either a trace or a dataset.</summary>
+    public static Argument<string> TargetArgument(string description = "An .etrace file or a dataset folder") => new("target") { Description = description };
 
-    public static int Guard(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception e)
-        {
-            Cli.Error(Describe(e));
-            return Failed;
-        }
-    }
+    /// <summary>--pid / -p: one process of the target.</summary>
+    public static Option<int?> PidOption() => new("--pid", "-p") { Description = "Only this process" };
 
-    public static void Warn(string message) => Cli.Warn(OneLine(message));
-
-    public static string Describe(Exception e) => e switch
-    {
-        CliException u => u.Message,
-        SqlException s => s.Message,
-        TraceFormatException t => t.Message,
-        FileNotFoundException f => OneLine(f.Message),
-        DirectoryNotFoundException d => OneLine(d.Message),
-        InvalidDataException d => OneLine(d.Message),
-        UnauthorizedAccessException u => $"permission denied: {OneLine(u.Message)}",
-        IOException io => OneLine(io.Message),
-        OperationCanceledException => "interrupted",
-        AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
-        _ => $"internal error: {e.GetType().Name}: {OneLine(e.Message)} (please report this)",
-    };
-
-    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
-
-    /// <summary>Opens a trace, with clear messages for a missing path or a folder.</summary>
-    public static TraceReader OpenTrace(string path) => Cli.OpenTrace(path);
+    /// <summary>--trace: one trace of a dataset made of several.</summary>
+    public static Option<string?> TraceOption() => new("--trace") { Description = "Only this trace of a multi-trace dataset" };
 
     /// <summary>Warns when a trace is cut or damaged: what follows covers its readable prefix.</summary>
-    public static void WarnIfDamaged(TraceReader reader, string path)
+    public static void WarnIfDamaged(TraceSummary summary, string path)
     {
-        if (reader.Summary.Damage is { } damage)
-            Warn($"{path}: the trace is cut or damaged ({damage}); analysing the readable prefix (steps up to {reader.Summary.LastStep:N0})");
+        if (summary.Damage is { } damage)
+            Cli.Warn($"{path}: the trace is cut or damaged ({damage}); analysing the readable prefix (steps up to {summary.LastStep:N0})");
     }
 
     /// <summary>TARGET (dataset folder or .etrace file) as a dataset folder, exporting with progress if needed.</summary>
@@ -66,7 +37,7 @@ internal static class AnalyzerCli
             string d = DatasetTarget.Resolve(target, report, out var w);
             return (d, w);
         }, out var warning);
-        if (warning != null) Warn($"{target}: {warning}");
+        if (warning != null) Cli.Warn($"{target}: {warning}");
         return dataset;
     }
 

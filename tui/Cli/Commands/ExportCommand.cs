@@ -19,14 +19,14 @@ internal static class ExportCommand
             traces, output, format, rowGroup,
             TenetExport.Thread, TenetExport.Pid, TenetExport.FromStep, TenetExport.ToStep, TenetExport.ImageBase, TenetExport.Image,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             if (r.GetValue(format) == "tenet")
             {
                 var files = r.GetValue(traces)!;
                 if (files.Length != 1) throw new CliException("--format tenet exports one trace at a time");
                 TenetExport.Run(r, files[0], r.GetValue(output)!);
-                return AnalyzerCli.Ok;
+                return Cli.Ok;
             }
             string dir = r.GetValue(output)!;
             int rows = r.GetValue(rowGroup);
@@ -35,15 +35,15 @@ internal static class ExportCommand
             if (File.Exists(dir)) throw new CliException($"{dir}: is a file, not a dataset folder");
             foreach (string trace in r.GetValue(traces)!)
             {
-                using var reader = AnalyzerCli.OpenTrace(trace); // a clear message for a missing or foreign file before any work
+                using var reader = Cli.OpenTrace(trace); // a clear message for a missing or foreign file before any work
                 var result = AnalyzerCli.WithProgress<ExportResult>($"exporting {Path.GetFileName(trace)}",
                     report => (TraceExporter.Export(reader, trace, dir, options, report), null), out _);
-                if (result.Warning != null) AnalyzerCli.Warn($"{trace}: {result.Warning}");
+                if (result.Warning != null) Cli.Warn($"{trace}: {result.Warning}");
                 Console.WriteLine($"{trace}: trace={result.TraceId}, {result.Instructions:N0} instructions, " +
                                   $"{result.Rows["syscalls"]:N0} syscalls, {result.Rows["memory_writes"]:N0} memory writes, " +
                                   $"layers 0..{result.HighestLayer} -> {dir} ({result.Elapsed.TotalSeconds:F1} s)");
             }
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

@@ -8,7 +8,7 @@ internal static class SqlCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "A dataset folder, or an .etrace file (exported on the fly to a cache next to it)" };
+        var target = AnalyzerCli.TargetArgument("A dataset folder, or an .etrace file (exported on the fly to a cache next to it)");
         var query = new Argument<string?>("query") { Description = "The SQL to run (or --file)", Arity = ArgumentArity.ZeroOrOne };
         var file = new Option<string?>("--file", "-f") { Description = "Read the SQL from this file" };
         var csv = new Option<bool>("--csv") { Description = "Print CSV" };
@@ -19,7 +19,7 @@ internal static class SqlCommand
         {
             target, query, file, csv, json, parquet,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             string? sql = r.GetValue(query);
             string? path = r.GetValue(file);
@@ -38,7 +38,7 @@ internal static class SqlCommand
             {
                 db.CopyTo(sql, output);
                 Console.Error.WriteLine($"wrote {output}");
-                return AnalyzerCli.Ok;
+                return Cli.Ok;
             }
             var format = r.GetValue(csv) ? ResultFormat.Csv : r.GetValue(json) ? ResultFormat.Json : ResultFormat.Table;
             using var reader = db.Query(sql);
@@ -47,7 +47,7 @@ internal static class SqlCommand
             {
                 if (reader.FieldCount > 0) ResultPrinter.Print(reader, stdout, format);
             } while (reader.NextResult());
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

@@ -8,17 +8,17 @@ internal static class SummaryCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "An .etrace file or a dataset folder" };
-        var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
+        var target = AnalyzerCli.TargetArgument();
+        var trace = AnalyzerCli.TraceOption();
         var command = new Command("summary", "One screen: target, processes and threads, instructions, system calls by category, memory, unpacking layers")
         {
             target, trace,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             TraceSummaryReport.Write(db, Console.Out, r.GetValue(trace));
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

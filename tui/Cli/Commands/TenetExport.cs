@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using Ether.Replay.Analyzer.Export;
+using Ether.Replay.Analyzer.Replay;
 
 namespace Ether.Replay.Cli.Commands;
 
@@ -41,7 +41,7 @@ internal static class TenetExport
             "none" => options with { Rebase = TenetRebase.None },
             _ => options with { Rebase = TenetRebase.Address, ImageBase = ParseAddress(baseText) },
         };
-        using (var reader = AnalyzerCli.OpenTrace(trace)) AnalyzerCli.WarnIfDamaged(reader, trace);
+        using (var reader = Cli.OpenTrace(trace)) AnalyzerCli.WarnIfDamaged(reader.Summary, trace);
         string temp = file == "-" ? "" : file + ".partial";
         var result = AnalyzerCli.WithProgress<TenetResult>($"exporting thread {tid} of {Path.GetFileName(trace)} for Tenet", report =>
         {
@@ -50,7 +50,7 @@ internal static class TenetExport
             return (done, null);
         }, out _);
         if (file != "-") File.Move(temp, file, overwrite: true);
-        if (result.EndNote != null) AnalyzerCli.Warn($"{trace}: {result.EndNote}");
+        if (result.EndNote != null) Cli.Warn($"{trace}: {result.EndNote}");
         string image = result.Image is { } i
             ? $"; {i.Path} at 0x{i.RuntimeBase:x} shown at 0x{i.DisplayBase:x} (slide 0x{i.Slide:x})"
             : "; runtime addresses";
@@ -59,10 +59,7 @@ internal static class TenetExport
 
     private static ulong ParseAddress(string text)
     {
-        bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? ulong.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong value)
-            : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-        if (!ok) throw new CliException($"--image-base {text}: give auto, none, or an address (0x... or decimal)");
+        if (!AddressExpression.TryNumber(text.ToLowerInvariant(), out ulong value)) throw new CliException($"--image-base {text}: give auto, none, or an address (0x... or decimal)");
         return value;
     }
 }

@@ -9,22 +9,22 @@ internal static class UnpackCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "An .etrace file (or a dataset folder; --dump then needs the trace file it was exported from)" };
+        var target = AnalyzerCli.TargetArgument("An .etrace file (or a dataset folder; --dump then needs the trace file it was exported from)");
         var dump = new Option<string?>("--dump") { Description = "Write each layer's memory (raw bytes at its entry) and, for the program's image, a runnable ELF with the original entry point into DIR" };
-        var pid = new Option<int?>("--pid", "-p") { Description = "Only this process" };
-        var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
+        var pid = AnalyzerCli.PidOption();
+        var trace = AnalyzerCli.TraceOption();
         var command = new Command("unpack", "Unpacking layers (code executed from memory written earlier, or from files the trace wrote): per layer and region the entry, writers, sizes, fix-ups and how it arrived; transitions; the original entry point with its evidence")
         {
             target, dump, pid, trace,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             string source = r.GetValue(target)!;
             using var db = AnalyzerCli.Open(source);
             var layers = UnpackReport.Layers(db, r.GetValue(trace), r.GetValue(pid));
             var oeps = UnpackReport.Oeps(db, r.GetValue(trace), r.GetValue(pid));
             UnpackReport.Write(layers, UnpackReport.Transitions(db, r.GetValue(trace), r.GetValue(pid)), oeps, Console.Out);
-            if (r.GetValue(dump) is not { } dir) return AnalyzerCli.Ok;
+            if (r.GetValue(dump) is not { } dir) return Cli.Ok;
 
             foreach (var group in layers.GroupBy(l => l.Trace))
             {
@@ -38,7 +38,7 @@ internal static class UnpackCommand
                     Console.WriteLine($"wrote {d.Path}: 0x{d.Start:x}-0x{d.End:x}, {d.What}; {d.KnownBytes:N0} of {d.End - d.Start:N0} bytes seen in the trace" +
                                       (d.FromFile > 0 ? $", {d.FromFile:N0} from the original file" : ""));
             }
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

@@ -8,20 +8,20 @@ internal static class WritesCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "An .etrace file or a dataset folder" };
-        var pid = new Option<int?>("--pid", "-p") { Description = "Only this process" };
-        var trace = new Option<string?>("--trace") { Description = "Only this trace of a multi-trace dataset" };
+        var target = AnalyzerCli.TargetArgument();
+        var pid = AnalyzerCli.PidOption();
+        var trace = AnalyzerCli.TraceOption();
         var top = new Option<int>("--writers") { Description = "How many writers to name per range", DefaultValueFactory = _ => 5 };
         var command = new Command("writes", "Written memory merged into ranges: who wrote each (instruction addresses, or the kernel) and how often")
         {
             target, pid, trace, top,
         };
-        command.SetAction(r => AnalyzerCli.Guard(() =>
+        command.SetAction(r => Cli.Guard(() =>
         {
             if (r.GetValue(top) < 1) throw new CliException("--writers must be at least 1");
             using var db = AnalyzerCli.Open(r.GetValue(target)!);
             WrittenRanges.Write(WrittenRanges.Rows(db, r.GetValue(trace), r.GetValue(pid), r.GetValue(top)), Console.Out);
-            return AnalyzerCli.Ok;
+            return Cli.Ok;
         }));
         return command;
     }

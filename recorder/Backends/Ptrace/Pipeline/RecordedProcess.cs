@@ -1,6 +1,9 @@
+using Ether.Replay.Recorder.Recording;
+
 namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
-/// <summary>One traced process as the recording sees it: its pid, memory and address-space knowledge.</summary>
+/// <summary>One traced process as the recording sees it: its pid, memory and address-space knowledge,
+/// and what the trace has shown of its memory (<see cref="Shadow"/>).</summary>
 internal sealed class RecordedProcess(int pid, int parentPid, AddressSpace space, ProcessMemory memory)
 {
     public int Pid { get; } = pid;
@@ -11,4 +14,6 @@ internal sealed class RecordedProcess(int pid, int parentPid, AddressSpace space
     /// <summary>The program it runs (set at exec).</summary>
     public string Executable { get; set; } = "";
     public int LiveThreads { get; set; }
+    /// <summary>The pages the trace holds for this pid (a fresh one at exec; a copy of the parent's at fork).</summary>
+    public ReadShadow Shadow { get; set; } = new();
 }

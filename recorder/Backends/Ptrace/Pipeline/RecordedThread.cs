@@ -30,6 +30,8 @@ internal sealed class RecordedThread(RecordedProcess process, int tid)
     public byte[] StepOldValues = new byte[4096];
     public readonly int[] StepOldLength = new int[MemoryOperands.MaxRanges];
     public RegionSnapshotEvent? StepSnapshot;
+    /// <summary>Pages the step is about to read that the trace did not hold (or held changed): logged after its instruction.</summary>
+    public readonly List<RegionSnapshotEvent> StepReadSnapshots = new();
 
     // The system call between its entry and exit.
     public bool InSyscall;

@@ -35,6 +35,7 @@ internal sealed class RecordingPipeline
     private readonly TraceWriter _writer;
     private readonly PtraceRecordOptions _options;
     private readonly MemoryOperands _operands = HostCpu.NewOperands();
+    private readonly ReadCheck _reads = new();
     private readonly List<TraceEvent> _pendingEvents = new();
     private readonly FileProvenance _files = new();
     private readonly List<FileEvent> _fileEvents = new();
@@ -47,6 +48,9 @@ internal sealed class RecordingPipeline
     }
 
     public TraceWriter Writer => _writer;
+
+    /// <summary>Pages snapshotted before a first read, and because a read found them changed outside the program.</summary>
+    public ReadCheck Reads => _reads;
 
     // ---- processes and threads -------------------------------------------------------------
 
@@ -62,23 +66,42 @@ internal sealed class RecordingPipeline
     public void ProcessExited(RecordedProcess process, int exitCode, int signal, bool coreDumped) =>
         _writer.Write(new ProcessExitEvent { Pid = process.Pid, ExitCode = exitCode, Signal = signal, CoreDumped = coreDumped });
 
-    /// <summary>A new program image: exec event, the new region map, and a snapshot of every executable region.</summary>
+    /// <summary>
+    /// A new program image: exec event, the new region map, and snapshots of what the program starts
+    /// with: every executable region, the writable regions of its images (<c>.data</c>, <c>.got</c>: the
+    /// file's initialised data) and the initial stack from rsp up (argv, envp, auxv). Other pages (bss,
+    /// heap, file mappings) are taken at their first read (<see cref="ReadCheck"/>).
+    /// </summary>
     public void Exec(RecordedThread thread, string path, string[] argv)
     {
         var process = thread.Process;
         process.Space = new AddressSpace(process.Memory);
+        process.Shadow = new ReadShadow();
         process.Executable = path;
         _writer.Write(new ExecEvent { Pid = process.Pid, Tid = thread.Tid, Path = path, Argv = argv });
         RefreshRegions(thread);
         foreach (var region in process.Space.Regions.Executable)
             WriteSnapshot(thread, region.Start, region.End, "exec");
+        // The writable regions of its images (.data, .got: the file's initialised data).
+        foreach (var region in process.Space.Regions.Regions)
+        {
+            bool writable = (region.Protection & (RegionProtection.Write | RegionProtection.Shared)) == RegionProtection.Write;
+            if (writable && region.HasFile && (region.Protection & RegionProtection.Execute) == 0)
+                WriteSnapshot(thread, region.Start, region.End, "exec");
+        }
         // The initial stack (argc, argv, envp, auxv and their strings): what the program's first
         // instruction sees, and what an unpacker rewrites (AT_ENTRY, AT_PHDR) before handing over.
+        // From rsp's page: the read shadow knows whole pages only.
         ulong rsp = thread.Registers.Rsp;
         if (process.Space.Regions.Find(rsp) is { } stack)
         {
+            ulong start = Math.Max(stack.Start, rsp & ~(ulong)(PageSize - 1));
             ulong end = Math.Min(stack.End, rsp + MaxInitialStackBytes);
-            if (ReadSnapshot(thread, rsp, end, "stack") is { } snapshot) _writer.Write(snapshot);
+            if (ReadSnapshot(thread, start, end, "stack") is { } snapshot)
+            {
+                _writer.Write(snapshot);
+                process.Shadow.Observe(snapshot.Address, snapshot.Bytes);
+            }
         }
         // Which file this image came from (with its content when the trace wrote it).
         foreach (var e in _files.TakeExec(process.Pid))
@@ -137,6 +160,7 @@ internal sealed class RecordingPipeline
         }
         thread.StepLength = entry.Length;
         entry.Bytes.CopyTo(thread.StepCode);
+        _options.StepProbe?.BeforeStep(_writer.Step + 1, thread, entry.Instruction);
 
         if (space.IsUnpackMoment(rip, entry.Length))
             thread.StepSnapshot = UnpackSnapshot(thread, rip);
@@ -146,6 +170,9 @@ internal sealed class RecordingPipeline
         if (mnemonic == Mnemonic.Syscall || mnemonic == Mnemonic.Sysenter
             || (mnemonic == Mnemonic.Int && insn.Immediate8 == 0x80))
             return StepKind.SystemCall;
+
+        // Every byte the step reads must be in the trace before it runs.
+        if (entry.MayReadMemory && _options.CheckReads) _reads.BeforeStep(thread, insn, thread.Registers, thread.StepReadSnapshots);
 
         if (!entry.MayWriteMemory) return StepKind.Normal;
         int n = _operands.ComputeWrites(insn, thread.Registers, thread.StepWrites);
@@ -188,7 +215,16 @@ internal sealed class RecordingPipeline
         {
             thread.StepSnapshot = null;
             _writer.Write(snapshot);
+            thread.Process.Shadow.Observe(snapshot.Address, snapshot.Bytes);
         }
+        WriteReadSnapshots(thread);
+    }
+
+    /// <summary>The pages <see cref="ReadCheck"/> took for the step (already in the shadow: they must reach the trace).</summary>
+    private void WriteReadSnapshots(RecordedThread thread)
+    {
+        foreach (var snapshot in thread.StepReadSnapshots) _writer.Write(snapshot);
+        thread.StepReadSnapshots.Clear();
     }
 
     /// <summary>The single step finished with <paramref name="after"/>: instruction, its memory writes, registers.</summary>
@@ -212,6 +248,7 @@ internal sealed class RecordingPipeline
                 _writer.MemoryWrite(thread.Pid, thread.Tid, range.Address, range.Size, value[..got]);
             oldOffset += range.Size;
             space.NoteWrite(range.Address, range.Size);
+            thread.Process.Shadow.Write(range.Address, value[..got], range.Size);
         }
         thread.StepWriteCount = 0;
         thread.Registers = after;
@@ -224,6 +261,8 @@ internal sealed class RecordingPipeline
         if (!thread.StepPending) return;
         thread.StepPending = false;
         thread.StepWriteCount = 0;
+        // Memory as it is now: still true, and the shadow already counts on these pages being in the trace.
+        WriteReadSnapshots(thread);
         if (thread.StepSnapshot != null)
         {
             thread.StepSnapshot = null;
@@ -296,6 +335,7 @@ internal sealed class RecordingPipeline
             int got = memory.Read(range.Address, value);
             _writer.MemoryWrite(thread.Pid, thread.Tid, range.Address, range.Length, value[..got], MemoryWriteFlags.Kernel);
             space.NoteWrite(range.Address, range.Length);
+            thread.Process.Shadow.Write(range.Address, value[..got], range.Length);
         }
     }
 
@@ -321,6 +361,7 @@ internal sealed class RecordingPipeline
         int got = thread.Process.Memory.Read(newRsp, value);
         _writer.MemoryWrite(thread.Pid, thread.Tid, newRsp, size, value[..got], MemoryWriteFlags.Kernel);
         thread.Process.Space.NoteWrite(newRsp, size);
+        thread.Process.Shadow.Write(newRsp, value[..got], size);
     }
 
     // ---- regions and snapshots ----------------------------------------------------------------
@@ -350,6 +391,9 @@ internal sealed class RecordingPipeline
             e.Pid = process.Pid;
             e.Tid = thread.Tid;
             _writer.Write(e);
+            // New contents (a file, zeros) or none: the trace no longer holds what was there.
+            if (e is RegionMapEvent m) process.Shadow.Forget(m.Start, m.End);
+            else if (e is RegionUnmapEvent u) process.Shadow.Forget(u.Start, u.End);
         }
         if (!snapshotNewCode) return;
         // A file that became executable after exec (dlopen of a dropped library, a memfd, a file
@@ -405,7 +449,9 @@ internal sealed class RecordingPipeline
     private void WriteSnapshot(RecordedThread thread, ulong start, ulong end, string reason)
     {
         ClampAround(start, ref start, ref end, (ulong)_options.MaxSnapshotBytes);
-        if (ReadSnapshot(thread, start, end, reason) is { } snapshot) _writer.Write(snapshot);
+        if (ReadSnapshot(thread, start, end, reason) is not { } snapshot) return;
+        _writer.Write(snapshot);
+        thread.Process.Shadow.Observe(snapshot.Address, snapshot.Bytes);
     }
 
     private static RegionSnapshotEvent? ReadSnapshot(RecordedThread thread, ulong start, ulong end, string reason)

@@ -1,12 +1,12 @@
 using System.Globalization;
 using Ether.Replay.Formats.Model;
 
-namespace Ether.Replay.Tui.ViewModels;
+namespace Ether.Replay.Analyzer.Replay;
 
 /// <summary>
 /// What the user types to pick memory: a number ("0x401000", "4198400"), a register ("rsp"), or a
-/// register plus or minus a number ("rbp-0x10", "rsi+8"). A register makes the memory view follow it
-/// from step to step.
+/// register plus or minus a number ("rbp-0x10", "rsi+8"), as `ether at --mem` and the browser's memory
+/// pane take it. A register makes the browser's memory view follow it from step to step.
 /// </summary>
 public sealed record AddressExpression(string Text, int? Register, long Offset)
 {
@@ -57,7 +57,8 @@ public sealed record AddressExpression(string Text, int? Register, long Offset)
         return unchecked(r[slot] + (ulong)Offset);
     }
 
-    private static bool TryNumber(string s, out ulong value) =>
+    /// <summary>"0x1f" (hex, lower-case prefix) or "31" (decimal).</summary>
+    public static bool TryNumber(string s, out ulong value) =>
         s.StartsWith("0x", StringComparison.Ordinal)
             ? ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
             : ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);

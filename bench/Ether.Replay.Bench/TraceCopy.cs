@@ -1,0 +1,51 @@
+using Ether.Replay.Formats.Log;
+using Ether.Replay.Formats.Model;
+
+namespace Ether.Replay.Bench;
+
+/// <summary>Re-writes a trace event by event with other writer options (e.g. format version 1, the
+/// baseline of `bench format`), ending chunks where the original ended them so both compare alike.</summary>
+internal static class TraceCopy
+{
+    public static void Copy(string from, string to, TraceWriterOptions options)
+    {
+        using var reader = TraceReader.Open(from);
+        options = options with { ChunkSteps = int.MaxValue, ChunkBytes = int.MaxValue, ChunkAge = TimeSpan.FromDays(1) };
+        using var w = TraceWriter.Create(to, reader.Header, options);
+        var known = new HashSet<(int, int)>();
+        var chunk = new DecodedChunk();
+        for (int i = 0; i < reader.Chunks.Count; i++)
+        {
+            reader.ReadChunk(i, chunk);
+            w.Flush();
+            foreach (var e in ChunkEvents.InLogOrder(chunk))
+            {
+                switch (e)
+                {
+                    // A chunk's opening keyframes: the writer repeats them itself for the threads it knows.
+                    case KeyframeEvent k when k.Step == chunk.Info.BaseStep && known.Contains((k.Pid, k.Tid)):
+                        break;
+                    case KeyframeEvent k:
+                        known.Add((k.Pid, k.Tid));
+                        w.Registers(k.Pid, k.Tid, k.Registers);
+                        break;
+                    case RegisterChangeEvent r:
+                        w.Registers(r.Pid, r.Tid, r.Registers);
+                        break;
+                    case ThreadExitEvent:
+                        known.Remove((e.Pid, e.Tid));
+                        w.Write(e);
+                        break;
+                    case ProcessExitEvent:
+                        known.RemoveWhere(t => t.Item1 == e.Pid);
+                        w.Write(e);
+                        break;
+                    default:
+                        w.Write(e);
+                        break;
+                }
+            }
+        }
+        w.Close(reader.Summary.StopReason, reader.Summary.StopDetail);
+    }
+}

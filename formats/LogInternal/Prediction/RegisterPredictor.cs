@@ -1,0 +1,290 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Ether.Replay.Formats.Model;
+using static Ether.Replay.Formats.LogInternal.Prediction.StatusFlags;
+
+namespace Ether.Replay.Formats.LogInternal.Prediction;
+
+/// <summary>
+/// Predicts a thread's registers after an instruction from its registers before it: the part of
+/// x86 semantics that needs no memory (docs/trace-format.md, "Register prediction"). The writer and
+/// the reader run the same prediction and the trace stores only where the truth differs, so the
+/// prediction must be a pure function of the instruction and the registers before it. It never
+/// reads rip (the reader's file does not track it); a wrong guess costs bytes, never correctness.
+/// </summary>
+internal static class RegisterPredictor
+{
+    private const int Flags = (int)Register.Rflags;
+    private const int Rax = (int)Register.Rax, Rcx = (int)Register.Rcx, Rdx = (int)Register.Rdx;
+    private const int Rsi = (int)Register.Rsi, Rdi = (int)Register.Rdi, Rbp = (int)Register.Rbp, Rsp = (int)Register.Rsp;
+
+    /// <summary>The old values of the slots an op may write (<see cref="PredictedOp.Touched"/>, lowest slot first; at most three).</summary>
+    [InlineArray(3)]
+    public struct TouchedValues { private ulong _element0; }
+
+    /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> in place (no copy of the whole file: the
+    /// reader's hot path) and returns the predicted mask: the slots whose value the prediction changed.
+    /// <paramref name="old"/> keeps what those slots held, for slots the truth says did not change.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Predict(in PredictedOp op, ref RegisterFile r, out TouchedValues old)
+    {
+        old = default;
+        int k = 0;
+        for (uint m = op.Touched; m != 0; m &= m - 1) old[k++] = r[BitOperations.TrailingZeroCount(m)];
+        Apply(op, ref r);
+        uint changed = 0;
+        k = 0;
+        for (uint m = op.Touched; m != 0; m &= m - 1)
+        {
+            int slot = BitOperations.TrailingZeroCount(m);
+            if (r[slot] != old[k++]) changed |= 1u << slot;
+        }
+        return changed;
+    }
+
+    /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> (the registers before the instruction).</summary>
+    public static void Apply(in PredictedOp op, ref RegisterFile r)
+    {
+        int size = op.Size;
+        ulong mask = SizeMask(size == 0 ? 8 : size);
+        switch (op.Kind)
+        {
+            case PredictKind.None:
+                return;
+            case PredictKind.Mov:
+                Write(ref r, op.Dst, op.DstHigh, size, Source(op, ref r));
+                return;
+            case PredictKind.MovZx:
+                Write(ref r, op.Dst, op.DstHigh, size, Read(ref r, op.Src, op.SrcHigh, op.SrcSize));
+                return;
+            case PredictKind.MovSx:
+                Write(ref r, op.Dst, op.DstHigh, size, SignExtend(Read(ref r, op.Src, op.SrcHigh, op.SrcSize), op.SrcSize));
+                return;
+            case PredictKind.Xchg:
+            {
+                ulong a = Read(ref r, op.Dst, op.DstHigh, size), b = Read(ref r, op.Src, op.SrcHigh, size);
+                Write(ref r, op.Dst, op.DstHigh, size, b);
+                Write(ref r, op.Src, op.SrcHigh, size, a);
+                return;
+            }
+            case PredictKind.Bswap:
+            {
+                ulong v = Read(ref r, op.Dst, false, size);
+                Write(ref r, op.Dst, false, size, size == 8 ? BinaryReverse(v) : BinaryReverse((uint)v));
+                return;
+            }
+            case PredictKind.Lea:
+            {
+                ulong address = op.Imm;
+                if (op.Base != PredictedOp.NoRegister) address += r[op.Base];
+                if (op.Index != PredictedOp.NoRegister) address += r[op.Index] * op.Scale;
+                if (op.AddressSize == 4) address = (uint)address;
+                Write(ref r, op.Dst, op.DstHigh, size, address);
+                return;
+            }
+            case PredictKind.Cmov:
+            {
+                ulong v = StatusFlags.Holds(op.Condition, r[Flags]) ? Read(ref r, op.Src, op.SrcHigh, size) : Read(ref r, op.Dst, op.DstHigh, size);
+                Write(ref r, op.Dst, op.DstHigh, size, v); // a 32-bit cmov zero-extends even when the condition fails
+                return;
+            }
+            case PredictKind.Setcc:
+                Write(ref r, op.Dst, op.DstHigh, 1, StatusFlags.Holds(op.Condition, r[Flags]) ? 1UL : 0UL);
+                return;
+            case PredictKind.Add or PredictKind.Adc or PredictKind.Sub or PredictKind.Sbb or PredictKind.Cmp:
+            {
+                ulong a = Read(ref r, op.Dst, op.DstHigh, size), b = Source(op, ref r) & mask;
+                ulong carry = op.Kind is PredictKind.Adc or PredictKind.Sbb ? r[Flags] & CF : 0;
+                bool add = op.Kind is PredictKind.Add or PredictKind.Adc;
+                ulong result = (add ? a + b + carry : a - b - carry) & mask;
+                SetFlags(ref r, add ? StatusFlags.Add(a, b, carry, result, size) : StatusFlags.Sub(a, b, carry, result, size), All);
+                if (op.Kind != PredictKind.Cmp) Write(ref r, op.Dst, op.DstHigh, size, result);
+                return;
+            }
+            case PredictKind.And or PredictKind.Or or PredictKind.Xor or PredictKind.Test:
+            {
+                ulong a = Read(ref r, op.Dst, op.DstHigh, size), b = Source(op, ref r) & mask;
+                ulong result = op.Kind switch { PredictKind.Or => a | b, PredictKind.Xor => a ^ b, _ => a & b };
+                SetFlags(ref r, Result(result, size), All); // CF = OF = 0; AF (undefined) = 0
+                if (op.Kind != PredictKind.Test) Write(ref r, op.Dst, op.DstHigh, size, result);
+                return;
+            }
+            case PredictKind.Inc or PredictKind.Dec:
+            {
+                ulong a = Read(ref r, op.Dst, op.DstHigh, size);
+                ulong result = (op.Kind == PredictKind.Inc ? a + 1 : a - 1) & mask;
+                SetFlags(ref r, op.Kind == PredictKind.Inc ? StatusFlags.Add(a, 1, 0, result, size) : StatusFlags.Sub(a, 1, 0, result, size), All & ~CF);
+                Write(ref r, op.Dst, op.DstHigh, size, result);
+                return;
+            }
+            case PredictKind.Not:
+                Write(ref r, op.Dst, op.DstHigh, size, ~Read(ref r, op.Dst, op.DstHigh, size) & mask);
+                return;
+            case PredictKind.Neg:
+            {
+                ulong a = Read(ref r, op.Dst, op.DstHigh, size);
+                ulong result = (0 - a) & mask;
+                SetFlags(ref r, StatusFlags.Sub(0, a, 0, result, size), All);
+                Write(ref r, op.Dst, op.DstHigh, size, result);
+                return;
+            }
+            case PredictKind.Shl or PredictKind.Shr or PredictKind.Sar or PredictKind.Rol or PredictKind.Ror:
+                Shift(op, ref r, size, mask);
+                return;
+            case PredictKind.Imul:
+            {
+                ulong a = op.Condition == 1 ? Read(ref r, op.Src, op.SrcHigh, size) : Read(ref r, op.Dst, op.DstHigh, size);
+                ulong b = op.Condition == 1 || op.Src == PredictedOp.Immediate ? op.Imm : Read(ref r, op.Src, op.SrcHigh, size);
+                long sa = (long)SignExtend(a, size), sb = (long)SignExtend(b & mask, size);
+                long high = Math.BigMul(sa, sb, out long low);
+                ulong result = (ulong)low & mask;
+                bool overflow = size == 8 ? high != (low >> 63) : (long)SignExtend(result, size) != low;
+                SetFlags(ref r, overflow ? CF | OF : 0, CF | OF);
+                Write(ref r, op.Dst, op.DstHigh, size, result);
+                return;
+            }
+            case PredictKind.Mul1 or PredictKind.Imul1:
+            {
+                ulong a = Read(ref r, Rax, false, size), b = Read(ref r, op.Dst, op.DstHigh, size);
+                ulong low, high;
+                bool overflow;
+                if (op.Kind == PredictKind.Mul1)
+                {
+                    high = Math.BigMul(a, b, out low);
+                    if (size == 4) { high = low >> 32; low &= mask; }
+                    overflow = high != 0;
+                }
+                else
+                {
+                    long h = Math.BigMul((long)SignExtend(a, size), (long)SignExtend(b, size), out long l);
+                    if (size == 4) { h = l >> 32; l = (int)l; }
+                    overflow = h != (l >> 63);
+                    low = (ulong)l & mask;
+                    high = (ulong)h & mask;
+                }
+                SetFlags(ref r, overflow ? CF | OF : 0, CF | OF);
+                Write(ref r, Rax, false, size, low);
+                Write(ref r, Rdx, false, size, high);
+                return;
+            }
+            case PredictKind.Stack:
+                r[Rsp] = size == 8 ? r[Rsp] + op.Imm : (uint)(r[Rsp] + op.Imm);
+                return;
+            case PredictKind.Leave:
+                r[Rsp] = size == 8 ? r[Rbp] + 8 : (uint)(r[Rbp] + 4);
+                return;
+            case PredictKind.String:
+                StringStep(op, ref r);
+                return;
+        }
+    }
+
+    private static void Shift(in PredictedOp op, ref RegisterFile r, int size, ulong mask)
+    {
+        int bits = size * 8;
+        int count = (int)((op.Src == PredictedOp.Immediate ? op.Imm : r[Rcx]) & (size == 8 ? 0x3FUL : 0x1FUL));
+        ulong a = Read(ref r, op.Dst, op.DstHigh, size);
+        if (count == 0)
+        {
+            // A zero count leaves the flags alone, but the destination is still written (a 32-bit one zero-extends).
+            Write(ref r, op.Dst, op.DstHigh, size, a);
+            return;
+        }
+        ulong sign = SignBit(size);
+        ulong result, flags;
+        ulong affected = All;
+        switch (op.Kind)
+        {
+            case PredictKind.Shl:
+            {
+                result = count >= bits ? 0 : (a << count) & mask;
+                bool cf = count <= bits && ((a >> (bits - count)) & 1) != 0;
+                flags = Result(result, size) | AF | (cf ? CF : 0);
+                if (((result & sign) != 0) != cf) flags |= OF;
+                break;
+            }
+            case PredictKind.Shr:
+            {
+                result = count >= bits ? 0 : a >> count;
+                bool cf = count <= bits && ((a >> (count - 1)) & 1) != 0;
+                flags = Result(result, size) | AF | (cf ? CF : 0);
+                if (count == 1 && (a & sign) != 0) flags |= OF;
+                break;
+            }
+            case PredictKind.Sar:
+            {
+                long s = (long)SignExtend(a, size);
+                result = (ulong)(s >> Math.Min(count, 63)) & mask;
+                bool cf = ((s >> Math.Min(count - 1, 63)) & 1) != 0;
+                flags = Result(result, size) | AF | (cf ? CF : 0);
+                break;
+            }
+            case PredictKind.Rol:
+            {
+                int n = count % bits;
+                result = n == 0 ? a : ((a << n) | (a >> (bits - n))) & mask;
+                bool cf = (result & 1) != 0;
+                flags = (cf ? CF : 0) | (((result & sign) != 0) != cf ? OF : 0);
+                affected = CF | OF;
+                break;
+            }
+            default: // Ror
+            {
+                int n = count % bits;
+                result = n == 0 ? a : ((a >> n) | (a << (bits - n))) & mask;
+                bool msb = (result & sign) != 0, next = (result & (sign >> 1)) != 0;
+                flags = (msb ? CF : 0) | (msb != next ? OF : 0);
+                affected = CF | OF;
+                break;
+            }
+        }
+        SetFlags(ref r, flags, affected);
+        Write(ref r, op.Dst, op.DstHigh, size, result);
+    }
+
+    private static void StringStep(in PredictedOp op, ref RegisterFile r)
+    {
+        int addressSize = op.Dst;
+        ulong addressMask = SizeMask(addressSize);
+        bool repeated = (op.Condition & 1) != 0;
+        if (repeated && (r[Rcx] & addressMask) == 0) return; // rep with a zero count does nothing
+        ulong delta = (r[Flags] & DF) != 0 ? (ulong)-(long)op.Size : op.Size;
+        if ((op.Condition & 2) == 0) Write(ref r, Rdi, false, addressSize, (r[Rdi] + delta) & addressMask);
+        if ((op.Condition & 4) != 0) Write(ref r, Rsi, false, addressSize, (r[Rsi] + delta) & addressMask);
+        if (repeated) Write(ref r, Rcx, false, addressSize, (r[Rcx] - 1) & addressMask);
+        // lods (Condition bit 2) reads through rsi only; the accumulator it loads is not predicted.
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Source(in PredictedOp op, ref RegisterFile r) =>
+        op.Src == PredictedOp.Immediate ? op.Imm : Read(ref r, op.Src, op.SrcHigh, op.SrcSize == 0 ? op.Size : op.SrcSize);
+
+    /// <summary>The operand's bits: the low <paramref name="size"/> bytes, or bits 8-15 for ah, ch, dh, bh (branch-free: the hot path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Read(ref RegisterFile r, int slot, bool high, int size) => (r[slot] >> (high ? 8 : 0)) & SizeMask(size);
+
+    /// <summary>x86-64 register writes: 8 and 16-bit writes keep the other bits, 32-bit writes zero the upper half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write(ref RegisterFile r, int slot, bool high, int size, ulong value)
+    {
+        ulong mask = SizeMask(size);
+        int shift = high ? 8 : 0;
+        ulong keep = size >= 4 ? 0 : ~(mask << shift);
+        r[slot] = (r[slot] & keep) | ((value & mask) << shift);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetFlags(ref RegisterFile r, ulong flags, ulong affected) =>
+        r[Flags] = (r[Flags] & ~affected) | (flags & affected);
+
+    private static ulong SignExtend(ulong v, int size) => size switch
+    {
+        1 => (ulong)(long)(sbyte)v,
+        2 => (ulong)(long)(short)v,
+        4 => (ulong)(long)(int)v,
+        _ => v,
+    };
+
+    private static ulong BinaryReverse(ulong v) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
+    private static ulong BinaryReverse(uint v) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
+}
