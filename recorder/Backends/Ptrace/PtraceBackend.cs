@@ -83,6 +83,7 @@ internal sealed class PtraceBackend : IRecordingBackend
             RootSignal = session.RootSignal,
             WorkingDirectory = sandbox.WorkingDirectory,
             WorkingDirectoryFate = sandbox.End(),
+            BackendDetails = [.. _mode.Details],
         };
         writer.Close(stop.Reason, stop.Detail);
         long size = new FileInfo(output).Length;
