@@ -48,7 +48,7 @@ internal sealed class PtraceBackend : IRecordingBackend
 
         var clock = Stopwatch.StartNew();
         var pipeline = new RecordingPipeline(writer, _options);
-        var session = new PtraceSession(new LinuxPtrace(), pipeline, _options, _mode, control, progress);
+        var session = new PtraceSession(new LinuxPtrace { StopRequested = () => control.StopRequested }, pipeline, _options, _mode, control, progress);
         (StopReason Reason, string Detail) stop = (StopReason.RecorderError, "");
         Exception? failure = null;
 
@@ -61,6 +61,9 @@ internal sealed class PtraceBackend : IRecordingBackend
         tracer.Start();
         tracer.Join();
 
+        // A launch ended by a stop request (Ctrl-C while the sandbox shell started: the shell was
+        // killed) is an interrupted recording, not a set-up error: the trace is kept and says why.
+        if (failure is RecordingSetupException && control.StopRequested) (stop, failure) = ((control.Reason, control.Detail), null);
         if (failure is RecordingSetupException setup)
         {
             writer.Close(StopReason.RecorderError, setup.Message);
@@ -80,6 +83,7 @@ internal sealed class PtraceBackend : IRecordingBackend
             RootSignal = session.RootSignal,
             WorkingDirectory = sandbox.WorkingDirectory,
             WorkingDirectoryFate = sandbox.End(),
+            BackendDetails = [.. _mode.Details],
         };
         writer.Close(stop.Reason, stop.Detail);
         long size = new FileInfo(output).Length;

@@ -282,11 +282,14 @@ internal sealed partial class PtraceSession
     {
         if (_scheduler.InFlight is { } f) _pipeline.AbandonStep(f.Rec);
         KillAll();
+        // Not a blocking wait: a task the kill did not reach (or whose death is never reported)
+        // must not hold the recorder past the limit — the trace is closed with what it has.
         var until = Stopwatch.StartNew();
         while (_scheduler.Count > 0 && until.Elapsed < TimeSpan.FromSeconds(5))
         {
-            int tid = _ptrace.WaitAny(out var status);
+            int tid = _ptrace.WaitAnyNoHang(out var status);
             if (tid < 0) break;
+            if (tid == 0) { Thread.Sleep(5); continue; }
             if (_scheduler.TryGet(tid, out var t) && (status.Exited || status.Signaled)) Died(t, status);
         }
         ForgetAll();

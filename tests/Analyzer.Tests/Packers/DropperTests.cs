@@ -9,7 +9,7 @@ namespace Ether.Replay.Analyzer.Tests.Packers;
 /// <summary>
 /// Layers that arrive by exec: droppers that decrypt a whole program into a memfd or a temporary
 /// file and exec it (execveat AT_EMPTY_PATH, /proc/self/fd/N after fork+setsid+chdir, through
-/// /bin/sh), recorded with the real recorder in syscalls and full mode.
+/// /bin/sh), recorded with the real recorder in syscalls, full and unpack mode: the same layer in each.
 /// </summary>
 public sealed class DropperTests
 {
@@ -19,6 +19,8 @@ public sealed class DropperTests
     [InlineData("procfd", "syscalls")]
     [InlineData("shell", "syscalls")]
     [InlineData("shell", "full")]
+    [InlineData("execveat", "unpack")]
+    [InlineData("shell", "unpack")]
     public void The_dropped_program_is_a_layer_one_deeper_with_the_original_entry_point_and_its_whole_file(string variant, string mode)
     {
         using var dir = new TempDir();

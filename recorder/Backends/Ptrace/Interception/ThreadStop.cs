@@ -23,6 +23,8 @@ internal abstract class ThreadStop
     /// <summary>The recording's view of the thread: its process, address space, the step in flight, the system call it is in.</summary>
     public RecordedThread Thread => T.Rec;
     public RecordedProcess Process => T.Rec.Process;
+    /// <summary>The recording's event sink (for modes that record moments of their own, e.g. unpack's W^X faults).</summary>
+    internal RecordingPipeline Pipeline => _session.Pipeline;
 
     /// <summary>Single-stepped or native from its next resume on (<see cref="ExecutionStyle"/>).</summary>
     public ExecutionStyle Style

@@ -25,4 +25,7 @@ internal abstract class RecordingMode
     public virtual void Attach(SessionHooks hooks)
     {
     }
+
+    /// <summary>What the mode counted, for the recording's summary (<see cref="Recording.RecordingResult.BackendDetails"/>).</summary>
+    public virtual IEnumerable<KeyValuePair<string, string>> Details => [];
 }

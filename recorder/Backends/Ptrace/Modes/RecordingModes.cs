@@ -7,11 +7,14 @@ public static class RecordingModes
 {
     public const string Full = "full";
     public const string Syscalls = "syscalls";
+    public const string Unpack = "unpack";
 
     private static readonly (string Name, string Help, Func<RecordingMode> Create)[] All =
     [
         (Full, "every instruction, memory write and system call (trap-flag single-stepping)", () => new FullMode()),
         (Syscalls, "system calls only, for long-running targets", () => new SyscallsMode()),
+        (Unpack, "system calls, plus the moments of unpacking (first write into code, first run of written memory) from pages kept writable-xor-executable; otherwise native speed",
+            () => new UnpackMode()),
     ];
 
     /// <summary>Every mode name, in the order --help lists them.</summary>

@@ -35,6 +35,9 @@ internal sealed class AddressSpace
     /// calls (<see cref="RemoteSyscalls"/>); 0 until one was looked for. A new image (exec) gets a new space.</summary>
     public ulong SyscallSite { get; set; }
 
+    /// <summary>`--mode unpack`'s page states (<see cref="Unpacking.WxPages"/>); null in other modes and until the first managed page.</summary>
+    public Unpacking.WxPages? WxPages { get; set; }
+
     /// <summary>The instruction at <paramref name="rip"/> (the reference is valid until the next fetch).</summary>
     public ref readonly CodeEntry Fetch(ulong rip, int bitness) => ref _code.Get(rip, bitness);
 
@@ -52,7 +55,7 @@ internal sealed class AddressSpace
     public void Rearm(ulong rip, int length) => _unpack.OnWrite(rip, length);
 
     /// <summary>The copy a fork child starts with (its memory is a copy of the parent's).</summary>
-    public AddressSpace CopyForFork(ITargetMemory childMemory) => new(_code.Fork(childMemory), _unpack.Fork()) { _regions = _regions, SyscallSite = SyscallSite };
+    public AddressSpace CopyForFork(ITargetMemory childMemory) => new(_code.Fork(childMemory), _unpack.Fork()) { _regions = _regions, SyscallSite = SyscallSite, WxPages = WxPages?.Copy() };
 
     /// <summary>Re-reads /proc/PID/maps and appends the region events that turn the old map into the new one.</summary>
     /// <param name="freshStart">With <paramref name="freshEnd"/>: a range known to hold new contents (what an mmap returned).</param>

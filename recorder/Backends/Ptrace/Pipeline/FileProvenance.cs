@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Syscalls;
 
@@ -27,57 +28,73 @@ internal sealed class FileProvenance
     /// <summary>Files written inside the trace so far.</summary>
     public int WrittenFiles => _written.Count;
 
-    /// <summary>A successful call returned: the file events it makes (none for most calls).</summary>
+    /// <summary>A successful call returned: the file events it makes (none for most calls). Which calls
+    /// and which arguments come from the system-call table's traits and roles (both ABIs).</summary>
     public void OnExit(RecordedThread thread, long ret, List<FileEvent> events)
     {
-        if (thread.SyscallAbi != Formats.Abi.SyscallTables.LinuxX86_64Abi || ret < 0) return;
+        if (ret < 0) return;
+        var calls = LinuxSyscallAbi.Of(thread.SyscallAbi).Calls;
+        const SyscallTraits Provenance = SyscallTraits.OpensFile | SyscallTraits.CreatesFile | SyscallTraits.WritesFile | SyscallTraits.ResizesFile
+                                         | SyscallTraits.MapsFile | SyscallTraits.LinksFile | SyscallTraits.ChangesMode;
+        if (!calls.Has(thread.SyscallNumber, Provenance) || calls.Find(thread.SyscallNumber) is not { } call) return;
         var a = thread.SyscallArgs;
-        int pid = thread.Pid;
-        switch (thread.SyscallNumber)
+        bool i386 = thread.SyscallAbi == SyscallTables.LinuxI386Abi;
+        long Arg(int index) => index < 0 ? -1 : i386 ? (int)a[index] : (long)a[index];
+        long dirfd = call.TargetDirFd >= 0 ? Arg(call.TargetDirFd) : AtCwd;
+        if (call.Has(SyscallTraits.OpensFile))
         {
-            case 2 or 257 or 437: // open(path, flags), openat(dirfd, path, flags), openat2(dirfd, path, how)
-            {
-                ulong flags = thread.SyscallNumber switch { 2 => a[1], 257 => a[2], _ => ReadU64(thread, a[2]) };
-                const ulong WriteAccess = 1 | 2, Create = 0x40, Truncate = 0x200;
-                if ((flags & (WriteAccess | Create | Truncate)) != 0) Descriptor(thread, FileOps.OpenWrite, (int)ret, -1, 0, events);
-                break;
-            }
-            case 85: Descriptor(thread, FileOps.OpenWrite, (int)ret, -1, 0, events); break;          // creat
-            case 319: Descriptor(thread, FileOps.Memfd, (int)ret, -1, 0, events); break;             // memfd_create
-            case 1 or 20: Descriptor(thread, FileOps.Write, (int)a[0], -1, ret, events); break;       // write, writev
-            case 18: Descriptor(thread, FileOps.Write, (int)a[0], (long)a[3], ret, events); break;    // pwrite64(fd, buf, n, off)
-            case 296 or 328: Descriptor(thread, FileOps.Write, (int)a[0], (long)a[3], ret, events); break; // pwritev(2)(fd, iov, n, off)
-            case 40: Descriptor(thread, FileOps.Write, (int)a[0], -1, ret, events); break;            // sendfile(out, in, ...)
-            case 326 or 275: Descriptor(thread, FileOps.Write, (int)a[2], -1, ret, events); break;    // copy_file_range, splice(in, off, out, ...)
-            case 77 or 285: Descriptor(thread, FileOps.Truncate, (int)a[0], -1, 0, events); break;    // ftruncate, fallocate
-            case 76: Named(thread, FileOps.Truncate, -100, a[0], events, onlyWritten: false); break;   // truncate(path)
-            case 9 when (a[3] & 1) != 0 && (a[2] & 2) != 0 && (long)a[4] >= 0:                     // mmap(MAP_SHARED, PROT_WRITE, fd)
-                Descriptor(thread, FileOps.MmapShared, (int)a[4], (long)a[5], (long)a[1], events);
-                break;
-            case 82: Named(thread, FileOps.Rename, -100, a[1], events); break;                        // rename(old, new)
-            case 264 or 316: Named(thread, FileOps.Rename, (long)a[2], a[3], events); break;          // renameat(2)(od, old, nd, new)
-            case 86: Named(thread, FileOps.Link, -100, a[1], events); break;                          // link(old, new)
-            case 265: Named(thread, FileOps.Link, (long)a[2], a[3], events); break;                   // linkat(od, old, nd, new, flags)
-            case 90: Named(thread, FileOps.Chmod, -100, a[0], events); break;                         // chmod(path, mode)
-            case 268 or 452: Named(thread, FileOps.Chmod, (long)a[0], a[1], events); break;           // fchmodat(2)
-            case 91: Descriptor(thread, FileOps.Chmod, (int)a[0], -1, 0, events, onlyWritten: true); break; // fchmod
+            // open/openat: flags argument; openat2: the first u64 of its struct open_how.
+            int flagsAt = call.IndexOf(SyscallArgKind.OpenFlags), howAt = call.IndexOf(SyscallArgKind.OpenHowIn);
+            ulong flags = flagsAt >= 0 ? a[flagsAt] : howAt >= 0 ? ReadU64(thread, a[howAt]) : 0;
+            const ulong WriteAccess = 1 | 2, Create = 0x40, Truncate = 0x200;
+            if ((flags & (WriteAccess | Create | Truncate)) != 0) Descriptor(thread, FileOps.OpenWrite, (int)ret, -1, 0, events);
         }
-        _ = pid;
+        else if (call.Has(SyscallTraits.CreatesFile))
+            Descriptor(thread, call.Name == "memfd_create" ? FileOps.Memfd : FileOps.OpenWrite, (int)ret, -1, 0, events);
+        else if (call.Has(SyscallTraits.WritesFile))
+            Descriptor(thread, FileOps.Write, (int)Arg(call.TargetFd), calls.Offset(call, a) ?? -1, ret, events);
+        else if (call.Has(SyscallTraits.ResizesFile))
+        {
+            if (call.TargetFd >= 0) Descriptor(thread, FileOps.Truncate, (int)Arg(call.TargetFd), -1, 0, events);
+            else if (call.TargetPath >= 0) Named(thread, FileOps.Truncate, dirfd, a[call.TargetPath], events, onlyWritten: false);
+        }
+        else if (call.Has(SyscallTraits.MapsFile))
+        {
+            // A MAP_SHARED mapping with PROT_WRITE writes the file (i386's old mmap has its arguments in memory: no indexes).
+            int protAt = call.IndexOf(SyscallArgKind.Prot), flagsAt = call.IndexOf(SyscallArgKind.MapFlags);
+            const ulong MapShared = 1, ProtWrite = 2;
+            if (protAt >= 0 && flagsAt >= 0 && (a[flagsAt] & MapShared) != 0 && (a[protAt] & ProtWrite) != 0 && Arg(call.TargetFd) >= 0)
+                Descriptor(thread, FileOps.MmapShared, (int)Arg(call.TargetFd), calls.Offset(call, a) ?? -1, (long)a[1], events);
+        }
+        else if (call.Has(SyscallTraits.LinksFile))
+        {
+            if (call.TargetPath >= 0)
+                Named(thread, call.Name.StartsWith("rename", StringComparison.Ordinal) ? FileOps.Rename : FileOps.Link, dirfd, a[call.TargetPath], events);
+        }
+        else if (call.Has(SyscallTraits.ChangesMode))
+        {
+            if (call.TargetFd >= 0) Descriptor(thread, FileOps.Chmod, (int)Arg(call.TargetFd), -1, 0, events, onlyWritten: true);
+            else if (call.TargetPath >= 0) Named(thread, FileOps.Chmod, dirfd, a[call.TargetPath], events);
+        }
     }
+
+    private const long AtCwd = -100;
 
     /// <summary>execve/execveat entry: identify the file it runs (and interpreter arguments); keep the
     /// content of written ones until the exec succeeds.</summary>
     public void OnExecEntry(RecordedThread thread)
     {
         _pendingExec.Remove(thread.Pid);
-        if (thread.SyscallAbi != Formats.Abi.SyscallTables.LinuxX86_64Abi) return;
+        if (LinuxSyscallAbi.Of(thread.SyscallAbi).Calls.Find(thread.SyscallNumber) is not { TargetPath: >= 0 } call) return;
         var a = thread.SyscallArgs;
-        bool at = thread.SyscallNumber == 322;
-        long dirfd = at ? (long)a[0] : -100;
-        string path = ReadString(thread, at ? a[1] : a[0]);
-        ulong argv = at ? a[2] : a[1];
+        bool i386 = thread.SyscallAbi == SyscallTables.LinuxI386Abi;
+        bool at = call.TargetDirFd >= 0; // execveat(dirfd, path, argv, envp, flags)
+        long dirfd = at ? (i386 ? (int)a[call.TargetDirFd] : (long)a[call.TargetDirFd]) : AtCwd;
+        string path = ReadString(thread, a[call.TargetPath]);
+        ulong argv = a[call.IndexOf(SyscallArgKind.Argv)];
+        int flagsAt = call.IndexOf(SyscallArgKind.AtFlags);
         const ulong AtEmptyPath = 0x1000;
-        string? host = at && path.Length == 0 && (a[4] & AtEmptyPath) != 0
+        string? host = at && path.Length == 0 && flagsAt >= 0 && (a[flagsAt] & AtEmptyPath) != 0
             ? $"/proc/{thread.Pid}/fd/{dirfd}"
             : HostPath(thread.Pid, dirfd, path);
         if (host == null) return;
@@ -88,12 +105,12 @@ internal sealed class FileProvenance
             if (_written.Contains(id)) e.Bytes = ReadFile(host);
             list.Add(e);
             // An interpreter (a shell, ld.so, python) runs the file named in its arguments.
-            var arguments = ReadArgv(thread, argv);
+            var arguments = ReadArgv(thread, argv, pointerSize: i386 ? 4 : 8);
             // Only interpreters run their argument (chmod 700 FILE does not); sh -c CMD FILE: FILE is
             // $0 of the command, which execs it itself if it runs it.
             if (!_written.Contains(id) && IsInterpreter(host) && !arguments.Contains("-c"))
                 foreach (string arg in arguments.Skip(1).Where(x => x.Length > 0 && x[0] != '-').Take(3))
-                    if (HostPath(thread.Pid, -100, arg) is { } p && Identify(p, out var aid, out long asize) && _written.Contains(aid))
+                    if (HostPath(thread.Pid, AtCwd, arg) is { } p && Identify(p, out var aid, out long asize) && _written.Contains(aid))
                     {
                         list.Add(new FileEvent { Pid = thread.Pid, Tid = thread.Tid, Op = FileOps.ExecArgument, Call = thread.SyscallName, Device = aid.Device, Inode = aid.Inode, Path = Display(thread.Pid, p, arg), Size = asize, Bytes = ReadFile(p) });
                         break;
@@ -203,12 +220,13 @@ internal sealed class FileProvenance
         return Encoding.UTF8.GetString(b[..(end < 0 ? n : end)]);
     }
 
-    private static List<string> ReadArgv(RecordedThread thread, ulong argv)
+    private static List<string> ReadArgv(RecordedThread thread, ulong argv, int pointerSize)
     {
         var args = new List<string>();
         for (int i = 0; i < 5 && argv != 0; i++)
         {
-            ulong p = ReadU64(thread, argv + (ulong)i * 8);
+            ulong p = ReadU64(thread, argv + (ulong)(i * pointerSize));
+            if (pointerSize == 4) p &= 0xffff_ffff;
             if (p == 0) break;
             args.Add(ReadString(thread, p));
         }

@@ -111,6 +111,26 @@ internal sealed class RecordingPipeline
         }
     }
 
+    /// <summary>The stack from rsp up (at most <paramref name="max"/> bytes, within its region) as a snapshot.</summary>
+    public void StackSnapshot(RecordedThread thread, string reason, ulong max)
+    {
+        ulong rsp = thread.Registers.Rsp;
+        if (thread.Process.Space.Regions.Find(rsp) is not { } stack) return;
+        ulong end = Math.Min(stack.End, rsp + max);
+        if (ReadSnapshot(thread, rsp, end, reason) is { } snapshot) _writer.Write(snapshot);
+    }
+
+    /// <summary>
+    /// A page-granular write whose bytes the recorder did not see (`--mode unpack`: the program
+    /// writes the page natively after its first write faulted): size without value, so readers know
+    /// the range changed but not to what; the next snapshot of it tells.
+    /// </summary>
+    public void UnseenWrite(RecordedThread thread, ulong address, long size, bool kernel)
+    {
+        _writer.MemoryWrite(thread.Pid, thread.Tid, address, size, ReadOnlySpan<byte>.Empty, kernel ? MemoryWriteFlags.Kernel : MemoryWriteFlags.None);
+        thread.Process.Space.NoteWrite(address, size);
+    }
+
     /// <summary>The initial stack kept at exec: its top (argv and environment strings are rarely more).</summary>
     private const ulong MaxInitialStackBytes = 256 << 10;
 
@@ -422,6 +442,9 @@ internal sealed class RecordingPipeline
         start = from;
         end = Math.Min(end, from + max);
     }
+
+    /// <summary>A snapshot of [start, end) now (clamped to the largest snapshot kept).</summary>
+    public void Snapshot(RecordedThread thread, ulong start, ulong end, string reason) => WriteSnapshot(thread, start, end, reason);
 
     private void WriteSnapshot(RecordedThread thread, ulong start, ulong end, string reason)
     {

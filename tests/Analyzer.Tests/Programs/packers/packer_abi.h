@@ -1,6 +1,7 @@
 /*
  * packer_abi.h - what the UPX-style stub (upx_stub.c, layer 0) hands its folded loader
- * (upx_fold.c, layer 1). Generated data (packed.h) comes from UpxStylePacker.cs.
+ * (upx_fold.c, layer 1). Generated data (packed.h) comes from UpxStylePacker.cs. Also used by
+ * the crypter stub (kdf_stub.c): the raw system call all these libc-less programs make.
  */
 typedef unsigned long u64;
 typedef unsigned int u32;
@@ -20,3 +21,14 @@ struct fold_args {
     u64 unmap_start, unmap_length;             /* the unpacker (stub + folded loader): unmapped by the clean-up stub */
     const char *interp;                        /* PT_INTERP of a PIE */
 };
+
+/* A system call with up to six arguments (x86-64: rdi, rsi, rdx, r10, r8, r9). */
+static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+    return ret;
+}

@@ -10,16 +10,6 @@
 #include "packer_abi.h"
 #include "packed.h"
 
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
-    return ret;
-}
-
 /* The packer's LZ format: a control byte c < 0x80 copies c+1 literal bytes; c >= 0x80 copies
  * (c & 0x7f) + 3 bytes from (next two bytes, little-endian) + 1 bytes back. */
 __attribute__((noinline)) u64 expand(unsigned char *dst, const unsigned char *src, u64 length)

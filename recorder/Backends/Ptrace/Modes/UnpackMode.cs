@@ -1,0 +1,26 @@
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
+using Ether.Replay.Recorder.Backends.Ptrace.Unpacking;
+
+namespace Ether.Replay.Recorder.Backends.Ptrace.Modes;
+
+/// <summary>
+/// `--mode unpack`: every thread runs natively (system calls recorded as in `--mode syscalls`);
+/// memory is kept writable-xor-executable (<see cref="WriteXorExecute"/>) so that the first write
+/// into a clean page and the first execution of a written page fault into the recorder, which
+/// records the moment (the instruction single-stepped, page-granular writes, registers, the stack,
+/// a snapshot of the written region as it first runs) and flips the page.
+/// </summary>
+internal sealed class UnpackMode : RecordingMode
+{
+    public override string Name => RecordingModes.Unpack;
+    public override ExecutionStyle InitialStyle => ExecutionStyle.Native;
+    private readonly WriteXorExecute _wx = new();
+
+    public override void Attach(SessionHooks hooks) => hooks.Add(_wx);
+
+    public override IEnumerable<KeyValuePair<string, string>> Details =>
+    [
+        new("W^X faults", $"{_wx.WriteFaults:N0} first writes into clean pages, {_wx.ExecuteFaults:N0} first runs of written pages"),
+        new("W^X flips", $"{_wx.Flips:N0} remote mprotects, {_wx.KernelRetries:N0} system calls run again after a refused kernel write"),
+    ];
+}

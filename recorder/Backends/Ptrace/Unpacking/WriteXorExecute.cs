@@ -1,0 +1,295 @@
+using Ether.Replay.Formats.Abi;
+using Ether.Replay.Recorder.Backends.Ptrace.Interception;
+using Ether.Replay.Recorder.Backends.Ptrace.Modes;
+
+namespace Ether.Replay.Recorder.Backends.Ptrace.Unpacking;
+
+/// <summary>
+/// `--mode unpack` (EtherUnpack / OmniUnpack): the program runs natively, but memory it can write
+/// and execute is kept writable-xor-executable by the recorder so that the two moments that make
+/// unpacking fault into the recorder:
+/// - the first write into a clean page (one that may run: fresh anonymous memory, code): the
+///   writing instruction is single-stepped (recorded with its write and registers), the page is
+///   recorded as written (page-granular, bytes unseen) and flipped to writable, not executable;
+/// - the first execution of a written page: the registers and the stack are recorded, the
+///   instruction is single-stepped (the pipeline snapshots the written region before it runs: the
+///   unpack moment), and the page flips back to executable, not writable.
+/// Protections are changed with remote mprotect calls in the faulting thread. The program's own
+/// mmap/mprotect/pkey_mprotect/mremap/munmap are kept as its "imaginary" protections
+/// (<see cref="WxPages"/>): a fault the imaginary protection also forbids is the program's own and
+/// is delivered as is; a kernel write that failed with EFAULT only because of a withheld write
+/// permission is let through and the call runs again.
+/// Managed memory: private anonymous mappings (not stacks) the program creates with write or
+/// execute permission, and pages it makes executable after they were writable (or writable after
+/// they were executable). x86-64 processes only (an i386 process runs unmanaged).
+/// </summary>
+internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor, IStepObserver
+{
+    private const int MapPrivate = 0x02, MapAnonymous = 0x20, MapGrowsDown = 0x100, MapStack = 0x20000;
+    private const int SegvAccErr = 2;
+    /// <summary>Larger anonymous mappings are left unmanaged (the page table is per page).</summary>
+    private const ulong MaxManagedBytes = 256UL << 20;
+    /// <summary>The stack kept at each execution of written code: argc/argv/envp/auxv sit within this of rsp at an entry point.</summary>
+    private const ulong StackSnapshotBytes = 16 << 10;
+
+    private static readonly LinuxSyscallTable Calls = LinuxSyscalls.X86_64;
+    private static readonly long Mmap = Calls.Number("mmap"), Mprotect = Calls.Number("mprotect"), PkeyMprotect = Calls.Number("pkey_mprotect"),
+        Munmap = Calls.Number("munmap"), Mremap = Calls.Number("mremap");
+
+    /// <summary>Threads single-stepping one instruction for a moment, and what to record after it: the page it wrote (or 0).</summary>
+    private readonly Dictionary<int, ulong> _stepOnce = new();
+    /// <summary>mprotect at entry: the pages' new states, applied at a successful exit.</summary>
+    private readonly Dictionary<int, (ulong Start, ulong End, int Prot)> _pendingProtect = new();
+
+    public long WriteFaults { get; private set; }
+    public long ExecuteFaults { get; private set; }
+    public long KernelRetries { get; private set; }
+    /// <summary>Remote mprotect calls made (page flips and the program's own protections fixed up).</summary>
+    public long Flips { get; private set; }
+
+    // ---- the program's own protections ---------------------------------------------------------
+
+    public void OnEntry(SyscallStop s)
+    {
+        if (s.Compat) return;
+        long nr = s.Number;
+        var args = s.Args;
+        if (nr == Mmap)
+        {
+            int prot = (int)args[2], flags = (int)args[3];
+            if (IsManagedMapping(args[1], prot, flags)) s.SetArgument(2, (ulong)(prot & ~WxPages.ProtWrite)); // fresh = clean
+        }
+        else if (nr == Mprotect || nr == PkeyMprotect)
+        {
+            ulong start = args[0] & ~(WxPages.PageSize - 1), end = PageEnd(args[0] + args[1]);
+            int prot = (int)args[2] & 7;
+            if (end <= start || end - start > MaxManagedBytes) return;
+            var pages = s.Process.Space.WxPages;
+            bool touchesManaged = pages != null && Any(pages, start, end);
+            bool wx = (prot & (WxPages.ProtWrite | WxPages.ProtExec)) != 0;
+            if (!touchesManaged && !(wx && WouldManage(s, start, end, prot))) return;
+            // The kernel sets the clean version everywhere; dirty and unmanaged pages are fixed at exit.
+            s.SetArgument(2, (ulong)((int)args[2] & ~WxPages.ProtWrite));
+            _pendingProtect[s.Tid] = (start, end, prot);
+        }
+    }
+
+    public void OnExit(SyscallStop s)
+    {
+        if (s.Compat) return;
+        long nr = s.Number, ret = s.Return;
+        var args = s.Args;
+        var space = s.Process.Space;
+        if (ret == -Errno.EFAULT && space.WxPages is { Count: > 0 } && !s.Skipped) { RetryKernelWrite(s, space.WxPages); return; }
+        if (nr == Mmap)
+        {
+            if (ret is < 0 and >= -4095) return;
+            ulong start = (ulong)ret, end = PageEnd(start + args[1]);
+            space.WxPages?.Forget(start, end);
+            int prot = (int)args[2], flags = (int)args[3];
+            if (!IsManagedMapping(args[1], prot, flags)) return;
+            var pages = space.WxPages ??= new WxPages();
+            for (ulong a = start; a < end; a += WxPages.PageSize) pages.Set(a, prot & 7);
+        }
+        else if (nr == Mprotect || nr == PkeyMprotect)
+        {
+            if (!_pendingProtect.Remove(s.Tid, out var p) || ret != 0) return;
+            Protect(s, p.Start, p.End, p.Prot);
+        }
+        else if (nr == Munmap)
+        {
+            if (ret == 0) space.WxPages?.Forget(args[0], PageEnd(args[0] + args[1]));
+        }
+        else if (nr == Mremap)
+        {
+            if (ret is < 0 and >= -4095 || space.WxPages is not { } pages) return;
+            pages.Move(args[0] & ~(WxPages.PageSize - 1), PageEnd(args[1]), (ulong)ret, PageEnd(args[2]));
+        }
+    }
+
+    private static bool IsManagedMapping(ulong length, int prot, int flags) =>
+        (flags & (MapPrivate | MapAnonymous)) == (MapPrivate | MapAnonymous) && (flags & (MapStack | MapGrowsDown)) == 0
+        && (prot & (WxPages.ProtWrite | WxPages.ProtExec)) != 0 && length is > 0 and <= MaxManagedBytes;
+
+    /// <summary>An unmanaged page becomes managed when it gains execute after being writable (it may hold written code), or write after being executable.</summary>
+    private static bool WouldManage(SyscallStop s, ulong start, ulong end, int prot)
+    {
+        foreach (var r in s.Process.Space.Regions.Overlapping(start, end))
+        {
+            bool wasWritable = (r.Protection & Formats.Model.RegionProtection.Write) != 0;
+            bool wasExecutable = (r.Protection & Formats.Model.RegionProtection.Execute) != 0;
+            if (IsStack(r.Name)) continue;
+            if (((prot & WxPages.ProtExec) != 0 && wasWritable) || ((prot & WxPages.ProtWrite) != 0 && wasExecutable)) return true;
+        }
+        return false;
+    }
+
+    private static bool IsStack(string name) => name.StartsWith("[stack", StringComparison.Ordinal);
+
+    /// <summary>A successful mprotect: new imaginary protections; the kernel set the clean version, dirty pages lose execute instead.</summary>
+    private void Protect(SyscallStop s, ulong start, ulong end, int prot)
+    {
+        var space = s.Process.Space;
+        var pages = space.WxPages ??= new WxPages();
+        for (ulong a = start; a < end; a += WxPages.PageSize)
+        {
+            var region = space.Regions.Find(a);
+            bool wasWritable = region is { } r && (r.Protection & Formats.Model.RegionProtection.Write) != 0;
+            bool wasExecutable = region is { } r2 && (r2.Protection & Formats.Model.RegionProtection.Execute) != 0;
+            if (pages.TryGet(a, out int state))
+            {
+                // A dirty page stays dirty (its writes have not run yet); a clean one stays clean.
+                pages.Set(a, (state & ~7) | prot);
+            }
+            else if (region is { } reg && IsStack(reg.Name)) continue;
+            else if ((prot & WxPages.ProtExec) != 0 && wasWritable)
+            {
+                // May hold what the program wrote (unseen): booked on the thread that makes it executable.
+                pages.Set(a, prot | WxPages.Dirty | WxPages.Written);
+                s.Pipeline.UnseenWrite(s.Thread, a, (long)WxPages.PageSize, kernel: false);
+            }
+            else if ((prot & WxPages.ProtWrite) != 0 && wasExecutable)
+                pages.Set(a, prot); // code made writable: clean until written
+        }
+        // The kernel applied prot without write everywhere: give each run what it really needs.
+        foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, prot))
+            if (real != (prot & ~WxPages.ProtWrite)) RemoteProtect(s, runStart, runEnd, real);
+    }
+
+    // ---- faults ---------------------------------------------------------------------------------
+
+    public void OnSignal(SignalStop s)
+    {
+        if (s.Signo != Signals.SIGSEGV || s.Code != SegvAccErr) return;
+        var pages = s.Process.Space.WxPages;
+        if (pages == null || !pages.TryGet(s.Address, out int state)) return;
+        ulong rip = s.Registers.Rip;
+        bool fetch = s.Address >= rip && s.Address < rip + 16;
+        ulong page = s.Address & ~(WxPages.PageSize - 1);
+        int imaginary = WxPages.Imaginary(state);
+        if (fetch && (state & WxPages.Dirty) != 0 && (imaginary & WxPages.ProtExec) != 0)
+            Executed(s, pages, page, state);
+        else if (!fetch && (state & WxPages.Dirty) == 0 && (imaginary & WxPages.ProtWrite) != 0)
+            Wrote(s, pages, page, state, rip);
+        // Anything else the program's own protection forbids too: its own fault, delivered.
+    }
+
+    /// <summary>
+    /// Written memory is about to run: the unpack moment. The run of written pages around it (what
+    /// was unpacked together) is snapshotted and made runnable at once — one moment per unpacked
+    /// block, not one per page — then registers and stack, and the instruction single-stepped.
+    /// </summary>
+    private void Executed(SignalStop s, WxPages pages, ulong page, int state)
+    {
+        ulong start = page, end = page + WxPages.PageSize;
+        while (start - page < MaxRunBytes && IsDirtyExecutable(pages, start - WxPages.PageSize)) start -= WxPages.PageSize;
+        while (end - page < MaxRunBytes && IsDirtyExecutable(pages, end)) end += WxPages.PageSize;
+        var pipeline = s.Pipeline;
+        // The bytes as they first run (before the flip: a native thread cannot change them meanwhile, they are not writable after it).
+        pipeline.Snapshot(s.Thread, start, end, "unpack");
+        for (ulong a = start; a < end; a += WxPages.PageSize)
+        {
+            pages.TryGet(a, out int st);
+            pages.Set(a, st & ~WxPages.Dirty);
+        }
+        foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, 0))
+            if (!RemoteProtect(s, runStart, runEnd, real)) return;
+        ExecuteFaults++;
+        // The snapshot above is this moment's: the pipeline's own (of the whole region, when a
+        // page of the run is next stepped) is not needed.
+        for (ulong a = start; a < end; a += WxPages.PageSize) s.Process.Space.IsUnpackMoment(a, (int)WxPages.PageSize);
+        pipeline.Registers(s.Thread);
+        pipeline.StackSnapshot(s.Thread, "unpack-stack", StackSnapshotBytes);
+        StepOnce(s, 0);
+    }
+
+    /// <summary>A run of written pages made runnable at one moment: at most this far either side of the faulting page.</summary>
+    private const ulong MaxRunBytes = 8UL << 20;
+
+    private static bool IsDirtyExecutable(WxPages pages, ulong address) =>
+        pages.TryGet(address, out int st) && (st & WxPages.Dirty) != 0 && (WxPages.Imaginary(st) & WxPages.ProtExec) != 0;
+
+    /// <summary>The first write into a clean page: the writer is single-stepped; the page becomes written, not executable.</summary>
+    private void Wrote(SignalStop s, WxPages pages, ulong page, int state, ulong rip)
+    {
+        int dirty = state | WxPages.Dirty | WxPages.Written;
+        if ((rip & ~(WxPages.PageSize - 1)) == page)
+        {
+            // Code writing its own page: W^X would fault on every instruction. Left writable and
+            // executable (unmanaged); the analyst is told. (--mode full sees such code exactly.)
+            if (!RemoteProtect(s, page, page + WxPages.PageSize, WxPages.Imaginary(state))) return;
+            pages.Remove(page);
+            s.Annotate("unpack", $"page 0x{page:x} is written by its own code at 0x{rip:x}: left writable and executable, not tracked");
+            s.Pipeline.UnseenWrite(s.Thread, page, (long)WxPages.PageSize, kernel: false);
+            s.Suppress();
+            return;
+        }
+        if (!RemoteProtect(s, page, page + WxPages.PageSize, WxPages.Real(dirty))) return;
+        pages.Set(page, dirty);
+        WriteFaults++;
+        StepOnce(s, page);
+    }
+
+    private void StepOnce(SignalStop s, ulong writtenPage)
+    {
+        _stepOnce[s.Tid] = writtenPage;
+        s.Style = ExecutionStyle.Stepping;
+        s.Suppress();
+    }
+
+    public void AfterStep(ThreadStop s)
+    {
+        if (!_stepOnce.Remove(s.Tid, out ulong writtenPage)) return;
+        // The page's other bytes are written natively from now on: recorded as one unseen write by this instruction.
+        if (writtenPage != 0) s.Pipeline.UnseenWrite(s.Thread, writtenPage, (long)WxPages.PageSize, kernel: false);
+        s.Style = ExecutionStyle.Native;
+    }
+
+    // ---- kernel writes -------------------------------------------------------------------------
+
+    /// <summary>
+    /// The call failed with EFAULT: if an argument points into a clean page the program may write,
+    /// the kernel was refused by our withheld write permission. Those pages become written (the
+    /// kernel writes them) and the call runs again; otherwise the EFAULT is the program's own.
+    /// </summary>
+    private void RetryKernelWrite(SyscallStop s, WxPages pages)
+    {
+        bool any = false;
+        foreach (ulong arg in s.Args)
+        {
+            for (ulong a = arg & ~(WxPages.PageSize - 1), n = 0; n < 256 && pages.TryGet(a, out int state); a += WxPages.PageSize, n++)
+            {
+                if ((state & WxPages.Dirty) != 0 || (WxPages.Imaginary(state) & WxPages.ProtWrite) == 0) break;
+                int dirty = state | WxPages.Dirty | WxPages.Written;
+                if (!RemoteProtect(s, a, a + WxPages.PageSize, WxPages.Real(dirty))) return;
+                pages.Set(a, dirty);
+                s.Pipeline.UnseenWrite(s.Thread, a, (long)WxPages.PageSize, kernel: true);
+                any = true;
+            }
+        }
+        if (!any) return;
+        KernelRetries++;
+        s.Annotate("unpack", $"{s.Name} was refused a write into memory kept read-only for write tracking; it runs again");
+        var regs = s.Registers;
+        regs.Rip -= 2;                 // back onto the syscall instruction
+        regs.Rax = (ulong)s.Number;
+        s.SetRegisters(regs);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    private bool RemoteProtect(ThreadStop s, ulong start, ulong end, int prot)
+    {
+        Flips++;
+        return s.TrySyscall(Mprotect, out long r, start, end - start, (ulong)prot) && r == 0;
+    }
+
+    private static bool Any(WxPages pages, ulong start, ulong end)
+    {
+        for (ulong a = start; a < end; a += WxPages.PageSize)
+            if (pages.IsManaged(a)) return true;
+        return false;
+    }
+
+    private static ulong PageEnd(ulong address) => (address + WxPages.PageSize - 1) & ~(WxPages.PageSize - 1);
+}

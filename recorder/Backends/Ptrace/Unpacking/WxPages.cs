@@ -1,0 +1,96 @@
+namespace Ether.Replay.Recorder.Backends.Ptrace.Unpacking;
+
+/// <summary>
+/// `--mode unpack`'s page table for one address space: the pages whose real protection differs
+/// from the one the program asked for, so that writes into code and execution of written memory
+/// fault (OmniUnpack's W^X tracking). Per managed page: the program's own ("imaginary")
+/// protection and whether the page is <see cref="Dirty"/> (written since it last ran: execution is
+/// withheld) or clean (may run: writing is withheld). Unmanaged pages have the protection the
+/// program asked for. Copied for a fork child (its page tables are a copy of its parent's); a new
+/// image (exec) starts empty.
+/// </summary>
+internal sealed class WxPages
+{
+    public const int PageShift = 12;
+    public const ulong PageSize = 1UL << PageShift;
+    public const int ProtRead = 1, ProtWrite = 2, ProtExec = 4;
+    /// <summary>Written since it last ran (its execution faults); clear = may run (its writes fault).</summary>
+    public const int Dirty = 8;
+    /// <summary>The recorder saw a write into it at some point (a recorded write fault, a kernel write, an exec'd mprotect of written memory).</summary>
+    public const int Written = 16;
+    private const int ProtMask = 7;
+
+    private readonly Dictionary<ulong, byte> _pages;
+
+    public WxPages() => _pages = new();
+
+    private WxPages(Dictionary<ulong, byte> pages) => _pages = pages;
+
+    public int Count => _pages.Count;
+
+    public WxPages Copy() => new(new Dictionary<ulong, byte>(_pages));
+
+    public bool TryGet(ulong address, out int state)
+    {
+        bool found = _pages.TryGetValue(address >> PageShift, out byte s);
+        state = s;
+        return found;
+    }
+
+    public void Set(ulong address, int state) => _pages[address >> PageShift] = (byte)state;
+
+    public void Remove(ulong address) => _pages.Remove(address >> PageShift);
+
+    public bool IsManaged(ulong address) => _pages.ContainsKey(address >> PageShift);
+
+    /// <summary>Forgets every page of [start, end) (unmapped, or replaced by a new mapping).</summary>
+    public void Forget(ulong start, ulong end)
+    {
+        if (_pages.Count == 0) return;
+        ulong pages = (end - start) >> PageShift;
+        if (pages > (ulong)_pages.Count)
+        {
+            foreach (ulong p in _pages.Keys.Where(p => p >= start >> PageShift && p < end >> PageShift).ToList()) _pages.Remove(p);
+            return;
+        }
+        for (ulong a = start; a < end; a += PageSize) _pages.Remove(a >> PageShift);
+    }
+
+    /// <summary>The program's protection of a managed page state.</summary>
+    public static int Imaginary(int state) => state & ProtMask;
+
+    /// <summary>What the page really gets: a dirty page does not run, a clean one is not written.</summary>
+    public static int Real(int state) => (state & Dirty) != 0 ? state & ProtMask & ~ProtExec : state & ProtMask & ~ProtWrite;
+
+    /// <summary>Runs of consecutive pages in [start, end) that get the same real protection, for one mprotect each.</summary>
+    public IEnumerable<(ulong Start, ulong End, int Real)> RealRuns(ulong start, ulong end, int unmanagedProt)
+    {
+        ulong runStart = start;
+        int runProt = -1;
+        for (ulong a = start; a < end; a += PageSize)
+        {
+            int prot = TryGet(a, out int s) ? Real(s) : unmanagedProt;
+            if (prot != runProt)
+            {
+                if (runProt >= 0) yield return (runStart, a, runProt);
+                runStart = a;
+                runProt = prot;
+            }
+        }
+        if (runProt >= 0) yield return (runStart, end, runProt);
+    }
+
+    /// <summary>Moves the pages of [oldStart, oldStart+oldSize) to newStart (mremap); grown pages take the last page's state (the kernel extends the mapping with its real protection).</summary>
+    public void Move(ulong oldStart, ulong oldSize, ulong newStart, ulong newSize)
+    {
+        var moved = new List<(ulong Offset, byte State)>();
+        byte last = 0;
+        bool any = false;
+        for (ulong o = 0; o < oldSize; o += PageSize)
+            if (_pages.Remove((oldStart + o) >> PageShift, out byte s)) { moved.Add((o, s)); last = s; any = true; }
+        if (!any) return;
+        foreach (var (o, s) in moved)
+            if (o < newSize) _pages[(newStart + o) >> PageShift] = s;
+        for (ulong o = oldSize; o < newSize; o += PageSize) _pages[(newStart + o) >> PageShift] = last;
+    }
+}
