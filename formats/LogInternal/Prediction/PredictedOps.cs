@@ -65,23 +65,30 @@ internal sealed class PredictedOps
         return ref Miss(definition, c.InstructionBytes(instruction), c.InstructionRip[instruction], bitness);
     }
 
-    private OpMemo.Probe[] _probes = new OpMemo.Probe[1024];
+    /// <summary>How many look-ups <see cref="Prefill"/> keeps in flight: enough to overlap memory waits, few enough
+    /// for the CPU's miss buffers (prefetches beyond them are dropped).</summary>
+    private const int PrefetchDistance = 12;
+    private readonly OpMemo.Probe[] _probes = new OpMemo.Probe[PrefetchDistance];
 
-    /// <summary>Finds the 64-bit ops of a chunk's <paramref name="count"/> code definitions in the memo in one
-    /// batch (all look-ups started, then finished: they wait for memory together), before the register pass
-    /// asks for them one by one. Definitions the memo lacks stay for <see cref="Get"/> to decode on demand.</summary>
+    /// <summary>Finds the 64-bit ops of a chunk's <paramref name="count"/> code definitions in the memo before the
+    /// register pass asks for them one by one: each look-up is started (key computed, entry prefetched)
+    /// <see cref="PrefetchDistance"/> definitions ahead of its probe, so they wait for memory together.
+    /// Definitions the memo lacks stay for <see cref="Get"/> to decode on demand.</summary>
     public void Prefill(DecodedChunk c, ReadOnlySpan<int> definitionInstruction, int count)
     {
         if (count > _decoded.Length) Grow(count);
-        if (_probes.Length < count) _probes = new OpMemo.Probe[Math.Max(count, _probes.Length * 2)];
-        var probes = _probes.AsSpan(0, count);
-        for (int d = 0; d < count; d++)
+        var probes = _probes;
+        for (int d = 0; d < count + PrefetchDistance; d++)
         {
-            int i = definitionInstruction[d];
-            _memo.Start(c.InstructionRip[i], c.InstructionBytes(i), 64, out probes[d]);
+            // Definition d - distance is probed before definition d reuses its place in the ring.
+            int ready = d - PrefetchDistance;
+            if (ready >= 0 && _memo.Finish(probes[ready % PrefetchDistance], out _ops64[ready])) _decoded[ready] |= 1;
+            if (d < count)
+            {
+                int i = definitionInstruction[d];
+                _memo.Start(c.InstructionRip[i], c.InstructionBytes(i), 64, out probes[d % PrefetchDistance]);
+            }
         }
-        for (int d = 0; d < count; d++)
-            if (_memo.Finish(probes[d], out _ops64[d])) _decoded[d] |= 1;
         _highest = Math.Max(_highest, count - 1);
     }
 
