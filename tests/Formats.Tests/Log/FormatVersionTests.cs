@@ -44,9 +44,7 @@ public class FormatVersionTests
     public void The_same_events_written_by_this_version_read_back_alike_and_smaller()
     {
         using var v1 = TraceReader.Open(Fixture("v1-md5sum.etrace"));
-        var ms = new MemoryStream();
-        using (var w = new TraceWriter(ms, v1.Header, new TraceWriterOptions { ChunkSteps = 1000, ChunkAge = TimeSpan.FromHours(1) }, leaveOpen: true))
-            CopyEvents(v1, w);
+        var ms = RewrittenByThisWriter(v1);
         using var v2 = new TraceReader(new MemoryStream(ms.ToArray()));
         Assert.Equal(FrameFormat.FormatVersion, v2.Header.FormatVersion);
         // rip aside: a change never carries the executing thread's rip, and what a reader shows there is a keyframe's.
@@ -91,9 +89,7 @@ public class FormatVersionTests
     public void This_writer_writes_the_first_version_2_writers_bytes()
     {
         using var v1 = TraceReader.Open(Fixture("v1-md5sum.etrace"));
-        var ms = new MemoryStream();
-        using (var w = new TraceWriter(ms, v1.Header, new TraceWriterOptions { ChunkSteps = 1000, ChunkAge = TimeSpan.FromHours(1) }, leaveOpen: true))
-            CopyEvents(v1, w);
+        var ms = RewrittenByThisWriter(v1);
         using var fixture = TraceReader.Open(Fixture("v2-md5sum.etrace"));
         long chunksEnd = fixture.Chunks[^1].Offset + fixture.Chunks[^1].Length;
         Assert.Equal(File.ReadAllBytes(Fixture("v2-md5sum.etrace"))[..(int)chunksEnd], ms.ToArray()[..(int)chunksEnd]);
@@ -119,9 +115,11 @@ public class FormatVersionTests
         Assert.Equal($"trace format version {FrameFormat.FormatVersion + 1} is newer than this tool reads ({FrameFormat.FormatVersion}); update Ether.Replay (at byte 8)", e.Message);
     }
 
-    /// <summary>Every event of <paramref name="from"/> through the writer's public API (chunks of 1,000 steps).</summary>
-    private static void CopyEvents(TraceReader from, TraceWriter w)
+    /// <summary>Every event of <paramref name="from"/> through this writer's public API, in chunks of 1,000 steps.</summary>
+    private static MemoryStream RewrittenByThisWriter(TraceReader from)
     {
+        var ms = new MemoryStream();
+        using var w = new TraceWriter(ms, from.Header, new TraceWriterOptions { ChunkSteps = 1000, ChunkAge = TimeSpan.FromHours(1) }, leaveOpen: true);
         foreach (var e in from.Events())
         {
             switch (e)
@@ -132,6 +130,8 @@ public class FormatVersionTests
                 default: w.Write(e); break;
             }
         }
+        w.Dispose();
+        return ms;
     }
 
     /// <summary>The dump format the fixture's hash was taken with (register files in full, rip included).</summary>
