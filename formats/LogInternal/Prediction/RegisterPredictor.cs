@@ -29,7 +29,7 @@ internal static class RegisterPredictor
         int s0 = op.Slot0, s1 = op.Slot1, s2 = op.Slot2;
         ulong o0 = r[s0], o1 = r[s1], o2 = r[s2];
         Apply(op, ref r);
-        uint changed = (r[s0] != o0 ? 1u << s0 : 0) | (r[s1] != o1 ? 1u << s1 : 0) | (r[s2] != o2 ? 1u << s2 : 0);
+        uint changed = Differs(r[s0], o0, s0) | Differs(r[s1], o1, s1) | Differs(r[s2], o2, s2);
         uint wrong = changed & stored;
         if (wrong != 0)
         {
@@ -39,6 +39,15 @@ internal static class RegisterPredictor
             if ((wrong & (1u << s0)) != 0) r[s0] = o0;
         }
         return changed;
+    }
+
+    /// <summary>Bit <paramref name="slot"/> when the values differ, without a branch: whether a slot changed is data
+    /// (flags often keep their value), and a branch on it mispredicts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Differs(ulong a, ulong b, int slot)
+    {
+        ulong d = a ^ b;
+        return (uint)((d | (0 - d)) >> 63) << slot;
     }
 
     /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> (the registers before the instruction).
