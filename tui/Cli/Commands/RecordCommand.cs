@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 
