@@ -7,7 +7,6 @@ using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 using Ether.Replay.Recorder.Instructions;
 using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Tests.Shared;
 using Iced.Intel;
 
 namespace Ether.Replay.Analyzer.Tests.EndToEnd;

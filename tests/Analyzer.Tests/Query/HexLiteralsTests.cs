@@ -1,5 +1,4 @@
 using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Query;
 

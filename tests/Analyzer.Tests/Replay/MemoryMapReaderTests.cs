@@ -6,7 +6,6 @@ using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Memory;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Replay;
 

@@ -7,7 +7,6 @@ using ELFSharp.ELF;
 using ELFSharp.ELF.Segments;
 using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Syscalls;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;
 
