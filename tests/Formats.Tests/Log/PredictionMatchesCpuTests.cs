@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Ether.Replay.Formats.LogInternal.Prediction;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Formats.Tests.Log;
 
