@@ -1,5 +1,3 @@
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Abi;
 
 namespace Ether.Replay.Analyzer.Tests.Analyses;

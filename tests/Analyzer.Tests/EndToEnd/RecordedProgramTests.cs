@@ -1,10 +1,3 @@
-using Ether.Replay.Analyzer.Analyses;
-using Ether.Replay.Analyzer.Export;
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Analyzer.Tests.Support;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Analyzer.Tests.EndToEnd;
 
 /// <summary>

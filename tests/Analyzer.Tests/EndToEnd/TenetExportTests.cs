@@ -1,7 +1,4 @@
 using System.Globalization;
-using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Tests.EndToEnd;
 

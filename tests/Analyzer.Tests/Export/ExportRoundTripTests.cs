@@ -1,8 +1,4 @@
-using Ether.Replay.Analyzer.Export;
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Instructions;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Tests.Export;
 

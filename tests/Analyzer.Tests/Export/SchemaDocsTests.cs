@@ -1,6 +1,4 @@
 using System.Text.RegularExpressions;
-using Ether.Replay.Analyzer.Export;
-using Ether.Replay.Analyzer.Query;
 
 namespace Ether.Replay.Analyzer.Tests.Export;
 

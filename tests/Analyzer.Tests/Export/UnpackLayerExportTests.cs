@@ -1,4 +1,3 @@
-using Ether.Replay.Analyzer.Tests.Support;
 using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Analyzer.Tests.Export;

@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using Ether.Replay.Analyzer.Export;
-using Ether.Replay.Analyzer.Query;
 
 namespace Ether.Replay.Analyzer.Tests.Query;
 

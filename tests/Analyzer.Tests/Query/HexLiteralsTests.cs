@@ -1,5 +1,3 @@
-using Ether.Replay.Analyzer.Query;
-
 namespace Ether.Replay.Analyzer.Tests.Query;
 
 public sealed class HexLiteralsTests

@@ -1,5 +1,3 @@
-using Ether.Replay.Analyzer.Tests.Support;
-
 namespace Ether.Replay.Analyzer.Tests.Query;
 
 public sealed class SqlFunctionsTests

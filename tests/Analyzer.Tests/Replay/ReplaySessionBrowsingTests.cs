@@ -1,6 +1,3 @@
-using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Synthetic;
 
 namespace Ether.Replay.Analyzer.Tests.Replay;
