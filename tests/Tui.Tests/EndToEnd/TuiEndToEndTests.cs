@@ -1,5 +1,3 @@
-using Ether.Replay.Tui.Tests.Support;
-
 namespace Ether.Replay.Tui.Tests.EndToEnd;
 
 /// <summary>
