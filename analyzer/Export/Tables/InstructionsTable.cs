@@ -1,5 +1,4 @@
 using Parquet;
-using Ether.Replay.Analyzer.Export.Columns;
 
 namespace Ether.Replay.Analyzer.Export.Tables;
 
