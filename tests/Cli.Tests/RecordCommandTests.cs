@@ -33,6 +33,27 @@ public sealed class RecordCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_relative_argument_that_only_exists_in_the_users_directory_gets_a_hint_and_cwd_runs_it_there()
+    {
+        File.WriteAllText(Path.Combine(_dir.Path, "in.txt"), "hello from the user's directory\n");
+        string trace = Path.Combine(_dir.Path, "cat.etrace");
+
+        // In the scratch directory cat cannot see in.txt: it fails as it would anywhere else, and the
+        // summary says why.
+        var scratch = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "-o", trace, "--", "/bin/cat", "in.txt", "-n");
+        Assert.True(scratch.ExitCode == 0, scratch.ToString());
+        Assert.Contains("in.txt: No such file or directory", scratch.Stderr);
+        Assert.Contains(scratch.StderrLines, l => l.StartsWith("hint: in.txt is a relative path in " + _dir.Path) && l.Contains("--cwd ."));
+
+        // With --cwd . it runs here, prints what cat prints natively, and there is nothing to hint.
+        var native = EtherProcess.Exec(_dir.Path, "/bin/cat", "in.txt", "-n");
+        var here = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "--cwd", ".", "-o", trace, "--", "/bin/cat", "in.txt", "-n");
+        Assert.True(here.ExitCode == 0, here.ToString());
+        Assert.Equal(native.Stdout, here.Stdout);
+        Assert.DoesNotContain(here.StderrLines, l => l.StartsWith("hint:"));
+    }
+
+    [Fact]
     public void A_step_limit_stops_at_exactly_that_many_steps()
     {
         string trace = Path.Combine(_dir.Path, "limit.etrace");
