@@ -1,4 +1,3 @@
-using System.Globalization;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
@@ -22,19 +21,11 @@ public static class UnpackBench
 {
     public static int Run(string[] args)
     {
-        int rounds = 5;
-        long kdfRounds = 3_000_000;
-        bool full = true;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--kdf-rounds": kdfRounds = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--no-full": full = false; break;
-                default: Console.Error.WriteLine($"bench unpack: unknown option {args[i]}"); return 2;
-            }
-        }
+        if (!BenchArgs.TryParse("unpack", args, out var o, flags: ["--no-full"], numbers: ["--rounds", "--kdf-rounds"]))
+            return 2;
+        int rounds = (int)o.Number("--rounds", 5);
+        long kdfRounds = o.Number("--kdf-rounds", 3_000_000);
+        bool full = !o.Has("--no-full");
 
         string work = Directory.CreateTempSubdirectory("ether-bench-unpack-").FullName;
         try
