@@ -38,6 +38,22 @@ public sealed partial class UnpackModeTests
     }
 
     [Fact]
+    public void A_program_reading_its_own_maps_and_smaps_sees_the_protections_it_asked_for()
+    {
+        using var dir = new TempDir();
+        string program = TestProgram.Build(dir.Path, "unpackmode/maps_probe.c", "maps_probe");
+        var native = EtherProcess.Exec(dir.Path, program);
+        Assert.Contains("B maps: +0-+3000 rwxp", native.Stdout); // code run and data written in one rwx mapping: one line
+        Assert.Contains("A smaps: +1000-+2000 r--p", native.Stdout);
+
+        using var run = PackedRun.Record(dir.Path, "unpack", native, [program], unpack: false);
+        Assert.Equal(native.Stdout, run.Recorded.Stdout);
+        run.AssertExitCode(native.ExitCode);
+        // What it was shown is not what the kernel said (the pages really were flipped): kept for the analyst.
+        Assert.True(Convert.ToInt64(run.Db.Scalar("SELECT count(*) FROM annotations WHERE key = 'transparency' AND text LIKE '%maps at offset%'")) > 0);
+    }
+
+    [Fact]
     public void The_key_derivation_stub_runs_natively_and_its_original_entry_point_text_and_layer_are_found()
     {
         using var dir = new TempDir();
