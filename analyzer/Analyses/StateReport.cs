@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Analyses;
 

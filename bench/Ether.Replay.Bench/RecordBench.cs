@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Recording;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Recorder.Backends.Ptrace;

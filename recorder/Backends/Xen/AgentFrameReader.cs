@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Ether.Replay.Formats.Model;
 using MessagePack;
 
 namespace Ether.Replay.Recorder.Backends.Xen;

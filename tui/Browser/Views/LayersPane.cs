@@ -1,5 +1,4 @@
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;

@@ -1,8 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Ether.Replay.Formats.Abi;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 

@@ -6,8 +6,6 @@ using Ether.Replay.Recorder.Backends.Ptrace.Transparency.ProcFiles;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.PtraceEmulation;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.Time;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.Vdso;
-using Ether.Replay.Formats.Abi;
-using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency;
