@@ -18,6 +18,9 @@ internal sealed class WxPages
     public const int Dirty = 8;
     /// <summary>The recorder saw a write into it at some point (a recorded write fault, a kernel write, an exec'd mprotect of written memory).</summary>
     public const int Written = 16;
+    /// <summary>The program's protection included write at some point (set by <see cref="Set"/>): natively the kernel
+    /// accounts a private mapping from then on (VM_ACCOUNT, "ac" in smaps), which the recorder's flips may not have done.</summary>
+    public const int Accounted = 32;
     private const int ProtMask = 7;
 
     private readonly Dictionary<ulong, byte> _pages;
@@ -37,11 +40,14 @@ internal sealed class WxPages
         return found;
     }
 
-    public void Set(ulong address, int state) => _pages[address >> PageShift] = (byte)state;
+    public void Set(ulong address, int state) => _pages[address >> PageShift] = (byte)((state & ProtWrite) != 0 ? state | Accounted : state);
 
     public void Remove(ulong address) => _pages.Remove(address >> PageShift);
 
     public bool IsManaged(ulong address) => _pages.ContainsKey(address >> PageShift);
+
+    /// <summary>Every managed page (address, state), unordered: read-only, e.g. for the maps the program believes it has.</summary>
+    public IEnumerable<(ulong Address, int State)> Pages => _pages.Select(p => (p.Key << PageShift, (int)p.Value));
 
     /// <summary>Forgets every page of [start, end) (unmapped, or replaced by a new mapping).</summary>
     public void Forget(ulong start, ulong end)
