@@ -9,7 +9,7 @@ namespace Ether.Replay.Analyzer.Tests.Packers;
 /// <summary>
 /// Layers that arrive by exec: droppers that decrypt a whole program into a memfd or a temporary
 /// file and exec it (execveat AT_EMPTY_PATH, /proc/self/fd/N after fork+setsid+chdir, through
-/// /bin/sh), recorded with the real recorder in syscalls, full and unpack mode: the same layer in each.
+/// /bin/sh), recorded with the real recorder in syscalls, full, unpack and layers mode: the same layer in each.
 /// </summary>
 public sealed class DropperTests
 {
@@ -21,6 +21,7 @@ public sealed class DropperTests
     [InlineData("shell", "full")]
     [InlineData("execveat", "unpack")]
     [InlineData("shell", "unpack")]
+    [InlineData("execveat", "layers")]
     public void The_dropped_program_is_a_layer_one_deeper_with_the_original_entry_point_and_its_whole_file(string variant, string mode)
     {
         using var dir = new TempDir();

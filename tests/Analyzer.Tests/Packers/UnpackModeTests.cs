@@ -17,8 +17,10 @@ public sealed partial class UnpackModeTests
     /// <summary>Test (f)'s key derivation: xorshift rounds of about ten instructions each (≥ 20 M instructions).</summary>
     internal const long KdfRounds = 3_000_000;
 
-    [Fact]
-    public void A_program_that_writes_runs_and_faults_on_its_own_pages_behaves_as_natively()
+    [Theory]
+    [InlineData("unpack")]
+    [InlineData("layers")]
+    public void A_program_that_writes_runs_and_faults_on_its_own_pages_behaves_as_natively(string mode)
     {
         using var dir = new TempDir();
         string program = dir.File("wx_probe");
@@ -30,7 +32,7 @@ public sealed partial class UnpackModeTests
         Assert.Contains("read into fresh memory: 17 'kernel wrote this'", native.Stdout);
 
         string trace = dir.File("t.etrace");
-        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(3), "record", "--mode", "unpack", "--output", trace, "--", program);
+        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(3), "record", "--mode", mode, "--output", trace, "--", program);
         Assert.True(record.ExitCode == 0, record.ToString());
         Assert.Contains(native.Stdout, record.Stdout);
         ulong code = ulong.Parse(CodeAt().Match(record.Stdout + record.Stderr).Groups[1].Value, NumberStyles.HexNumber);

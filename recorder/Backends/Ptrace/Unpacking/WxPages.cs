@@ -18,6 +18,11 @@ internal sealed class WxPages
     public const int Dirty = 8;
     /// <summary>The recorder saw a write into it at some point (a recorded write fault, a kernel write, an exec'd mprotect of written memory).</summary>
     public const int Written = 16;
+    /// <summary>`--mode layers`: written code whose execution is watched — execute (and write) withheld
+    /// unless <see cref="Open"/>, so that every entry into it faults and is single-stepped.</summary>
+    public const int Guarded = 32;
+    /// <summary>`--mode layers`: a thread is single-stepping inside this written code: the page has the program's own protection.</summary>
+    public const int Open = 64;
     private const int ProtMask = 7;
 
     private readonly Dictionary<ulong, byte> _pages;
@@ -59,8 +64,25 @@ internal sealed class WxPages
     /// <summary>The program's protection of a managed page state.</summary>
     public static int Imaginary(int state) => state & ProtMask;
 
-    /// <summary>What the page really gets: a dirty page does not run, a clean one is not written.</summary>
-    public static int Real(int state) => (state & Dirty) != 0 ? state & ProtMask & ~ProtExec : state & ProtMask & ~ProtWrite;
+    /// <summary>What the page really gets: a dirty page does not run, a clean one is not written; a
+    /// guarded one (layers mode) neither, unless open (it keeps reads: on x86 execute implies read).</summary>
+    public static int Real(int state)
+    {
+        int prot = state & ProtMask;
+        if ((state & Open) != 0) return prot;
+        if ((state & Dirty) != 0) return prot & ~ProtExec;
+        if ((state & Guarded) != 0) return (prot & ProtExec) != 0 ? ProtRead : prot & ProtRead;
+        return prot & ~ProtWrite;
+    }
+
+    /// <summary>The addresses of the pages whose state has every bit of <paramref name="bits"/>, ascending (into a reused list).</summary>
+    public void CollectPages(int bits, List<ulong> into)
+    {
+        into.Clear();
+        foreach (var (page, state) in _pages)
+            if ((state & bits) == bits) into.Add(page << PageShift);
+        into.Sort();
+    }
 
     /// <summary>Runs of consecutive pages in [start, end) that get the same real protection, for one mprotect each.</summary>
     public IEnumerable<(ulong Start, ulong End, int Real)> RealRuns(ulong start, ulong end, int unmanagedProt)
