@@ -105,6 +105,12 @@ public sealed partial class LayersModeTests
                 // Each return from the callback is an entry into written code, and so are the two calls of it.
                 Assert.Matches($@"written code\s+{Rounds + 3 + 2} entries", record.Stderr);
                 Assert.Equal(code, UnpackReport.Layers(db).Single(l => l.Layer == 1).EntryAddress);
+                // `ether at` says what a step of a mixed trace is: a native thread's system call (a tick), or a stepped instruction.
+                long tick = Convert.ToInt64(db.Scalar("SELECT min(entry_step) FROM syscalls WHERE entry_step > 0 AND entry_step NOT IN (SELECT step FROM instructions)"));
+                var at = EtherProcess.Run(dir.Path, "at", trace, "--step", tick.ToString(CultureInfo.InvariantCulture));
+                Assert.True(at.ExitCode == 0, at.ToString());
+                Assert.Contains("recorded in --mode layers", at.Stdout);
+                Assert.Contains("a tick: a system call of a thread running natively", at.Stdout);
             }
         }
         // Every instruction of the written loop is in both traces; the callback and libc are stepped only in full mode.

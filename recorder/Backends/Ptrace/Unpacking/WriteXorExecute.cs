@@ -197,7 +197,12 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         if (fetch && (state & WxPages.Dirty) != 0 && (imaginary & WxPages.ProtExec) != 0)
             Executed(s, pages, page, state);
         else if (fetch && _stepper != null && WrittenCodeStepper.IsParkedCode(state))
-            _stepper.Enter(s, pages, page); // written code that ran before is entered again: stepped from here
+        {
+            // Written code that ran before is entered again (e.g. a return from a call out): stepped
+            // from here, with the registers the native stretch left.
+            s.Pipeline.Registers(s.Thread);
+            _stepper.Enter(s, pages, page);
+        }
         else if (!fetch && (state & WxPages.Dirty) == 0 && (imaginary & WxPages.ProtWrite) != 0)
             Wrote(s, pages, page, state, rip);
         // Anything else the program's own protection forbids too: its own fault, delivered.
