@@ -126,25 +126,10 @@ public static class UnpackBench
     private static void FlipRate(string work, int rounds, string mode)
     {
         const int Pages = 1000, FlipRounds = 2;
-        string program = Path.Combine(work, "flips");
-        var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O1", $"-DPAGES={Pages}", $"-DROUNDS={FlipRounds}", "-o", program,
-            Path.Combine(BenchPaths.RepoRoot ?? throw new InvalidOperationException("run from the repository"), "bench", "unpack", "flips.c")]))!;
-        gcc.WaitForExit();
-        if (gcc.ExitCode != 0) throw new InvalidOperationException("gcc flips.c failed");
+        string program = Compile(work, "flips", ["bench", "unpack", "flips.c"], $"-DPAGES={Pages}", $"-DROUNDS={FlipRounds}");
         Console.WriteLine($"flips, --mode {mode}: {Pages:N0} RWX pages written and called {FlipRounds} times (a write fault and an execute fault per page and round)");
-        var native = new List<double>();
-        var recorded = new List<double>();
-        RecordingResult? last = null;
-        Native(program);
-        for (int round = 0; round < rounds; round++)
-        {
-            native.Add(Native(program));
-            var (seconds, result) = Record(program, mode, work);
-            recorded.Add(seconds);
-            last = result;
-        }
-        double n = Median(native), u = Median(recorded);
-        long faults = last!.Instructions;
+        var (n, u, last) = NativeAndRecorded(program, mode, work, rounds);
+        long faults = last.Instructions;
         Console.WriteLine($"  native {n * 1000:F1} ms, --mode {mode} {u * 1000:F1} ms (medians of {rounds}); {faults:N0} stepped instructions");
         foreach (var (key, value) in last.BackendDetails) Console.WriteLine($"    {key}: {value}");
         Console.WriteLine($"  {faults / u:N0} faults/s overall; {(u - n) / faults * 1e6:F0} µs per fault (recorded time - native time, per fault)");
@@ -159,29 +144,42 @@ public static class UnpackBench
     private static void CallOutRate(string work, int rounds)
     {
         const int Calls = 2000;
-        string program = Path.Combine(work, "callout");
-        var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O1", $"-DROUNDS={Calls}", "-o", program,
-            Path.Combine(BenchPaths.RepoRoot ?? throw new InvalidOperationException("run from the repository"), "tests", "Analyzer.Tests", "Programs", "layersmode", "callout_probe.c")]))!;
-        gcc.WaitForExit();
-        if (gcc.ExitCode != 0) throw new InvalidOperationException("gcc callout_probe.c failed");
+        string program = Compile(work, "callout", ["tests", "Analyzer.Tests", "Programs", "layersmode", "callout_probe.c"], $"-DROUNDS={Calls}");
         Console.WriteLine($"call-outs: written code calling back into the program {Calls:N0} times");
+        var (n, l, last) = NativeAndRecorded(program, RecordingModes.Layers, work, rounds);
+        var (full, fullResult) = Record(program, RecordingModes.Full, work);
+        Console.WriteLine($"  native {n * 1000:F1} ms, --mode layers {l * 1000:F1} ms (medians of {rounds}){Steps(last)}");
+        foreach (var (key, value) in last.BackendDetails) Console.WriteLine($"    {key}: {value}");
+        Console.WriteLine($"  --mode full {full * 1000:F1} ms (one run){Steps(fullResult)}");
+        Console.WriteLine($"  {(l - n) / Calls * 1e6:F0} µs per call out and back in layers mode; ratio full / layers = {full / l:F1}");
+    }
+
+    /// <summary>Builds a probe of the repository (gcc -O1) into the work directory.</summary>
+    private static string Compile(string work, string name, string[] source, params string[] defines)
+    {
+        string program = Path.Combine(work, name);
+        string path = Path.Combine([BenchPaths.RepoRoot ?? throw new InvalidOperationException("run from the repository"), .. source]);
+        using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O1", .. defines, "-o", program, path]))!;
+        gcc.WaitForExit();
+        if (gcc.ExitCode != 0) throw new InvalidOperationException($"gcc {Path.GetFileName(path)} failed");
+        return program;
+    }
+
+    /// <summary>Medians of alternating native and recorded runs (after an unmeasured native run), and the last recording's result.</summary>
+    private static (double Native, double Recorded, RecordingResult Last) NativeAndRecorded(string program, string mode, string work, int rounds)
+    {
         var native = new List<double>();
-        var layers = new List<double>();
+        var recorded = new List<double>();
         RecordingResult? last = null;
         Native(program);
         for (int round = 0; round < rounds; round++)
         {
             native.Add(Native(program));
-            var (seconds, result) = Record(program, RecordingModes.Layers, work);
-            layers.Add(seconds);
+            var (seconds, result) = Record(program, mode, work);
+            recorded.Add(seconds);
             last = result;
         }
-        var (full, fullResult) = Record(program, RecordingModes.Full, work);
-        double n = Median(native), l = Median(layers);
-        Console.WriteLine($"  native {n * 1000:F1} ms, --mode layers {l * 1000:F1} ms (medians of {rounds}){Steps(last)}");
-        foreach (var (key, value) in last!.BackendDetails) Console.WriteLine($"    {key}: {value}");
-        Console.WriteLine($"  --mode full {full * 1000:F1} ms (one run){Steps(fullResult)}");
-        Console.WriteLine($"  {(l - n) / Calls * 1e6:F0} µs per call out and back in layers mode; ratio full / layers = {full / l:F1}");
+        return (Median(native), Median(recorded), last!);
     }
 
     private static double Median(List<double> values)
