@@ -20,9 +20,9 @@ internal sealed class WxPages
     public const int Written = 16;
     /// <summary>`--mode layers`: written code whose execution is watched — execute (and write) withheld
     /// unless <see cref="Open"/>, so that every entry into it faults and is single-stepped.</summary>
-    public const int Guarded = 32;
+    public const int Guarded = 64;
     /// <summary>`--mode layers`: a thread is single-stepping inside this written code: the page has the program's own protection.</summary>
-    public const int Open = 64;
+    public const int Open = 128;
     private const int ProtMask = 7;
 
     private readonly Dictionary<ulong, byte> _pages;
