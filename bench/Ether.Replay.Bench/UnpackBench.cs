@@ -194,8 +194,10 @@ public static class UnpackBench
     private static double Native(string program)
     {
         var clock = Stopwatch.StartNew();
-        using var p = Process.Start(new ProcessStartInfo(program) { RedirectStandardOutput = true })!;
+        using var p = Process.Start(new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stderr = p.StandardError.ReadToEndAsync();
         p.StandardOutput.ReadToEnd();
+        stderr.Wait();
         p.WaitForExit();
         return clock.Elapsed.TotalSeconds;
     }
@@ -208,7 +210,7 @@ public static class UnpackBench
             Program = program,
             Mode = mode,
             OutputPath = output,
-            Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
+            Sandbox = new SandboxOptions { StdoutPath = "/dev/null", StderrPath = "/dev/null" },
         });
         File.Delete(output);
         return (result.Elapsed.TotalSeconds, result);

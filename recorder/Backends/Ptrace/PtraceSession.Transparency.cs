@@ -32,6 +32,10 @@ internal sealed partial class PtraceSession : ITransparencyHost
 
     bool ITransparencyHost.IsProcess(int pid) => _processes.ContainsKey(pid);
 
+    bool ITransparencyHost.KeepsImaginaryProtections => _mode.KeepsImaginaryProtections;
+
+    Unpacking.WxPages? ITransparencyHost.ImaginaryPages(int pid) => _processes.TryGetValue(pid, out var p) ? p.Space.WxPages : null;
+
     int ITransparencyHost.ParentOf(int pid) => _processes.TryGetValue(pid, out var p) ? p.ParentPid : 0;
 
     IEnumerable<int> ITransparencyHost.ThreadsOf(int pid) => _scheduler.All.Where(t => t.Pid == pid).Select(t => t.Tid).ToList();

@@ -1,5 +1,3 @@
-using Ether.Replay.Analyzer.Analyses;
-using Ether.Replay.Analyzer.Query;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Analyzer.Unpack;
 using Ether.Replay.Tests.Shared;
@@ -31,21 +29,12 @@ public sealed class DropperTests
 
         // Natively (a copy: the execveat dropper unlinks itself).
         File.Copy(dropper, dir.File("native-copy")); // keeps the execute bits
-        var native = EtherProcess.Exec(dir.Path, dir.File("native-copy"));
-        Assert.Equal(expected.Stdout, native.Stdout);
-        Assert.Equal(expected.ExitCode, native.ExitCode);
+        PackedRun.AssertSameBehaviour(expected, EtherProcess.Exec(dir.Path, dir.File("native-copy")));
 
-        string trace = dir.File("t.etrace");
-        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(5), "record", "--mode", mode, "--output", trace, "--", dropper);
-        Assert.True(record.ExitCode == 0, record.ToString());
-        Assert.Contains(expected.Stdout, record.Stdout);
+        using var run = PackedRun.Record(dir.Path, mode, expected, [dropper]);
+        run.AssertExitCode(expected.ExitCode, lastExec: true);
 
-        var r = EtherProcess.Run(dir.Path, "unpack", trace, "--dump", "dumps");
-        Assert.True(r.ExitCode == 0, r.ToString());
-        using var db = AnalysisDatabase.Open(DatasetTarget.Resolve(trace, null, out _));
-        Assert.Equal(expected.ExitCode, Convert.ToInt32(db.Scalar("SELECT exit_code FROM processes WHERE pid = (SELECT max(pid) FROM execs)")));
-
-        var layer = UnpackReport.Layers(db).Single(l => l.Arrival is LayerArrival.Memfd or LayerArrival.ExecOfWrittenFile);
+        var layer = run.Layers.Single(l => l.Arrival is LayerArrival.Memfd or LayerArrival.ExecOfWrittenFile);
         Assert.Equal(variant == "shell" ? LayerArrival.ExecOfWrittenFile : LayerArrival.Memfd, layer.Arrival);
         Assert.Equal(1, layer.Layer);
         Assert.Equal(original.Entry, layer.EntryAddress);
@@ -53,24 +42,16 @@ public sealed class DropperTests
         Assert.Contains(variant == "shell" ? "open" : "memfd_create", layer.Chain);
         Assert.Contains("write", layer.Chain);
         Assert.Contains(variant == "execveat" ? "execveat" : "execve", layer.Chain);
-        Assert.Contains($"arrived as a file: {layer.Chain}", r.Stdout);
+        Assert.Contains($"arrived as a file: {layer.Chain}", run.Unpacked!.Stdout);
 
-        var oep = UnpackReport.Oeps(db).Single(o => o.Chosen && o.Pid == layer.Pid);
+        var oep = run.Oeps.Single(o => o.Chosen && o.Pid == layer.Pid);
         Assert.Equal(original.Entry, oep.Address);
         // Full mode sees the first instruction run with the kernel's entry state; syscalls mode knows the exec'd file's entry.
         Assert.Equal(mode == "full" ? OepEvidence.EntryState : OepEvidence.ExecEntry, oep.Evidence);
 
         // --dump wrote the exec'd image whole: the original program, which runs.
-        string image = Directory.GetFiles(dir.File("dumps"), "*-exec.elf").Single();
-        Assert.Equal(File.ReadAllBytes(original.Path), File.ReadAllBytes(image));
-        var rerun = EtherProcess.Exec(dir.Path, image, "arg1");
-        Assert.Equal(expected.Stdout, rerun.Stdout);
-        if (mode == "full")
-        {
-            // The layer's memory dump at its entry holds the original .text at its address.
-            string dump = Directory.GetFiles(dir.File("dumps"), $"pid{layer.Pid}-image{layer.Image}-layer1-0x{layer.RegionStart:x}-*.bin").Single();
-            byte[] bytes = File.ReadAllBytes(dump);
-            Assert.Equal(original.Text, bytes.AsSpan((int)(original.TextAddress - layer.RegionStart!.Value), original.Text.Length).ToArray());
-        }
+        run.AssertExecImageIs(original, expected, "arg1");
+        // The layer's memory dump at its entry holds the original .text at its address.
+        if (mode == "full") run.AssertDumpHoldsText(layer, original);
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Query;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Analyzer.Unpack;
@@ -22,32 +21,23 @@ public sealed partial class LayersModeTests
         var original = UpxStylePacker.BuildStaticOriginal(dir.Path, 300);
         string packed = KdfCrypter.Pack(dir.Path, original, "kdf-packed", UnpackModeTests.KdfRounds);
         var native = EtherProcess.Exec(dir.Path, packed, "arg1");
-        var expected = EtherProcess.Exec(dir.Path, original.Path, "arg1");
-        Assert.Equal(expected.Stdout, native.Stdout);
-        Assert.Equal(expected.ExitCode, native.ExitCode);
-
-        string trace = dir.File("layers.etrace");
-        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(3), "record", "--mode", "layers", "--output", trace, "--", packed, "arg1");
-        Assert.True(record.ExitCode == 0, record.ToString());
-        Assert.Contains(native.Stdout, record.Stdout);
-        Assert.Contains("written code", record.Stderr); // the mode's counts in the summary
+        PackedRun.AssertSameBehaviour(EtherProcess.Exec(dir.Path, original.Path, "arg1"), native);
+        using var run = PackedRun.Record(dir.Path, "layers", native, [packed, "arg1"]);
+        run.AssertExitCode(native.ExitCode);
+        Assert.Contains("written code", run.Recorded.Stderr); // the mode's counts in the summary
 
         // What the original does, every instruction: --mode full of the unpacked program itself.
         string reference = dir.File("original.etrace");
         var full = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(3), "record", "--mode", "full", "--output", reference, "--", original.Path, "arg1");
         Assert.True(full.ExitCode == 0, full.ToString());
 
-        var r = EtherProcess.Run(dir.Path, "unpack", trace, "--dump", "dumps");
-        Assert.True(r.ExitCode == 0, r.ToString());
-        using var db = AnalysisDatabase.Open(DatasetTarget.Resolve(trace, null, out _));
-        Assert.Equal(native.ExitCode, Convert.ToInt32(db.Scalar("SELECT exit_code FROM processes")));
         // The same layer and OEP as unpack mode finds (UnpackModeTests), and the dump holds the original .text.
-        var oep = UnpackReport.Oeps(db).Single(o => o.Chosen);
+        var db = run.Db;
+        var oep = run.Oeps.Single(o => o.Chosen);
         Assert.Equal((original.Entry, OepEvidence.EntryState), (oep.Address, oep.Evidence));
-        var layer = UnpackReport.Layers(db).Single(l => l.OepCandidate);
+        var layer = run.Layers.Single(l => l.OepCandidate);
         Assert.Equal((1, original.Entry), (layer.Layer, layer.EntryAddress));
-        string dump = Directory.GetFiles(dir.File("dumps"), $"*-layer1-0x{layer.RegionStart:x}-*.bin").Single();
-        Assert.Equal(original.Text, File.ReadAllBytes(dump).AsSpan((int)(original.TextAddress - layer.RegionStart!.Value), original.Text.Length).ToArray());
+        run.AssertDumpHoldsText(layer, original);
 
         // The 39 M instructions of key derivation ran natively: a handful of steps before the OEP.
         Assert.True(oep.Step < 1000, $"OEP at step {oep.Step}");
@@ -81,33 +71,27 @@ public sealed partial class LayersModeTests
     {
         const int Rounds = 100;
         using var dir = new TempDir();
-        string program = dir.File("callout_probe");
-        var gcc = EtherProcess.Exec(dir.Path, "gcc", "-O1", $"-DROUNDS={Rounds}", "-o", program,
-            Path.Combine(AppContext.BaseDirectory, "Programs", "layersmode", "callout_probe.c"));
-        Assert.True(gcc.ExitCode == 0, gcc.ToString());
+        string program = TestProgram.Build(dir.Path, "layersmode/callout_probe.c", "callout_probe", $"-DROUNDS={Rounds}");
         var native = EtherProcess.Exec(dir.Path, program);
         Assert.Contains($"callbacks: {Rounds}, total", native.Stdout);
 
         var counts = new Dictionary<string, (long InCode, long All)>();
         foreach (string mode in new[] { "layers", "full" })
         {
-            string trace = dir.File(mode + ".etrace");
-            var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(3), "record", "--mode", mode, "--output", trace, "--", program);
-            Assert.True(record.ExitCode == 0, record.ToString());
-            Assert.Equal(native.Stdout, record.Stdout);
-            ulong code = ulong.Parse(CodeAt().Match(record.Stderr).Groups[1].Value, NumberStyles.HexNumber);
-            using var db = AnalysisDatabase.Open(DatasetTarget.Resolve(trace, null, out _));
-            Assert.Equal(native.ExitCode, Convert.ToInt32(db.Scalar("SELECT exit_code FROM processes")));
-            var row = db.Rows($"SELECT count(*) FILTER (WHERE rip >= {code} AND rip < {code + 4096}), count(*) FROM instructions").Single();
+            using var run = PackedRun.Record(Directory.CreateDirectory(dir.File(mode)).FullName, mode, native, [program], unpack: false);
+            Assert.Equal(native.Stdout, run.Recorded.Stdout);
+            run.AssertExitCode(native.ExitCode);
+            ulong code = ulong.Parse(CodeAt().Match(run.Recorded.Stderr).Groups[1].Value, NumberStyles.HexNumber);
+            var row = run.Db.Rows($"SELECT count(*) FILTER (WHERE rip >= {code} AND rip < {code + 4096}), count(*) FROM instructions").Single();
             counts[mode] = (Convert.ToInt64(row[0]), Convert.ToInt64(row[1]));
             if (mode == "layers")
             {
                 // Each return from the callback is an entry into written code, and so are the two calls of it.
-                Assert.Matches($@"written code\s+{Rounds + 3 + 2} entries", record.Stderr);
-                Assert.Equal(code, UnpackReport.Layers(db).Single(l => l.Layer == 1).EntryAddress);
+                Assert.Matches($@"written code\s+{Rounds + 3 + 2} entries", run.Recorded.Stderr);
+                Assert.Equal(code, run.Layers.Single(l => l.Layer == 1).EntryAddress);
                 // `ether at` says what a step of a mixed trace is: a native thread's system call (a tick), or a stepped instruction.
-                long tick = Convert.ToInt64(db.Scalar("SELECT min(entry_step) FROM syscalls WHERE entry_step > 0 AND entry_step NOT IN (SELECT step FROM instructions)"));
-                var at = EtherProcess.Run(dir.Path, "at", trace, "--step", tick.ToString(CultureInfo.InvariantCulture));
+                long tick = Convert.ToInt64(run.Db.Scalar("SELECT min(entry_step) FROM syscalls WHERE entry_step > 0 AND entry_step NOT IN (SELECT step FROM instructions)"));
+                var at = EtherProcess.Run(dir.Path, "at", run.Trace, "--step", tick.ToString(CultureInfo.InvariantCulture));
                 Assert.True(at.ExitCode == 0, at.ToString());
                 Assert.Contains("recorded in --mode layers", at.Stdout);
                 Assert.Contains("a tick: a system call of a thread running natively", at.Stdout);

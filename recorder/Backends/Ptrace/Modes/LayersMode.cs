@@ -13,6 +13,7 @@ internal sealed class LayersMode : RecordingMode
 {
     public override string Name => RecordingModes.Layers;
     public override ExecutionStyle InitialStyle => ExecutionStyle.Native;
+    public override bool KeepsImaginaryProtections => true;
     private readonly WriteXorExecute _wx = new(stepWrittenCode: true);
 
     /// <summary>Stepped stretches are the ping-pong single-stepping is; on one CPU as in full mode.</summary>

@@ -30,6 +30,11 @@ internal abstract class RecordingMode
     {
     }
 
+    /// <summary>True when the mode gives pages other protections than the program asked for
+    /// (<see cref="Unpacking.WxPages"/>): the program's reads of /proc/&lt;pid&gt;/maps and smaps are then
+    /// rewritten to show its own (Transparency/ProcFiles/ImaginaryMapsRewriter).</summary>
+    public virtual bool KeepsImaginaryProtections => false;
+
     /// <summary>What the mode counted, for the recording's summary (<see cref="Recording.RecordingResult.BackendDetails"/>).</summary>
     public virtual IEnumerable<KeyValuePair<string, string>> Details => [];
 }

@@ -14,6 +14,7 @@ internal sealed class UnpackMode : RecordingMode
 {
     public override string Name => RecordingModes.Unpack;
     public override ExecutionStyle InitialStyle => ExecutionStyle.Native;
+    public override bool KeepsImaginaryProtections => true;
     private readonly WriteXorExecute _wx = new();
 
     public override void Attach(SessionHooks hooks) => hooks.Add(_wx);

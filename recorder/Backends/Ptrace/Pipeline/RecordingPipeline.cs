@@ -91,18 +91,7 @@ internal sealed class RecordingPipeline
         }
         // The initial stack (argc, argv, envp, auxv and their strings): what the program's first
         // instruction sees, and what an unpacker rewrites (AT_ENTRY, AT_PHDR) before handing over.
-        // From rsp's page: the read shadow knows whole pages only.
-        ulong rsp = thread.Registers.Rsp;
-        if (process.Space.Regions.Find(rsp) is { } stack)
-        {
-            ulong start = Math.Max(stack.Start, rsp & ~(ulong)(PageSize - 1));
-            ulong end = Math.Min(stack.End, rsp + MaxInitialStackBytes);
-            if (ReadSnapshot(thread, start, end, "stack") is { } snapshot)
-            {
-                _writer.Write(snapshot);
-                process.Shadow.Observe(snapshot.Address, snapshot.Bytes);
-            }
-        }
+        StackSnapshot(thread, "stack", MaxInitialStackBytes);
         // Which file this image came from (with its content when the trace wrote it).
         foreach (var e in _files.TakeExec(process.Pid))
         {
@@ -111,13 +100,21 @@ internal sealed class RecordingPipeline
         }
     }
 
-    /// <summary>The stack from rsp up (at most <paramref name="max"/> bytes, within its region) as a snapshot.</summary>
+    /// <summary>
+    /// The stack from rsp's page up (at most <paramref name="max"/> bytes past rsp, within its region)
+    /// as a snapshot: at exec (reason `stack`: argc, argv, envp, auxv) and at `--mode unpack`'s moments
+    /// (`unpack-stack`: the entry state an unpacker hands over). From the page, not rsp: the read
+    /// shadow, which learns the bytes too, knows whole pages only.
+    /// </summary>
     public void StackSnapshot(RecordedThread thread, string reason, ulong max)
     {
         ulong rsp = thread.Registers.Rsp;
         if (thread.Process.Space.Regions.Find(rsp) is not { } stack) return;
+        ulong start = Math.Max(stack.Start, rsp & ~(ulong)(PageSize - 1));
         ulong end = Math.Min(stack.End, rsp + max);
-        if (ReadSnapshot(thread, rsp, end, reason) is { } snapshot) _writer.Write(snapshot);
+        if (ReadSnapshot(thread, start, end, reason) is not { } snapshot) return;
+        _writer.Write(snapshot);
+        thread.Process.Shadow.Observe(snapshot.Address, snapshot.Bytes);
     }
 
     /// <summary>

@@ -50,6 +50,7 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
         ProcFiles = new ProcReadInterceptor(host.ParentOf);
         ProcFiles.Add(new TaskStatusRewriter(this));
         ProcFiles.Add(new UptimeRewriter(() => Time.Clock.BoottimeNs, () => Time.Clock.ElapsedNs, Time.Clock.Cpus));
+        if (host.KeepsImaginaryProtections) ProcFiles.Add(new ImaginaryMapsRewriter(host.ImaginaryPages));
         Ptrace = new EmulatedPtrace(this);
         if (launch.Cpu is not null && launch.ShellAffinity.Length > 0)
         {

@@ -101,7 +101,10 @@ internal sealed class WrittenCodeStepper(Func<ThreadStop, ulong, ulong, int, boo
         foreach (var other in _inside.Values)
             if (ReferenceEquals(other, pages)) return;
         _openSpaces.Remove(pages);
-        pages.CollectPages(WxPages.Open, _scratch);
+        _scratch.Clear();
+        foreach (var (address, st) in pages.Pages)
+            if ((st & WxPages.Open) != 0) _scratch.Add(address);
+        _scratch.Sort();
         if (_scratch.Count == 0) return;
         Exits++;
         // One mprotect per run of consecutive pages with the same parked protection.

@@ -18,6 +18,9 @@ internal sealed class WxPages
     public const int Dirty = 8;
     /// <summary>The recorder saw a write into it at some point (a recorded write fault, a kernel write, an exec'd mprotect of written memory).</summary>
     public const int Written = 16;
+    /// <summary>The program's protection included write at some point (set by <see cref="Set"/>): natively the kernel
+    /// accounts a private mapping from then on (VM_ACCOUNT, "ac" in smaps), which the recorder's flips may not have done.</summary>
+    public const int Accounted = 32;
     /// <summary>`--mode layers`: written code whose execution is watched — execute (and write) withheld
     /// unless <see cref="Open"/>, so that every entry into it faults and is single-stepped.</summary>
     public const int Guarded = 64;
@@ -42,11 +45,14 @@ internal sealed class WxPages
         return found;
     }
 
-    public void Set(ulong address, int state) => _pages[address >> PageShift] = (byte)state;
+    public void Set(ulong address, int state) => _pages[address >> PageShift] = (byte)((state & ProtWrite) != 0 ? state | Accounted : state);
 
     public void Remove(ulong address) => _pages.Remove(address >> PageShift);
 
     public bool IsManaged(ulong address) => _pages.ContainsKey(address >> PageShift);
+
+    /// <summary>Every managed page (address, state), unordered: read-only, e.g. for the maps the program believes it has.</summary>
+    public IEnumerable<(ulong Address, int State)> Pages => _pages.Select(p => (p.Key << PageShift, (int)p.Value));
 
     /// <summary>Forgets every page of [start, end) (unmapped, or replaced by a new mapping).</summary>
     public void Forget(ulong start, ulong end)
@@ -73,15 +79,6 @@ internal sealed class WxPages
         if ((state & Dirty) != 0) return prot & ~ProtExec;
         if ((state & Guarded) != 0) return (prot & ProtExec) != 0 ? ProtRead : prot & ProtRead;
         return prot & ~ProtWrite;
-    }
-
-    /// <summary>The addresses of the pages whose state has every bit of <paramref name="bits"/>, ascending (into a reused list).</summary>
-    public void CollectPages(int bits, List<ulong> into)
-    {
-        into.Clear();
-        foreach (var (page, state) in _pages)
-            if ((state & bits) == bits) into.Add(page << PageShift);
-        into.Sort();
     }
 
     /// <summary>Runs of consecutive pages in [start, end) that get the same real protection, for one mprotect each.</summary>
