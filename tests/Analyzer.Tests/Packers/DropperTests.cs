@@ -20,6 +20,7 @@ public sealed class DropperTests
     [InlineData("execveat", "unpack")]
     [InlineData("shell", "unpack")]
     [InlineData("execveat", "layers")]
+    [InlineData("shell", "layers")]
     public void The_dropped_program_is_a_layer_one_deeper_with_the_original_entry_point_and_its_whole_file(string variant, string mode)
     {
         using var dir = new TempDir();
@@ -46,12 +47,20 @@ public sealed class DropperTests
 
         var oep = run.Oeps.Single(o => o.Chosen && o.Pid == layer.Pid);
         Assert.Equal(original.Entry, oep.Address);
-        // Full mode sees the first instruction run with the kernel's entry state; syscalls mode knows the exec'd file's entry.
-        Assert.Equal(mode == "full" ? OepEvidence.EntryState : OepEvidence.ExecEntry, oep.Evidence);
+        // Full mode (and layers mode, which steps the exec'd written image) sees the first instruction
+        // run with the kernel's entry state; syscalls and unpack mode know the exec'd file's entry.
+        bool steps = mode is "full" or "layers";
+        Assert.Equal(steps ? OepEvidence.EntryState : OepEvidence.ExecEntry, oep.Evidence);
 
         // --dump wrote the exec'd image whole: the original program, which runs.
         run.AssertExecImageIs(original, expected, "arg1");
         // The layer's memory dump at its entry holds the original .text at its address.
-        if (mode == "full") run.AssertDumpHoldsText(layer, original);
+        if (steps) run.AssertDumpHoldsText(layer, original);
+        if (mode == "layers")
+        {
+            // The dropped program ran stepped from its first instruction: the whole of it is in the trace, layer 1.
+            long stepped = Convert.ToInt64(run.Db.Scalar($"SELECT count(*) FROM instructions WHERE pid = {layer.Pid} AND layer = 1"));
+            Assert.True(stepped > 1000, $"{stepped} instructions of the dropped program stepped");
+        }
     }
 }

@@ -107,6 +107,7 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         var args = s.Args;
         var space = s.Process.Space;
         _stepper?.ParkIfIdle(s);
+        if (_stepper != null && ret == 0 && Calls.Has(nr, SyscallTraits.Exec)) { GuardWrittenImage(s); return; }
         if (ret == -Errno.EFAULT && space.WxPages is { Count: > 0 } && !s.Skipped) { RetryKernelWrite(s, space.WxPages); return; }
         if (nr == Mmap)
         {
@@ -182,6 +183,30 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, prot))
             if (real != (prot & ~WxPages.ProtWrite)) RemoteProtect(s, runStart, runEnd, real);
     }
+
+    /// <summary>
+    /// Layers mode, a successful exec of a file the trace wrote (a dropper's payload): the new
+    /// image's code is written code too. Its executable mappings become guarded pages with their own
+    /// protection as the imaginary one, so its first instruction (or the jump from ld.so) faults and
+    /// is stepped like any entry into written code.
+    /// </summary>
+    private void GuardWrittenImage(SyscallStop s)
+    {
+        if (!s.Pipeline.RunsWrittenFile(s.Pid, out ulong device, out ulong inode)) return;
+        var space = s.Process.Space;
+        foreach (var region in space.Regions.Executable)
+        {
+            if (region.Device != device || region.Inode != inode || region.End - region.Start > MaxManagedBytes) continue;
+            var pages = space.WxPages ??= new WxPages();
+            int prot = ProtOf(region.Protection);
+            for (ulong a = region.Start; a < region.End; a += WxPages.PageSize) pages.Set(a, prot | _written);
+            RemoteProtect(s, region.Start, region.End, WxPages.Real(prot | _written));
+        }
+    }
+
+    private static int ProtOf(Formats.Model.RegionProtection p) =>
+        ((p & Formats.Model.RegionProtection.Read) != 0 ? WxPages.ProtRead : 0) | ((p & Formats.Model.RegionProtection.Write) != 0 ? WxPages.ProtWrite : 0)
+        | ((p & Formats.Model.RegionProtection.Execute) != 0 ? WxPages.ProtExec : 0);
 
     // ---- faults ---------------------------------------------------------------------------------
 
