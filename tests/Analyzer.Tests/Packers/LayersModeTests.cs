@@ -104,6 +104,24 @@ public sealed partial class LayersModeTests
         Assert.True(counts["full"].All > 10 * counts["layers"].All, $"full {counts["full"].All}, layers {counts["layers"].All}");
     }
 
+    [Theory]
+    [InlineData("unpack")]
+    [InlineData("layers")]
+    public void Threads_racing_into_written_code_behave_as_natively(string mode)
+    {
+        using var dir = new TempDir();
+        string program = TestProgram.Build(dir.Path, "layersmode/threads_probe.c", "threads_probe", "-pthread");
+        var native = EtherProcess.Exec(dir.Path, program);
+        Assert.Contains("sum ", native.Stdout);
+        // Their faults on the page arrive while another thread has flipped or opened it since (a stale fault: the access runs again).
+        for (int run = 0; run < 3; run++)
+        {
+            using var recorded = PackedRun.Record(Directory.CreateDirectory(dir.File($"{mode}{run}")).FullName, mode, native, [program], unpack: false);
+            Assert.Equal(native.Stdout, recorded.Recorded.Stdout);
+            recorded.AssertExitCode(native.ExitCode);
+        }
+    }
+
     private static List<ulong> Rips(AnalysisDatabase db, string where) =>
         db.Rows($"SELECT rip FROM instructions {where} ORDER BY step").Select(r => Convert.ToUInt64(r[0])).ToList();
 

@@ -221,13 +221,17 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         int imaginary = WxPages.Imaginary(state);
         if (fetch && (state & WxPages.Dirty) != 0 && (imaginary & WxPages.ProtExec) != 0)
             Executed(s, pages, page, state);
-        else if (fetch && _stepper != null && WrittenCodeStepper.IsParkedCode(state))
+        else if (fetch && _stepper != null && (state & WxPages.Guarded) != 0 && (imaginary & WxPages.ProtExec) != 0)
         {
             // Written code that ran before is entered again (e.g. a return from a call out): stepped
-            // from here, with the registers the native stretch left.
+            // from here, with the registers the native stretch left. Open already: another thread
+            // opened it between this fault and its stop (threads race) — this one steps in too.
             s.Pipeline.Registers(s.Thread);
-            _stepper.Enter(s, pages, page);
+            if ((state & WxPages.Open) != 0) _stepper.Join(s, pages);
+            else _stepper.Enter(s, pages, page);
         }
+        else if ((WxPages.Real(state) & (fetch ? WxPages.ProtExec : WxPages.ProtWrite)) != 0)
+            s.Suppress(); // another thread flipped the page between this fault and its stop: the access runs again
         else if (!fetch && (state & WxPages.Dirty) == 0 && (imaginary & WxPages.ProtWrite) != 0)
             Wrote(s, pages, page, state, rip);
         // Anything else the program's own protection forbids too: its own fault, delivered.

@@ -61,6 +61,15 @@ internal sealed class WrittenCodeStepper(Func<ThreadStop, ulong, ulong, int, boo
         s.Suppress();
     }
 
+    /// <summary>The thread faulted on written code another thread has opened since: it steps in too (the instruction runs again, stepped).</summary>
+    public void Join(SignalStop s, WxPages pages)
+    {
+        _inside[s.Tid] = pages;
+        Entries++;
+        s.Style = ExecutionStyle.Stepping;
+        s.Suppress();
+    }
+
     /// <summary>After each step of a stepping thread (not one of unpack mode's one-instruction moments).</summary>
     public void AfterStep(ThreadStop s)
     {
