@@ -20,6 +20,8 @@ public sealed class NestedLayersTests
     [InlineData("execveat", "unpack")]
     [InlineData("shell", "unpack")]
     [InlineData("execveat", "syscalls")]
+    [InlineData("execveat", "layers")]
+    [InlineData("shell", "layers")]
     public void The_program_a_dropped_crypter_decrypts_is_layer_two_with_the_original_entry_point_and_text(string variant, string mode)
     {
         using var dir = new TempDir();

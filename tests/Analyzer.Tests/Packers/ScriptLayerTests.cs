@@ -19,6 +19,7 @@ public sealed class ScriptLayerTests
     [InlineData("shfile", "syscalls")]  // sh FILE arg1: the file is the interpreter's argument
     [InlineData("shell", "unpack")]
     [InlineData("shfile", "full")]
+    [InlineData("shell", "layers")]
     public void A_written_script_that_runs_is_a_layer_by_exec_and_is_dumped_as_written(string variant, string mode)
     {
         using var dir = new TempDir();

@@ -231,11 +231,35 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
             else _stepper.Enter(s, pages, page);
         }
         else if ((WxPages.Real(state) & (fetch ? WxPages.ProtExec : WxPages.ProtWrite)) != 0)
-            s.Suppress(); // another thread flipped the page between this fault and its stop: the access runs again
+            Stale(s, page, state);
         else if (!fetch && (state & WxPages.Dirty) == 0 && (imaginary & WxPages.ProtWrite) != 0)
             Wrote(s, pages, page, state, rip);
         // Anything else the program's own protection forbids too: its own fault, delivered.
     }
+
+    /// <summary>
+    /// The page's state allows the access that faulted: another thread flipped it between this
+    /// fault and its stop, and the access runs again. The same fault again means the page does not
+    /// have the protection its state says (a remote mprotect that failed): it is given it once more;
+    /// a third time the fault is delivered rather than looping.
+    /// </summary>
+    private void Stale(SignalStop s, ulong page, int state)
+    {
+        // A repeat = the same fault with no flip in between (a flip is another race, not a repeat).
+        bool again = _stale.TryGetValue(s.Tid, out var last) && last.Address == s.Address && last.Flips == Flips;
+        int repeats = again ? last.Repeats + 1 : 0;
+        if (repeats >= 2)
+        {
+            _stale.Remove(s.Tid);
+            return;
+        }
+        if (repeats == 1 && !RemoteProtect(s, page, page + WxPages.PageSize, WxPages.Real(state))) return;
+        _stale[s.Tid] = (s.Address, Flips, repeats);
+        s.Suppress();
+    }
+
+    /// <summary>Per thread: its last stale fault (address, the flip count then, repeats in a row).</summary>
+    private readonly Dictionary<int, (ulong Address, long Flips, int Repeats)> _stale = new();
 
     /// <summary>
     /// Written memory is about to run: the unpack moment. The run of written pages around it (what
