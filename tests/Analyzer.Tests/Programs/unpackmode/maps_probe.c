@@ -5,7 +5,8 @@
  * /proc/self/maps, /proc/thread-self/maps, /proc/<pid>/maps and /proc/self/smaps that cover them
  * (addresses relative to the region; maps read 100 bytes at a time, smaps with pread, one re-read
  * after lseek): fresh read-write and read-write-execute memory, code made read-execute, a page of
- * its own .data made read-write-execute and run, and a forked child's view.
+ * its own .data made read-write-execute and run, and a forked child's view; and how large reads of
+ * maps and smaps are cut (whole lines, a page at most per read).
  * Natively and recorded the output must be the same.
  */
 #define _GNU_SOURCE
@@ -71,6 +72,23 @@ static void look(const char *what, unsigned char *base, size_t len)
     show(what, "/proc/self/smaps", base, len, 1);
 }
 
+/* How the kernel hands out a seq_file to a large read: whole records, at most a page of them per read. */
+static void chunks(const char *path)
+{
+    static char big[1 << 16];
+    int fd = open(path, O_RDONLY);
+    ssize_t r, most = 0;
+    int reads = 0, whole = 1;
+    while ((r = read(fd, big, sizeof big)) > 0) {
+        reads++;
+        if (r > most) most = r;
+        if (big[r - 1] != '\n') whole = 0;
+    }
+    close(fd);
+    printf("%s read 64 KiB at a time: several reads %d, at most a page each %d, whole lines %d\n",
+           path, reads > 1, most <= PAGE, whole);
+}
+
 static void put_code(unsigned char *p, int value)
 {
     p[0] = 0xb8; /* mov eax, imm32 */
@@ -113,6 +131,9 @@ int main(void)
     put_code(data + PAGE, 9);
     printf("D code returned %d\n", ((int (*)(void))(data + PAGE))());
     look("D", data, 3 * PAGE);
+
+    chunks("/proc/self/maps");
+    chunks("/proc/self/smaps");
 
     /* F: a forked child's own view of B. */
     fflush(stdout);
