@@ -315,9 +315,9 @@ internal sealed partial class PtraceSession
         return process;
     }
 
-    private TraceeThread AddThread(RecordedProcess process, int tid, TraceeState state)
+    private TraceeThread AddThread(RecordedProcess process, int tid, TraceeState state, ExecutionStyle? style = null)
     {
-        var t = new TraceeThread(new RecordedThread(process, tid), state, _mode.InitialStyle);
+        var t = new TraceeThread(new RecordedThread(process, tid), state, style ?? _mode.InitialStyle);
         _scheduler.Add(t);
         process.LiveThreads++;
         return t;

@@ -7,7 +7,7 @@ namespace Ether.Replay.Analyzer.Tests.Packers;
 /// <summary>
 /// Layers that arrive by exec: droppers that decrypt a whole program into a memfd or a temporary
 /// file and exec it (execveat AT_EMPTY_PATH, /proc/self/fd/N after fork+setsid+chdir, through
-/// /bin/sh), recorded with the real recorder in syscalls, full and unpack mode: the same layer in each.
+/// /bin/sh), recorded with the real recorder in syscalls, full, unpack and layers mode: the same layer in each.
 /// </summary>
 public sealed class DropperTests
 {
@@ -19,6 +19,8 @@ public sealed class DropperTests
     [InlineData("shell", "full")]
     [InlineData("execveat", "unpack")]
     [InlineData("shell", "unpack")]
+    [InlineData("execveat", "layers")]
+    [InlineData("shell", "layers")]
     public void The_dropped_program_is_a_layer_one_deeper_with_the_original_entry_point_and_its_whole_file(string variant, string mode)
     {
         using var dir = new TempDir();
@@ -45,12 +47,20 @@ public sealed class DropperTests
 
         var oep = run.Oeps.Single(o => o.Chosen && o.Pid == layer.Pid);
         Assert.Equal(original.Entry, oep.Address);
-        // Full mode sees the first instruction run with the kernel's entry state; syscalls mode knows the exec'd file's entry.
-        Assert.Equal(mode == "full" ? OepEvidence.EntryState : OepEvidence.ExecEntry, oep.Evidence);
+        // Full mode (and layers mode, which steps the exec'd written image) sees the first instruction
+        // run with the kernel's entry state; syscalls and unpack mode know the exec'd file's entry.
+        bool steps = mode is "full" or "layers";
+        Assert.Equal(steps ? OepEvidence.EntryState : OepEvidence.ExecEntry, oep.Evidence);
 
         // --dump wrote the exec'd image whole: the original program, which runs.
         run.AssertExecImageIs(original, expected, "arg1");
         // The layer's memory dump at its entry holds the original .text at its address.
-        if (mode == "full") run.AssertDumpHoldsText(layer, original);
+        if (steps) run.AssertDumpHoldsText(layer, original);
+        if (mode == "layers")
+        {
+            // The dropped program ran stepped from its first instruction: the whole of it is in the trace, layer 1.
+            long stepped = Convert.ToInt64(run.Db.Scalar($"SELECT count(*) FROM instructions WHERE pid = {layer.Pid} AND layer = 1"));
+            Assert.True(stepped > 1000, $"{stepped} instructions of the dropped program stepped");
+        }
     }
 }

@@ -15,8 +15,10 @@ public sealed partial class UnpackModeTests
     /// <summary>Test (f)'s key derivation: xorshift rounds of about ten instructions each (≥ 20 M instructions).</summary>
     internal const long KdfRounds = 3_000_000;
 
-    [Fact]
-    public void A_program_that_writes_runs_and_faults_on_its_own_pages_behaves_as_natively()
+    [Theory]
+    [InlineData("unpack")]
+    [InlineData("layers")]
+    public void A_program_that_writes_runs_and_faults_on_its_own_pages_behaves_as_natively(string mode)
     {
         using var dir = new TempDir();
         string program = TestProgram.Build(dir.Path, "unpackmode/wx_probe.c", "wx_probe");
@@ -25,7 +27,7 @@ public sealed partial class UnpackModeTests
         Assert.Contains("write into r-x code: SIGSEGV code 2 at +0", native.Stdout);
         Assert.Contains("read into fresh memory: 17 'kernel wrote this'", native.Stdout);
 
-        using var run = PackedRun.Record(dir.Path, "unpack", native, [program], unpack: false);
+        using var run = PackedRun.Record(dir.Path, mode, native, [program], unpack: false);
         ulong code = ulong.Parse(CodeAt().Match(run.Recorded.Stdout + run.Recorded.Stderr).Groups[1].Value, NumberStyles.HexNumber);
         run.AssertExitCode(native.ExitCode);
         // The code it wrote and ran is a layer that starts where it called it.
@@ -37,8 +39,10 @@ public sealed partial class UnpackModeTests
         Assert.Equal(2L, Convert.ToInt64(run.Db.Scalar("SELECT count(*) FROM signals WHERE name = 'SIGSEGV'")));
     }
 
-    [Fact]
-    public void A_program_reading_its_own_maps_and_smaps_sees_the_protections_it_asked_for()
+    [Theory]
+    [InlineData("unpack")]
+    [InlineData("layers")]
+    public void A_program_reading_its_own_maps_and_smaps_sees_the_protections_it_asked_for(string mode)
     {
         using var dir = new TempDir();
         string program = TestProgram.Build(dir.Path, "unpackmode/maps_probe.c", "maps_probe");
@@ -48,7 +52,7 @@ public sealed partial class UnpackModeTests
         Assert.Contains("D maps: +1000-+2000 rwxp", native.Stdout); // a page of its own .data (a file mapping) made rwx
         Assert.Contains("F smaps: +0-+3000 rwxp", native.Stdout);  // a forked child's view
 
-        using var run = PackedRun.Record(dir.Path, "unpack", native, [program], unpack: false);
+        using var run = PackedRun.Record(dir.Path, mode, native, [program], unpack: false);
         Assert.Equal(native.Stdout, run.Recorded.Stdout);
         run.AssertExitCode(native.ExitCode);
         // What it was shown is not what the kernel said (the pages really were flipped): kept for the analyst.

@@ -16,6 +16,10 @@ internal abstract class RecordingMode
     /// <summary>How every thread starts: the program after its exec, and each new thread and process.</summary>
     public abstract ExecutionStyle InitialStyle { get; }
 
+    /// <summary>How a thread or process created by a thread of style <paramref name="creator"/> starts
+    /// (fork, vfork, clone). The default: <see cref="InitialStyle"/>.</summary>
+    public virtual ExecutionStyle StyleOfNewTask(ExecutionStyle creator) => InitialStyle;
+
     /// <summary>Whether the tracer thread and the target share one CPU (single-stepping is a ping-pong
     /// between them: on one CPU each hand-over is a plain context switch; see <see cref="CpuBinding"/>).</summary>
     public virtual bool PinsToOneCpu(PtraceRecordOptions options) => false;

@@ -25,6 +25,9 @@ internal sealed class FileProvenance
     /// <summary>Files written inside the trace so far.</summary>
     public int WrittenFiles => _written.Count;
 
+    /// <summary>Whether the file (device, inode) was written inside the trace.</summary>
+    public bool IsWritten(ulong device, ulong inode) => _written.Contains((device, inode));
+
     /// <summary>A successful call returned: the file events it makes (none for most calls). Which calls
     /// and which arguments come from the system-call table's traits and roles (both ABIs).</summary>
     public void OnExit(RecordedThread thread, long ret, List<FileEvent> events)

@@ -127,6 +127,15 @@ internal sealed class RecordingPipeline
     /// <summary>The initial stack kept at exec: its top (argv and environment strings are rarely more).</summary>
     private const ulong MaxInitialStackBytes = 256 << 10;
 
+    /// <summary>The process's current image (its /proc/PID/exe) is a file the trace wrote (a dropped program it exec'd): its device and inode.</summary>
+    public bool RunsWrittenFile(int pid, out ulong device, out ulong inode)
+    {
+        (device, inode) = (0, 0);
+        if (_files.WrittenFiles == 0 || !FileIdentity.Stat($"/proc/{pid}/exe", out var st)) return false;
+        (device, inode) = (st.Device, st.Inode);
+        return _files.IsWritten(device, inode);
+    }
+
     public void Registers(RecordedThread thread) => _writer.Registers(thread.Pid, thread.Tid, thread.Registers);
 
     public void Annotate(int pid, int tid, string key, string text) =>
