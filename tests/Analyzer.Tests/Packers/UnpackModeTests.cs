@@ -49,6 +49,8 @@ public sealed partial class UnpackModeTests
         var native = EtherProcess.Exec(dir.Path, program);
         Assert.Contains("B maps: +0-+3000 rwxp", native.Stdout); // code run and data written in one rwx mapping: one line
         Assert.Contains("A smaps: +1000-+2000 r--p", native.Stdout);
+        Assert.Contains("D maps: +1000-+2000 rwxp", native.Stdout); // a page of its own .data (a file mapping) made rwx
+        Assert.Contains("F smaps: +0-+3000 rwxp", native.Stdout);  // a forked child's view
 
         using var run = PackedRun.Record(dir.Path, mode, native, [program], unpack: false);
         Assert.Equal(native.Stdout, run.Recorded.Stdout);

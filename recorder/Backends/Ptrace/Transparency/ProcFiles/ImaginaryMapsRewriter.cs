@@ -26,6 +26,29 @@ internal sealed class ImaginaryMapsRewriter(Func<int, WxPages?> pagesOf, Func<in
 
     public bool Wants(ProcFileName file) => !file.IsSystemFile && file.Name is "maps" or "smaps";
 
+    /// <summary>A VMA is a record: its line (maps), its header line and the lines under it (smaps).</summary>
+    public IReadOnlyList<int> Records(ProcFileName file, byte[] content) => VmaRecords(content);
+
+    internal static List<int> VmaRecords(byte[] content)
+    {
+        var ends = new List<int>();
+        int lineStart = 0;
+        while (lineStart < content.Length)
+        {
+            int nl = Array.IndexOf(content, (byte)'\n', lineStart);
+            int next = nl < 0 ? content.Length : nl + 1;
+            // A record ends before each header line but the first (every line is a header in maps).
+            if (lineStart > 0 && IsHeader(content, lineStart, next)) ends.Add(lineStart);
+            lineStart = next;
+        }
+        ends.Add(content.Length);
+        return ends;
+    }
+
+    /// <summary>smaps' lines under a header start with a field name ("Size:"), headers with a hex address.</summary>
+    private static bool IsHeader(byte[] content, int start, int end) =>
+        MapsLine.Parse(System.Text.Encoding.Latin1.GetString(content, start, end - start).TrimEnd('\n')) is not null;
+
     public byte[] Rewrite(ProcFileName file, byte[] original, ProcReader reader)
     {
         if (pagesOf(file.Pid) is not { Count: > 0 } pages) return original;
