@@ -1,6 +1,4 @@
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Packers;
 

@@ -1,7 +1,3 @@
-using Ether.Replay.Analyzer.Analyses;
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Tests.Shared;
-
 namespace Ether.Replay.Analyzer.Tests.Support;
 
 /// <summary>

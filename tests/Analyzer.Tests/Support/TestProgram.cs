@@ -1,5 +1,3 @@
-using Ether.Replay.Tests.Shared;
-
 namespace Ether.Replay.Analyzer.Tests.Support;
 
 /// <summary>Compiles a C program of Programs/ (copied next to the tests) with gcc at test time.</summary>
