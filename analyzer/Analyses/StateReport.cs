@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Analyses;
 
@@ -23,6 +22,7 @@ public static class StateReport
         if (s < 0 || s > session.LastStep) throw new AnalysisInputException($"--step {s} is outside the trace (0..{session.LastStep})");
         var state = session.StateAt(s);
         output.WriteLine($"step {s:N0} of {session.LastStep:N0}");
+        if (StepCoverage.Gaps(session.Header) is { } gaps) output.WriteLine(gaps);
         if (state.Executed is { } x)
         {
             output.WriteLine($"executed  [pid {x.Pid} tid {x.Tid}] 0x{x.Rip:x}  {Convert.ToHexString(x.Bytes).ToLowerInvariant(),-20}  {session.Disassemble(x)}");
@@ -38,7 +38,7 @@ public static class StateReport
         }
         else
         {
-            output.WriteLine(s == 0 ? "before the first instruction" : "no instruction at this step (a tick: system-call-only recording)");
+            output.WriteLine(s == 0 ? "before the first instruction" : $"no instruction at this step ({StepCoverage.Tick(session.Header)})");
         }
         var current = request.Tid is { } wantTid
             ? state.Threads.FirstOrDefault(t => t.Tid == wantTid && (request.Pid is not { } p || t.Pid == p))

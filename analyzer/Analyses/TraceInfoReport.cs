@@ -1,6 +1,4 @@
 using Ether.Replay.Analyzer.Export.Importers;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Text;
 
 namespace Ether.Replay.Analyzer.Analyses;

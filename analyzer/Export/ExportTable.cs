@@ -1,4 +1,3 @@
-using Ether.Replay.Analyzer.Export.Columns;
 using Parquet;
 using Parquet.Schema;
 

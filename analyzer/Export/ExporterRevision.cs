@@ -28,6 +28,8 @@ public static class ExporterRevision
         (3, "f5276d8ff1760399", "unpack: oep_candidates and files tables; unpack_layers one row per layer and region with fixup_bytes, " +
                  "arrival, chain, oep; written bytes that have not run keep their layer when deeper code rewrites them (fix-ups); " +
                  "a mapped or exec'd file the trace wrote is written code"),
+        (4, "f5276d8ff1760399", "unpack: the chosen original entry point of an image is, among candidates of the strongest evidence, " +
+                 "the deepest layer's (a dropped crypter's own entry state vs the program it decrypts)"),
     ];
 
     /// <summary>The revision this build exports.</summary>

@@ -1,6 +1,4 @@
 using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Export;
 

@@ -1,5 +1,4 @@
 using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Model;
 using LibObjectFile.Elf;
 
 namespace Ether.Replay.Analyzer.Export;

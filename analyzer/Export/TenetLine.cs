@@ -1,5 +1,4 @@
 using System.Text;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Export;
 

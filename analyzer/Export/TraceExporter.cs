@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using Ether.Replay.Analyzer.Disassembly;
 using Ether.Replay.Analyzer.Export.Importers;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Text;
 
 namespace Ether.Replay.Analyzer.Export;

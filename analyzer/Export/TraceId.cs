@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using System.Text;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Export;
 

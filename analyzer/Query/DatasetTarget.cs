@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Ether.Replay.Analyzer.Export;
-using Ether.Replay.Formats.Log;
 
 namespace Ether.Replay.Analyzer.Query;
 

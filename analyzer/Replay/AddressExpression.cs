@@ -1,5 +1,4 @@
 using System.Globalization;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Replay;
 

@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Log;
-
 namespace Ether.Replay.Analyzer.Replay;
 
 /// <summary>The last few decoded chunks: a browser pages back and forth around one place. A chunk

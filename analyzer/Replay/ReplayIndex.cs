@@ -1,6 +1,3 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Analyzer.Replay;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Analyzer.Replay;
 
 /// <summary>One executed instruction.</summary>

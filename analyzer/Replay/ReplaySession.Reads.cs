@@ -1,5 +1,4 @@
 using Ether.Replay.Formats.Instructions;
-using Ether.Replay.Formats.Model;
 using Iced.Intel;
 using Register = Ether.Replay.Formats.Model.Register;
 

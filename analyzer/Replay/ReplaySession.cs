@@ -1,8 +1,6 @@
 using Ether.Replay.Analyzer.Disassembly;
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Replay;
 

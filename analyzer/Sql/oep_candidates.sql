@@ -4,7 +4,7 @@
 -- elf-header (the e_entry of an ELF header written into memory), exec-entry (first instruction of
 -- an image exec'd from a file the trace wrote), from-interpreter (ld.so jumped into written code:
 -- the AT_ENTRY it was handed), deepest-layer (first instruction of the deepest layer). `chosen`
--- marks the one `ether unpack` reports and dumps.
+-- marks the one `ether unpack` reports and dumps (strongest, then deepest layer, then earliest).
 -- Optional: SET VARIABLE trace = '...'; SET VARIABLE pid = 1234;
 SELECT
     trace, pid, image, layer,

@@ -1,5 +1,4 @@
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Unpack;
 
@@ -258,7 +257,9 @@ public sealed class LayerTracker
         }
         foreach (var image in _candidates.GroupBy(c => (c.Pid, c.Image)))
         {
-            var best = image.OrderBy(c => c.Rank).ThenBy(c => c.Step).First();
+            // Of equal evidence, the deepest layer's: an exec'd crypter's own first instruction has the
+            // kernel's entry state too, and the program it decrypts and hands an entry state is deeper.
+            var best = image.OrderBy(c => c.Rank).ThenByDescending(c => c.Layer).ThenBy(c => c.Step).First();
             best.Chosen = true;
             var row = _finished.Where(r => r.Pid == best.Pid && r.Image == best.Image && r.Layer == best.Layer && Holds(r, best.Address))
                 .OrderBy(r => r.FirstStep).FirstOrDefault();

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using Ether.Replay.Analyzer.Export;
-using Ether.Replay.Formats.Log;
 using Parquet;
 using Parquet.Schema;
 

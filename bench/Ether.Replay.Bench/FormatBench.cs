@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Synthetic;
 using MessagePack;
 using Spectre.Console;
@@ -31,24 +28,12 @@ public static class FormatBench
 
     public static int Run(string[] args)
     {
-        long n = 10_000_000;
-        bool synthetic = true, real = true, columns = false;
-        string[] only = [];
-        int rounds = 5;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--real-only": synthetic = false; break;
-                case "--synthetic-only": real = false; break;
-                case "--columns": columns = true; break;
-                case "--only" when i + 1 < args.Length: only = args[++i].Split(','); break;
-                case "--rounds" when i + 1 < args.Length && int.TryParse(args[i + 1], out rounds) && rounds > 0: i++; break;
-                default:
-                    if (!long.TryParse(args[i], out n)) { Console.Error.WriteLine($"bench format: unknown option {args[i]}"); return 2; }
-                    break;
-            }
-        }
+        if (!BenchArgs.TryParse("format", args, out var o, flags: ["--real-only", "--synthetic-only", "--columns"], numbers: ["--rounds"], texts: ["--only"], bareNumber: true))
+            return 2;
+        long n = o.Bare(10_000_000);
+        bool synthetic = !o.Has("--real-only"), real = !o.Has("--synthetic-only"), columns = o.Has("--columns");
+        string[] only = o.Text("--only")?.Split(',') ?? [];
+        int rounds = (int)Math.Clamp(o.Number("--rounds", 5), 1, 1000);
         string dir = Path.Combine(Path.GetTempPath(), $"ether-bench-format-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         try

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;

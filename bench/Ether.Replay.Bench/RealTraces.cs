@@ -1,6 +1,4 @@
 using System.Text;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Recording;
 

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Recording;
 
@@ -30,21 +28,11 @@ public static class RecordBench
 {
     public static int Run(string[] args)
     {
-        long iterations = 1_000_000;
-        int rounds = 5;
-        bool speed = true, size = true, reads = false;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--iterations": iterations = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--speed-only": size = false; break;
-                case "--size-only": speed = false; break;
-                case "--reads": reads = true; break;
-                default: Console.Error.WriteLine($"bench record: unknown option {args[i]}"); return 2;
-            }
-        }
+        if (!BenchArgs.TryParse("record", args, out var o, flags: ["--speed-only", "--size-only", "--reads"], numbers: ["--iterations", "--rounds"]))
+            return 2;
+        long iterations = o.Number("--iterations", 1_000_000);
+        int rounds = (int)o.Number("--rounds", 5);
+        bool speed = !o.Has("--size-only"), size = !o.Has("--speed-only"), reads = o.Has("--reads");
 
         string sources = FindSources();
         string work = Directory.CreateTempSubdirectory("ether-bench-record-").FullName;

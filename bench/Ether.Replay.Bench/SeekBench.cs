@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Log;
 
 namespace Ether.Replay.Bench;
 

@@ -1,6 +1,3 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Bench;
 
 /// <summary>Re-writes a trace event by event with other writer options (e.g. format version 1, the

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Tui.ViewModels;
 
 namespace Ether.Replay.Bench;

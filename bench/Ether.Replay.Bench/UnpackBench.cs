@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
@@ -10,10 +8,14 @@ namespace Ether.Replay.Bench;
 /// <summary>
 /// `bench unpack`: issue 12's test (f) — a crypter stub that derives its key with tens of millions
 /// of instructions before it decrypts a static program into place (KdfCrypter, the tests' own
-/// packer) — run natively and recorded in `--mode full`, `--mode unpack` and `--mode syscalls` (the
-/// recorder's fixed cost: launch, sandbox, exec snapshots), in the same run, alternating order.
+/// packer) — run natively and recorded in `--mode full`, `--mode unpack`, `--mode layers` (unpack
+/// mode + the payload single-stepped) and `--mode syscalls` (the recorder's fixed cost: launch,
+/// sandbox, exec snapshots), in the same run, alternating order.
 /// Targets: unpack ≥ 100x faster than full, ≤ 3x native. Recording times are the recorder's own
 /// (in process, from launch to the trace closed); native is the program's wall time from spawn.
+/// Two probes measure the W^X machinery: flips.c (fault rate, unpack and layers mode) and
+/// callout_probe.c (written code calling out: what each exit from and re-entry into written code
+/// costs in layers mode, against full mode).
 /// Full mode of the whole stub takes tens of minutes here: it is measured on the same stub with
 /// 100 k and 200 k rounds and extrapolated (instructions per round and steps/s both measured).
 /// Options: --rounds R (native/syscalls/unpack rounds, default 5), --kdf-rounds N (default
@@ -23,19 +25,11 @@ public static class UnpackBench
 {
     public static int Run(string[] args)
     {
-        int rounds = 5;
-        long kdfRounds = 3_000_000;
-        bool full = true;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--kdf-rounds": kdfRounds = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--no-full": full = false; break;
-                default: Console.Error.WriteLine($"bench unpack: unknown option {args[i]}"); return 2;
-            }
-        }
+        if (!BenchArgs.TryParse("unpack", args, out var o, flags: ["--no-full"], numbers: ["--rounds", "--kdf-rounds"]))
+            return 2;
+        int rounds = (int)o.Number("--rounds", 5);
+        long kdfRounds = o.Number("--kdf-rounds", 3_000_000);
+        bool full = !o.Has("--no-full");
 
         string work = Directory.CreateTempSubdirectory("ether-bench-unpack-").FullName;
         try
@@ -49,11 +43,12 @@ public static class UnpackBench
                 ("native", () => (Native(packed), null)),
                 ("ether --mode syscalls", () => Record(packed, RecordingModes.Syscalls, work)),
                 ("ether --mode unpack", () => Record(packed, RecordingModes.Unpack, work)),
+                ("ether --mode layers", () => Record(packed, RecordingModes.Layers, work)),
             };
             // One unmeasured run each: JIT and page cache warm for all alike.
             foreach (var c in contenders) c.Run();
             var times = contenders.Select(_ => new List<double>()).ToArray();
-            RecordingResult? unpack = null;
+            var last = new RecordingResult?[contenders.Length];
             for (int round = 0; round < rounds; round++)
             {
                 var order = Enumerable.Range(0, contenders.Length);
@@ -62,24 +57,31 @@ public static class UnpackBench
                 {
                     var (seconds, result) = contenders[c].Run();
                     times[c].Add(seconds);
-                    if (c == 2) unpack = result;
+                    last[c] = result;
                     Console.WriteLine($"  round {round + 1}: {contenders[c].Name,-22} {seconds * 1000,9:F1} ms{Steps(result)}");
                 }
             }
             // Medians: on this shared machine a round now and then waits seconds for a CPU.
-            double native = Median(times[0]), syscalls = Median(times[1]), unpackSeconds = Median(times[2]);
+            double native = Median(times[0]), syscalls = Median(times[1]), unpackSeconds = Median(times[2]), layersSeconds = Median(times[3]);
+            var unpack = last[2]!;
+            var layers = last[3]!;
             Console.WriteLine("  median:");
             Console.WriteLine($"    native                 {native * 1000,9:F1} ms");
             Console.WriteLine($"    ether --mode syscalls  {syscalls * 1000,9:F1} ms   (the recorder's fixed cost: launch, sandbox, exec snapshots)");
             Console.WriteLine($"    ether --mode unpack    {unpackSeconds * 1000,9:F1} ms");
-            foreach (var (key, value) in unpack!.BackendDetails) Console.WriteLine($"      {key}: {value}");
+            foreach (var (key, value) in unpack.BackendDetails) Console.WriteLine($"      {key}: {value}");
             long faults = unpack.Instructions;
             Console.WriteLine($"      {faults:N0} stepped moments in {unpackSeconds:F3} s = {faults / unpackSeconds:N0} faults/s");
             double vsNative = unpackSeconds / native;
             Console.WriteLine($"  ratio unpack / native = {vsNative:F2} (target <= 3){(vsNative <= 3 ? "" : "  ABOVE TARGET")}");
             Console.WriteLine($"  ratio (unpack - syscalls) / native = {(unpackSeconds - syscalls) / native:F2} (what W^X tracking adds to the fixed cost)");
+            Console.WriteLine($"    ether --mode layers    {layersSeconds * 1000,9:F1} ms   ({layers.Instructions:N0} instructions stepped: the payload's, plus the moments)");
+            foreach (var (key, value) in layers.BackendDetails) Console.WriteLine($"      {key}: {value}");
+            Console.WriteLine($"  ratio layers / native = {layersSeconds / native:F2}, layers / unpack = {layersSeconds / unpackSeconds:F2}");
 
-            FlipRate(work, rounds);
+            FlipRate(work, rounds, RecordingModes.Unpack);
+            FlipRate(work, rounds, RecordingModes.Layers);
+            CallOutRate(work, rounds);
 
             if (full)
             {
@@ -99,6 +101,7 @@ public static class UnpackBench
                 Console.WriteLine($"  --mode full at the measured {rate:N0} steps/s: {fullSeconds:F1} s for the whole stub (extrapolated)");
                 double speedup = fullSeconds / unpackSeconds;
                 Console.WriteLine($"  ratio full / unpack = {speedup:N0} (target >= 100){(speedup >= 100 ? "" : "  BELOW TARGET")}");
+                Console.WriteLine($"  ratio full / layers = {fullSeconds / layersSeconds:N0} (the payload's instructions in both)");
             }
             return 0;
         }
@@ -108,16 +111,53 @@ public static class UnpackBench
         }
     }
 
-    /// <summary>bench/unpack/flips.c: 1,000 RWX pages written and called twice = 4,000 W^X faults; the recorder's cost per fault.</summary>
-    private static void FlipRate(string work, int rounds)
+    /// <summary>bench/unpack/flips.c: 1,000 RWX pages written and called twice = 4,000 W^X faults; the recorder's cost per fault
+    /// (in layers mode each call also steps the `ret` and closes the page again when it returns).</summary>
+    private static void FlipRate(string work, int rounds, string mode)
     {
         const int Pages = 1000, FlipRounds = 2;
-        string program = Path.Combine(work, "flips");
-        var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O1", $"-DPAGES={Pages}", $"-DROUNDS={FlipRounds}", "-o", program,
-            Path.Combine(BenchPaths.RepoRoot ?? throw new InvalidOperationException("run from the repository"), "bench", "unpack", "flips.c")]))!;
+        string program = Compile(work, "flips", ["bench", "unpack", "flips.c"], $"-DPAGES={Pages}", $"-DROUNDS={FlipRounds}");
+        Console.WriteLine($"flips, --mode {mode}: {Pages:N0} RWX pages written and called {FlipRounds} times (a write fault and an execute fault per page and round)");
+        var (n, u, last) = NativeAndRecorded(program, mode, work, rounds);
+        long faults = last.Instructions;
+        Console.WriteLine($"  native {n * 1000:F1} ms, --mode {mode} {u * 1000:F1} ms (medians of {rounds}); {faults:N0} stepped instructions");
+        foreach (var (key, value) in last.BackendDetails) Console.WriteLine($"    {key}: {value}");
+        Console.WriteLine($"  {faults / u:N0} faults/s overall; {(u - n) / faults * 1e6:F0} µs per fault (recorded time - native time, per fault)");
+    }
+
+    /// <summary>
+    /// tests/…/layersmode/callout_probe.c: a written loop that calls back into the program 2,000
+    /// times. In layers mode each call is an exit from written code (its pages closed: a remote
+    /// mprotect) and each return an entry (a fault, pages opened: another): the price of a payload
+    /// calling libc, against full mode (which steps the callee too) and native.
+    /// </summary>
+    private static void CallOutRate(string work, int rounds)
+    {
+        const int Calls = 2000;
+        string program = Compile(work, "callout", ["tests", "Analyzer.Tests", "Programs", "layersmode", "callout_probe.c"], $"-DROUNDS={Calls}");
+        Console.WriteLine($"call-outs: written code calling back into the program {Calls:N0} times");
+        var (n, l, last) = NativeAndRecorded(program, RecordingModes.Layers, work, rounds);
+        var (full, fullResult) = Record(program, RecordingModes.Full, work);
+        Console.WriteLine($"  native {n * 1000:F1} ms, --mode layers {l * 1000:F1} ms (medians of {rounds}){Steps(last)}");
+        foreach (var (key, value) in last.BackendDetails) Console.WriteLine($"    {key}: {value}");
+        Console.WriteLine($"  --mode full {full * 1000:F1} ms (one run){Steps(fullResult)}");
+        Console.WriteLine($"  {(l - n) / Calls * 1e6:F0} µs per call out and back in layers mode; ratio full / layers = {full / l:F1}");
+    }
+
+    /// <summary>Builds a probe of the repository (gcc -O1) into the work directory.</summary>
+    private static string Compile(string work, string name, string[] source, params string[] defines)
+    {
+        string program = Path.Combine(work, name);
+        string path = Path.Combine([BenchPaths.RepoRoot ?? throw new InvalidOperationException("run from the repository"), .. source]);
+        using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O1", .. defines, "-o", program, path]))!;
         gcc.WaitForExit();
-        if (gcc.ExitCode != 0) throw new InvalidOperationException("gcc flips.c failed");
-        Console.WriteLine($"flips: {Pages:N0} RWX pages written and called {FlipRounds} times (a write fault and an execute fault per page and round)");
+        if (gcc.ExitCode != 0) throw new InvalidOperationException($"gcc {Path.GetFileName(path)} failed");
+        return program;
+    }
+
+    /// <summary>Medians of alternating native and recorded runs (after an unmeasured native run), and the last recording's result.</summary>
+    private static (double Native, double Recorded, RecordingResult Last) NativeAndRecorded(string program, string mode, string work, int rounds)
+    {
         var native = new List<double>();
         var recorded = new List<double>();
         RecordingResult? last = null;
@@ -125,15 +165,11 @@ public static class UnpackBench
         for (int round = 0; round < rounds; round++)
         {
             native.Add(Native(program));
-            var (seconds, result) = Record(program, RecordingModes.Unpack, work);
+            var (seconds, result) = Record(program, mode, work);
             recorded.Add(seconds);
             last = result;
         }
-        double n = Median(native), u = Median(recorded);
-        long faults = last!.Instructions;
-        Console.WriteLine($"  native {n * 1000:F1} ms, --mode unpack {u * 1000:F1} ms (medians of {rounds}); {faults:N0} stepped moments");
-        foreach (var (key, value) in last.BackendDetails) Console.WriteLine($"    {key}: {value}");
-        Console.WriteLine($"  {faults / u:N0} faults/s overall; {(u - n) / faults * 1e6:F0} µs per fault (recorded time - native time, per fault)");
+        return (Median(native), Median(recorded), last!);
     }
 
     private static double Median(List<double> values)
@@ -148,8 +184,10 @@ public static class UnpackBench
     private static double Native(string program)
     {
         var clock = Stopwatch.StartNew();
-        using var p = Process.Start(new ProcessStartInfo(program) { RedirectStandardOutput = true })!;
+        using var p = Process.Start(new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stderr = p.StandardError.ReadToEndAsync();
         p.StandardOutput.ReadToEnd();
+        stderr.Wait();
         p.WaitForExit();
         return clock.Elapsed.TotalSeconds;
     }
@@ -162,7 +200,7 @@ public static class UnpackBench
             Program = program,
             Mode = mode,
             OutputPath = output,
-            Sandbox = new SandboxOptions { StdoutPath = "/dev/null" },
+            Sandbox = new SandboxOptions { StdoutPath = "/dev/null", StderrPath = "/dev/null" },
         });
         File.Delete(output);
         return (result.Elapsed.TotalSeconds, result);

@@ -161,14 +161,7 @@ public sealed class TraceReader : IDisposable
     private int ReadAt(long offset, Span<byte> into)
     {
         _input.Position = offset;
-        int total = 0;
-        while (total < into.Length)
-        {
-            int n = _input.Read(into[total..]);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
+        return _input.ReadAtLeast(into, into.Length, throwOnEndOfStream: false); // fewer only at the end of the file
     }
 
     /// <summary>The footer, if the trailer points at a verified index frame whose chunk table is consistent.</summary>

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
-using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Recording;

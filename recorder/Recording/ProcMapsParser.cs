@@ -1,6 +1,5 @@
 using System.Globalization;
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Recording;
 

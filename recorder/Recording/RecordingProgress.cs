@@ -1,5 +1,4 @@
 using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Recording;
 

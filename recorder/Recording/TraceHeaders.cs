@@ -1,5 +1,4 @@
 using System.Reflection;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Recording;
 

@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Abi;
-
 namespace Ether.Replay.Recorder.Syscalls;
 
 /// <summary>

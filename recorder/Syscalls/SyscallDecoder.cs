@@ -1,4 +1,3 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Syscalls.DecoderInternal;
 using static Ether.Replay.Recorder.Syscalls.DecoderInternal.StraceText;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Ether.Replay.Tests.Shared;
 using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Cli.Tests;

@@ -1,7 +1,6 @@
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Query;
 using Ether.Replay.Formats.Log;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Cli.Tests;
 

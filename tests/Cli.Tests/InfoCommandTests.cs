@@ -1,7 +1,6 @@
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Synthetic;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Cli.Tests;
 

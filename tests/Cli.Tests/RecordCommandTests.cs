@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Cli.Tests;
 
@@ -31,6 +30,27 @@ public sealed class RecordCommandTests : IDisposable
         EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "--", text), "not an x86-64 ELF executable or a #! script");
 
         EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "-o", Path.Combine(_dir.Path, "no", "such", "dir", "t.etrace"), "--", "/bin/true"), "cannot write");
+    }
+
+    [Fact]
+    public void A_relative_argument_that_only_exists_in_the_users_directory_gets_a_hint_and_cwd_runs_it_there()
+    {
+        File.WriteAllText(Path.Combine(_dir.Path, "in.txt"), "hello from the user's directory\n");
+        string trace = Path.Combine(_dir.Path, "cat.etrace");
+
+        // In the scratch directory cat cannot see in.txt: it fails as it would anywhere else, and the
+        // summary says why.
+        var scratch = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "-o", trace, "--", "/bin/cat", "in.txt", "-n");
+        Assert.True(scratch.ExitCode == 0, scratch.ToString());
+        Assert.Contains("in.txt: No such file or directory", scratch.Stderr);
+        Assert.Contains(scratch.StderrLines, l => l.StartsWith("hint: in.txt is a relative path in " + _dir.Path) && l.Contains("--cwd ."));
+
+        // With --cwd . it runs here, prints what cat prints natively, and there is nothing to hint.
+        var native = EtherProcess.Exec(_dir.Path, "/bin/cat", "in.txt", "-n");
+        var here = EtherProcess.Run(_dir.Path, "record", "--mode", "syscalls", "--cwd", ".", "-o", trace, "--", "/bin/cat", "in.txt", "-n");
+        Assert.True(here.ExitCode == 0, here.ToString());
+        Assert.Equal(native.Stdout, here.Stdout);
+        Assert.DoesNotContain(here.StderrLines, l => l.StartsWith("hint:"));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Cli.Tests;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Ether.Replay.Tui.Host;
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.App;
 
 namespace Ether.Replay.Tui;

@@ -1,4 +1,3 @@
-using Ether.Replay.Tui.ViewModels;
 using Ether.Replay.Tui.Views;
 using Terminal.Gui.App;
 using Terminal.Gui.Drawing;

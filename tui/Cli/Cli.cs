@@ -1,4 +1,3 @@
-using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Query;
 using Ether.Replay.Formats.Log;
 

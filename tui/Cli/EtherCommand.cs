@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Ether.Replay.Cli.Commands;
 
 namespace Ether.Replay.Cli;

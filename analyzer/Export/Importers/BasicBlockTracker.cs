@@ -1,5 +1,4 @@
 using Ether.Replay.Analyzer.Export.Tables;
-using Ether.Replay.Formats.Log;
 
 namespace Ether.Replay.Analyzer.Export.Importers;
 

@@ -1,9 +1,7 @@
 using Ether.Replay.Analyzer.Disassembly;
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Export.Importers;
 
@@ -98,9 +96,7 @@ internal sealed class ChunkImporter
         int layer = _layers.OnInstruction(t.Layers, step, rip, length);
 
         var table = _tables.Instructions;
-        table.Step.Add(step);
-        table.Pid.Add(t.Pid);
-        table.Tid.Add(t.Tid);
+        table.BeginRow(step, t.Pid, t.Tid);
         table.Rip.Add(rip);
         table.Length.Add((byte)length);
         table.Bytes.Add(code);
@@ -128,9 +124,7 @@ internal sealed class ChunkImporter
         for (int k = 0; k < _reads.Count; k++)
         {
             var range = _reads.Range(k);
-            table.Step.Add(_reads.PendingStep);
-            table.Pid.Add(_reads.PendingPid);
-            table.Tid.Add(_reads.PendingTid);
+            table.BeginRow(_reads.PendingStep, _reads.PendingPid, _reads.PendingTid);
             table.Rip.Add(_reads.PendingRip);
             table.Address.Add(range.Address);
             table.Size.Add(range.Size);
@@ -149,9 +143,7 @@ internal sealed class ChunkImporter
         long step = c.WriteStep[w];
         bool kernel = (flags & MemoryWriteFlags.Kernel) != 0;
         var table = _tables.MemoryWrites;
-        table.Step.Add(step);
-        table.Pid.Add(t.Pid);
-        table.Tid.Add(t.Tid);
+        table.BeginRow(step, t.Pid, t.Tid);
         table.Rip.Add(t.Rip);
         table.Address.Add(c.WriteAddress[w]);
         table.Size.Add(c.WriteSize[w]);
@@ -181,9 +173,7 @@ internal sealed class ChunkImporter
         for (uint m = mask; m != 0; m &= m - 1)
         {
             int slot = System.Numerics.BitOperations.TrailingZeroCount(m);
-            table.Step.Add(step);
-            table.Pid.Add(t.Pid);
-            table.Tid.Add(t.Tid);
+            table.BeginRow(step, t.Pid, t.Tid);
             table.Register.Add(slot < Registers.Count ? Registers.Names[slot] : $"slot{slot}");
             if (slot < Registers.Count) t.Registers[slot] = values[k];
             table.Value.Add(values[k++]);
@@ -209,9 +199,7 @@ internal sealed class ChunkImporter
                 var table = _tables.Registers;
                 for (int slot = 0; slot < Registers.Count; slot++)
                 {
-                    table.Step.Add(k.Step);
-                    table.Pid.Add(k.Pid);
-                    table.Tid.Add(k.Tid);
+                    table.BeginRow(k);
                     table.Register.Add(Registers.Names[slot]);
                     table.Value.Add(k.Registers[slot]);
                     table.Keyframe.Add(true);
@@ -240,9 +228,7 @@ internal sealed class ChunkImporter
             case RegionSnapshotEvent s:
             {
                 var table = _tables.Snapshots;
-                table.Step.Add(s.Step);
-                table.Pid.Add(s.Pid);
-                table.Tid.Add(s.Tid);
+                table.BeginRow(s);
                 table.Address.Add(s.Address);
                 table.Size.Add(s.Bytes.Length);
                 table.Reason.Add(s.Reason);
@@ -253,9 +239,7 @@ internal sealed class ChunkImporter
             case ExecEvent x:
             {
                 var table = _tables.Execs;
-                table.Step.Add(x.Step);
-                table.Pid.Add(x.Pid);
-                table.Tid.Add(x.Tid);
+                table.BeginRow(x);
                 table.Path.Add(x.Path);
                 table.Argv.Add(ShellWords.Join(x.Argv));
                 table.EndRow();
@@ -264,9 +248,7 @@ internal sealed class ChunkImporter
             case FileEvent f:
             {
                 var table = _tables.Files;
-                table.Step.Add(f.Step);
-                table.Pid.Add(f.Pid);
-                table.Tid.Add(f.Tid);
+                table.BeginRow(f);
                 table.Op.Add(f.Op);
                 table.Call.Add(f.Call);
                 table.Fd.Add(f.Fd);
@@ -284,9 +266,7 @@ internal sealed class ChunkImporter
             case SignalEvent g:
             {
                 var table = _tables.Signals;
-                table.Step.Add(g.Step);
-                table.Pid.Add(g.Pid);
-                table.Tid.Add(g.Tid);
+                table.BeginRow(g);
                 table.Signo.Add(g.Signo);
                 table.Name.Add(g.Name);
                 table.Code.Add(g.Code);
@@ -298,9 +278,7 @@ internal sealed class ChunkImporter
             case AnnotationEvent a:
             {
                 var table = _tables.Annotations;
-                table.Step.Add(a.Step);
-                table.Pid.Add(a.Pid);
-                table.Tid.Add(a.Tid);
+                table.BeginRow(a);
                 table.Key.Add(a.Key);
                 table.Text.Add(a.Text);
                 table.EndRow();
@@ -320,9 +298,7 @@ internal sealed class ChunkImporter
     private void Region(TraceEvent e, string kind, ulong start, ulong end, string? protection, ulong? fileOffset, string? name)
     {
         var table = _tables.Regions;
-        table.Step.Add(e.Step);
-        table.Pid.Add(e.Pid);
-        table.Tid.Add(e.Tid);
+        table.BeginRow(e);
         table.Event.Add(kind);
         table.Start.Add(start);
         table.End.Add(end);

@@ -1,6 +1,5 @@
 using Ether.Replay.Analyzer.Export.Tables;
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Export.Importers;
 

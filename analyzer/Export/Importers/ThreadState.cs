@@ -1,5 +1,4 @@
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Analyzer.Export.Importers;
 

@@ -1,12 +1,7 @@
-using Ether.Replay.Analyzer.Export.Columns;
-
 namespace Ether.Replay.Analyzer.Export.Tables;
 
-internal sealed class FilesTable : ExportTable
+internal sealed class FilesTable : StepRowsTable
 {
-    public readonly ValueColumn<long> Step = new("step", "step of the system call");
-    public readonly ValueColumn<int> Pid = new("pid", "process id");
-    public readonly ValueColumn<int> Tid = new("tid", "thread id");
     public readonly StringColumn Op = new("op", "open-write, memfd, write, truncate, mmap-shared, rename, link, chmod, exec, exec-argument (docs/trace-format.md)");
     public readonly StringColumn Call = new("call", "the system call that did it");
     public readonly ValueColumn<int> Fd = new("fd", "descriptor used (-1 when the call named a path)");
@@ -18,6 +13,7 @@ internal sealed class FilesTable : ExportTable
     public readonly ValueColumn<long> Size = new("size", "the file's size after the call");
     public readonly BlobColumn Content = new("content", "for exec and exec-argument of a file written in the trace: its whole content then; null otherwise", nullable: true);
 
-    public FilesTable() : base("files", "File provenance: every regular file or memfd a traced process created, wrote, renamed, linked, chmod'ed or executed, identified by device and inode.")
-        => Declare(Step, Pid, Tid, Op, Call, Fd, Device, Inode, Path, Offset, Length, Size, Content);
+    public FilesTable() : base("files", "File provenance: every regular file or memfd a traced process created, wrote, renamed, linked, chmod'ed or executed, identified by device and inode.",
+        step: "step of the system call")
+        => Declare(Op, Call, Fd, Device, Inode, Path, Offset, Length, Size, Content);
 }

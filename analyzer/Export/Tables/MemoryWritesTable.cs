@@ -1,13 +1,9 @@
 using Parquet;
-using Ether.Replay.Analyzer.Export.Columns;
 
 namespace Ether.Replay.Analyzer.Export.Tables;
 
-internal sealed class MemoryWritesTable : ExportTable
+internal sealed class MemoryWritesTable : StepRowsTable
 {
-    public readonly ValueColumn<long> Step = new("step", "the step of the instruction (or system call) that wrote") { Hint = EncodingHint.DeltaBinaryPacked };
-    public readonly ValueColumn<int> Pid = new("pid", "process id (the address space written)");
-    public readonly ValueColumn<int> Tid = new("tid", "thread id");
     public readonly NullableColumn<ulong> Rip = new("rip", "address of the writing instruction; for kernel writes the system call instruction; null if unknown");
     public readonly ValueColumn<ulong> Address = new("address", "first byte written");
     public readonly ValueColumn<long> Size = new("size", "bytes written (value can be shorter when truncated)");
@@ -17,6 +13,7 @@ internal sealed class MemoryWritesTable : ExportTable
     public readonly ValueColumn<bool> Truncated = new("truncated", "the recorder kept only the first bytes of a longer write");
     public readonly ValueColumn<int> Layer = new("layer", "unpacking layer of the writing code; bytes written here belong to layer + 1");
 
-    public MemoryWritesTable() : base("memory_writes", "One row per memory write, by instructions and by the kernel.")
-        => Declare(Step, Pid, Tid, Rip, Address, Size, Value, OldValue, Kernel, Truncated, Layer);
+    public MemoryWritesTable() : base("memory_writes", "One row per memory write, by instructions and by the kernel.",
+        step: "the step of the instruction (or system call) that wrote", pid: "process id (the address space written)", stepHint: EncodingHint.DeltaBinaryPacked)
+        => Declare(Rip, Address, Size, Value, OldValue, Kernel, Truncated, Layer);
 }

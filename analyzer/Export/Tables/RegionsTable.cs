@@ -1,12 +1,7 @@
-using Ether.Replay.Analyzer.Export.Columns;
-
 namespace Ether.Replay.Analyzer.Export.Tables;
 
-internal sealed class RegionsTable : ExportTable
+internal sealed class RegionsTable : StepRowsTable
 {
-    public readonly ValueColumn<long> Step = new("step", "step at which the mapping changed");
-    public readonly ValueColumn<int> Pid = new("pid", "process id (address space)");
-    public readonly ValueColumn<int> Tid = new("tid", "thread whose call changed it (0 when unknown)");
     public readonly StringColumn Event = new("event", "map, unmap or protect");
     public readonly ValueColumn<ulong> Start = new("start", "first address of the range");
     public readonly ValueColumn<ulong> End = new("end", "address after the range");
@@ -15,6 +10,7 @@ internal sealed class RegionsTable : ExportTable
     public readonly NullableColumn<ulong> FileOffset = new("file_offset", "offset in the backing file (map only)");
     public readonly StringColumn Name = new("name", "backing file or [heap]/[stack]/…; empty for anonymous memory; null for unmap/protect", nullable: true);
 
-    public RegionsTable() : base("regions", "Memory map changes: one row per map, unmap and protect event.")
-        => Declare(Step, Pid, Tid, Event, Start, End, Size, Protection, FileOffset, Name);
+    public RegionsTable() : base("regions", "Memory map changes: one row per map, unmap and protect event.",
+        step: "step at which the mapping changed", pid: "process id (address space)", tid: "thread whose call changed it (0 when unknown)")
+        => Declare(Event, Start, End, Size, Protection, FileOffset, Name);
 }

@@ -1,18 +1,14 @@
-using Ether.Replay.Analyzer.Export.Columns;
-
 namespace Ether.Replay.Analyzer.Export.Tables;
 
-internal sealed class SignalsTable : ExportTable
+internal sealed class SignalsTable : StepRowsTable
 {
-    public readonly ValueColumn<long> Step = new("step", "step at which the signal arrived");
-    public readonly ValueColumn<int> Pid = new("pid", "process id");
-    public readonly ValueColumn<int> Tid = new("tid", "thread id");
     public readonly ValueColumn<int> Signo = new("signo", "signal number");
     public readonly StringColumn Name = new("name", "SIGSEGV, SIGTRAP, …");
     public readonly ValueColumn<int> Code = new("code", "si_code");
     public readonly ValueColumn<ulong> Address = new("address", "si_addr (faulting address) where meaningful");
     public readonly StringColumn Disposition = new("disposition", "delivered, suppressed (the recorder did not pass it on) or kill");
 
-    public SignalsTable() : base("signals", "One row per signal.")
-        => Declare(Step, Pid, Tid, Signo, Name, Code, Address, Disposition);
+    public SignalsTable() : base("signals", "One row per signal.",
+        step: "step at which the signal arrived")
+        => Declare(Signo, Name, Code, Address, Disposition);
 }

@@ -1,5 +1,3 @@
-using Ether.Replay.Analyzer.Export.Columns;
-
 namespace Ether.Replay.Analyzer.Export.Tables;
 
 internal sealed class UnpackLayersTable : ExportTable

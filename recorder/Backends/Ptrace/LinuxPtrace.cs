@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;

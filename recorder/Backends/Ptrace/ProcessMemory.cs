@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 

@@ -2,7 +2,6 @@ using Ether.Replay.Formats.Log;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 

@@ -1,4 +1,3 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 

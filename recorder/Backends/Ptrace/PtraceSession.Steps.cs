@@ -1,9 +1,6 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
-using Ether.Replay.Recorder.Recording;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.TrapFlag;
-using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;

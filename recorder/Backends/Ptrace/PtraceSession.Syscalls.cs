@@ -1,9 +1,6 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
-using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 

@@ -1,4 +1,3 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
@@ -83,7 +82,7 @@ internal sealed partial class PtraceSession
         TraceeThread child;
         if ((flags & CloneThread) != 0)
         {
-            child = AddThread(parentProcess, tid, TraceeState.Starting);
+            child = AddThread(parentProcess, tid, TraceeState.Starting, _mode.StyleOfNewTask(parent.Style));
             _pipeline.ThreadStarted(child.Rec, parent.Tid);
             _threadCount++;
         }
@@ -95,7 +94,7 @@ internal sealed partial class PtraceSession
             // writes are logged under its own pid), so it starts knowing what the parent's trace holds.
             process.Shadow = parentProcess.Shadow.Copy();
             process.Executable = parentProcess.Executable;
-            child = AddThread(process, tid, TraceeState.Starting);
+            child = AddThread(process, tid, TraceeState.Starting, _mode.StyleOfNewTask(parent.Style));
             string how = ev switch { PtraceEvent.Fork => "fork", PtraceEvent.VFork => "vfork", _ => "clone" };
             _pipeline.ProcessStarted(process, how);
             _processCount++;

@@ -1,5 +1,3 @@
-using Ether.Replay.Recorder.Syscalls;
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency;
 
@@ -31,6 +29,10 @@ internal sealed partial class PtraceSession : ITransparencyHost
     }
 
     bool ITransparencyHost.IsProcess(int pid) => _processes.ContainsKey(pid);
+
+    bool ITransparencyHost.KeepsImaginaryProtections => _mode.KeepsImaginaryProtections;
+
+    Unpacking.WxPages? ITransparencyHost.ImaginaryPages(int pid) => _processes.TryGetValue(pid, out var p) ? p.Space.WxPages : null;
 
     int ITransparencyHost.ParentOf(int pid) => _processes.TryGetValue(pid, out var p) ? p.ParentPid : 0;
 

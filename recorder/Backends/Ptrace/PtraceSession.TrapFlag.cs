@@ -1,4 +1,3 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.TrapFlag;
 

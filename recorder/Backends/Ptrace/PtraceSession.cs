@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using Ether.Replay.Formats.Abi;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
@@ -318,9 +315,9 @@ internal sealed partial class PtraceSession
         return process;
     }
 
-    private TraceeThread AddThread(RecordedProcess process, int tid, TraceeState state)
+    private TraceeThread AddThread(RecordedProcess process, int tid, TraceeState state, ExecutionStyle? style = null)
     {
-        var t = new TraceeThread(new RecordedThread(process, tid), state, _mode.InitialStyle);
+        var t = new TraceeThread(new RecordedThread(process, tid), state, style ?? _mode.InitialStyle);
         _scheduler.Add(t);
         process.LiveThreads++;
         return t;

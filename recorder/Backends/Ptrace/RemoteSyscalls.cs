@@ -1,6 +1,4 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 

@@ -1,6 +1,3 @@
-using Ether.Replay.Formats.Abi;
-using Ether.Replay.Recorder.Syscalls;
-
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using ELFSharp.ELF;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 

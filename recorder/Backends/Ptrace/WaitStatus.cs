@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Abi;
-
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
 /// <summary>A waitpid status word, decoded (sys/wait.h macros).</summary>

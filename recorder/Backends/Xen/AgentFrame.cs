@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Recorder.Backends.Xen;
 
 /// <summary>The frame types of docs/xen-agent-protocol.md; Unknown ones are skipped and counted.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Ether.Replay.Formats.Model;
 using MessagePack;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
@@ -55,17 +54,8 @@ public sealed class AgentFrameReader(Stream input)
         return true;
     }
 
-    private int ReadFully(Span<byte> into)
-    {
-        int total = 0;
-        while (total < into.Length)
-        {
-            int n = _input.Read(into[total..]);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
-    }
+    /// <summary>All of <paramref name="into"/>, fewer bytes only when the stream ends.</summary>
+    private int ReadFully(Span<byte> into) => _input.ReadAtLeast(into, into.Length, throwOnEndOfStream: false);
 
     private static void Parse(ReadOnlyMemory<byte> body, AgentFrame f)
     {

@@ -1,5 +1,3 @@
-using Ether.Replay.Recorder.Recording;
-
 namespace Ether.Replay.Recorder.Backends.Xen;
 
 /// <summary>Finds the ether-agent executable: --agent, $ETHER_AGENT, the repo's build folder, then PATH.</summary>

@@ -1,5 +1,3 @@
-using Ether.Replay.Recorder.Syscalls;
-
 namespace Ether.Replay.Recorder.Backends.Xen;
 
 /// <summary>

@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
 

@@ -1,5 +1,3 @@
-using Ether.Replay.Recorder.Recording;
-
 namespace Ether.Replay.Recorder.Backends.Xen;
 
 /// <summary>What `ether record xen` was asked to do.</summary>

@@ -1,8 +1,4 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
 

@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Abi;
-
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;
 
 /// <summary>One call being rendered: its raw arguments, the target's memory, and (after the call) its result.</summary>

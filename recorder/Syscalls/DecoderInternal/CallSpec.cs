@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Abi;
-
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;
 
 /// <summary>Renders a call whose arguments depend on each other too much for a list of kinds.</summary>

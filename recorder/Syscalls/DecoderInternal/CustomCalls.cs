@@ -1,5 +1,4 @@
 using System.Text;
-using Ether.Replay.Formats.Abi;
 using static Ether.Replay.Recorder.Syscalls.DecoderInternal.StraceText;
 
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;

@@ -1,4 +1,3 @@
-using Ether.Replay.Formats.Abi;
 using static Ether.Replay.Recorder.Syscalls.DecoderInternal.StraceText;
 
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;

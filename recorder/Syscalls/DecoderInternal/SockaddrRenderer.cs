@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net;
-using Ether.Replay.Formats.Abi;
 using static Ether.Replay.Recorder.Syscalls.DecoderInternal.StraceText;
 
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Ether.Replay.Formats.Abi;
 
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
-using Ether.Replay.Formats.Abi;
 using static Ether.Replay.Recorder.Syscalls.DecoderInternal.StraceText;
 
 namespace Ether.Replay.Recorder.Syscalls.DecoderInternal;

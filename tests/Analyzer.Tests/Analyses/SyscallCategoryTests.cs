@@ -1,7 +1,4 @@
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Abi;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Analyses;
 

@@ -1,7 +1,3 @@
-using Ether.Replay.Analyzer.Analyses;
-using Ether.Replay.Analyzer.Tests.Support;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Tests.Shared;
 using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Analyzer.Tests.Analyses;

@@ -1,6 +1,3 @@
-using Ether.Replay.Analyzer.Tests.Support;
-using Ether.Replay.Tests.Shared;
-
 namespace Ether.Replay.Analyzer.Tests.EndToEnd;
 
 /// <summary>The test programs themselves, natively: what the recorded runs are compared with.</summary>

@@ -1,13 +1,8 @@
-using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Formats.Instructions;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 using Ether.Replay.Recorder.Instructions;
 using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Tests.Shared;
 using Iced.Intel;
 
 namespace Ether.Replay.Analyzer.Tests.EndToEnd;

@@ -1,8 +1,4 @@
 using System.Globalization;
-using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.EndToEnd;
 

@@ -1,5 +1,3 @@
-using Ether.Replay.Analyzer.Export;
-
 namespace Ether.Replay.Analyzer.Tests.Export;
 
 /// <summary>

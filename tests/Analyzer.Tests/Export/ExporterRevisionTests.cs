@@ -1,5 +1,3 @@
-using Ether.Replay.Analyzer.Export;
-
 namespace Ether.Replay.Analyzer.Tests.Export;
 
 /// <summary>Keeps the exporter revision honest: a schema change without a new revision fails here.</summary>

@@ -1,7 +1,4 @@
 using System.Text.RegularExpressions;
-using Ether.Replay.Analyzer.Export;
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Export;
 

@@ -1,5 +1,3 @@
-using Ether.Replay.Analyzer.Tests.Support;
-using Ether.Replay.Tests.Shared;
 using P = Ether.Replay.Tests.Shared.FakePackedProgram;
 
 namespace Ether.Replay.Analyzer.Tests.Export;

@@ -1,15 +1,11 @@
-using Ether.Replay.Analyzer.Analyses;
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Packers;
 
 /// <summary>
 /// Layers that arrive by exec: droppers that decrypt a whole program into a memfd or a temporary
 /// file and exec it (execveat AT_EMPTY_PATH, /proc/self/fd/N after fork+setsid+chdir, through
-/// /bin/sh), recorded with the real recorder in syscalls, full and unpack mode: the same layer in each.
+/// /bin/sh), recorded with the real recorder in syscalls, full, unpack and layers mode: the same layer in each.
 /// </summary>
 public sealed class DropperTests
 {
@@ -21,6 +17,8 @@ public sealed class DropperTests
     [InlineData("shell", "full")]
     [InlineData("execveat", "unpack")]
     [InlineData("shell", "unpack")]
+    [InlineData("execveat", "layers")]
+    [InlineData("shell", "layers")]
     public void The_dropped_program_is_a_layer_one_deeper_with_the_original_entry_point_and_its_whole_file(string variant, string mode)
     {
         using var dir = new TempDir();
@@ -30,21 +28,12 @@ public sealed class DropperTests
 
         // Natively (a copy: the execveat dropper unlinks itself).
         File.Copy(dropper, dir.File("native-copy")); // keeps the execute bits
-        var native = EtherProcess.Exec(dir.Path, dir.File("native-copy"));
-        Assert.Equal(expected.Stdout, native.Stdout);
-        Assert.Equal(expected.ExitCode, native.ExitCode);
+        PackedRun.AssertSameBehaviour(expected, EtherProcess.Exec(dir.Path, dir.File("native-copy")));
 
-        string trace = dir.File("t.etrace");
-        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(5), "record", "--mode", mode, "--output", trace, "--", dropper);
-        Assert.True(record.ExitCode == 0, record.ToString());
-        Assert.Contains(expected.Stdout, record.Stdout);
+        using var run = PackedRun.Record(dir.Path, mode, expected, [dropper]);
+        run.AssertExitCode(expected.ExitCode, lastExec: true);
 
-        var r = EtherProcess.Run(dir.Path, "unpack", trace, "--dump", "dumps");
-        Assert.True(r.ExitCode == 0, r.ToString());
-        using var db = AnalysisDatabase.Open(DatasetTarget.Resolve(trace, null, out _));
-        Assert.Equal(expected.ExitCode, Convert.ToInt32(db.Scalar("SELECT exit_code FROM processes WHERE pid = (SELECT max(pid) FROM execs)")));
-
-        var layer = UnpackReport.Layers(db).Single(l => l.Arrival is LayerArrival.Memfd or LayerArrival.ExecOfWrittenFile);
+        var layer = run.Layers.Single(l => l.Arrival is LayerArrival.Memfd or LayerArrival.ExecOfWrittenFile);
         Assert.Equal(variant == "shell" ? LayerArrival.ExecOfWrittenFile : LayerArrival.Memfd, layer.Arrival);
         Assert.Equal(1, layer.Layer);
         Assert.Equal(original.Entry, layer.EntryAddress);
@@ -52,24 +41,24 @@ public sealed class DropperTests
         Assert.Contains(variant == "shell" ? "open" : "memfd_create", layer.Chain);
         Assert.Contains("write", layer.Chain);
         Assert.Contains(variant == "execveat" ? "execveat" : "execve", layer.Chain);
-        Assert.Contains($"arrived as a file: {layer.Chain}", r.Stdout);
+        Assert.Contains($"arrived as a file: {layer.Chain}", run.Unpacked!.Stdout);
 
-        var oep = UnpackReport.Oeps(db).Single(o => o.Chosen && o.Pid == layer.Pid);
+        var oep = run.Oeps.Single(o => o.Chosen && o.Pid == layer.Pid);
         Assert.Equal(original.Entry, oep.Address);
-        // Full mode sees the first instruction run with the kernel's entry state; syscalls mode knows the exec'd file's entry.
-        Assert.Equal(mode == "full" ? OepEvidence.EntryState : OepEvidence.ExecEntry, oep.Evidence);
+        // Full mode (and layers mode, which steps the exec'd written image) sees the first instruction
+        // run with the kernel's entry state; syscalls and unpack mode know the exec'd file's entry.
+        bool steps = mode is "full" or "layers";
+        Assert.Equal(steps ? OepEvidence.EntryState : OepEvidence.ExecEntry, oep.Evidence);
 
         // --dump wrote the exec'd image whole: the original program, which runs.
-        string image = Directory.GetFiles(dir.File("dumps"), "*-exec.elf").Single();
-        Assert.Equal(File.ReadAllBytes(original.Path), File.ReadAllBytes(image));
-        var rerun = EtherProcess.Exec(dir.Path, image, "arg1");
-        Assert.Equal(expected.Stdout, rerun.Stdout);
-        if (mode == "full")
+        run.AssertExecImageIs(original, expected, "arg1");
+        // The layer's memory dump at its entry holds the original .text at its address.
+        if (steps) run.AssertDumpHoldsText(layer, original);
+        if (mode == "layers")
         {
-            // The layer's memory dump at its entry holds the original .text at its address.
-            string dump = Directory.GetFiles(dir.File("dumps"), $"pid{layer.Pid}-image{layer.Image}-layer1-0x{layer.RegionStart:x}-*.bin").Single();
-            byte[] bytes = File.ReadAllBytes(dump);
-            Assert.Equal(original.Text, bytes.AsSpan((int)(original.TextAddress - layer.RegionStart!.Value), original.Text.Length).ToArray());
+            // The dropped program ran stepped from its first instruction: the whole of it is in the trace, layer 1.
+            long stepped = Convert.ToInt64(run.Db.Scalar($"SELECT count(*) FROM instructions WHERE pid = {layer.Pid} AND layer = 1"));
+            Assert.True(stepped > 1000, $"{stepped} instructions of the dropped program stepped");
         }
     }
 }

@@ -1,8 +1,4 @@
-using Ether.Replay.Analyzer.Analyses;
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Packers;
 
@@ -25,35 +21,23 @@ public sealed class GzexeTests
         Assert.StartsWith("#!/bin/sh", File.ReadAllText(packed));
 
         var expected = EtherProcess.Exec(dir.Path, original.Path, "arg1");
-        var native = EtherProcess.Exec(dir.Path, packed, "arg1");
-        Assert.Equal(expected.Stdout, native.Stdout);
-        Assert.Equal(expected.ExitCode, native.ExitCode);
+        PackedRun.AssertSameBehaviour(expected, EtherProcess.Exec(dir.Path, packed, "arg1"));
 
-        string trace = dir.File("t.etrace");
-        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(5), "record", "--mode", "syscalls", "--output", trace, "--", packed, "arg1");
-        Assert.True(record.ExitCode == 0, record.ToString());
-        Assert.Contains(expected.Stdout, record.Stdout);
-
-        var r = EtherProcess.Run(dir.Path, "unpack", trace, "--dump", "dumps");
-        Assert.True(r.ExitCode == 0, r.ToString());
-        using var db = AnalysisDatabase.Open(DatasetTarget.Resolve(trace, null, out _));
+        using var run = PackedRun.Record(dir.Path, "syscalls", expected, [packed, "arg1"]);
         // One layer: the temporary file gzip wrote, exec'd by the script's shell (chmod 700 FILE is no interpreter).
-        var layer = UnpackReport.Layers(db).Single(l => l.Layer > 0);
+        var layer = run.Layers.Single(l => l.Layer > 0);
         Assert.Equal((1, LayerArrival.ExecOfWrittenFile), (layer.Layer, layer.Arrival));
         Assert.Contains("gztmp", layer.Chain);
         Assert.Matches(@"pid \d+ write", layer.Chain);
-        var gzip = Convert.ToInt32(db.Scalar("SELECT pid FROM execs WHERE path LIKE '%gzip' LIMIT 1"));
+        var gzip = Convert.ToInt32(run.Db.Scalar("SELECT pid FROM execs WHERE path LIKE '%gzip' LIMIT 1"));
         Assert.Contains($"pid {gzip} write", layer.Chain); // the writer is gzip, not the shell that execs it
-        var oep = UnpackReport.Oeps(db).Single(o => o.Chosen);
+        var oep = run.Oeps.Single(o => o.Chosen);
         Assert.Equal(layer.EntryAddress, oep.Address);
         Assert.Equal(OepEvidence.ExecEntry, oep.Evidence);
         // A PIE: the entry is e_entry past a page-aligned load base, inside the file's code mapping.
         Assert.Equal(0UL, (oep.Address - original.Entry) & 0xfff);
         Assert.InRange(oep.Address, layer.RegionStart!.Value, layer.RegionEnd!.Value - 1);
 
-        string image = Directory.GetFiles(dir.File("dumps"), "*-exec.elf").Single();
-        Assert.Equal(File.ReadAllBytes(original.Path), File.ReadAllBytes(image));
-        var rerun = EtherProcess.Exec(dir.Path, image, "arg1");
-        Assert.Equal(expected.Stdout, rerun.Stdout);
+        run.AssertExecImageIs(original, expected, "arg1");
     }
 }

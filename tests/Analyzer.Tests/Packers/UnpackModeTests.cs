@@ -1,10 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Ether.Replay.Analyzer.Analyses;
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Packers;
 
@@ -17,33 +13,48 @@ public sealed partial class UnpackModeTests
     /// <summary>Test (f)'s key derivation: xorshift rounds of about ten instructions each (≥ 20 M instructions).</summary>
     internal const long KdfRounds = 3_000_000;
 
-    [Fact]
-    public void A_program_that_writes_runs_and_faults_on_its_own_pages_behaves_as_natively()
+    [Theory]
+    [InlineData("unpack")]
+    [InlineData("layers")]
+    public void A_program_that_writes_runs_and_faults_on_its_own_pages_behaves_as_natively(string mode)
     {
         using var dir = new TempDir();
-        string program = dir.File("wx_probe");
-        var gcc = EtherProcess.Exec(dir.Path, "gcc", "-O1", "-o", program, Path.Combine(AppContext.BaseDirectory, "Programs", "unpackmode", "wx_probe.c"));
-        Assert.True(gcc.ExitCode == 0, gcc.ToString());
+        string program = TestProgram.Build(dir.Path, "unpackmode/wx_probe.c", "wx_probe");
         var native = EtherProcess.Exec(dir.Path, program);
         Assert.Contains("rwx code returned 42", native.Stdout);
         Assert.Contains("write into r-x code: SIGSEGV code 2 at +0", native.Stdout);
         Assert.Contains("read into fresh memory: 17 'kernel wrote this'", native.Stdout);
 
-        string trace = dir.File("t.etrace");
-        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(3), "record", "--mode", "unpack", "--output", trace, "--", program);
-        Assert.True(record.ExitCode == 0, record.ToString());
-        Assert.Contains(native.Stdout, record.Stdout);
-        ulong code = ulong.Parse(CodeAt().Match(record.Stdout + record.Stderr).Groups[1].Value, NumberStyles.HexNumber);
-
-        using var db = AnalysisDatabase.Open(DatasetTarget.Resolve(trace, null, out _));
-        Assert.Equal(native.ExitCode, Convert.ToInt32(db.Scalar("SELECT exit_code FROM processes")));
+        using var run = PackedRun.Record(dir.Path, mode, native, [program], unpack: false);
+        ulong code = ulong.Parse(CodeAt().Match(run.Recorded.Stdout + run.Recorded.Stderr).Groups[1].Value, NumberStyles.HexNumber);
+        run.AssertExitCode(native.ExitCode);
         // The code it wrote and ran is a layer that starts where it called it.
-        var layer = UnpackReport.Layers(db).Single(l => l.Layer == 1);
+        var layer = run.Layers.Single(l => l.Layer == 1);
         Assert.Equal(code, layer.EntryAddress);
         // The kernel's write into memory kept read-only was let through and booked as a kernel write.
-        Assert.True(Convert.ToInt64(db.Scalar("SELECT count(*) FROM annotations WHERE text LIKE 'read was refused a write%'")) == 1);
+        Assert.True(Convert.ToInt64(run.Db.Scalar("SELECT count(*) FROM annotations WHERE text LIKE 'read was refused a write%'")) == 1);
         // Its own faults were delivered (recorded as signals), ours were not.
-        Assert.Equal(2L, Convert.ToInt64(db.Scalar("SELECT count(*) FROM signals WHERE name = 'SIGSEGV'")));
+        Assert.Equal(2L, Convert.ToInt64(run.Db.Scalar("SELECT count(*) FROM signals WHERE name = 'SIGSEGV'")));
+    }
+
+    [Theory]
+    [InlineData("unpack")]
+    [InlineData("layers")]
+    public void A_program_reading_its_own_maps_and_smaps_sees_the_protections_it_asked_for(string mode)
+    {
+        using var dir = new TempDir();
+        string program = TestProgram.Build(dir.Path, "unpackmode/maps_probe.c", "maps_probe");
+        var native = EtherProcess.Exec(dir.Path, program);
+        Assert.Contains("B maps: +0-+3000 rwxp", native.Stdout); // code run and data written in one rwx mapping: one line
+        Assert.Contains("A smaps: +1000-+2000 r--p", native.Stdout);
+        Assert.Contains("D maps: +1000-+2000 rwxp", native.Stdout); // a page of its own .data (a file mapping) made rwx
+        Assert.Contains("F smaps: +0-+3000 rwxp", native.Stdout);  // a forked child's view
+
+        using var run = PackedRun.Record(dir.Path, mode, native, [program], unpack: false);
+        Assert.Equal(native.Stdout, run.Recorded.Stdout);
+        run.AssertExitCode(native.ExitCode);
+        // What it was shown is not what the kernel said (the pages really were flipped): kept for the analyst.
+        Assert.True(Convert.ToInt64(run.Db.Scalar("SELECT count(*) FROM annotations WHERE key = 'transparency' AND text LIKE '%maps at offset%'")) > 0);
     }
 
     [Fact]
@@ -53,30 +64,20 @@ public sealed partial class UnpackModeTests
         var original = UpxStylePacker.BuildStaticOriginal(dir.Path, 300);
         string packed = KdfCrypter.Pack(dir.Path, original, "kdf-packed", KdfRounds);
         var expected = EtherProcess.Exec(dir.Path, original.Path, "arg1");
-        var native = EtherProcess.Exec(dir.Path, packed, "arg1");
         Assert.Contains("AT_ENTRY is mine", expected.Stdout);
-        Assert.Equal(expected.Stdout, native.Stdout);
-        Assert.Equal(expected.ExitCode, native.ExitCode);
+        var native = EtherProcess.Exec(dir.Path, packed, "arg1");
+        PackedRun.AssertSameBehaviour(expected, native);
 
-        string trace = dir.File("t.etrace");
-        var record = EtherProcess.Run(dir.Path, TimeSpan.FromMinutes(3), "record", "--mode", "unpack", "--output", trace, "--", packed, "arg1");
-        Assert.True(record.ExitCode == 0, record.ToString());
-        Assert.Contains(native.Stdout, record.Stdout);
-
-        var r = EtherProcess.Run(dir.Path, "unpack", trace, "--dump", "dumps");
-        Assert.True(r.ExitCode == 0, r.ToString());
-        using var db = AnalysisDatabase.Open(DatasetTarget.Resolve(trace, null, out _));
-        Assert.Equal(native.ExitCode, Convert.ToInt32(db.Scalar("SELECT exit_code FROM processes")));
+        using var run = PackedRun.Record(dir.Path, "unpack", native, [packed, "arg1"]);
+        run.AssertExitCode(native.ExitCode);
         // The 30 M instructions of key derivation ran natively: the trace holds a handful of steps.
-        Assert.True(Convert.ToInt64(db.Scalar("SELECT last_step FROM traces")) < 1000);
-        var oep = UnpackReport.Oeps(db).Single(o => o.Chosen);
+        Assert.True(Convert.ToInt64(run.Db.Scalar("SELECT last_step FROM traces")) < 1000);
+        var oep = run.Oeps.Single(o => o.Chosen);
         Assert.Equal(original.Entry, oep.Address);
         Assert.Equal(OepEvidence.EntryState, oep.Evidence);
-        var layer = UnpackReport.Layers(db).Single(l => l.OepCandidate);
+        var layer = run.Layers.Single(l => l.OepCandidate);
         Assert.Equal((1, original.Entry), (layer.Layer, layer.EntryAddress));
-        string dump = Directory.GetFiles(dir.File("dumps"), $"*-layer1-0x{layer.RegionStart:x}-*.bin").Single();
-        byte[] bytes = File.ReadAllBytes(dump);
-        Assert.Equal(original.Text, bytes.AsSpan((int)(original.TextAddress - layer.RegionStart!.Value), original.Text.Length).ToArray());
+        run.AssertDumpHoldsText(layer, original);
     }
 
     [GeneratedRegex(@"code at 0x([0-9a-f]+)")]

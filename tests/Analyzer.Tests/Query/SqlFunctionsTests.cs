@@ -1,6 +1,3 @@
-using Ether.Replay.Analyzer.Tests.Support;
-using Ether.Replay.Tests.Shared;
-
 namespace Ether.Replay.Analyzer.Tests.Query;
 
 public sealed class SqlFunctionsTests

@@ -1,12 +1,7 @@
 using CsCheck;
-using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Analyzer.Tests.Support;
 using Ether.Replay.Analyzer.Unpack;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Replay;
 

@@ -1,9 +1,3 @@
-using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Analyzer.Tests.Support;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Tests.Shared;
-
 namespace Ether.Replay.Analyzer.Tests.Replay;
 
 /// <summary>

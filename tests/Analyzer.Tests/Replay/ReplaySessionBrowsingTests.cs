@@ -1,8 +1,4 @@
-using Ether.Replay.Analyzer.Replay;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Synthetic;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Analyzer.Tests.Replay;
 

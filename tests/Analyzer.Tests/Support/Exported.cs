@@ -1,7 +1,3 @@
-using Ether.Replay.Analyzer.Export;
-using Ether.Replay.Analyzer.Query;
-using Ether.Replay.Tests.Shared;
-
 namespace Ether.Replay.Analyzer.Tests.Support;
 
 /// <summary>A trace exported into a scratch dataset, with a DuckDB session over it.</summary>

@@ -1,4 +1,3 @@
-using Ether.Replay.Tests.Shared;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 

@@ -1,5 +1,3 @@
-using Ether.Replay.Tests.Shared;
-
 namespace Ether.Replay.Analyzer.Tests.Support;
 
 /// <summary>Records a program with the real recorder.</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Formats.Tests.Abi;
 

@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Synthetic;
 
 namespace Ether.Replay.Formats.Tests.Log;

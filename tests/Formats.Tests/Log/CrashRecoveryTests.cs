@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Formats.Tests.Log;
 

@@ -1,6 +1,3 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Formats.Tests.Log;
 
 /// <summary>Cut and damaged files give the readable prefix or a one-line error with the byte offset, nothing else.</summary>

@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Formats.Tests.Log;
 
 /// <summary>One comparable line per event: every field that must survive a round trip.</summary>

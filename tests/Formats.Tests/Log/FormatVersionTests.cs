@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.LogInternal;
-using Ether.Replay.Formats.Model;
 using MessagePack;
 
 namespace Ether.Replay.Formats.Tests.Log;

@@ -1,6 +1,4 @@
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.LogInternal;
-using Ether.Replay.Formats.Model;
 using MessagePack;
 
 namespace Ether.Replay.Formats.Tests.Log;

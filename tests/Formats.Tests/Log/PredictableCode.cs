@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Formats.Tests.Log;
 
 /// <summary>One instruction for the prediction tests.</summary>

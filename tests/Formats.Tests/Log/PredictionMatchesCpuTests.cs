@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Ether.Replay.Formats.LogInternal.Prediction;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Formats.Tests.Log;
 

@@ -1,6 +1,4 @@
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.LogInternal.Prediction;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Formats.Tests.Log;
 

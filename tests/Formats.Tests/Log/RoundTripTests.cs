@@ -1,6 +1,4 @@
 using CsCheck;
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Formats.Tests.Log;
 

@@ -1,6 +1,3 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Formats.Tests.Log;
 
 /// <summary>A small deterministic trace holding every event kind, spread over many chunks.</summary>

@@ -1,7 +1,5 @@
 using CsCheck;
-using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.LogInternal.Prediction;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Formats.Tests.Log;
 

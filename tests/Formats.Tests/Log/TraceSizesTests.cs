@@ -1,6 +1,3 @@
-using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
-
 namespace Ether.Replay.Formats.Tests.Log;
 
 /// <summary>The per-column size report (`ether info --columns`) accounts for every byte of the file.</summary>

@@ -1,7 +1,7 @@
 using Ether.Replay.Formats.Instructions;
-using Ether.Replay.Formats.Model;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
+using static Ether.Replay.Recorder.Tests.Instructions.OperandRegisters;
 using Register = Ether.Replay.Formats.Model.Register;
 
 namespace Ether.Replay.Recorder.Tests.Instructions;
@@ -10,22 +10,6 @@ namespace Ether.Replay.Recorder.Tests.Instructions;
 /// (The live-process check of every read operand is the recorder's read oracle test.)</summary>
 public class ReadOperandsTests
 {
-    private const ulong Rax = 0x7000_0000_1000, Rbx = 0x20, Rcx = 5, Rdi = 0x7000_0000_8000, Rsi = 0x7000_0000_9000;
-    private const ulong Rsp = 0x7ffc_0000_0100, Rbp = 0x7ffc_0000_0200, FsBase = 0x7f00_0000_0000;
-
-    private delegate void Tweak(ref RegisterFile r);
-
-    private static RegisterFile Registers(Tweak? tweak = null)
-    {
-        var r = new RegisterFile();
-        r[Register.Rax] = Rax; r[Register.Rbx] = Rbx; r[Register.Rcx] = Rcx; r[Register.Rdi] = Rdi;
-        r[Register.Rsi] = Rsi; r[Register.Rsp] = Rsp; r[Register.Rbp] = Rbp;
-        r[Register.FsBase] = FsBase; r[Register.Rflags] = 0x202;
-        r.Rip = 0x401000;
-        tweak?.Invoke(ref r);
-        return r;
-    }
-
     private static MemoryRange[] Read(Action<Assembler> emit, RegisterFile? regs = null)
     {
         var insn = Asm.One(emit);
@@ -34,8 +18,6 @@ public class ReadOperandsTests
         Assert.True(n >= 0, $"{insn}: unresolved");
         return into[..n];
     }
-
-    private static MemoryRange R(ulong address, int size) => new(address, size);
 
     [Fact]
     public void Loads_compares_and_segment_bases()

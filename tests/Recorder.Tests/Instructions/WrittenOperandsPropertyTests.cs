@@ -1,5 +1,4 @@
 using CsCheck;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
 using Iced.Intel;

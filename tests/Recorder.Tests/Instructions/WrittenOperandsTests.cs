@@ -1,27 +1,15 @@
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
+using static Ether.Replay.Recorder.Tests.Instructions.OperandRegisters;
 using Register = Ether.Replay.Formats.Model.Register;
 
 namespace Ether.Replay.Recorder.Tests.Instructions;
 
 public class WrittenOperandsTests
 {
-    private const ulong Rax = 0x7000_0000_1000, Rbx = 0x20, Rcx = 5, Rdi = 0x7000_0000_8000, Rsi = 0x7000_0000_9000;
-    private const ulong Rsp = 0x7ffc_0000_0100, Rbp = 0x7ffc_0000_0200, FsBase = 0x7f00_0000_0000, GsBase = 0x7e00_0000_0000;
     private const int FixedXsave = 1000;
-
-    private static RegisterFile Registers(Action<RegisterFile>? tweak = null)
-    {
-        var r = new RegisterFile();
-        r[Register.Rax] = Rax; r[Register.Rbx] = Rbx; r[Register.Rcx] = Rcx; r[Register.Rdi] = Rdi;
-        r[Register.Rsi] = Rsi; r[Register.Rsp] = Rsp; r[Register.Rbp] = Rbp;
-        r[Register.FsBase] = FsBase; r[Register.GsBase] = GsBase; r[Register.Rflags] = 0x202;
-        r.Rip = 0x401000;
-        return r;
-    }
 
     private static MemoryRange[] Written(in Instruction insn, in RegisterFile regs)
     {
@@ -33,8 +21,6 @@ public class WrittenOperandsTests
 
     private static MemoryRange[] Written(Action<Assembler> emit, RegisterFile? regs = null, int bitness = 64) =>
         Written(Asm.One(emit, bitness: bitness), regs ?? Registers());
-
-    private static MemoryRange R(ulong address, int size) => new(address, size);
 
     // --- plain stores and addressing ---
 
@@ -82,7 +68,7 @@ public class WrittenOperandsTests
     [Fact]
     public void Address_size_prefix_uses_32_bit_registers()
     {
-        var regs = Registers(r => { });
+        var regs = Registers();
         regs[Register.Rax] = 0xdead_0000_1000;
         // mov [eax+4], ecx (67 89 48 04): the high half of rax is ignored.
         var insn = Asm.Decode([0x67, 0x89, 0x48, 0x04]);
@@ -405,7 +391,7 @@ public class MayWriteTests
             var insn = decoder.Decode();
             if (insn.IsInvalid) continue;
             var regs = new RegisterFile();
-            for (int r = 0; r < Registers.Count; r++) regs[r] = (ulong)rng.NextInt64();
+            for (int r = 0; r < Formats.Model.Registers.Count; r++) regs[r] = (ulong)rng.NextInt64();
             regs[Register.Rcx] = 1 + (ulong)rng.Next(100);
             int n = written.ComputeWrites(insn, regs, into);
             if (written.MayWrite(insn)) mayWrite++;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Tests.Ptrace;
 

@@ -1,9 +1,7 @@
 using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Interception;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Tests.Ptrace;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 
 namespace Ether.Replay.Recorder.Tests.Ptrace;

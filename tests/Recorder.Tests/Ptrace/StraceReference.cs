@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
 

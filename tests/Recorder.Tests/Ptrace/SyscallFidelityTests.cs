@@ -1,4 +1,3 @@
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 
 namespace Ether.Replay.Recorder.Tests.Ptrace;

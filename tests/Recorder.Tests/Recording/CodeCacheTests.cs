@@ -1,5 +1,4 @@
 using CsCheck;
-using Ether.Replay.Recorder.Recording;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Tests.Recording;

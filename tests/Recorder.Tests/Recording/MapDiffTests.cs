@@ -1,8 +1,5 @@
 using CsCheck;
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Recorder.Tests.Recording;
 

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Tests.Recording;
 

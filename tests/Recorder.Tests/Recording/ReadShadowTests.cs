@@ -1,5 +1,3 @@
-using Ether.Replay.Recorder.Recording;
-
 namespace Ether.Replay.Recorder.Tests.Recording;
 
 /// <summary>The recorder's copy of what the trace holds of a process's memory (read check).</summary>

@@ -1,6 +1,3 @@
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Recording;
-
 namespace Ether.Replay.Recorder.Tests.Recording;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using CsCheck;
-using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Tests.Recording;
 

@@ -1,5 +1,4 @@
 using Ether.Replay.Formats.Abi;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;
 

@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Ether.Replay.Formats.Abi;
-using Ether.Replay.Recorder.Syscalls;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;
 

@@ -1,6 +1,5 @@
 using CsCheck;
 using Ether.Replay.Formats.Abi;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;
 

@@ -1,4 +1,3 @@
-using Ether.Replay.Recorder.Syscalls;
 using static Ether.Replay.Recorder.Tests.Syscalls.DecoderTestHelpers;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;

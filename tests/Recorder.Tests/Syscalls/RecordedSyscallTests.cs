@@ -1,6 +1,4 @@
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
-using Ether.Replay.Recorder.Recording;
 using Ether.Replay.Recorder.Tests.Ptrace;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;

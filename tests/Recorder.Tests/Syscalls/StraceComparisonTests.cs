@@ -6,8 +6,6 @@ using System.Text.RegularExpressions;
 using ELFSharp.ELF;
 using ELFSharp.ELF.Segments;
 using Ether.Replay.Formats.Abi;
-using Ether.Replay.Recorder.Syscalls;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;
 

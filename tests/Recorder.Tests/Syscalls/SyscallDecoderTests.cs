@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Ether.Replay.Recorder.Syscalls;
 using static Ether.Replay.Recorder.Tests.Syscalls.DecoderTestHelpers;
 
 namespace Ether.Replay.Recorder.Tests.Syscalls;

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Xen;
-using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Tests.Shared;
 using MessagePack;
 using static Ether.Replay.Recorder.Tests.Xen.AgentFrameBytes;
 

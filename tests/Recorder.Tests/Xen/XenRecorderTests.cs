@@ -1,8 +1,5 @@
 using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Backends.Xen;
-using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Recorder.Tests.Xen;
 

@@ -2,18 +2,12 @@
  * handler gets it once, with si_code TRAP_BRKPT and rip just past it; single-steppers see it as an
  * ordinary step and swallow it (an anti-debug trick of al-khaser and many packers). */
 #include "tlib.h"
-
-static volatile int traps;
-static volatile int last_code;
-static volatile u64 last_rip;
+#include "trap_log.h"
 
 static void on_trap(int sig, t_siginfo *info, void *uc_)
 {
     (void)sig;
-    t_ucontext *uc = uc_;
-    traps++;
-    last_code = info->si_code;
-    last_rip = uc->gregs[REG_RIP];
+    log_trap(info, uc_);
 }
 
 int main(void)

@@ -3,18 +3,12 @@
  * single-stepper that traps inside the handler — where SIGTRAP is blocked — makes the kernel reset
  * the handler to SIG_DFL, so the program dies at its next int3. */
 #include "tlib.h"
-
-static volatile int traps;
-static volatile int last_code;
-static volatile u64 last_rip;
+#include "trap_log.h"
 
 static void on_trap(int sig, t_siginfo *info, void *uc_)
 {
     (void)sig;
-    t_ucontext *uc = uc_;
-    traps++;
-    last_code = info->si_code;
-    last_rip = uc->gregs[REG_RIP];
+    log_trap(info, uc_);
     /* some work with SIGTRAP blocked */
     volatile u64 x = 0;
     for (int i = 0; i < 20; i++) x += i;

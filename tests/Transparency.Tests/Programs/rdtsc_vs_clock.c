@@ -8,15 +8,13 @@ int main(void)
 {
     u64 ghz_x100[3];
     for (int t = 0; t < 3; t++) {
-        i64 c0 = now_ns(CLOCK_MONOTONIC);
-        u64 a = rdtsc();
+        struct tsc_span span;
+        tsc_span_start(&span);
         volatile u64 x = 0;
         for (int i = 0; i < 4000; i++) x += i;
-        u64 b = rdtsc();
-        i64 c1 = now_ns(CLOCK_MONOTONIC);
-        i64 dt = c1 - c0;
-        if (dt <= 0) detected("the clock did not advance");
-        ghz_x100[t] = (b - a) * 100 / (u64)dt;
+        tsc_span_end(&span);
+        if (span.ns1 - span.ns0 <= 0) detected("the clock did not advance");
+        ghz_x100[t] = tsc_ghz_x100(&span);
     }
     u64 lo = ghz_x100[0], mid = ghz_x100[1], hi = ghz_x100[2], s;
     if (lo > mid) { s = lo; lo = mid; mid = s; }

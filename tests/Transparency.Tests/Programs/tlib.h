@@ -374,6 +374,14 @@ static __attribute__((unused)) i64 now_ns(int clock)
     return ts_ns(t);
 }
 
+/* The TSC against CLOCK_MONOTONIC over a stretch of code: start reads the clock then the TSC, end
+ * the TSC then the clock, so the TSC's interval lies inside the clock's. */
+struct tsc_span { i64 ns0; u64 tsc0; u64 tsc1; i64 ns1; };
+static __attribute__((unused)) void tsc_span_start(struct tsc_span *s) { s->ns0 = now_ns(CLOCK_MONOTONIC); s->tsc0 = rdtsc(); }
+static __attribute__((unused)) void tsc_span_end(struct tsc_span *s) { s->tsc1 = rdtsc(); s->ns1 = now_ns(CLOCK_MONOTONIC); }
+/* The TSC's frequency over the span in GHz x 100 (plausible: 20 - 2000, i.e. 0.2 - 20 GHz); the clock must have advanced. */
+static __attribute__((unused)) u64 tsc_ghz_x100(const struct tsc_span *s) { return (s->tsc1 - s->tsc0) * 100 / (u64)(s->ns1 - s->ns0); }
+
 static __attribute__((unused)) i64 sys_now_ns(int clock) { struct t_timespec t = { 0, 0 }; sys2(SYS_clock_gettime, clock, &t); return ts_ns(t); }
 
 static __attribute__((unused)) void sleep_ns(i64 ns) { struct t_timespec t = { ns / 1000000000L, ns % 1000000000L }; while (sys2(SYS_nanosleep, &t, &t) == -4) { } }

@@ -1,7 +1,5 @@
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Model;
-using Ether.Replay.Tests.Shared;
-using Ether.Replay.Tui.Tests.Support;
 
 namespace Ether.Replay.Tui.Tests.EndToEnd;
 

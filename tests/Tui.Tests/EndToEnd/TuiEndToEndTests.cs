@@ -1,6 +1,3 @@
-using Ether.Replay.Tests.Shared;
-using Ether.Replay.Tui.Tests.Support;
-
 namespace Ether.Replay.Tui.Tests.EndToEnd;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Ether.Replay.Tests.Shared;
-using Ether.Replay.Tui.ViewModels;
-
 namespace Ether.Replay.Tui.Tests.Support;
 
 /// <summary>The walk trace opened in a browser session with its background work done (index and

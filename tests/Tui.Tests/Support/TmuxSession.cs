@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Ether.Replay.Tests.Shared;
 
 namespace Ether.Replay.Tui.Tests.Support;
 

@@ -1,7 +1,3 @@
-using Ether.Replay.Tests.Shared;
-using Ether.Replay.Tui.Tests.Support;
-using Ether.Replay.Tui.ViewModels;
-
 namespace Ether.Replay.Tui.Tests.ViewModels;
 
 /// <summary>The panes fed by the SQL tables: syscalls with their filter, layers with jump and dump, the SQL console.</summary>

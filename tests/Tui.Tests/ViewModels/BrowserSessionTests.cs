@@ -1,6 +1,3 @@
-using Ether.Replay.Tests.Shared;
-using Ether.Replay.Tui.ViewModels;
-
 namespace Ether.Replay.Tui.Tests.ViewModels;
 
 /// <summary>Opening traces: clear one-line errors for what cannot be browsed, a warning for a cut trace,

@@ -1,6 +1,3 @@
-using Ether.Replay.Tests.Shared;
-using Ether.Replay.Tui.ViewModels;
-
 namespace Ether.Replay.Tui.Tests.ViewModels;
 
 public sealed class InstructionRowsTests

@@ -1,5 +1,4 @@
 using System.Drawing;
-using Ether.Replay.Tui.ViewModels;
 
 namespace Ether.Replay.Tui.Tests.ViewModels;
 

@@ -1,8 +1,5 @@
 using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Model;
-using Ether.Replay.Tests.Shared;
-using Ether.Replay.Tui.Tests.Support;
-using Ether.Replay.Tui.ViewModels;
 
 namespace Ether.Replay.Tui.Tests.ViewModels;
 

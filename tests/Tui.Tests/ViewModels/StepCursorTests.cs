@@ -1,7 +1,3 @@
-using Ether.Replay.Tests.Shared;
-using Ether.Replay.Tui.Tests.Support;
-using Ether.Replay.Tui.ViewModels;
-
 namespace Ether.Replay.Tui.Tests.ViewModels;
 
 /// <summary>Every jump of the instruction view, on the loaded walk trace (index and export done).</summary>

@@ -1,4 +1,3 @@
-using Ether.Replay.Tui.ViewModels;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Ether.Replay.Tui.Tests.ViewModels;

@@ -63,6 +63,10 @@ public sealed class InstructionRows(ReplaySession replay)
         return lines;
     }
 
+    /// <summary>What a step without an instruction is in this trace (a native thread's system call in unpack and layers mode).</summary>
+    private string TickText => _tickText ??= $"(no instruction: {StepCoverage.Tick(replay.Header)})";
+    private string? _tickText;
+
     private InstructionLine[] Read(long page)
     {
         IReadOnlyList<StepRow> steps;
@@ -89,7 +93,7 @@ public sealed class InstructionRows(ReplaySession replay)
             else
             {
                 var first = s.Events.Count > 0 ? s.Events[0] : null;
-                lines[i] = new InstructionLine(s.Step, first?.Pid ?? 0, first?.Tid ?? 0, null, "", "(no instruction: a tick)", marks);
+                lines[i] = new InstructionLine(s.Step, first?.Pid ?? 0, first?.Tid ?? 0, null, "", TickText, marks);
             }
         }
         return lines;

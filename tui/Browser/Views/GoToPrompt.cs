@@ -28,11 +28,7 @@ internal sealed class GoToPrompt : FrameView
         Visible = false;
         CanFocus = true;
         _field = new TextField { X = 0, Y = 0, Width = Dim.Fill() };
-        _field.Accepting += (_, e) =>
-        {
-            e.Handled = true;
-            Submit();
-        };
+        Keys.OnEnter(_field, Submit);
         Add(_field);
     }
 

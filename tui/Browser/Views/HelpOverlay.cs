@@ -1,4 +1,3 @@
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;

@@ -1,4 +1,3 @@
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Views;
 
 namespace Ether.Replay.Tui.Views;

@@ -1,4 +1,3 @@
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;

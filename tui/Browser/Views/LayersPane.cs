@@ -1,5 +1,4 @@
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -39,11 +38,7 @@ internal sealed class LayersPane : Pane
         TableLook.Column(_table, 5, 12, 40);
         TableLook.Column(_table, 6, 7, 12, right: true);
         TableLook.Column(_table, 7, 7, 20);
-        _table.Accepting += (_, e) =>
-        {
-            e.Handled = true;
-            _report(_model.JumpToFirst(_cursor, TableLook.Row(_table)));
-        };
+        Keys.OnEnter(_table, () => _report(_model.JumpToFirst(_cursor, TableLook.Row(_table))));
         _regions = new TextLabel { X = 0, Y = Pos.Bottom(_table), Width = Dim.Fill(), Height = Dim.Fill(), Text = "" };
         Add(_table, _regions);
     }

@@ -1,4 +1,3 @@
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Drawing;
 using Attribute = Terminal.Gui.Drawing.Attribute;
 using Terminal.Gui.Input;
@@ -33,9 +32,8 @@ internal sealed class MemoryPane : Pane
         SetTitle("Memory");
         var label = new Label { X = 0, Y = 0, Text = "address:" };
         _address = new TextField { X = Pos.Right(label) + 1, Y = 0, Width = Dim.Fill(), Text = model.Expression.Text };
-        _address.Accepting += (_, e) =>
+        Keys.OnEnter(_address, () =>
         {
-            e.Handled = true;
             if (_model.SetExpression(_address.Text) is { } error)
             {
                 _report(JumpResult.Stay(error));
@@ -43,7 +41,7 @@ internal sealed class MemoryPane : Pane
             }
             Refresh();
             _grid!.SetFocus();
-        };
+        });
         _grid = new HexGrid(this) { X = 0, Y = 1, Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         Add(label, _address, _grid);
     }

@@ -1,4 +1,3 @@
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -27,20 +26,12 @@ internal sealed class SqlPane : Pane
         SetTitle("SQL");
         var label = new Label { X = 0, Y = 0, Text = "sql>" };
         _query = new TextField { X = Pos.Right(label) + 1, Y = 0, Width = Dim.Fill() };
-        _query.Accepting += (_, e) =>
-        {
-            e.Handled = true;
-            _ = RunAsync();
-        };
+        Keys.OnEnter(_query, () => _ = RunAsync());
         _summary = new TextLabel { X = 0, Y = 1, Width = Dim.Fill(), Text = model.Summary() };
         _table = TableLook.Plain(new RowsTableSource([], () => 0, (_, _) => null));
         _table.Y = 2;
         _table.Height = Dim.Fill();
-        _table.Accepting += (_, e) =>
-        {
-            e.Handled = true;
-            Jump();
-        };
+        Keys.OnEnter(_table, Jump);
         Add(label, _query, _summary, _table);
     }
 

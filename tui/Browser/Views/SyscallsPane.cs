@@ -1,4 +1,3 @@
-using Ether.Replay.Tui.ViewModels;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -34,21 +33,13 @@ internal sealed class SyscallsPane : Pane
             TableLook.Changed(_table!);
             UpdateTitle();
         };
-        _filter.Accepting += (_, e) =>
-        {
-            e.Handled = true;
-            Jump();
-        };
+        Keys.OnEnter(_filter, Jump);
         _table = TableLook.Plain(new RowsTableSource(["step", "tid", "call"], () => _model.Visible.Count, Cell));
         _table.Y = 1;
         _table.Height = Dim.Fill();
         TableLook.Column(_table, 0, 7, 13, right: true);
         TableLook.Column(_table, 1, 3, 7);
-        _table.Accepting += (_, e) =>
-        {
-            e.Handled = true;
-            Jump();
-        };
+        Keys.OnEnter(_table, Jump);
         _empty = new TextLabel { X = 0, Y = 2, Width = Dim.Fill(), Text = "" };
         Add(label, _filter, _table, _empty);
     }

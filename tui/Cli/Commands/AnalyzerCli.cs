@@ -1,6 +1,5 @@
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Query;
-using System.CommandLine;
 using Ether.Replay.Formats.Log;
 using Spectre.Console;
 

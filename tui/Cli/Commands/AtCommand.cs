@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Replay;
 
 namespace Ether.Replay.Cli.Commands;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Ether.Replay.Analyzer.Export;
 
 namespace Ether.Replay.Cli.Commands;

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Ether.Replay.Analyzer.Analyses;
-
 namespace Ether.Replay.Cli.Commands;
 
 /// <summary>`ether hot TRACE [-n N]`: the hottest basic blocks with disassembly and execution counts.</summary>

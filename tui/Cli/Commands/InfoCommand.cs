@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Ether.Replay.Analyzer.Analyses;
-
 namespace Ether.Replay.Cli.Commands;
 
 /// <summary>`ether info TRACE`: what a trace file holds and whether it is whole (<see cref="TraceInfoReport"/>).</summary>

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Modes;
 
@@ -65,7 +64,7 @@ public static class RecordCommand
                     WorkingDirectory = r.GetValue(cwd),
                     KeepWorkingDirectory = r.GetValue(keepWorkdir),
                 },
-            });
+            }, result => ScratchDirectoryHint.For(argv[1..], result.WorkingDirectoryFate, Environment.CurrentDirectory));
         }));
         return record;
     }

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Ether.Replay.Recorder.Backends.Xen;
 
 namespace Ether.Replay.Cli.Commands;

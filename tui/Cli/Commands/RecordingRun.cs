@@ -13,7 +13,7 @@ namespace Ether.Replay.Cli.Commands;
 /// </summary>
 public static class RecordingRun
 {
-    public static int Run(RecordingRequest request)
+    public static int Run(RecordingRequest request, Func<RecordingResult, string?>? hint = null)
     {
         var control = new RecordingControl();
         var progress = new RecordingProgress();
@@ -32,6 +32,7 @@ public static class RecordingRun
             throw new CliException(e.Message);
         }
         PrintSummary(result, Console.Error);
+        if (hint?.Invoke(result) is { } line) Console.Error.WriteLine(line);
         if (result.StopReason != StopReason.RecorderError) return Cli.Ok;
         Cli.Error($"recording failed: {result.StopDetail} (the trace keeps what was recorded before)");
         return Cli.Failed;

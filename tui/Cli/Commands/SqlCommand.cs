@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Ether.Replay.Analyzer.Query;
 
 namespace Ether.Replay.Cli.Commands;

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Ether.Replay.Analyzer.Analyses;
-
 namespace Ether.Replay.Cli.Commands;
 
 /// <summary>`ether summary TRACE`: one screen about a trace.</summary>

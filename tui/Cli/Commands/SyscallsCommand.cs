@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Ether.Replay.Analyzer.Analyses;
-
 namespace Ether.Replay.Cli.Commands;
 
 /// <summary>`ether syscalls TRACE [-e name,...] [--pid P] [-c]`: strace-style listing or summary.</summary>

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Ether.Replay.Analyzer.Export;
 using Ether.Replay.Analyzer.Replay;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Ether.Replay.Tui;
 
 namespace Ether.Replay.Cli.Commands;

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Ether.Replay.Analyzer.Analyses;
-
 namespace Ether.Replay.Cli.Commands;
 
 /// <summary>`ether writes TRACE`: written memory merged into ranges, with writers and counts.</summary>

@@ -16,6 +16,10 @@ internal abstract class RecordingMode
     /// <summary>How every thread starts: the program after its exec, and each new thread and process.</summary>
     public abstract ExecutionStyle InitialStyle { get; }
 
+    /// <summary>How a thread or process created by a thread of style <paramref name="creator"/> starts
+    /// (fork, vfork, clone). The default: <see cref="InitialStyle"/>.</summary>
+    public virtual ExecutionStyle StyleOfNewTask(ExecutionStyle creator) => InitialStyle;
+
     /// <summary>Whether the tracer thread and the target share one CPU (single-stepping is a ping-pong
     /// between them: on one CPU each hand-over is a plain context switch; see <see cref="CpuBinding"/>).</summary>
     public virtual bool PinsToOneCpu(PtraceRecordOptions options) => false;
@@ -25,6 +29,11 @@ internal abstract class RecordingMode
     public virtual void Attach(SessionHooks hooks)
     {
     }
+
+    /// <summary>True when the mode gives pages other protections than the program asked for
+    /// (<see cref="Unpacking.WxPages"/>): the program's reads of /proc/&lt;pid&gt;/maps and smaps are then
+    /// rewritten to show its own (Transparency/ProcFiles/ImaginaryMapsRewriter).</summary>
+    public virtual bool KeepsImaginaryProtections => false;
 
     /// <summary>What the mode counted, for the recording's summary (<see cref="Recording.RecordingResult.BackendDetails"/>).</summary>
     public virtual IEnumerable<KeyValuePair<string, string>> Details => [];

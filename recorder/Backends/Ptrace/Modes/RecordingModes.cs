@@ -8,6 +8,7 @@ public static class RecordingModes
     public const string Full = "full";
     public const string Syscalls = "syscalls";
     public const string Unpack = "unpack";
+    public const string Layers = "layers";
 
     private static readonly (string Name, string Help, Func<RecordingMode> Create)[] All =
     [
@@ -15,6 +16,8 @@ public static class RecordingModes
         (Syscalls, "system calls only, for long-running targets", () => new SyscallsMode()),
         (Unpack, "system calls, plus the moments of unpacking (first write into code, first run of written memory) from pages kept writable-xor-executable; otherwise native speed",
             () => new UnpackMode()),
+        (Layers, "unpack mode, plus every instruction (registers, exact writes) single-stepped while execution is inside written code: the unpacked payload's instruction trace without stepping its unpacker",
+            () => new LayersMode()),
     ];
 
     /// <summary>Every mode name, in the order --help lists them.</summary>

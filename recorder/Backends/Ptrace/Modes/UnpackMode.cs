@@ -14,13 +14,10 @@ internal sealed class UnpackMode : RecordingMode
 {
     public override string Name => RecordingModes.Unpack;
     public override ExecutionStyle InitialStyle => ExecutionStyle.Native;
+    public override bool KeepsImaginaryProtections => true;
     private readonly WriteXorExecute _wx = new();
 
     public override void Attach(SessionHooks hooks) => hooks.Add(_wx);
 
-    public override IEnumerable<KeyValuePair<string, string>> Details =>
-    [
-        new("W^X faults", $"{_wx.WriteFaults:N0} first writes into clean pages, {_wx.ExecuteFaults:N0} first runs of written pages"),
-        new("W^X flips", $"{_wx.Flips:N0} remote mprotects, {_wx.KernelRetries:N0} system calls run again after a refused kernel write"),
-    ];
+    public override IEnumerable<KeyValuePair<string, string>> Details => _wx.Details;
 }

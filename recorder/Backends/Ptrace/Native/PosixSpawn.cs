@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Runtime.InteropServices;
 using System.Text;
-using Ether.Replay.Formats.Abi;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Native;
 

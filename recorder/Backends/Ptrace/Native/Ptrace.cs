@@ -1,5 +1,3 @@
-using Ether.Replay.Formats.Abi;
-
 namespace Ether.Replay.Recorder.Backends.Ptrace.Native;
 
 /// <summary>ptrace requests, options and event numbers (linux/ptrace.h, x86-64).</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Ether.Replay.Formats.Model;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Native;
 

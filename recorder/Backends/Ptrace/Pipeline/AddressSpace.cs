@@ -1,7 +1,4 @@
 using Ether.Replay.Formats.Memory;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 

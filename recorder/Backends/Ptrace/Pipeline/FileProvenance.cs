@@ -1,8 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Ether.Replay.Formats.Abi;
-using Ether.Replay.Formats.Model;
-using Ether.Replay.Recorder.Syscalls;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
@@ -27,6 +24,9 @@ internal sealed class FileProvenance
 
     /// <summary>Files written inside the trace so far.</summary>
     public int WrittenFiles => _written.Count;
+
+    /// <summary>Whether the file (device, inode) was written inside the trace.</summary>
+    public bool IsWritten(ulong device, ulong inode) => _written.Contains((device, inode));
 
     /// <summary>A successful call returned: the file events it makes (none for most calls). Which calls
     /// and which arguments come from the system-call table's traits and roles (both ABIs).</summary>

@@ -1,7 +1,5 @@
 using Ether.Replay.Formats.Instructions;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Recorder.Instructions;
-using Ether.Replay.Recorder.Recording;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;

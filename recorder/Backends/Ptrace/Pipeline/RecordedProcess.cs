@@ -1,5 +1,3 @@
-using Ether.Replay.Recorder.Recording;
-
 namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
 
 /// <summary>One traced process as the recording sees it: its pid, memory and address-space knowledge,

@@ -1,4 +1,3 @@
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Instructions;
 using Iced.Intel;
 

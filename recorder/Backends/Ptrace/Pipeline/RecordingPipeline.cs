@@ -1,10 +1,6 @@
-using Ether.Replay.Formats.Abi;
 using Ether.Replay.Formats.Log;
-using Ether.Replay.Formats.Model;
 using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Recorder.Instructions;
-using Ether.Replay.Recorder.Recording;
-using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Pipeline;
@@ -91,18 +87,7 @@ internal sealed class RecordingPipeline
         }
         // The initial stack (argc, argv, envp, auxv and their strings): what the program's first
         // instruction sees, and what an unpacker rewrites (AT_ENTRY, AT_PHDR) before handing over.
-        // From rsp's page: the read shadow knows whole pages only.
-        ulong rsp = thread.Registers.Rsp;
-        if (process.Space.Regions.Find(rsp) is { } stack)
-        {
-            ulong start = Math.Max(stack.Start, rsp & ~(ulong)(PageSize - 1));
-            ulong end = Math.Min(stack.End, rsp + MaxInitialStackBytes);
-            if (ReadSnapshot(thread, start, end, "stack") is { } snapshot)
-            {
-                _writer.Write(snapshot);
-                process.Shadow.Observe(snapshot.Address, snapshot.Bytes);
-            }
-        }
+        StackSnapshot(thread, "stack", MaxInitialStackBytes);
         // Which file this image came from (with its content when the trace wrote it).
         foreach (var e in _files.TakeExec(process.Pid))
         {
@@ -111,13 +96,21 @@ internal sealed class RecordingPipeline
         }
     }
 
-    /// <summary>The stack from rsp up (at most <paramref name="max"/> bytes, within its region) as a snapshot.</summary>
+    /// <summary>
+    /// The stack from rsp's page up (at most <paramref name="max"/> bytes past rsp, within its region)
+    /// as a snapshot: at exec (reason `stack`: argc, argv, envp, auxv) and at `--mode unpack`'s moments
+    /// (`unpack-stack`: the entry state an unpacker hands over). From the page, not rsp: the read
+    /// shadow, which learns the bytes too, knows whole pages only.
+    /// </summary>
     public void StackSnapshot(RecordedThread thread, string reason, ulong max)
     {
         ulong rsp = thread.Registers.Rsp;
         if (thread.Process.Space.Regions.Find(rsp) is not { } stack) return;
+        ulong start = Math.Max(stack.Start, rsp & ~(ulong)(PageSize - 1));
         ulong end = Math.Min(stack.End, rsp + max);
-        if (ReadSnapshot(thread, rsp, end, reason) is { } snapshot) _writer.Write(snapshot);
+        if (ReadSnapshot(thread, start, end, reason) is not { } snapshot) return;
+        _writer.Write(snapshot);
+        thread.Process.Shadow.Observe(snapshot.Address, snapshot.Bytes);
     }
 
     /// <summary>
@@ -133,6 +126,15 @@ internal sealed class RecordingPipeline
 
     /// <summary>The initial stack kept at exec: its top (argv and environment strings are rarely more).</summary>
     private const ulong MaxInitialStackBytes = 256 << 10;
+
+    /// <summary>The process's current image (its /proc/PID/exe) is a file the trace wrote (a dropped program it exec'd): its device and inode.</summary>
+    public bool RunsWrittenFile(int pid, out ulong device, out ulong inode)
+    {
+        (device, inode) = (0, 0);
+        if (_files.WrittenFiles == 0 || !FileIdentity.Stat($"/proc/{pid}/exe", out var st)) return false;
+        (device, inode) = (st.Device, st.Inode);
+        return _files.IsWritten(device, inode);
+    }
 
     public void Registers(RecordedThread thread) => _writer.Registers(thread.Pid, thread.Tid, thread.Registers);
 

@@ -36,6 +36,10 @@ internal interface ITransparencyHost : ITimeHost
     int RunnableStepping { get; }
     /// <summary>True when the mode starts threads running natively (PR_SET_TSC then traps their rdtsc).</summary>
     bool RunsNatively { get; }
+    /// <summary>True when the mode keeps pages under other protections than the program's (`--mode unpack`).</summary>
+    bool KeepsImaginaryProtections { get; }
+    /// <summary>The pages of a process whose real protection differs from the program's (null: none, or not a process of the recording).</summary>
+    Unpacking.WxPages? ImaginaryPages(int pid);
     /// <summary>How the program was started: its parent shell and the CPU the recording runs on.</summary>
     Launched Launched { get; }
 }

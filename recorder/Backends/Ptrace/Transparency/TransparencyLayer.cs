@@ -6,8 +6,6 @@ using Ether.Replay.Recorder.Backends.Ptrace.Transparency.ProcFiles;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.PtraceEmulation;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.Time;
 using Ether.Replay.Recorder.Backends.Ptrace.Transparency.Vdso;
-using Ether.Replay.Formats.Abi;
-using Ether.Replay.Recorder.Syscalls;
 using Iced.Intel;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency;
@@ -50,6 +48,7 @@ internal sealed class TransparencyLayer : ISyscallInterceptor, ISignalIntercepto
         ProcFiles = new ProcReadInterceptor(host.ParentOf);
         ProcFiles.Add(new TaskStatusRewriter(this));
         ProcFiles.Add(new UptimeRewriter(() => Time.Clock.BoottimeNs, () => Time.Clock.ElapsedNs, Time.Clock.Cpus));
+        if (host.KeepsImaginaryProtections) ProcFiles.Add(new ImaginaryMapsRewriter(host.ImaginaryPages));
         Ptrace = new EmulatedPtrace(this);
         if (launch.Cpu is not null && launch.ShellAffinity.Length > 0)
         {

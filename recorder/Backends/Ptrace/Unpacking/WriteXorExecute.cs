@@ -22,6 +22,8 @@ namespace Ether.Replay.Recorder.Backends.Ptrace.Unpacking;
 /// Managed memory: private anonymous mappings (not stacks) the program creates with write or
 /// execute permission, and pages it makes executable after they were writable (or writable after
 /// they were executable). x86-64 processes only (an i386 process runs unmanaged).
+/// With <c>stepWrittenCode</c> (`--mode layers`) written pages are also <see cref="WxPages.Guarded"/>
+/// and threads are single-stepped while they run inside them (<see cref="WrittenCodeStepper"/>).
 /// </summary>
 internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor, IStepObserver
 {
@@ -34,7 +36,18 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
 
     private static readonly LinuxSyscallTable Calls = LinuxSyscalls.X86_64;
     private static readonly long Mmap = Calls.Number("mmap"), Mprotect = Calls.Number("mprotect"), PkeyMprotect = Calls.Number("pkey_mprotect"),
-        Munmap = Calls.Number("munmap"), Mremap = Calls.Number("mremap");
+        Munmap = Calls.Number("munmap"), Mremap = Calls.Number("mremap"), Exit = Calls.Number("exit");
+
+    /// <summary>Layers mode: steps threads inside written code; null in unpack mode.</summary>
+    private readonly WrittenCodeStepper? _stepper;
+    /// <summary>What a page the recorder saw written gets: <see cref="WxPages.Written"/>, and in layers mode <see cref="WxPages.Guarded"/>.</summary>
+    private readonly int _written;
+
+    public WriteXorExecute(bool stepWrittenCode = false)
+    {
+        _stepper = stepWrittenCode ? new WrittenCodeStepper(RemoteProtect) : null;
+        _written = WxPages.Written | (stepWrittenCode ? WxPages.Guarded : 0);
+    }
 
     /// <summary>Threads single-stepping one instruction for a moment, and what to record after it: the page it wrote (or 0).</summary>
     private readonly Dictionary<int, ulong> _stepOnce = new();
@@ -47,6 +60,18 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
     /// <summary>Remote mprotect calls made (page flips and the program's own protections fixed up).</summary>
     public long Flips { get; private set; }
 
+    /// <summary>What was counted, for the recording's summary (<see cref="RecordingMode.Details"/>).</summary>
+    public IEnumerable<KeyValuePair<string, string>> Details
+    {
+        get
+        {
+            yield return new("W^X faults", $"{WriteFaults:N0} first writes into clean pages, {ExecuteFaults:N0} first runs of written pages");
+            yield return new("W^X flips", $"{Flips:N0} remote mprotects, {KernelRetries:N0} system calls run again after a refused kernel write");
+            if (_stepper != null)
+                yield return new("written code", $"{_stepper.Entries:N0} entries (stepped from there), {_stepper.Exits:N0} exits to native code");
+        }
+    }
+
     // ---- the program's own protections ---------------------------------------------------------
 
     public void OnEntry(SyscallStop s)
@@ -54,6 +79,7 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         if (s.Compat) return;
         long nr = s.Number;
         var args = s.Args;
+        if (nr == Exit) _stepper?.Exiting(s.Tid);
         if (nr == Mmap)
         {
             int prot = (int)args[2], flags = (int)args[3];
@@ -80,6 +106,8 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         long nr = s.Number, ret = s.Return;
         var args = s.Args;
         var space = s.Process.Space;
+        _stepper?.ParkIfIdle(s);
+        if (_stepper != null && ret == 0 && Calls.Has(nr, SyscallTraits.Exec)) { GuardWrittenImage(s); return; }
         if (ret == -Errno.EFAULT && space.WxPages is { Count: > 0 } && !s.Skipped) { RetryKernelWrite(s, space.WxPages); return; }
         if (nr == Mmap)
         {
@@ -145,7 +173,7 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
             else if ((prot & WxPages.ProtExec) != 0 && wasWritable)
             {
                 // May hold what the program wrote (unseen): booked on the thread that makes it executable.
-                pages.Set(a, prot | WxPages.Dirty | WxPages.Written);
+                pages.Set(a, prot | WxPages.Dirty | _written);
                 s.Pipeline.UnseenWrite(s.Thread, a, (long)WxPages.PageSize, kernel: false);
             }
             else if ((prot & WxPages.ProtWrite) != 0 && wasExecutable)
@@ -155,6 +183,30 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, prot))
             if (real != (prot & ~WxPages.ProtWrite)) RemoteProtect(s, runStart, runEnd, real);
     }
+
+    /// <summary>
+    /// Layers mode, a successful exec of a file the trace wrote (a dropper's payload): the new
+    /// image's code is written code too. Its executable mappings become guarded pages with their own
+    /// protection as the imaginary one, so its first instruction (or the jump from ld.so) faults and
+    /// is stepped like any entry into written code.
+    /// </summary>
+    private void GuardWrittenImage(SyscallStop s)
+    {
+        if (!s.Pipeline.RunsWrittenFile(s.Pid, out ulong device, out ulong inode)) return;
+        var space = s.Process.Space;
+        foreach (var region in space.Regions.Executable)
+        {
+            if (region.Device != device || region.Inode != inode || region.End - region.Start > MaxManagedBytes) continue;
+            var pages = space.WxPages ??= new WxPages();
+            int prot = ProtOf(region.Protection);
+            for (ulong a = region.Start; a < region.End; a += WxPages.PageSize) pages.Set(a, prot | _written);
+            RemoteProtect(s, region.Start, region.End, WxPages.Real(prot | _written));
+        }
+    }
+
+    private static int ProtOf(Formats.Model.RegionProtection p) =>
+        ((p & Formats.Model.RegionProtection.Read) != 0 ? WxPages.ProtRead : 0) | ((p & Formats.Model.RegionProtection.Write) != 0 ? WxPages.ProtWrite : 0)
+        | ((p & Formats.Model.RegionProtection.Execute) != 0 ? WxPages.ProtExec : 0);
 
     // ---- faults ---------------------------------------------------------------------------------
 
@@ -169,10 +221,45 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         int imaginary = WxPages.Imaginary(state);
         if (fetch && (state & WxPages.Dirty) != 0 && (imaginary & WxPages.ProtExec) != 0)
             Executed(s, pages, page, state);
+        else if (fetch && _stepper != null && (state & WxPages.Guarded) != 0 && (imaginary & WxPages.ProtExec) != 0)
+        {
+            // Written code that ran before is entered again (e.g. a return from a call out): stepped
+            // from here, with the registers the native stretch left. Open already: another thread
+            // opened it between this fault and its stop (threads race) — this one steps in too.
+            s.Pipeline.Registers(s.Thread);
+            if ((state & WxPages.Open) != 0) _stepper.Join(s, pages);
+            else _stepper.Enter(s, pages, page);
+        }
+        else if ((WxPages.Real(state) & (fetch ? WxPages.ProtExec : WxPages.ProtWrite)) != 0)
+            Stale(s, page, state);
         else if (!fetch && (state & WxPages.Dirty) == 0 && (imaginary & WxPages.ProtWrite) != 0)
             Wrote(s, pages, page, state, rip);
         // Anything else the program's own protection forbids too: its own fault, delivered.
     }
+
+    /// <summary>
+    /// The page's state allows the access that faulted: another thread flipped it between this
+    /// fault and its stop, and the access runs again. The same fault again means the page does not
+    /// have the protection its state says (a remote mprotect that failed): it is given it once more;
+    /// a third time the fault is delivered rather than looping.
+    /// </summary>
+    private void Stale(SignalStop s, ulong page, int state)
+    {
+        // A repeat = the same fault with no flip in between (a flip is another race, not a repeat).
+        bool again = _stale.TryGetValue(s.Tid, out var last) && last.Address == s.Address && last.Flips == Flips;
+        int repeats = again ? last.Repeats + 1 : 0;
+        if (repeats >= 2)
+        {
+            _stale.Remove(s.Tid);
+            return;
+        }
+        if (repeats == 1 && !RemoteProtect(s, page, page + WxPages.PageSize, WxPages.Real(state))) return;
+        _stale[s.Tid] = (s.Address, Flips, repeats);
+        s.Suppress();
+    }
+
+    /// <summary>Per thread: its last stale fault (address, the flip count then, repeats in a row).</summary>
+    private readonly Dictionary<int, (ulong Address, long Flips, int Repeats)> _stale = new();
 
     /// <summary>
     /// Written memory is about to run: the unpack moment. The run of written pages around it (what
@@ -192,15 +279,18 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
             pages.TryGet(a, out int st);
             pages.Set(a, st & ~WxPages.Dirty);
         }
-        foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, 0))
-            if (!RemoteProtect(s, runStart, runEnd, real)) return;
+        // Layers mode: the stepper opens the run (its protections) when the thread enters it, below.
+        if (_stepper == null)
+            foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, 0))
+                if (!RemoteProtect(s, runStart, runEnd, real)) return;
         ExecuteFaults++;
         // The snapshot above is this moment's: the pipeline's own (of the whole region, when a
         // page of the run is next stepped) is not needed.
         for (ulong a = start; a < end; a += WxPages.PageSize) s.Process.Space.IsUnpackMoment(a, (int)WxPages.PageSize);
         pipeline.Registers(s.Thread);
         pipeline.StackSnapshot(s.Thread, "unpack-stack", StackSnapshotBytes);
-        StepOnce(s, 0);
+        if (_stepper != null) _stepper.Enter(s, pages, page);
+        else StepOnce(s, 0);
     }
 
     /// <summary>A run of written pages made runnable at one moment: at most this far either side of the faulting page.</summary>
@@ -212,7 +302,7 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
     /// <summary>The first write into a clean page: the writer is single-stepped; the page becomes written, not executable.</summary>
     private void Wrote(SignalStop s, WxPages pages, ulong page, int state, ulong rip)
     {
-        int dirty = state | WxPages.Dirty | WxPages.Written;
+        int dirty = state | WxPages.Dirty | _written;
         if ((rip & ~(WxPages.PageSize - 1)) == page)
         {
             // Code writing its own page: W^X would fault on every instruction. Left writable and
@@ -227,6 +317,12 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         if (!RemoteProtect(s, page, page + WxPages.PageSize, WxPages.Real(dirty))) return;
         pages.Set(page, dirty);
         WriteFaults++;
+        if (_stepper != null && _stepper.IsInside(s.Tid))
+        {
+            // Stepped inside written code: its writes are recorded exactly; it steps on (this instruction again).
+            s.Suppress();
+            return;
+        }
         StepOnce(s, page);
     }
 
@@ -239,7 +335,11 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
 
     public void AfterStep(ThreadStop s)
     {
-        if (!_stepOnce.Remove(s.Tid, out ulong writtenPage)) return;
+        if (!_stepOnce.Remove(s.Tid, out ulong writtenPage))
+        {
+            _stepper?.AfterStep(s);
+            return;
+        }
         // The page's other bytes are written natively from now on: recorded as one unseen write by this instruction.
         if (writtenPage != 0) s.Pipeline.UnseenWrite(s.Thread, writtenPage, (long)WxPages.PageSize, kernel: false);
         s.Style = ExecutionStyle.Native;
@@ -260,7 +360,7 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
             for (ulong a = arg & ~(WxPages.PageSize - 1), n = 0; n < 256 && pages.TryGet(a, out int state); a += WxPages.PageSize, n++)
             {
                 if ((state & WxPages.Dirty) != 0 || (WxPages.Imaginary(state) & WxPages.ProtWrite) == 0) break;
-                int dirty = state | WxPages.Dirty | WxPages.Written;
+                int dirty = state | WxPages.Dirty | _written;
                 if (!RemoteProtect(s, a, a + WxPages.PageSize, WxPages.Real(dirty))) return;
                 pages.Set(a, dirty);
                 s.Pipeline.UnseenWrite(s.Thread, a, (long)WxPages.PageSize, kernel: true);

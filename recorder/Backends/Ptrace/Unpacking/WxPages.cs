@@ -18,6 +18,14 @@ internal sealed class WxPages
     public const int Dirty = 8;
     /// <summary>The recorder saw a write into it at some point (a recorded write fault, a kernel write, an exec'd mprotect of written memory).</summary>
     public const int Written = 16;
+    /// <summary>The program's protection included write at some point (set by <see cref="Set"/>): natively the kernel
+    /// accounts a private mapping from then on (VM_ACCOUNT, "ac" in smaps), which the recorder's flips may not have done.</summary>
+    public const int Accounted = 32;
+    /// <summary>`--mode layers`: written code whose execution is watched — execute (and write) withheld
+    /// unless <see cref="Open"/>, so that every entry into it faults and is single-stepped.</summary>
+    public const int Guarded = 64;
+    /// <summary>`--mode layers`: a thread is single-stepping inside this written code: the page has the program's own protection.</summary>
+    public const int Open = 128;
     private const int ProtMask = 7;
 
     private readonly Dictionary<ulong, byte> _pages;
@@ -37,11 +45,14 @@ internal sealed class WxPages
         return found;
     }
 
-    public void Set(ulong address, int state) => _pages[address >> PageShift] = (byte)state;
+    public void Set(ulong address, int state) => _pages[address >> PageShift] = (byte)((state & ProtWrite) != 0 ? state | Accounted : state);
 
     public void Remove(ulong address) => _pages.Remove(address >> PageShift);
 
     public bool IsManaged(ulong address) => _pages.ContainsKey(address >> PageShift);
+
+    /// <summary>Every managed page (address, state), unordered: read-only, e.g. for the maps the program believes it has.</summary>
+    public IEnumerable<(ulong Address, int State)> Pages => _pages.Select(p => (p.Key << PageShift, (int)p.Value));
 
     /// <summary>Forgets every page of [start, end) (unmapped, or replaced by a new mapping).</summary>
     public void Forget(ulong start, ulong end)
@@ -59,8 +70,16 @@ internal sealed class WxPages
     /// <summary>The program's protection of a managed page state.</summary>
     public static int Imaginary(int state) => state & ProtMask;
 
-    /// <summary>What the page really gets: a dirty page does not run, a clean one is not written.</summary>
-    public static int Real(int state) => (state & Dirty) != 0 ? state & ProtMask & ~ProtExec : state & ProtMask & ~ProtWrite;
+    /// <summary>What the page really gets: a dirty page does not run, a clean one is not written; a
+    /// guarded one (layers mode) neither, unless open (it keeps reads: on x86 execute implies read).</summary>
+    public static int Real(int state)
+    {
+        int prot = state & ProtMask;
+        if ((state & Open) != 0) return prot;
+        if ((state & Dirty) != 0) return prot & ~ProtExec;
+        if ((state & Guarded) != 0) return (prot & ProtExec) != 0 ? ProtRead : prot & ProtRead;
+        return prot & ~ProtWrite;
+    }
 
     /// <summary>Runs of consecutive pages in [start, end) that get the same real protection, for one mprotect each.</summary>
     public IEnumerable<(ulong Start, ulong End, int Real)> RealRuns(ulong start, ulong end, int unmanagedProt)

@@ -6,7 +6,8 @@
  *                     execveat(memfd, "", AT_EMPTY_PATH) (fexecve);
  *   VARIANT_PROCFD    memfd, then fork + setsid + chdir("/") + execve("/proc/self/fd/N") in the child;
  *   VARIANT_SHELL     a temporary file in the working directory, fchmod 0700, then fork + setsid +
- *                     chdir("/") + /bin/sh -c '"$0" arg1' FILE in the child (the shell execs it).
+ *                     chdir("/") + /bin/sh -c '"$0" arg1' FILE in the child (the shell execs it);
+ *   VARIANT_SHFILE    the same, but /bin/sh FILE arg1 (the file is the interpreter's argument: a script).
  * The fork variants wait for the child and exit with its status. The payload runs with argv
  * { "original", "arg1" }.
  */
@@ -76,7 +77,7 @@ int main(int argc, char **argv, char **envp)
         _exit(94);
     }
     return wait_child(child);
-#else /* VARIANT_SHELL */
+#else /* VARIANT_SHELL, VARIANT_SHFILE */
     (void)argv;
     char path[4096];
     if (!getcwd(path, sizeof path - 32)) return 95;
@@ -89,7 +90,11 @@ int main(int argc, char **argv, char **envp)
     if (child == 0) {
         setsid();
         if (chdir("/") != 0) _exit(93);
+#if defined(VARIANT_SHFILE)
+        execl("/bin/sh", "sh", path, "arg1", (char *)NULL);
+#else
         execl("/bin/sh", "sh", "-c", "exec \"$0\" arg1", path, (char *)NULL);
+#endif
         _exit(94);
     }
     int code = wait_child(child);

@@ -18,6 +18,11 @@ internal interface IProcFileRewriter
 
     /// <summary>The text the program is shown instead of <paramref name="original"/> (the whole file, as the kernel gives it now).</summary>
     byte[] Rewrite(ProcFileName file, byte[] original, ProcReader reader);
+
+    /// <summary>Where the kernel's seq_file records of <paramref name="content"/> end (ascending; the last is its
+    /// length): reads return whole records as the kernel's do (<see cref="SeqFileReads"/>). Default: one record,
+    /// as single_open files (status, stat, uptime) are.</summary>
+    IReadOnlyList<int> Records(ProcFileName file, byte[] content) => [content.Length];
 }
 
 /// <summary>Who is reading: some files read differently for the task itself (its own state is "running").</summary>

@@ -13,6 +13,10 @@ internal sealed class OpenProcFile(ProcFileName file, IProcFileRewriter rewriter
     public long Offset;
     /// <summary>The rewritten text the program is reading, generated when it read from offset 0 (null: not yet).</summary>
     public byte[]? Content;
+    /// <summary>Where <see cref="Content"/>'s seq_file records end (<see cref="IProcFileRewriter.Records"/>).</summary>
+    public IReadOnlyList<int> Records = [];
+    /// <summary>The kernel's seq_file buffer for this description: how many bytes each read returns.</summary>
+    public readonly SeqFileReads Reads = new();
 }
 
 /// <summary>A descriptor's entry: the open file and its close-on-exec flag (per descriptor, not shared).</summary>

@@ -15,8 +15,9 @@ namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency.ProcFiles;
 /// (read, pread64, readv, preadv, preadv2) on a tracked descriptor is answered from the rewritten
 /// text at the program's own offset, whatever the kernel returned: lengths, return values and
 /// offsets (lseek too) are the rewritten text's, and bytes of the buffer beyond the returned length
-/// are put back as they were before the call, as natively. The text is regenerated when a read
-/// starts at offset 0, as the kernel regenerates a seq_file.
+/// are put back as they were before the call, as natively; each read returns as many bytes as the
+/// kernel's seq_file would (whole records, at most a page of them at a time: <see cref="SeqFileReads"/>).
+/// The text is regenerated when a read starts at offset 0, as the kernel regenerates a seq_file.
 /// Not rewritten (documented): sendfile/splice/copy_file_range/io_uring reads of /proc files, and
 /// 32-bit (int 0x80) calls.
 /// </summary>
@@ -192,10 +193,12 @@ internal sealed class ProcReadInterceptor
             byte[]? original = _readFile(f.File.Path);
             if (original is null) return; // the task is gone: the kernel's answer stands
             f.Content = f.Rewriter.Rewrite(f.File, original, new ProcReader(call.Pid, call.Tid));
+            f.Records = f.Rewriter.Records(f.File, f.Content);
+            f.Reads.Restart();
         }
         var content = f.Content;
         long capacity = pending.Capacity;
-        int n = (int)Math.Clamp(content.Length - pos, 0, capacity);
+        int n = (int)f.Reads.Read(pos, capacity, f.Records); // whole records, as the kernel's seq_file returns them
 
         // What the kernel put there (for the trace, if it differs), then what the program sees.
         byte[] kernel = pending.Gather(call, (int)Math.Min(ret, capacity));

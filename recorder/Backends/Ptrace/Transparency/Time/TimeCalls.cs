@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Ether.Replay.Formats.Abi;
 
 namespace Ether.Replay.Recorder.Backends.Ptrace.Transparency.Time;
 
