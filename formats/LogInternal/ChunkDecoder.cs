@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.LogInternal.Prediction;
@@ -140,9 +139,6 @@ internal sealed class ChunkDecoder : IDisposable
         }
     }
 
-    // The column loops run once per chunk, each for thousands of events: compiled optimized from the start,
-    // as tiering would leave them in unoptimized and on-stack-replaced code for most of a trace's first pass.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeInstructions(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
     {
         long count = c.Info.Count(EventKind.Instruction);
@@ -238,7 +234,6 @@ internal sealed class ChunkDecoder : IDisposable
         _definitions = definitions;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeRegisters(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
     {
         long count = c.Info.Count(EventKind.RegisterChange);
@@ -358,7 +353,6 @@ internal sealed class ChunkDecoder : IDisposable
         return c.InstructionThread[instruction];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeWrites(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
     {
         long count = c.Info.Count(EventKind.MemoryWrite);

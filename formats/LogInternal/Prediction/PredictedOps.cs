@@ -74,7 +74,6 @@ internal sealed class PredictedOps
     /// register pass asks for them one by one: each look-up is started (key computed, entry prefetched)
     /// <see cref="PrefetchDistance"/> definitions ahead of its probe, so they wait for memory together.
     /// Definitions the memo lacks stay for <see cref="Get"/> to decode on demand.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prefill(DecodedChunk c, ReadOnlySpan<int> definitionInstruction, int count)
     {
         if (count > _decoded.Length) Grow(count);

@@ -52,7 +52,6 @@ internal static class RegisterPredictor
 
     /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> (the registers before the instruction).
     /// The common kinds are here (moves, lea, arithmetic and logic, push/pop/call/ret); the rest in <see cref="ApplyOther"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(in PredictedOp op, ref RegisterFile r)
     {
         int size = op.Size;
@@ -136,7 +135,7 @@ internal static class RegisterPredictor
 
     /// <summary>The rarer kinds, out of line so that <see cref="Apply"/> stays small: its frame (no multiply's
     /// 128-bit temporaries) and its code are paid on every predicted step.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ApplyOther(in PredictedOp op, ref RegisterFile r, int size, ulong mask)
     {
         switch (op.Kind)
