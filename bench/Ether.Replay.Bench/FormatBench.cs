@@ -13,6 +13,7 @@ namespace Ether.Replay.Bench;
 /// of hashing and compression tools (<see cref="RealTraces"/>), decoded no slower. Baseline in the
 /// same run: the same events re-written as format version 1 (no register prediction).
 /// Usage: format [N] [--real-only | --synthetic-only] [--columns] [--only NAME,...] (real traces whose names start so)
+/// [--rounds R] (decode speeds are the median of R passes, v1 and v2 alternating, after one untimed warm-up pass each)
 /// </summary>
 public static class FormatBench
 {
@@ -27,18 +28,19 @@ public static class FormatBench
 
     public static int Run(string[] args)
     {
-        if (!BenchArgs.TryParse("format", args, out var o, flags: ["--real-only", "--synthetic-only", "--columns"], texts: ["--only"], bareNumber: true))
+        if (!BenchArgs.TryParse("format", args, out var o, flags: ["--real-only", "--synthetic-only", "--columns"], numbers: ["--rounds"], texts: ["--only"], bareNumber: true))
             return 2;
         long n = o.Bare(10_000_000);
         bool synthetic = !o.Has("--real-only"), real = !o.Has("--synthetic-only"), columns = o.Has("--columns");
         string[] only = o.Text("--only")?.Split(',') ?? [];
+        int rounds = (int)Math.Clamp(o.Number("--rounds", 5), 1, 1000);
         string dir = Path.Combine(Path.GetTempPath(), $"ether-bench-format-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         try
         {
             int result = 0;
-            if (synthetic) result |= Synthetic(dir, n);
-            if (real) result |= Real(dir, columns, only);
+            if (synthetic) result |= Synthetic(dir, n, rounds);
+            if (real) result |= Real(dir, columns, only, rounds);
             return result;
         }
         finally
@@ -47,7 +49,7 @@ public static class FormatBench
         }
     }
 
-    private static int Synthetic(string dir, long n)
+    private static int Synthetic(string dir, long n, int rounds)
     {
         Console.WriteLine($"capturing a synthetic walk of {n:N0} instructions ...");
         var plain = new SyntheticOptions { Instructions = n, Registers = false, MemoryWrites = false, SyscallEvery = 0 };
@@ -73,8 +75,8 @@ public static class FormatBench
                 var sw = Stopwatch.StartNew();
                 WriteSynthetic(full[i].Path, new SyntheticOptions { Instructions = n }, full[i].Predict);
                 full[i].Rate = Math.Max(full[i].Rate, n / sw.Elapsed.TotalSeconds);
-                full[i].Decode = Math.Max(full[i].Decode, Decode(full[i].Path, -1));
             }
+        (full[1].Decode, full[0].Decode) = DecodeBoth(full[1].Path, full[0].Path, -1, rounds);
 
         var table = new Table().AddColumns("encoding", "encode M insn/s", "decode M insn/s", "file MB", "bytes/insn");
         table.AddRow("baseline: msgpack array per insn", $"{naiveRate / 1e6:F1}", "-", $"{naiveBytes / 1e6:F1}", $"{(double)naiveBytes / n:F2}");
@@ -109,7 +111,7 @@ public static class FormatBench
     }
 
     /// <summary>Real traces: size with and without register prediction, where the bytes go, decode speed of both.</summary>
-    private static int Real(string dir, bool columns, string[] only)
+    private static int Real(string dir, bool columns, string[] only, int rounds)
     {
         Console.WriteLine();
         Console.WriteLine("real traces: Debian hash and compression tools (and ls) recorded by the ptrace recorder (every instruction, register,");
@@ -130,13 +132,7 @@ public static class FormatBench
             var s2 = TraceSizes.Measure(r2);
             var s1 = TraceSizes.Measure(r1);
             double b2 = (double)r2.FileSize / insns, b1 = (double)r1.FileSize / insns;
-            // Decode speed: best of three passes over every chunk (the machine is shared), alternating v1 and v2.
-            double d1 = 0, d2 = 0;
-            for (int i = 0; i < 3; i++)
-            {
-                d1 = Math.Max(d1, Decode(v1, insns));
-                d2 = Math.Max(d2, Decode(path, insns));
-            }
+            var (d1, d2) = DecodeBoth(v1, path, insns, rounds);
             worst = Math.Max(worst, b2);
             slowest = Math.Min(slowest, d2 / d1);
             table.AddRow(w.Name, $"{insns:N0}", $"{b1:F2}", $"{b2:F2}", $"{b1 / b2:F1}x",
@@ -254,6 +250,24 @@ public static class FormatBench
         }
         bytes += buffer.WrittenCount;
         return (count / sw.Elapsed.TotalSeconds, bytes);
+    }
+
+    /// <summary>Decode speeds of two traces of the same events (v1, v2): the median of <paramref name="rounds"/>
+    /// passes each, alternating so that load changes hit both alike, after one untimed pass each (JIT tiers, page cache).</summary>
+    private static (double V1, double V2) DecodeBoth(string v1, string v2, long expected, int rounds)
+    {
+        Decode(v1, expected);
+        Decode(v2, expected);
+        var r1 = new double[rounds];
+        var r2 = new double[rounds];
+        for (int i = 0; i < rounds; i++)
+        {
+            r1[i] = Decode(v1, expected);
+            r2[i] = Decode(v2, expected);
+        }
+        Array.Sort(r1);
+        Array.Sort(r2);
+        return (r1[rounds / 2], r2[rounds / 2]);
     }
 
     private static double Decode(string path, long expected)

@@ -218,7 +218,7 @@ internal sealed class ChunkBuilder : IDisposable
             if (op.Kind != PredictKind.None)
             {
                 var predicted = before;
-                uint predictedMask = RegisterPredictor.Predict(op, ref predicted, out _);
+                uint predictedMask = RegisterPredictor.Predict(op, ref predicted, stored: 0);
                 Col(ChunkColumn.RegisterMasks).WriteVarint(mask ^ predictedMask);
                 WriteValues(values, mask, predicted, after);
                 CountRegisterChange();

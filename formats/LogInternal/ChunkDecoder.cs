@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.LogInternal.Prediction;
@@ -19,6 +20,9 @@ internal sealed class ChunkDecoder : IDisposable
     private readonly PredictedOps _ops = new();
     /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
     private int[] _instructionDefinition = new int[1024];
+    /// <summary>Per code definition of the chunk: the instruction that defined it; and how many the chunk has.</summary>
+    private int[] _definitionInstruction = new int[1024];
+    private int _definitions;
     private ulong[] _expectedRip = new ulong[16];
     private RegisterFile[] _registers = new RegisterFile[16];
     private bool[] _hasRegisters = new bool[16];
@@ -136,6 +140,9 @@ internal sealed class ChunkDecoder : IDisposable
         }
     }
 
+    // The column loops run once per chunk, each for thousands of events: compiled optimized from the start,
+    // as tiering would leave them in unoptimized and on-stack-replaced code for most of a trace's first pass.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeInstructions(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
     {
         long count = c.Info.Count(EventKind.Instruction);
@@ -210,6 +217,8 @@ internal sealed class ChunkDecoder : IDisposable
                 offset = codeWritten;
                 codeWritten += length;
                 definition = definitions++;
+                Grow(ref _definitionInstruction, definitions);
+                _definitionInstruction[definition] = i;
                 _code.Set(pid, rip, offset, length, definition);
                 nextCode = code.AtEnd ? int.MaxValue : i + code.ReadCount(n - i);
                 if (nextCode == i) throw code.Corrupt("defines one instruction twice");
@@ -226,8 +235,10 @@ internal sealed class ChunkDecoder : IDisposable
             _instructionDefinition[i] = definition;
             _expectedRip[current] = rip + (ulong)length;
         }
+        _definitions = definitions;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeRegisters(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
     {
         long count = c.Info.Count(EventKind.RegisterChange);
@@ -249,6 +260,7 @@ internal sealed class ChunkDecoder : IDisposable
         bool predict = FormatVersion >= FrameFormat.PredictionVersion;
         int predicted = 0, exact = 0;
         _ops.Clear();
+        if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions);
         for (int i = 0; i < n; i++)
         {
             // Keyframes that precede this change in the log set the base its deltas apply to.
@@ -266,36 +278,26 @@ internal sealed class ChunkDecoder : IDisposable
             {
                 // The first change of the thread whose instruction this step is: stored against the prediction.
                 predictedStep = step;
-                ref readonly var op = ref _ops.Get(_instructionDefinition[instruction], c.InstructionBytes(instruction),
-                    c.InstructionRip[instruction], PredictedOps.Bitness(regs));
+                ref readonly var op = ref _ops.Get(_instructionDefinition[instruction], PredictedOps.Bitness(regs), c, instruction);
                 if (op.Kind != PredictKind.None)
                 {
-                    // regs becomes the prediction; the slots it wrongly changed go back to their old values.
+                    // regs becomes the prediction (slots the stored mask says it changed wrongly keep their values);
+                    // the stored values are the distances from it.
                     predicted++;
                     uint stored = mask;
-                    bool exactSoFar = stored == 0;
-                    mask ^= RegisterPredictor.Predict(op, ref regs, out var old);
+                    mask ^= RegisterPredictor.Predict(op, ref regs, stored);
                     CheckMask(ref masks, mask);
                     c.RegisterMask[i] = mask;
-                    if (stored != 0)
-                    {
-                        // The prediction named other slots than changed: those it changed wrongly get their old value back.
-                        int k = 0;
-                        for (uint m = op.Touched; m != 0; m &= m - 1, k++)
-                        {
-                            int slot = BitOperations.TrailingZeroCount(m);
-                            if ((mask & (1u << slot)) == 0) regs[slot] = old[k];
-                        }
-                    }
+                    ulong residuals = stored;
                     for (uint m = mask; m != 0; m &= m - 1)
                     {
                         int slot = BitOperations.TrailingZeroCount(m);
                         long residual = values.ReadZigzag();
-                        exactSoFar &= residual == 0;
+                        residuals |= (ulong)residual;
                         regs[slot] += (ulong)residual;
                         c.RegisterValues[written++] = regs[slot];
                     }
-                    if (exactSoFar) exact++;
+                    if (residuals == 0) exact++;
                     continue;
                 }
             }
@@ -356,6 +358,7 @@ internal sealed class ChunkDecoder : IDisposable
         return c.InstructionThread[instruction];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeWrites(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
     {
         long count = c.Info.Count(EventKind.MemoryWrite);

@@ -22,8 +22,25 @@ internal ref struct SpanReader
     public readonly bool AtEnd => _pos >= _data.Length;
     public readonly int Remaining => _data.Length - _pos;
 
+    /// <summary>A LEB128 number. Most numbers in a chunk (steps, masks, residuals) are below 128: that byte is
+    /// read inline, longer ones out of line.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong ReadVarint()
+    {
+        if ((uint)_pos < (uint)_data.Length)
+        {
+            byte b = _data[_pos];
+            if (b < 0x80)
+            {
+                _pos++;
+                return b;
+            }
+        }
+        return ReadLongVarint();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong ReadLongVarint()
     {
         ulong result = 0;
         int shift = 0;

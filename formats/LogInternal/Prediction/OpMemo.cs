@@ -1,19 +1,24 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ether.Replay.Formats.LogInternal.Prediction;
 
 /// <summary>
 /// Remembers the op of each (rip, bytes, bitness) across chunks. Each chunk decodes its instructions'
-/// ops afresh (code offsets are chunk-local), and a hot loop's instructions recur in every chunk:
-/// looking them up here costs a few nanoseconds where Iced's decoding costs ~50. An op is a pure
-/// function of its key, so the memo never changes a result; when it fills up it starts over.
+/// ops afresh (code offsets are chunk-local), and a program's instructions recur in chunk after chunk:
+/// looking them up here costs a probe where Iced's decoding costs far more. An op is a pure function of
+/// its key, so the memo never changes a result. It grows with the program's distinct instructions
+/// (ls -la: ~28 K) up to <see cref="MaxCapacity"/>, and starts over only when that fills up: a memo smaller
+/// than the program's working set would miss on every chunk.
 /// </summary>
 internal sealed class OpMemo
 {
-    private const int Capacity = 1 << 13;
-    private const int Mask = Capacity - 1;
+    private const int InitialCapacity = 1 << 12;
+    /// <summary>128 K slots of 64 bytes (8 MB): up to 96 K distinct instructions (filled to three quarters).</summary>
+    private const int MaxCapacity = 1 << 17;
 
+    /// <summary>Key and op side by side (64 bytes): a hit costs one memory access, which matters because a
+    /// reader looks up every instruction a chunk predicts (ls -la: ~300 K look-ups in 2 M instructions).</summary>
     private struct Entry
     {
         public ulong Rip, Low, High;
@@ -22,24 +27,59 @@ internal sealed class OpMemo
         public PredictedOp Op;
     }
 
-    private Entry[]? _entries; // allocated on first use: a reader of a trace without registers never needs it
+    private Entry[] _entries = []; // allocated on first use: a reader of a trace without registers never needs it
     private int _count;
+
+    /// <summary>A look-up split in two: <see cref="Start"/> computes the key and asks the memory system for its
+    /// entry, <see cref="Finish"/> probes. Starting a chunk's look-ups all at once lets them wait for memory
+    /// together instead of one after another (the memo outgrows the caches on programs with much code).</summary>
+    public struct Probe
+    {
+        public ulong Rip, Low, High;
+        public uint Tag;
+        public int Slot;
+    }
 
     public bool TryGet(ulong rip, ReadOnlySpan<byte> code, int bitness, out PredictedOp op)
     {
-        var entries = _entries ??= new Entry[Capacity];
-        Key(code, bitness, out ulong low, out ulong high, out uint tag);
-        int i = Hash(rip, low, high) & Mask;
-        while (true)
+        Start(rip, code, bitness, out var probe, prefetch: false);
+        return Finish(probe, out op);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Start(ulong rip, ReadOnlySpan<byte> code, int bitness, out Probe probe, bool prefetch = true)
+    {
+        MakeKey(code, bitness, out probe.Low, out probe.High, out probe.Tag);
+        probe.Rip = rip;
+        var entries = _entries;
+        probe.Slot = entries.Length == 0 ? -1 : Hash(rip, probe.Low, probe.High) & (entries.Length - 1);
+        if (prefetch && probe.Slot >= 0 && System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
-            ref var e = ref entries[i];
-            if (e.Tag == 0) break;
-            if (e.Tag == tag && e.Rip == rip && e.Low == low && e.High == high)
+            // A prefetch never faults: an address the GC has since moved costs nothing but the hint.
+            byte* p = (byte*)Unsafe.AsPointer(ref entries[probe.Slot]);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 63);
+        }
+    }
+
+    /// <summary>The op of a started look-up; valid only while no <see cref="Add"/> came between (it may regrow the table).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Finish(in Probe probe, out PredictedOp op)
+    {
+        if (probe.Slot >= 0 && _count > 0)
+        {
+            var entries = _entries;
+            int mask = entries.Length - 1;
+            for (int i = probe.Slot; ; i = (i + 1) & mask)
             {
-                op = e.Op;
-                return true;
+                ref var e = ref entries[i];
+                if (e.Tag == 0) break;
+                if (e.Tag == probe.Tag && e.Rip == probe.Rip && e.Low == probe.Low && e.High == probe.High)
+                {
+                    op = e.Op;
+                    return true;
+                }
             }
-            i = (i + 1) & Mask;
         }
         op = default;
         return false;
@@ -47,42 +87,65 @@ internal sealed class OpMemo
 
     public void Add(ulong rip, ReadOnlySpan<byte> code, int bitness, in PredictedOp op)
     {
-        var entries = _entries ??= new Entry[Capacity];
-        if (_count >= Capacity / 2)
+        if (_count >= _entries.Length / 4 * 3)
         {
-            Array.Clear(entries);
-            _count = 0;
+            if (_entries.Length >= MaxCapacity)
+            {
+                Array.Clear(_entries);
+                _count = 0;
+            }
+            else
+            {
+                Grow();
+            }
         }
-        Key(code, bitness, out ulong low, out ulong high, out uint tag);
-        int i = Hash(rip, low, high) & Mask;
-        while (entries[i].Tag != 0) i = (i + 1) & Mask;
-        entries[i] = new Entry { Rip = rip, Low = low, High = high, Tag = tag, Op = op };
+        MakeKey(code, bitness, out ulong low, out ulong high, out uint tag);
+        Insert(new Entry { Rip = rip, Low = low, High = high, Tag = tag, Op = op });
+    }
+
+    private void Insert(in Entry entry)
+    {
+        int mask = _entries.Length - 1;
+        int i = Hash(entry.Rip, entry.Low, entry.High) & mask;
+        while (_entries[i].Tag != 0) i = (i + 1) & mask;
+        _entries[i] = entry;
         _count++;
     }
 
-    /// <summary>The bytes (1-15) as two zero-padded little-endian words, and their length and bitness as a non-zero tag.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Key(ReadOnlySpan<byte> code, int bitness, out ulong low, out ulong high, out uint tag)
+    private void Grow()
     {
-        tag = (uint)code.Length | (uint)bitness << 8;
-        if (code.Length >= 8)
+        var old = _entries;
+        _entries = new Entry[old.Length == 0 ? InitialCapacity : old.Length * 2];
+        _count = 0;
+        foreach (ref readonly var e in old.AsSpan())
+            if (e.Tag != 0) Insert(e);
+    }
+
+    /// <summary>The bytes (1-15) as two zero-padded little-endian words, and their length and bitness as a non-zero tag.
+    /// Overlapping word reads inside the span instead of a byte loop: this runs for every instruction a chunk defines.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MakeKey(ReadOnlySpan<byte> code, int bitness, out ulong low, out ulong high, out uint tag)
+    {
+        int n = code.Length;
+        tag = (uint)n | (uint)bitness << 8;
+        ref byte b = ref MemoryMarshal.GetReference(code);
+        high = 0;
+        if (n >= 8)
         {
-            low = BinaryPrimitives.ReadUInt64LittleEndian(code);
-            high = Partial(code[8..]);
+            low = Unsafe.ReadUnaligned<ulong>(ref b);
+            // The last eight bytes, shifted so that byte 8 lands at the bottom (n == 8: nothing is left).
+            if (n > 8) high = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, n - 8)) >> ((16 - n) * 8);
+        }
+        else if (n >= 4)
+        {
+            ulong tail = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref b, n - 4));
+            low = Unsafe.ReadUnaligned<uint>(ref b) | (tail >> ((8 - n) * 8)) << 32;
         }
         else
         {
-            low = Partial(code);
-            high = 0;
+            low = 0;
+            for (int i = n - 1; i >= 0; i--) low = low << 8 | Unsafe.Add(ref b, i);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Partial(ReadOnlySpan<byte> bytes)
-    {
-        ulong v = 0;
-        for (int i = Math.Min(bytes.Length, 8) - 1; i >= 0; i--) v = v << 8 | bytes[i];
-        return v;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

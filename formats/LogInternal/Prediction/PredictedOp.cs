@@ -49,6 +49,9 @@ internal struct PredictedOp
 
     /// <summary>The slots the prediction may write: where the predicted mask is looked for.</summary>
     public uint Touched;
+    /// <summary><see cref="Touched"/> as up to three slot numbers, lowest first; unused ones name rip, which no
+    /// prediction writes, so the reader's hot path can save and compare all three without a loop.</summary>
+    public byte Slot0, Slot1, Slot2;
 
     public const byte Immediate = 0xFF;
     public const byte NoRegister = 0xFF;
@@ -68,6 +71,10 @@ internal struct PredictedOp
         if (insn.IsInvalid) return default;
         var op = Build(insn, bitness);
         op.Touched = TouchedSlots(op);
+        Span<byte> slots = [(byte)Slot.Rip, (byte)Slot.Rip, (byte)Slot.Rip];
+        int k = 0;
+        for (uint m = op.Touched; m != 0; m &= m - 1) slots[k++] = (byte)System.Numerics.BitOperations.TrailingZeroCount(m);
+        (op.Slot0, op.Slot1, op.Slot2) = (slots[0], slots[1], slots[2]);
         return op;
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
 using Iced.Intel;
 
@@ -50,15 +51,53 @@ internal sealed class PredictedOps
         return ref Miss(definition, code, rip, bitness);
     }
 
+    /// <summary>The op of instruction <paramref name="instruction"/> of a decoded chunk, stored by the chunk's code
+    /// <paramref name="definition"/>: the reader's hot path, which touches the instruction's bytes only on a miss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref readonly PredictedOp Get(int definition, int bitness, DecodedChunk c, int instruction)
+    {
+        if ((uint)definition < (uint)_decoded.Length)
+        {
+            int bit = bitness == 32 ? 2 : 1;
+            var ops = bitness == 32 ? _ops32 : _ops64;
+            if ((_decoded[definition] & bit) != 0) return ref ops[definition];
+        }
+        return ref Miss(definition, c.InstructionBytes(instruction), c.InstructionRip[instruction], bitness);
+    }
+
+    /// <summary>How many look-ups <see cref="Prefill"/> keeps in flight: enough to overlap memory waits, few enough
+    /// for the CPU's miss buffers (prefetches beyond them are dropped).</summary>
+    private const int PrefetchDistance = 12;
+    private readonly OpMemo.Probe[] _probes = new OpMemo.Probe[PrefetchDistance];
+
+    /// <summary>Finds the 64-bit ops of a chunk's <paramref name="count"/> code definitions in the memo before the
+    /// register pass asks for them one by one: each look-up is started (key computed, entry prefetched)
+    /// <see cref="PrefetchDistance"/> definitions ahead of its probe, so they wait for memory together.
+    /// Definitions the memo lacks stay for <see cref="Get"/> to decode on demand.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Prefill(DecodedChunk c, ReadOnlySpan<int> definitionInstruction, int count)
+    {
+        if (count > _decoded.Length) Grow(count);
+        var probes = _probes;
+        for (int d = 0; d < count + PrefetchDistance; d++)
+        {
+            // Definition d - distance is probed before definition d reuses its place in the ring.
+            int ready = d - PrefetchDistance;
+            if (ready >= 0 && _memo.Finish(probes[ready % PrefetchDistance], out _ops64[ready])) _decoded[ready] |= 1;
+            if (d < count)
+            {
+                int i = definitionInstruction[d];
+                _memo.Start(c.InstructionRip[i], c.InstructionBytes(i), 64, out probes[d % PrefetchDistance]);
+            }
+        }
+        _highest = Math.Max(_highest, count - 1);
+    }
+
+    /// <summary>Out of line: after <see cref="Prefill"/> only instructions new to the memo (or 32-bit code) come here.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ref readonly PredictedOp Miss(int definition, ReadOnlySpan<byte> code, ulong rip, int bitness)
     {
-        if (definition >= _decoded.Length)
-        {
-            int size = Math.Max(definition + 1, _decoded.Length * 2);
-            Array.Resize(ref _decoded, size);
-            Array.Resize(ref _ops64, size);
-            Array.Resize(ref _ops32, size);
-        }
+        if (definition >= _decoded.Length) Grow(definition + 1);
         if (definition > _highest) _highest = definition;
         ref var op = ref (bitness == 32 ? _ops32 : _ops64)[definition];
         if (!_memo.TryGet(rip, code, bitness, out op))
@@ -68,6 +107,14 @@ internal sealed class PredictedOps
         }
         _decoded[definition] |= (byte)(bitness == 32 ? 2 : 1);
         return ref op;
+    }
+
+    private void Grow(int needed)
+    {
+        int size = Math.Max(needed, _decoded.Length * 2);
+        Array.Resize(ref _decoded, size);
+        Array.Resize(ref _ops64, size);
+        Array.Resize(ref _ops32, size);
     }
 
     private PredictedOp Decode(Iced.Intel.Decoder decoder, ReadOnlySpan<byte> code, ulong rip, int bitness)

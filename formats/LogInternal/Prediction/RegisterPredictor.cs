@@ -18,31 +18,41 @@ internal static class RegisterPredictor
     private const int Rax = (int)Register.Rax, Rcx = (int)Register.Rcx, Rdx = (int)Register.Rdx;
     private const int Rsi = (int)Register.Rsi, Rdi = (int)Register.Rdi, Rbp = (int)Register.Rbp, Rsp = (int)Register.Rsp;
 
-    /// <summary>The old values of the slots an op may write (<see cref="PredictedOp.Touched"/>, lowest slot first; at most three).</summary>
-    [InlineArray(3)]
-    public struct TouchedValues { private ulong _element0; }
-
     /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> in place (no copy of the whole file: the
     /// reader's hot path) and returns the predicted mask: the slots whose value the prediction changed.
-    /// <paramref name="old"/> keeps what those slots held, for slots the truth says did not change.</summary>
+    /// <paramref name="stored"/> is the mask the trace stored against it (the writer passes 0): a slot the
+    /// prediction changed but the stored mask names too did not change at all, so it gets its old value back.
+    /// The at most three touched slots are saved and compared unrolled (unused ones are rip, which no op writes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Predict(in PredictedOp op, ref RegisterFile r, out TouchedValues old)
+    public static uint Predict(in PredictedOp op, ref RegisterFile r, uint stored)
     {
-        old = default;
-        int k = 0;
-        for (uint m = op.Touched; m != 0; m &= m - 1) old[k++] = r[BitOperations.TrailingZeroCount(m)];
+        int s0 = op.Slot0, s1 = op.Slot1, s2 = op.Slot2;
+        ulong o0 = r[s0], o1 = r[s1], o2 = r[s2];
         Apply(op, ref r);
-        uint changed = 0;
-        k = 0;
-        for (uint m = op.Touched; m != 0; m &= m - 1)
+        uint changed = Differs(r[s0], o0, s0) | Differs(r[s1], o1, s1) | Differs(r[s2], o2, s2);
+        uint wrong = changed & stored;
+        if (wrong != 0)
         {
-            int slot = BitOperations.TrailingZeroCount(m);
-            if (r[slot] != old[k++]) changed |= 1u << slot;
+            // Rare: the truth kept a slot the prediction changed.
+            if ((wrong & (1u << s2)) != 0) r[s2] = o2;
+            if ((wrong & (1u << s1)) != 0) r[s1] = o1;
+            if ((wrong & (1u << s0)) != 0) r[s0] = o0;
         }
         return changed;
     }
 
-    /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> (the registers before the instruction).</summary>
+    /// <summary>Bit <paramref name="slot"/> when the values differ, without a branch: whether a slot changed is data
+    /// (flags often keep their value), and a branch on it mispredicts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Differs(ulong a, ulong b, int slot)
+    {
+        ulong d = a ^ b;
+        return (uint)((d | (0 - d)) >> 63) << slot;
+    }
+
+    /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> (the registers before the instruction).
+    /// The common kinds are here (moves, lea, arithmetic and logic, push/pop/call/ret); the rest in <see cref="ApplyOther"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(in PredictedOp op, ref RegisterFile r)
     {
         int size = op.Size;
@@ -60,19 +70,6 @@ internal static class RegisterPredictor
             case PredictKind.MovSx:
                 Write(ref r, op.Dst, op.DstHigh, size, SignExtend(Read(ref r, op.Src, op.SrcHigh, op.SrcSize), op.SrcSize));
                 return;
-            case PredictKind.Xchg:
-            {
-                ulong a = Read(ref r, op.Dst, op.DstHigh, size), b = Read(ref r, op.Src, op.SrcHigh, size);
-                Write(ref r, op.Dst, op.DstHigh, size, b);
-                Write(ref r, op.Src, op.SrcHigh, size, a);
-                return;
-            }
-            case PredictKind.Bswap:
-            {
-                ulong v = Read(ref r, op.Dst, false, size);
-                Write(ref r, op.Dst, false, size, size == 8 ? BinaryReverse(v) : BinaryReverse((uint)v));
-                return;
-            }
             case PredictKind.Lea:
             {
                 ulong address = op.Imm;
@@ -128,6 +125,35 @@ internal static class RegisterPredictor
                 Write(ref r, op.Dst, op.DstHigh, size, result);
                 return;
             }
+            case PredictKind.Stack:
+                r[Rsp] = size == 8 ? r[Rsp] + op.Imm : (uint)(r[Rsp] + op.Imm);
+                return;
+            default:
+                ApplyOther(op, ref r, size, mask);
+                return;
+        }
+    }
+
+    /// <summary>The rarer kinds, out of line so that <see cref="Apply"/> stays small: its frame (no multiply's
+    /// 128-bit temporaries) and its code are paid on every predicted step.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ApplyOther(in PredictedOp op, ref RegisterFile r, int size, ulong mask)
+    {
+        switch (op.Kind)
+        {
+            case PredictKind.Xchg:
+            {
+                ulong a = Read(ref r, op.Dst, op.DstHigh, size), b = Read(ref r, op.Src, op.SrcHigh, size);
+                Write(ref r, op.Dst, op.DstHigh, size, b);
+                Write(ref r, op.Src, op.SrcHigh, size, a);
+                return;
+            }
+            case PredictKind.Bswap:
+            {
+                ulong v = Read(ref r, op.Dst, false, size);
+                Write(ref r, op.Dst, false, size, size == 8 ? BinaryReverse(v) : BinaryReverse((uint)v));
+                return;
+            }
             case PredictKind.Shl or PredictKind.Shr or PredictKind.Sar or PredictKind.Rol or PredictKind.Ror:
                 Shift(op, ref r, size, mask);
                 return;
@@ -167,9 +193,6 @@ internal static class RegisterPredictor
                 Write(ref r, Rdx, false, size, high);
                 return;
             }
-            case PredictKind.Stack:
-                r[Rsp] = size == 8 ? r[Rsp] + op.Imm : (uint)(r[Rsp] + op.Imm);
-                return;
             case PredictKind.Leave:
                 r[Rsp] = size == 8 ? r[Rbp] + 8 : (uint)(r[Rbp] + 4);
                 return;

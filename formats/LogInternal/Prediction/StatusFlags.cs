@@ -22,39 +22,68 @@ internal static class StatusFlags
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong SignBit(int bytes) => 1UL << (bytes * 8 - 1);
 
-    /// <summary>PF, ZF and SF of a result already cut to its size.</summary>
+    /// <summary>PF, ZF and SF of a result already cut to its size. Branch-free: these bits are data, and a
+    /// branch per flag mispredicts about every other time on hash and compression code.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Result(ulong result, int bytes)
     {
-        ulong f = 0;
-        if ((BitOperations.PopCount(result & 0xFF) & 1) == 0) f |= PF;
-        if (result == 0) f |= ZF;
-        if ((result & SignBit(bytes)) != 0) f |= SF;
-        return f;
+        ulong pf = (ulong)(~BitOperations.PopCount(result & 0xFF) & 1) << 2;
+        ulong zf = ((~result & (result - 1)) >> 63) << 6;
+        ulong sf = ((result >> (bytes * 8 - 1)) & 1) << 7;
+        return pf | zf | sf;
     }
 
-    /// <summary>Flags of a + b + carry = result (add, adc, inc without CF).</summary>
+    /// <summary>Flags of a + b + carry = result (add, adc, inc without CF); a, b and result cut to their size.
+    /// CF is the carry out of the top bit, OF the signed overflow, AF the carry out of bit 3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Add(ulong a, ulong b, ulong carry, ulong result, int bytes)
     {
-        ulong f = Result(result, bytes);
-        if (carry == 0 ? result < a : result <= a) f |= CF;
-        if (((a ^ result) & (b ^ result) & SignBit(bytes)) != 0) f |= OF;
-        if (((a ^ b ^ result) & 0x10) != 0) f |= AF;
-        return f;
+        int top = bytes * 8 - 1;
+        ulong cf = (((a & b) | ((a | b) & ~result)) >> top) & 1;
+        ulong of = (((a ^ result) & (b ^ result)) >> top) & 1;
+        return Result(result, bytes) | cf | of << 11 | ((a ^ b ^ result) & AF);
     }
 
-    /// <summary>Flags of a - b - borrow = result (sub, sbb, cmp, dec without CF, neg with a = 0).</summary>
+    /// <summary>Flags of a - b - borrow = result (sub, sbb, cmp, dec without CF, neg with a = 0); a, b and result
+    /// cut to their size. CF is the borrow out of the top bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Sub(ulong a, ulong b, ulong borrow, ulong result, int bytes)
     {
-        ulong f = Result(result, bytes);
-        if (borrow == 0 ? a < b : a <= b) f |= CF;
-        if (((a ^ b) & (a ^ result) & SignBit(bytes)) != 0) f |= OF;
-        if (((a ^ b ^ result) & 0x10) != 0) f |= AF;
-        return f;
+        int top = bytes * 8 - 1;
+        ulong cf = (((~a & b) | ((~a | b) & result)) >> top) & 1;
+        ulong of = (((a ^ b) & (a ^ result)) >> top) & 1;
+        return Result(result, bytes) | cf | of << 11 | ((a ^ b ^ result) & AF);
     }
 
-    /// <summary>Whether condition <paramref name="cc"/> (Iced's numbering) holds under <paramref name="flags"/>.</summary>
-    public static bool Holds(byte cc, ulong flags)
+    /// <summary>Per combination of CF, PF, ZF, SF and OF (<see cref="ConditionKey"/>): bit cc set when condition cc holds.</summary>
+    private static readonly uint[] Conditions = BuildConditions();
+
+    /// <summary>Whether condition <paramref name="cc"/> (Iced's numbering, 1-16; 0 = none never holds) holds under
+    /// <paramref name="flags"/>: one table look-up instead of a branch per condition.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Holds(byte cc, ulong flags) => ((Conditions[ConditionKey(flags)] >> cc) & 1) != 0;
+
+    /// <summary>CF, PF, ZF, SF, OF packed into bits 0-4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ConditionKey(ulong f) =>
+        (int)((f & CF) | ((f >> 1) & 2) | ((f >> 4) & 4) | ((f >> 4) & 8) | ((f >> 7) & 16));
+
+    private static uint[] BuildConditions()
+    {
+        var table = new uint[32];
+        for (int key = 0; key < 32; key++)
+        {
+            ulong flags = ((key & 1) != 0 ? CF : 0) | ((key & 2) != 0 ? PF : 0) | ((key & 4) != 0 ? ZF : 0)
+                | ((key & 8) != 0 ? SF : 0) | ((key & 16) != 0 ? OF : 0);
+            for (int cc = 1; cc <= 16; cc++)
+                if (Evaluate((byte)cc, flags)) table[key] |= 1u << cc;
+        }
+        return table;
+    }
+
+    /// <summary>Whether condition <paramref name="cc"/> (Iced's numbering) holds under <paramref name="flags"/>, by its
+    /// definition: what the <see cref="Conditions"/> table is built from.</summary>
+    private static bool Evaluate(byte cc, ulong flags)
     {
         bool cf = (flags & CF) != 0, zf = (flags & ZF) != 0, sf = (flags & SF) != 0, of = (flags & OF) != 0, pf = (flags & PF) != 0;
         return (ConditionCode)cc switch
