@@ -14,8 +14,14 @@ public static class StepCoverage
     /// <summary>The header's recording mode ("full", "syscalls", "unpack", "layers"), or "" when the backend has none.</summary>
     public static string Mode(TraceHeader header) => header.BackendParameters.TryGetValue("mode", out var mode) ? mode : "";
 
-    /// <summary>True when threads ran natively between some steps (their instructions, writes and registers there are not in the trace).</summary>
-    public static bool HasNativeStretches(TraceHeader header) => Mode(header) is "syscalls" or "unpack" or "layers";
+    /// <summary>For instruction counts (per layer, per block) of a trace recorded in <paramref name="mode"/>: what they count; null when every instruction was stepped.</summary>
+    public static string? Counts(string mode) => mode switch
+    {
+        "syscalls" => "recorded in --mode syscalls: no instruction was stepped; layers come from files the trace wrote and exec'd",
+        "unpack" => "recorded in --mode unpack: instruction counts are the moments stepped (first writes, first runs of written pages), not what ran natively",
+        "layers" => "recorded in --mode layers: instruction counts cover written code (every instruction stepped) and the moments of unpacking; layer 0 and the libraries ran natively, uncounted",
+        _ => null,
+    };
 
     /// <summary>What a step without an instruction is, in this trace.</summary>
     public static string Tick(TraceHeader header) => Mode(header) switch

@@ -35,6 +35,8 @@ public sealed partial class LayersModeTests
         var layer = run.Layers.Single(l => l.OepCandidate);
         Assert.Equal((1, original.Entry), (layer.Layer, layer.EntryAddress));
         run.AssertDumpHoldsText(layer, original);
+        // `ether unpack` says what its instruction counts cover in this mode (layer 0 ran natively).
+        Assert.Contains("note: recorded in --mode layers: instruction counts cover written code", run.Unpacked!.Stdout);
 
         // The 39 M instructions of key derivation ran natively: a handful of steps before the OEP.
         Assert.True(oep.Step < 1000, $"OEP at step {oep.Step}");

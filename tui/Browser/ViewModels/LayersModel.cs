@@ -1,5 +1,6 @@
 using Ether.Replay.Analyzer.Analyses;
 using Ether.Replay.Analyzer.Unpack;
+using Ether.Replay.Analyzer.Replay;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Memory;
 
@@ -24,11 +25,12 @@ public sealed class LayersModel(BrowserSession session)
         Loaded = true;
     }
 
-    /// <summary>One line per image: its original entry point and the evidence for it.</summary>
+    /// <summary>One line per image: its original entry point and the evidence for it; then, for a trace whose threads ran natively between steps, what the instruction counts cover.</summary>
     public IEnumerable<string> OepLines() =>
         Oeps.Where(o => o.Chosen).Select(o =>
             $"original entry point of pid {o.Pid} image {o.Image}: 0x{o.Address:x} (layer {o.Layer}, step {o.Step:N0}; {o.Evidence}: {o.Detail})" +
-            (Oeps.Count(c => c.Pid == o.Pid && c.Image == o.Image) - 1 is var more and > 0 ? $" +{more} other candidates" : ""));
+            (Oeps.Count(c => c.Pid == o.Pid && c.Image == o.Image) - 1 is var more and > 0 ? $" +{more} other candidates" : ""))
+        .Concat(StepCoverage.Counts(StepCoverage.Mode(session.Replay.Header)) is { } note && Layers.Count > 0 ? [note] : []);
 
     public static string Region(LayerRow l) =>
         l.RegionStart is { } s ? $"0x{s:x}-0x{l.RegionEnd:x} {(string.IsNullOrEmpty(l.RegionName) ? "[anonymous]" : l.RegionName)}" : "?";

@@ -22,6 +22,10 @@ internal static class UnpackCommand
             var layers = UnpackReport.Layers(db, r.GetValue(trace), r.GetValue(pid));
             var oeps = UnpackReport.Oeps(db, r.GetValue(trace), r.GetValue(pid));
             UnpackReport.Write(layers, UnpackReport.Transitions(db, r.GetValue(trace), r.GetValue(pid)), oeps, Console.Out);
+            // Traces whose threads ran natively between steps: say what the instruction counts cover.
+            foreach (var t in ShippedQuery.Run(db, "traces.sql", new Dictionary<string, object?> { ["trace"] = r.GetValue(trace) }))
+                if (StepCoverage.Counts(t.Text("mode") ?? "") is { } note && layers.Any(l => l.Trace == t.Text("trace")))
+                    Console.WriteLine($"note: {note}");
             if (r.GetValue(dump) is not { } dir) return Cli.Ok;
 
             foreach (var group in layers.GroupBy(l => l.Trace))
