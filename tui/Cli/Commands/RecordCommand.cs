@@ -14,7 +14,7 @@ public static class RecordCommand
             DefaultValueFactory = _ => RecordingModes.Full,
         };
         mode.AcceptOnlyFromAmong([.. RecordingModes.Names]);
-        var maxSteps = new Option<long>("--max-steps") { Description = "Stop after N steps (instructions; system calls in syscalls mode); 0 = no limit", DefaultValueFactory = _ => 0 };
+        var maxSteps = new Option<long>("--max-steps") { Description = "Stop after N steps (instructions; system calls in syscalls mode; both in unpack and layers mode: docs/trace-format.md \"Steps\"); 0 = no limit", DefaultValueFactory = _ => 0 };
         var timeout = new Option<double>("--timeout") { Description = "Stop after S seconds; 0 = no limit", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--output", "-o") { Description = "Trace file to write (default: NAME.etrace in the current directory)" };
         var allowNetwork = new Option<bool>("--allow-network") { Description = "Let the program use the host's network (default: its own network namespace with only loopback)" };
