@@ -73,6 +73,8 @@ public static partial class LinuxConstants
     public const long CLONE_VFORK = 0x4000;
     /// <summary>CLONE_THREAD from linux/sched.h.</summary>
     public const long CLONE_THREAD = 0x10000;
+    /// <summary>MREMAP_MAYMOVE from linux/mman.h.</summary>
+    public const long MREMAP_MAYMOVE = 1;
     /// <summary>MREMAP_FIXED from linux/mman.h.</summary>
     public const long MREMAP_FIXED = 2;
     /// <summary>TIMER_ABSTIME from linux/time.h.</summary>

@@ -368,6 +368,7 @@ SCALARS: list[Scalar] = [
     Scalar("CLONE_VM", ["linux/sched.h"], "linux/sched.h"),
     Scalar("CLONE_VFORK", ["linux/sched.h"], "linux/sched.h"),
     Scalar("CLONE_THREAD", ["linux/sched.h"], "linux/sched.h"),
+    Scalar("MREMAP_MAYMOVE", MMAN, "linux/mman.h"),
     Scalar("MREMAP_FIXED", MMAN, "linux/mman.h"),
     Scalar("TIMER_ABSTIME", ["linux/time.h"], "linux/time.h"),
     Scalar("PTRACE_ATTACH", ["linux/ptrace.h"], "linux/ptrace.h"),

@@ -80,6 +80,28 @@ public sealed partial class UnpackModeTests
         run.AssertDumpHoldsText(layer, original);
     }
 
+    [Theory]
+    [InlineData("unpack")]
+    [InlineData("layers")]
+    public void Mremap_of_memory_the_page_flips_split_succeeds_as_natively_and_the_moved_pages_stay_tracked(string mode)
+    {
+        using var dir = new TempDir();
+        string program = TestProgram.Build(dir.Path, "unpackmode/mremap_probe.c", "mremap_probe");
+        var native = EtherProcess.Exec(dir.Path, program);
+        Assert.Contains("grown data: 4 6 5", native.Stdout);
+        Assert.Contains("code: 42 before the move, 42 after, 43 written after it; data 9", native.Stdout);
+        Assert.Contains("mremap over its own split: failed errno 14", native.Stdout); // its own EFAULT stays
+
+        using var run = PackedRun.Record(dir.Path, mode, native, [program], unpack: false);
+        Assert.Equal(native.Stdout, run.Recorded.Stdout);
+        run.AssertExitCode(native.ExitCode);
+        // Both moves ran again after the range was made one mapping; the program's own split did not.
+        Assert.Equal(2L, Convert.ToInt64(run.Db.Scalar("SELECT count(*) FROM annotations WHERE text LIKE 'mremap was refused a range%'")));
+        // Code written into the grown part after the move is still seen: a layer that starts there.
+        ulong grownCode = ulong.Parse(CodeAt().Match(run.Recorded.Stdout + run.Recorded.Stderr).Groups[1].Value, NumberStyles.HexNumber);
+        Assert.Contains(run.Layers, l => l.Layer == 1 && l.EntryAddress == grownCode);
+    }
+
     [GeneratedRegex(@"code at 0x([0-9a-f]+)")]
     private static partial Regex CodeAt();
 }

@@ -108,6 +108,7 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         var space = s.Process.Space;
         _stepper?.ParkIfIdle(s);
         if (_stepper != null && ret == 0 && Calls.Has(nr, SyscallTraits.Exec)) { GuardWrittenImage(s); return; }
+        if (nr == Mremap && RemapAcrossFlips(s, space.WxPages, ret)) return;
         if (ret == -Errno.EFAULT && space.WxPages is { Count: > 0 } && !s.Skipped) { RetryKernelWrite(s, space.WxPages); return; }
         if (nr == Mmap)
         {
@@ -131,7 +132,10 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         else if (nr == Mremap)
         {
             if (ret is < 0 and >= -4095 || space.WxPages is not { } pages) return;
-            pages.Move(args[0] & ~(WxPages.PageSize - 1), PageEnd(args[1]), (ulong)ret, PageEnd(args[2]));
+            ulong oldSize = PageEnd(args[1]), newSize = PageEnd(args[2]);
+            int last = pages.Move(args[0] & ~(WxPages.PageSize - 1), oldSize, (ulong)ret, newSize);
+            // The grown part has the last page's real protection; it is fresh (clean) memory.
+            if (last >= 0 && newSize > oldSize) RestoreReal(s, pages, (ulong)ret + oldSize, (ulong)ret + newSize, WxPages.Real(last));
         }
     }
 
@@ -370,10 +374,101 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         if (!any) return;
         KernelRetries++;
         s.Annotate("unpack", $"{s.Name} was refused a write into memory kept read-only for write tracking; it runs again");
+        RunAgain(s);
+    }
+
+    /// <summary>Back onto the syscall instruction with the call's number: the thread makes the same call again (its argument registers are unchanged).</summary>
+    private static void RunAgain(SyscallStop s)
+    {
         var regs = s.Registers;
-        regs.Rip -= 2;                 // back onto the syscall instruction
+        regs.Rip -= 2;
         regs.Rax = (ulong)s.Number;
         s.SetRegisters(regs);
+    }
+
+    // ---- mremap over flipped pages -------------------------------------------------------------
+
+    /// <summary>Threads whose mremap runs again over a range given one protection: the old range and that protection.</summary>
+    private readonly Dictionary<int, (ulong Start, ulong End, int Prot)> _remapRetry = new();
+
+    /// <summary>
+    /// The kernel resizes or moves only a range inside one mapping (vma). The program's pages there
+    /// share one protection, but the flips (written pages rw-, clean ones r--) split the mapping, so
+    /// the call fails with EFAULT where natively it succeeds. The range is made one mapping with the
+    /// program's own protection for the call, which runs again; at its exit every page gets its real protection
+    /// back — at the new address if it moved, at the old one if it failed anyway. A range whose pages
+    /// the program itself protected differently fails natively too: its EFAULT is left as it is.
+    /// Returns whether the call was handled here.
+    /// </summary>
+    private bool RemapAcrossFlips(SyscallStop s, WxPages? pages, long ret)
+    {
+        var args = s.Args;
+        if (_remapRetry.Remove(s.Tid, out var old))
+        {
+            if (pages == null) return true;
+            if (ret is < 0 and >= -4095) { RestoreReal(s, pages, old.Start, old.End, old.Prot); return true; }
+            ulong newSize = PageEnd(args[2]);
+            pages.Move(old.Start, old.End - old.Start, (ulong)ret, newSize);
+            RestoreReal(s, pages, (ulong)ret, (ulong)ret + newSize, old.Prot);
+            return true;
+        }
+        ulong start = args[0] & ~(WxPages.PageSize - 1), end = PageEnd(args[0] + args[1]);
+        if (ret != -Errno.EFAULT || pages == null || end <= start || end - start > MaxManagedBytes
+            || !OneProgramProtection(pages, start, end, out int prot) || !RebuildAsOneMapping(s, start, end, prot)) return false;
+        _remapRetry[s.Tid] = (start, end, prot);
+        KernelRetries++;
+        s.Annotate("unpack", "mremap was refused a range that write tracking had split into several mappings; it runs again over one");
+        RunAgain(s);
+        return true;
+    }
+
+    /// <summary>
+    /// Makes [start, end) one mapping with the program's protection, its bytes unchanged. Giving the
+    /// pieces one protection is not enough: a piece first written while split off got its own
+    /// anon_vma, and the kernel never merges mappings with different ones. So a fresh mapping gets
+    /// a copy of every page that is not all zeros and is moved over the range (mremap FIXED
+    /// replaces it at once). Private anonymous memory has nothing else to keep; what is lost are
+    /// madvise flags and page residency (untouched pages stay zero either way).
+    /// </summary>
+    private bool RebuildAsOneMapping(SyscallStop s, ulong start, ulong end, int prot)
+    {
+        ulong length = end - start;
+        if (!s.TrySyscall(Mmap, out long fresh, 0, length, (ulong)prot, MapPrivate | MapAnonymous, ulong.MaxValue, 0) || fresh is < 0 and >= -4095) return false;
+        Flips++;
+        var page = new byte[WxPages.PageSize];
+        bool copied = true;
+        for (ulong o = 0; o < length && copied; o += WxPages.PageSize)
+        {
+            int got = s.ReadMemory(start + o, page);
+            if (got < page.Length) copied = false;
+            else if (page.AsSpan().ContainsAnyExcept((byte)0)) copied = s.Process.Memory.Write((ulong)fresh + o, page, s.Tid);
+        }
+        if (copied && s.TrySyscall(Mremap, out long moved, (ulong)fresh, length, length, (ulong)(LinuxConstants.MREMAP_MAYMOVE | LinuxConstants.MREMAP_FIXED), start) && (ulong)moved == start) return true;
+        s.TrySyscall(Munmap, out _, (ulong)fresh, length);
+        return false;
+    }
+
+    /// <summary>Every page of [start, end) is managed with the same imaginary protection, and their real ones differ.</summary>
+    private static bool OneProgramProtection(WxPages pages, ulong start, ulong end, out int imaginary)
+    {
+        imaginary = -1;
+        int real = -1;
+        bool split = false;
+        for (ulong a = start; a < end; a += WxPages.PageSize)
+        {
+            if (!pages.TryGet(a, out int state)) return false;
+            if (imaginary < 0) (imaginary, real) = (WxPages.Imaginary(state), WxPages.Real(state));
+            else if (WxPages.Imaginary(state) != imaginary) return false;
+            else split |= WxPages.Real(state) != real;
+        }
+        return split;
+    }
+
+    /// <summary>Pages that had <paramref name="given"/> for a call get their real protections again.</summary>
+    private void RestoreReal(ThreadStop s, WxPages pages, ulong start, ulong end, int given)
+    {
+        foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, given))
+            if (real != given) RemoteProtect(s, runStart, runEnd, real);
     }
 
     // ---- helpers --------------------------------------------------------------------------------

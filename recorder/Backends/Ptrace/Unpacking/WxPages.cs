@@ -99,17 +99,23 @@ internal sealed class WxPages
         if (runProt >= 0) yield return (runStart, end, runProt);
     }
 
-    /// <summary>Moves the pages of [oldStart, oldStart+oldSize) to newStart (mremap); grown pages take the last page's state (the kernel extends the mapping with its real protection).</summary>
-    public void Move(ulong oldStart, ulong oldSize, ulong newStart, ulong newSize)
+    /// <summary>
+    /// Moves the pages of [oldStart, oldStart+oldSize) to newStart (mremap). Grown pages are fresh
+    /// zero memory with the last page's protection: clean, not written (the caller gives them their
+    /// real protection: the kernel extended the mapping with the last page's). Returns the last
+    /// page's state before the move, or -1 when no page of the range was managed.
+    /// </summary>
+    public int Move(ulong oldStart, ulong oldSize, ulong newStart, ulong newSize)
     {
         var moved = new List<(ulong Offset, byte State)>();
-        byte last = 0;
-        bool any = false;
+        int last = -1;
         for (ulong o = 0; o < oldSize; o += PageSize)
-            if (_pages.Remove((oldStart + o) >> PageShift, out byte s)) { moved.Add((o, s)); last = s; any = true; }
-        if (!any) return;
+            if (_pages.Remove((oldStart + o) >> PageShift, out byte s)) { moved.Add((o, s)); last = s; }
+        if (last < 0) return -1;
         foreach (var (o, s) in moved)
             if (o < newSize) _pages[(newStart + o) >> PageShift] = s;
-        for (ulong o = oldSize; o < newSize; o += PageSize) _pages[(newStart + o) >> PageShift] = last;
+        byte fresh = (byte)(last & (ProtMask | Accounted));
+        for (ulong o = oldSize; o < newSize; o += PageSize) _pages[(newStart + o) >> PageShift] = fresh;
+        return last;
     }
 }
