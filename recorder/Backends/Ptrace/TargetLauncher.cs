@@ -99,10 +99,10 @@ internal static class TargetLauncher
     public static void ReapShell(IPtrace ptrace, int shell)
     {
         if (shell <= 0) return;
-        for (int i = 0; i < 200; i++)
+        for (int i = 0; i < 2000; i++)
         {
             if (ptrace.WaitChildNoHang(shell, out _) == shell) return;
-            Thread.Sleep(10);
+            Thread.Sleep(1);
         }
         ptrace.Kill(shell, Signals.SIGKILL);
         ptrace.WaitChild(shell, out _);
