@@ -184,8 +184,7 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
                 pages.Set(a, prot); // code made writable: clean until written
         }
         // The kernel applied prot without write everywhere: give each run what it really needs.
-        foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, prot))
-            if (real != (prot & ~WxPages.ProtWrite)) RemoteProtect(s, runStart, runEnd, real);
+        RestoreReal(s, pages, start, end, prot & ~WxPages.ProtWrite, unmanaged: prot);
     }
 
     /// <summary>
@@ -464,10 +463,11 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
         return split;
     }
 
-    /// <summary>Pages that had <paramref name="given"/> for a call get their real protections again.</summary>
-    private void RestoreReal(ThreadStop s, WxPages pages, ulong start, ulong end, int given)
+    /// <summary>Pages the kernel gave <paramref name="given"/> (for a call) get their real protections;
+    /// unmanaged ones get <paramref name="unmanaged"/> (default: they keep <paramref name="given"/>).</summary>
+    private void RestoreReal(ThreadStop s, WxPages pages, ulong start, ulong end, int given, int? unmanaged = null)
     {
-        foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, given))
+        foreach (var (runStart, runEnd, real) in pages.RealRuns(start, end, unmanaged ?? given))
             if (real != given) RemoteProtect(s, runStart, runEnd, real);
     }
 
