@@ -72,12 +72,7 @@ public sealed class LinuxGuestFramesTests : IDisposable
         }));
         stream.AddRange(Syscall(231, [0, 0, 0, 0, 0, 0], [[], [], [], [], [], []]));
         stream.AddRange(Frame("end", 1, (ref MessagePackWriter w) => { w.Write("reason"); w.Write("domain-gone"); }));
-        string frames = Path.Combine(_dir, "linux.frames");
-        File.WriteAllBytes(frames, stream.ToArray());
-
-        string output = Path.Combine(_dir, "linux.etrace");
-        TraceRecorder.Record(new XenRecordOptions { FramesFile = frames, Guest = "linux", OutputPath = output });
-        using var reader = TraceReader.Open(output);
+        using var reader = RecordedAsLinuxGuest("linux", stream);
         var events = reader.Events().ToList();
         var entries = events.OfType<SyscallEntryEvent>().ToList();
         Assert.Equal(["openat", "exit_group"], entries.Select(e => e.Name));
@@ -125,12 +120,7 @@ public sealed class LinuxGuestFramesTests : IDisposable
             w.Write("mechanism"); w.Write("sysexit"); w.Write("ret"); w.Write(0xFFFFFFFEUL); Regs32(ref w, 0x101035);
         }));
         stream.AddRange(Frame("end", 1, (ref MessagePackWriter w) => { w.Write("reason"); w.Write("domain-gone"); }));
-        string frames = Path.Combine(_dir, "linux32.frames");
-        File.WriteAllBytes(frames, stream.ToArray());
-
-        string output = Path.Combine(_dir, "linux32.etrace");
-        TraceRecorder.Record(new XenRecordOptions { FramesFile = frames, Guest = "linux", OutputPath = output });
-        using var reader = TraceReader.Open(output);
+        using var reader = RecordedAsLinuxGuest("linux32", stream);
         var events = reader.Events().ToList();
         var entry = Assert.Single(events.OfType<SyscallEntryEvent>());
         Assert.Equal(("openat", "linux-i386"), (entry.Name, entry.Abi));
@@ -138,5 +128,15 @@ public sealed class LinuxGuestFramesTests : IDisposable
         var exit = Assert.Single(events.OfType<SyscallExitEvent>());
         Assert.Equal((-2L, 2L), (exit.Return, exit.Errno));
         Assert.Equal("x86", reader.Header.Architecture);
+    }
+
+    /// <summary>The agent frames written to a file and recorded as a Linux guest's (the replay path of `ether record xen --frames`): the trace, open.</summary>
+    private TraceReader RecordedAsLinuxGuest(string name, List<byte> stream)
+    {
+        string frames = Path.Combine(_dir, name + ".frames");
+        File.WriteAllBytes(frames, stream.ToArray());
+        string output = Path.Combine(_dir, name + ".etrace");
+        TraceRecorder.Record(new XenRecordOptions { FramesFile = frames, Guest = "linux", OutputPath = output });
+        return TraceReader.Open(output);
     }
 }
