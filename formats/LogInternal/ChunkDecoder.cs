@@ -15,7 +15,8 @@ internal sealed class ChunkDecoder : IDisposable
 {
     private readonly ZstdSharp.Decompressor _decompressor = new();
     private byte[] _body = [];
-    private readonly CodeMap _code = new();
+    /// <summary>This chunk's (pid, rip) → code definition, and the previous chunk's (its ops are reused: <see cref="PredictedOps.Prefill"/>).</summary>
+    private CodeMap _code = new(), _previousCode = new();
     private readonly PredictedOps _ops = new();
     /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
     private int[] _instructionDefinition = new int[1024];
@@ -177,6 +178,7 @@ internal sealed class ChunkDecoder : IDisposable
         var code = new SpanReader(columns[(int)ChunkColumn.InstructionCode].Span, "instruction-code");
         var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
         Grow(ref c.Code, codeBytes.Length);
+        (_code, _previousCode) = (_previousCode, _code);
         _code.Clear();
         int codeWritten = 0, definitions = 0;
         int nextCode = code.AtEnd ? int.MaxValue : code.ReadCount(n);
@@ -255,7 +257,7 @@ internal sealed class ChunkDecoder : IDisposable
         bool predict = FormatVersion >= FrameFormat.PredictionVersion;
         int predicted = 0, exact = 0;
         _ops.Clear();
-        if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions);
+        if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions, _previousCode);
         for (int i = 0; i < n; i++)
         {
             // Keyframes that precede this change in the log set the base its deltas apply to.
