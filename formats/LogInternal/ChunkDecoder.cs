@@ -30,7 +30,7 @@ internal sealed class ChunkDecoder : IDisposable
     /// <summary>The file's format version: version 1 stored register changes without prediction.</summary>
     public int FormatVersion { get; set; } = FrameFormat.FormatVersion;
 
-    public void Decode(ReadOnlyMemory<byte> payload, long offset, int frameLength, DecodedChunk c)
+    public void Decode(ReadOnlyMemory<byte> payload, long offset, int frameLength, DecodedChunk c, bool registerChanges = true)
     {
         var parsed = ChunkFrameCodec.Read(payload, offset, frameLength);
         c.Info = parsed.Info;
@@ -39,7 +39,9 @@ internal sealed class ChunkDecoder : IDisposable
         DecodeThreads(columns[(int)ChunkColumn.Threads].Span, c);
         DecodeSide(columns[(int)ChunkColumn.Side], c);
         DecodeInstructions(columns, c);
-        DecodeRegisters(columns, c);
+        c.HasRegisterChanges = registerChanges;
+        if (registerChanges) DecodeRegisters(columns, c);
+        else c.RegisterChangeCount = c.PredictedRegisterChanges = c.ExactlyPredictedRegisterChanges = 0;
         DecodeWrites(columns, c);
     }
 
