@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.LogInternal.Prediction;
@@ -225,7 +226,7 @@ internal sealed class ChunkDecoder : IDisposable
             }
             else if (!_code.TryGet(pid, rip, out offset, out length, out definition))
             {
-                throw rips.Corrupt($"reaches 0x{rip:x} whose bytes were never defined");
+                throw Undefined(rips, rip);
             }
 
             c.InstructionThread[i] = current;
@@ -268,7 +269,7 @@ internal sealed class ChunkDecoder : IDisposable
             if (step > c.Info.LastStep) throw steps.Corrupt("goes past the chunk");
             int thread = ResolveThread(ref threadRefs, c, step, ref instruction, out bool ownStep);
             uint mask = (uint)masks.ReadVarint();
-            if (!_hasRegisters[thread]) throw masks.Corrupt($"changes registers of thread {c.ThreadTid[thread]} before its keyframe");
+            if (!_hasRegisters[thread]) throw BeforeKeyframe(masks, c.ThreadTid[thread]);
             ref var regs = ref _registers[thread];
             c.RegisterStep[i] = step;
             c.RegisterThread[i] = thread;
@@ -315,7 +316,7 @@ internal sealed class ChunkDecoder : IDisposable
 
     private static void CheckMask(ref SpanReader masks, uint mask)
     {
-        if (mask == 0 || (mask >> Registers.Count) != 0) throw masks.Corrupt($"has an invalid mask 0x{mask:x}");
+        if (mask == 0 || (mask >> Registers.Count) != 0) throw InvalidMask(masks, mask);
     }
 
     private int ApplyKeyframes(DecodedChunk c, int side, int registersBefore)
@@ -348,12 +349,12 @@ internal sealed class ChunkDecoder : IDisposable
         ownStep = r == 0;
         if (r != 0)
         {
-            if (r > (ulong)c.ThreadCount) throw refs.Corrupt($"names thread {r - 1} outside the thread table");
+            if (r > (ulong)c.ThreadCount) throw NoSuchThread(refs, r - 1);
             return (int)r - 1;
         }
         while (instruction < c.InstructionCount && c.InstructionStep[instruction] < step) instruction++;
         if (instruction >= c.InstructionCount || c.InstructionStep[instruction] != step)
-            throw refs.Corrupt($"refers to the instruction of step {step}, which has none");
+            throw NoInstruction(refs, step);
         return c.InstructionThread[instruction];
     }
 
@@ -417,6 +418,23 @@ internal sealed class ChunkDecoder : IDisposable
             previousEnd = address + (ulong)size;
         }
     }
+
+    // The messages of the per-event checks, built out of line: formatted inside the loops, their string builders'
+    // locals were zeroed on every iteration of the hot paths.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException Undefined(in SpanReader rips, ulong rip) => rips.Corrupt($"reaches 0x{rip:x} whose bytes were never defined");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException BeforeKeyframe(in SpanReader masks, int tid) => masks.Corrupt($"changes registers of thread {tid} before its keyframe");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException InvalidMask(in SpanReader masks, uint mask) => masks.Corrupt($"has an invalid mask 0x{mask:x}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException NoSuchThread(in SpanReader refs, ulong thread) => refs.Corrupt($"names thread {thread} outside the thread table");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException NoInstruction(in SpanReader refs, long step) => refs.Corrupt($"refers to the instruction of step {step}, which has none");
 
     /// <summary>Grows (keeping contents) so reused DecodedChunk arrays fit the next chunk.</summary>
     private static void Grow<T>(ref T[] array, int needed)
