@@ -327,6 +327,7 @@ internal sealed partial class PtraceSession
     {
         _scheduler.Remove(t);
         t.Rec.Process.LiveThreads--;
+        foreach (var observer in _hooks.Steps) observer.ThreadGone(t.Tid);
     }
 
     private void UpdateKnownPids() => _knownPids = _processes.Keys.ToArray();
