@@ -35,9 +35,17 @@ internal sealed partial class PtraceSession
         }
         // Any stop will do (the interrupt's, or a system call, a fault or a death that came first):
         // stopped, the thread runs nothing until the loop resumes it, stepped. An interrupt still
-        // pending after another stop arrives later as a PTRACE_EVENT_STOP (the thread is then just ready again).
-        foreach (var t in _interrupted)
-            if (_ptrace.WaitThread(t.Tid, out var status) == t.Tid) _deferred.Enqueue((t.Tid, status));
+        // pending after another stop arrives later as a PTRACE_EVENT_STOP (the thread is then just
+        // ready again). Waited for with any-wait, not per thread: a group leader killed by another
+        // thread's exit_group reports only once the other threads' deaths are reaped.
+        while (_interrupted.Count > 0)
+        {
+            int tid = _ptrace.WaitAny(out var status);
+            if (tid < 0) break;
+            _deferred.Enqueue((tid, status));
+            for (int i = 0; i < _interrupted.Count; i++)
+                if (_interrupted[i].Tid == tid) _interrupted.RemoveAt(i--);
+        }
         _interrupted.Clear();
     }
 
