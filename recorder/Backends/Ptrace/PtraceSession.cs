@@ -18,7 +18,7 @@ namespace Ether.Replay.Recorder.Backends.Ptrace;
 /// a system call runs in the kernel (PTRACE_SYSCALL) while others step. Kernel behaviours this code
 /// relies on were checked with small probes on this kernel (6.18) and are noted where they matter.
 /// The partial files hold the kinds of stops: Steps (single-step traps), Syscalls, Signals, Tasks
-/// (exec, fork/clone, group-stops, deaths).
+/// (exec, fork/clone, group-stops, deaths); Styles switches other threads' execution style for a mode.
 /// </summary>
 internal sealed partial class PtraceSession
 {
