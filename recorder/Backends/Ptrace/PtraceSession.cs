@@ -91,7 +91,7 @@ internal sealed partial class PtraceSession
     public (StopReason Reason, string Detail) Run(Sandbox sandbox, TargetProgram program)
     {
         var launched = TargetLauncher.Launch(_ptrace, sandbox, program, _options.Sandbox,
-            () => _mode.PinsToOneCpu(_options) ? CpuBinding.BindCurrentThread() : null);
+            () => _mode.PinsToOneCpu(_options) ? CpuBinding.BindCurrentThread() : null, _control);
         _rootPid = launched.ProgramPid;
         _shellPid = launched.ShellPid;
         Launched = launched;
