@@ -30,6 +30,8 @@ public static class ExporterRevision
                  "a mapped or exec'd file the trace wrote is written code"),
         (4, "f5276d8ff1760399", "unpack: the chosen original entry point of an image is, among candidates of the strongest evidence, " +
                  "the deepest layer's (a dropped crypter's own entry state vs the program it decrypts)"),
+        (5, "f5276d8ff1760399", "memory_reads: the steps of an x86 trace (a 32-bit guest under Xen) are decoded as 32-bit code " +
+                 "whatever their code selector (a ret reads 4 bytes, not 8)"),
     ];
 
     /// <summary>The revision this build exports.</summary>

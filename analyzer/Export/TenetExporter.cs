@@ -62,7 +62,7 @@ public static class TenetExporter
         Func<ulong, ulong> rebase = image == null ? v => v : image.Rebase;
 
         using var reader = TraceReader.Open(tracePath);
-        var reads = new StepReads(StepReads.XsaveSizeOf(reader.Header));
+        var reads = new StepReads(StepReads.XsaveSizeOf(reader.Header), Disassembly.Disassembler.BitnessOf(reader.Header.Architecture));
         var line = new TenetLine();
         var registers = new RegisterFile();
         bool alive = false, ran = false, ripKnown = false, done = false, exited = false;

@@ -32,7 +32,7 @@ public sealed partial class ReplaySession
         if (before == null) return new StepReadsResult(step, executed.Pid, executed.Tid, executed.Rip, [], Unresolved: true);
         var registers = before.Registers;
         registers.Rip = executed.Rip;
-        int bitness = registers[Register.Cs] == 0x23 ? 32 : 64;
+        int bitness = StepReads.CodeBitness(registers, Disassembly.Disassembler.BitnessOf(Header.Architecture));
         var decoder = Decoder.Create(bitness, new ByteArrayCodeReader(executed.Bytes));
         decoder.IP = executed.Rip;
         decoder.Decode(out var insn);

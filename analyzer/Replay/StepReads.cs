@@ -33,9 +33,13 @@ internal sealed class StepReads
     private readonly int[] _valueOffset = new int[MemoryOperands.MaxRanges];
     private readonly bool[] _complete = new bool[MemoryOperands.MaxRanges];
 
+    private readonly int _traceBitness;
+
     /// <param name="xsaveSize">The recording CPU's XSAVE area (what an XRSTOR reads).</param>
-    public StepReads(int xsaveSize)
+    /// <param name="traceBitness">32 for an x86 trace (a 32-bit guest under Xen), else 64.</param>
+    public StepReads(int xsaveSize, int traceBitness = 64)
     {
+        _traceBitness = traceBitness;
         _operands = new MemoryOperands(xsaveSize);
         _decoder64 = Decoder.Create(64, _reader);
         _decoder32 = Decoder.Create(32, _reader);
@@ -67,7 +71,7 @@ internal sealed class StepReads
     {
         if (!ReferenceEquals(c, _chunk) || _slot.Length < c.Code.Length || _chunkBase != c.Info.BaseStep) BeginChunk(c);
         int offset = c.InstructionCodeOffset[i];
-        int bitness = before[Register.Cs] == 0x23 ? 32 : 64;
+        int bitness = CodeBitness(before, _traceBitness);
         int slot = _slot[offset] - 1;
         if (slot < 0 || _decoded[slot].CodeSize != (bitness == 32 ? CodeSize.Code32 : CodeSize.Code64) || _decoded[slot].IP != c.InstructionRip[i])
             slot = Decode(c, i, offset, bitness);
@@ -139,6 +143,11 @@ internal sealed class StepReads
     /// <summary>Whether <paramref name="e"/> is a snapshot the recorder logged right after the pending
     /// instruction (memory as the step began): it must reach <see cref="Memory"/> before <see cref="Resolve"/>.</summary>
     public bool IsPreStepSnapshot(TraceEvent e) => Pending && e is RegionSnapshotEvent s && s.Step == PendingStep && s.Pid == PendingPid;
+
+    /// <summary>The width of the code a step runs: always 32 in an x86 trace (a 32-bit guest: its
+    /// selectors are not Linux's); in an x86-64 trace 32 in a compat code segment (0x23 on Linux and Windows).</summary>
+    public static int CodeBitness(in RegisterFile before, int traceBitness) =>
+        traceBitness == 32 || before[Register.Cs] == 0x23 ? 32 : 64;
 
     /// <summary>The XSAVE size a trace's header names (the recorder's <c>xsave_size</c>), else the smallest area.</summary>
     public static int XsaveSizeOf(TraceHeader header) =>

@@ -29,7 +29,7 @@ internal sealed class ChunkImporter
     /// <param name="xsaveSize">The recording CPU's XSAVE area (<see cref="StepReads.XsaveSizeOf"/>).</param>
     public ChunkImporter(ExportTables tables, string targetPath, int bitness, int xsaveSize = Formats.Instructions.MemoryOperands.MinimumXsaveArea)
     {
-        _reads = new StepReads(xsaveSize);
+        _reads = new StepReads(xsaveSize, bitness);
         _tables = tables;
         _layers = new LayerTracker(targetPath, OnTransition);
         _catalog = new ProcessCatalog(_layers);

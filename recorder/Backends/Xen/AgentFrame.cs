@@ -24,6 +24,18 @@ public sealed class AgentFrame
     public byte[] Insn = new byte[16];
     public int InsnLength;
 
+    // step: what the instruction reads (reads_at/reads) and pages the recorder lacks (pages_at/pages)
+    public const int MaxReads = 16;
+    public const int MaxReadBytes = 4096;
+    public ulong[] ReadAt = new ulong[MaxReads];
+    public byte[][] ReadBytes = Enumerable.Range(0, MaxReads).Select(_ => new byte[MaxReadBytes]).ToArray();
+    public int[] ReadLength = new int[MaxReads];
+    public int ReadCount, ReadAtCount;
+    public ulong[] ReadPageAt = new ulong[MaxReads];
+    public byte[][] ReadPages = Enumerable.Range(0, MaxReads).Select(_ => new byte[MaxReadBytes]).ToArray();
+    public int[] ReadPageLength = new int[MaxReads];
+    public int ReadPageCount, ReadPageAtCount;
+
     // syscall / syscall_return
     public string Mechanism = "";
     public ulong Number;
@@ -80,6 +92,8 @@ public sealed class AgentFrame
     public bool EtherSyscallEvent;
     /// <summary>Where memory writes come from: "page-access" (EPT), "steps" (derived, SVM) or "none".</summary>
     public string WritesFrom = "";
+    /// <summary>"steps" when step frames carry what each instruction reads; "none" or empty (older agents) otherwise.</summary>
+    public string ReadsFrom = "";
     public Dictionary<string, string> Options = new();
 
     public bool HasRegisters;
@@ -92,6 +106,7 @@ public sealed class AgentFrame
         Registers = default;
         Cr0 = Cr4 = Efer = 0;
         InsnLength = 0;
+        ReadCount = ReadAtCount = ReadPageCount = ReadPageAtCount = 0;
         Mechanism = ArgsSource = "";
         Number = 0;
         NumberKnown = false;
@@ -110,6 +125,7 @@ public sealed class AgentFrame
         Target = false;
         WaitedMs = FrameSeq = 0;
         Reason = "";
+        WritesFrom = ReadsFrom = "";
         HasRegisters = false;
     }
 
@@ -117,4 +133,6 @@ public sealed class AgentFrame
     public ReadOnlySpan<ulong> ArgValues => Args.AsSpan(0, ArgCount);
     public ReadOnlySpan<byte> WrittenBytes => Bytes.AsSpan(0, BytesLength);
     public ReadOnlySpan<byte> PageBytes => Page.AsSpan(0, PageLength);
+    /// <summary>The step frame carries memory the instruction reads (an agent with reads_from "steps").</summary>
+    public bool HasReads => Math.Min(ReadCount, ReadAtCount) > 0 || Math.Min(ReadPageCount, ReadPageAtCount) > 0;
 }

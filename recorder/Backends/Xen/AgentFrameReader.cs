@@ -98,6 +98,11 @@ public sealed class AgentFrameReader(Stream input)
                     f.ArgMemoryCount = Math.Min(m, f.ArgMemory.Length);
                     break;
                 case "writes_from": f.WritesFrom = r.ReadString() ?? ""; break;
+                case "reads_from": f.ReadsFrom = r.ReadString() ?? ""; break;
+                case "reads_at": f.ReadAtCount = ReadAddresses(ref r, f.ReadAt); break;
+                case "reads": f.ReadCount = ReadBinArray(ref r, f.ReadBytes, f.ReadLength); break;
+                case "pages_at": f.ReadPageAtCount = ReadAddresses(ref r, f.ReadPageAt); break;
+                case "pages": f.ReadPageCount = ReadBinArray(ref r, f.ReadPages, f.ReadPageLength); break;
                 case "arg_count": f.ArgCountFromGuest = (int)Math.Min(r.ReadUInt64(), 64); f.ArgCountKnown = true; break;
                 case "name": f.Name = r.ReadString(); break;
                 case "object_name": f.ObjectName = r.ReadString(); break;
@@ -129,7 +134,7 @@ public sealed class AgentFrameReader(Stream input)
                 case "hypervisor": f.Hypervisor = r.ReadString() ?? ""; break;
                 case "ether_syscall_event": f.EtherSyscallEvent = r.ReadBoolean(); break;
                 case "options": ReadStringMap(ref r, f.Options); break;
-                case "requests" or "frames" or "stalls" or "ignored": f.Counters[key] = r.ReadUInt64().ToString(); break;
+                case "requests" or "frames" or "stalls" or "ignored" or "read_pages": f.Counters[key] = r.ReadUInt64().ToString(); break;
                 default: r.Skip(); break;
             }
         }
@@ -163,6 +168,30 @@ public sealed class AgentFrameReader(Stream input)
         int n = (int)Math.Min(s.Length, max);
         System.Buffers.BuffersExtensions.CopyTo(s.Slice(0, n), into);
         return n;
+    }
+
+    /// <summary>An array of addresses; those past the frame's room are dropped (their bytes are too).</summary>
+    private static int ReadAddresses(ref MessagePackReader r, ulong[] into)
+    {
+        int n = r.ReadArrayHeader();
+        for (int k = 0; k < n; k++)
+        {
+            ulong v = r.ReadUInt64();
+            if (k < into.Length) into[k] = v;
+        }
+        return Math.Min(n, into.Length);
+    }
+
+    /// <summary>An array of byte strings into preallocated buffers; returns how many were kept.</summary>
+    private static int ReadBinArray(ref MessagePackReader r, byte[][] into, int[] lengths)
+    {
+        int n = r.ReadArrayHeader();
+        for (int k = 0; k < n; k++)
+        {
+            if (k < into.Length) lengths[k] = ReadBin(ref r, into[k], into[k].Length);
+            else r.Skip();
+        }
+        return Math.Min(n, into.Length);
     }
 
     private static void ReadRegisters(ref MessagePackReader r, AgentFrame f)

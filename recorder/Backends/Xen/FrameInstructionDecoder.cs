@@ -25,8 +25,9 @@ internal sealed class FrameInstructionDecoder
         _decoder64 = Decoder.Create(64, _reader);
     }
 
-    /// <summary>False when the bytes are empty or do not start with a valid instruction.</summary>
-    public bool TryDecode(ReadOnlySpan<byte> bytes, int bitness, out Instruction instruction)
+    /// <summary>False when the bytes are empty or do not start with a valid instruction. <paramref name="ip"/>:
+    /// where it runs (RIP-relative operands are resolved against it).</summary>
+    public bool TryDecode(ReadOnlySpan<byte> bytes, int bitness, out Instruction instruction, ulong ip = 0)
     {
         instruction = default;
         if (bytes.IsEmpty) return false;
@@ -35,7 +36,7 @@ internal sealed class FrameInstructionDecoder
         _reader.Length = n;
         _reader.Position = 0;
         var decoder = bitness == 32 ? _decoder32 : _decoder64;
-        decoder.IP = 0;
+        decoder.IP = ip;
         decoder.Decode(out instruction);
         return !instruction.IsInvalid;
     }

@@ -99,6 +99,7 @@ internal sealed class XenBackend : IRecordingBackend
             [
                 new("frames", $"{builder.Frames:N0}{(builder.UnknownFrames > 0 ? $" ({builder.UnknownFrames:N0} of kinds this recorder does not know, skipped)" : "")}"),
                 new("agent", $"{builder.EndReason ?? "no end frame"}{(builder.Stalls > 0 ? $", {builder.Stalls:N0} stalls" : "")}"),
+                new("reads", $"{builder.ReadSnapshots:N0} first-read snapshots, {builder.ChangedSnapshots:N0} changed"),
             ],
         };
     }

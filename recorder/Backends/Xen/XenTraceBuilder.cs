@@ -1,3 +1,4 @@
+using Ether.Replay.Formats.Instructions;
 using Ether.Replay.Formats.Log;
 
 namespace Ether.Replay.Recorder.Backends.Xen;
@@ -34,7 +35,7 @@ public sealed class XenTraceBuilder : IDisposable
     private Hello? _hello;
 
     private sealed record Hello(ulong Seq, string Agent, string Backend, ulong Domain, ulong Vcpus, ulong GuestWordSize,
-        string Hypervisor, bool EtherSyscallEvent, string WritesFrom, Dictionary<string, string> Options);
+        string Hypervisor, bool EtherSyscallEvent, string WritesFrom, string ReadsFrom, Dictionary<string, string> Options);
     /// <summary>The traced process (a `process` frame with target=true): trace-level notes are filed under it.</summary>
     private int _targetPid;
     private AgentFrame? _pendingUnpack;
@@ -42,6 +43,13 @@ public sealed class XenTraceBuilder : IDisposable
     private bool _exitCalled;
     private readonly AgentFrame _spare = new();
     private readonly FrameInstructionDecoder _decoder = new();
+    /// <summary>What the trace holds of each address space's memory (per pid), checked at every step
+    /// that carries what it reads. XSAVE reads are sized as the replay sizes them for a header
+    /// without xsave_size (the guest's area is not known here).</summary>
+    private readonly Dictionary<int, ReadShadow> _shadows = new();
+    private readonly ReadCheck _readCheck = new(new MemoryOperands(MemoryOperands.MinimumXsaveArea));
+    private readonly StepMemoryView _stepMemory = new();
+    private readonly List<RegionSnapshotEvent> _readSnapshots = new();
 
     public XenTraceBuilder(Func<TraceHeader, TraceWriter> createWriter, XenTraceSettings settings)
     {
@@ -62,6 +70,10 @@ public sealed class XenTraceBuilder : IDisposable
     public long Frames { get; private set; }
     public string? EndReason { get; private set; }
     public long Stalls { get; private set; }
+    /// <summary>Snapshots written because a step read bytes the trace did not hold (reason read), or held
+    /// different ones (reason changed).</summary>
+    public long ReadSnapshots => _readCheck.FirstReads;
+    public long ChangedSnapshots => _readCheck.Changes;
 
     public void Add(AgentFrame f)
     {
@@ -136,7 +148,7 @@ public sealed class XenTraceBuilder : IDisposable
         _abi32 = has32 ? a32 : a64;
         _abi64 = has64 ? a64 : a32;
         _hello = new Hello(f.Seq, f.Agent, f.Backend, f.Domain, f.Vcpus, f.GuestWordSize, f.Hypervisor, f.EtherSyscallEvent,
-            f.WritesFrom, new Dictionary<string, string>(f.Options));
+            f.WritesFrom, f.ReadsFrom, new Dictionary<string, string>(f.Options));
     }
 
     /// <summary>Writes the header: the guest's width from the first frame's registers (EFER.LMA), else the hello's.</summary>
@@ -161,6 +173,7 @@ public sealed class XenTraceBuilder : IDisposable
             ["ether_syscall_event"] = hello.EtherSyscallEvent ? "yes" : "no",
         };
         if (hello.WritesFrom.Length > 0) parameters["writes_from"] = hello.WritesFrom;
+        if (hello.ReadsFrom.Length > 0) parameters["reads_from"] = hello.ReadsFrom;
         foreach (var (k, v) in hello.Options) if (v.Length > 0) parameters["agent_" + k] = v;
         foreach (var (k, v) in _settings.ExtraParameters) parameters[k] = v;
         hello.Options.TryGetValue("process", out var process);
@@ -205,18 +218,34 @@ public sealed class XenTraceBuilder : IDisposable
     {
         var (pid, tid) = Who(f);
         if (f.HasRegisters) w.Registers(pid, tid, f.Registers);
-        int length = InstructionLength(f.InsnBytes, Bitness(f));
-        if (length == 0)
+        if (!_decoder.TryDecode(f.InsnBytes, Bitness(f), out var insn, f.Rip))
         {
             w.Tick();
             w.Write(new AnnotationEvent { Pid = pid, Tid = tid, Key = "unreadable-code", Text = $"vcpu {f.Vcpu} stepped at 0x{f.Rip:x}, whose bytes the agent could not read" });
         }
         else
         {
-            w.Instruction(pid, tid, f.Rip, f.InsnBytes[..length]);
+            w.Instruction(pid, tid, f.Rip, f.InsnBytes[..insn.Length]);
+            if (f.HasReads && f.HasRegisters) CheckReads(w, f, insn, pid, tid);
         }
         _lastStep[f.Vcpu] = (pid, tid, f.Rip);
         if (_pendingUnpack != null) FlushUnpack(w);
+    }
+
+    /// <summary>Every byte the step reads must be in the trace: what the frame carries (the agent read it
+    /// before the instruction ran) against what the trace holds; snapshots right after the instruction.</summary>
+    private void CheckReads(TraceWriter w, AgentFrame f, in Iced.Intel.Instruction insn, int pid, int tid)
+    {
+        _stepMemory.Frame = f;
+        _readCheck.BeforeStep(insn, f.Registers, _stepMemory, Shadow(pid), pid, tid, _readSnapshots);
+        foreach (var snapshot in _readSnapshots) w.Write(snapshot);
+        _readSnapshots.Clear();
+    }
+
+    private ReadShadow Shadow(int pid)
+    {
+        if (!_shadows.TryGetValue(pid, out var shadow)) _shadows[pid] = shadow = new ReadShadow();
+        return shadow;
     }
 
     private void Syscall(TraceWriter w, AgentFrame f)
@@ -271,6 +300,7 @@ public sealed class XenTraceBuilder : IDisposable
         size = Math.Clamp(size, 1, Math.Max(f.BytesLength, 1));
         if (f.BytesLength == 0) return;
         w.MemoryWrite(pid, tid, f.Address, f.WrittenBytes[..size]);
+        Shadow(pid).Write(f.Address, f.WrittenBytes[..size], size);
     }
 
     private void HoldUnpack(AgentFrame f)
@@ -287,7 +317,10 @@ public sealed class XenTraceBuilder : IDisposable
         _pendingUnpack = null;
         var (pid, tid) = Who(f);
         if (f.PageLength > 0)
+        {
             w.Write(new RegionSnapshotEvent { Pid = pid, Tid = tid, Address = f.Address, Reason = "unpack", Bytes = f.PageBytes.ToArray() });
+            Shadow(pid).Observe(f.Address, f.PageBytes);
+        }
         w.Write(new AnnotationEvent
         {
             Pid = pid, Tid = tid, Key = "unpack",
@@ -337,9 +370,6 @@ public sealed class XenTraceBuilder : IDisposable
     private int Bitness(AgentFrame f) =>
         f.HasRegisters ? ((f.Efer & EferLma) != 0 && f.Registers[Register.Cs] != 0x23 ? 64 : 32)
         : _wordBits;
-
-    private int InstructionLength(ReadOnlySpan<byte> bytes, int bitness) =>
-        _decoder.TryDecode(bytes, bitness, out var insn) ? insn.Length : 0;
 
     private int WriteWidth(ReadOnlySpan<byte> bytes, int bitness) =>
         _decoder.TryDecode(bytes, bitness, out var insn) ? _decoder.WriteWidth(insn) : 0;

@@ -130,6 +130,65 @@ public sealed class LinuxGuestFramesTests : IDisposable
         Assert.Equal("x86", reader.Header.Architecture);
     }
 
+    /// <summary>A step frame of `mov rax, [rip+disp]` loading `address`, with what it reads (and its page, the first time).</summary>
+    private byte[] LoadStep(ulong rip, ulong address, byte[] value, byte[]? page)
+    {
+        var insn = new byte[] { 0x48, 0x8B, 0x05, 0, 0, 0, 0 };
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(insn.AsSpan(3), (int)(address - (rip + 7)));
+        return Frame("step", page == null ? 7 : 9, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0x1000); w.Write("rip"); w.Write(rip);
+            w.Write("insn"); w.Write(insn); Regs(ref w, rip);
+            w.Write("reads_at"); w.WriteArrayHeader(1); w.Write(address);
+            w.Write("reads"); w.WriteArrayHeader(1); w.Write(value);
+            if (page == null) return;
+            w.Write("pages_at"); w.WriteArrayHeader(1); w.Write(address & ~0xFFFUL);
+            w.Write("pages"); w.WriteArrayHeader(1); w.Write(page);
+        });
+    }
+
+    [Fact]
+    public void What_a_step_reads_becomes_a_read_snapshot_once_and_a_changed_one_when_it_differs_from_the_trace()
+    {
+        var page = Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray();
+        byte[] a = page[0x10..0x18], b = [1, 2, 3, 4, 5, 6, 7, 8], c = [9, 9, 9, 9, 9, 9, 9, 9], d = [0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7];
+        var stream = new List<byte>();
+        stream.AddRange(Frame("hello", 6, (ref MessagePackWriter w) =>
+        {
+            w.Write("protocol"); w.Write(1); w.Write("backend"); w.Write("xen"); w.Write("domain"); w.Write(1);
+            w.Write("guest_os"); w.Write("linux"); w.Write("writes_from"); w.Write("steps"); w.Write("reads_from"); w.Write("steps");
+        }));
+        stream.AddRange(LoadStep(0x401000, 0x402010, a, page));                 // first read of the page: the page
+        byte[] store = [0x48, 0x89, 0x1D, 0x02, 0x10, 0x00, 0x00];             // mov [rip+0x1002], rbx = [0x402010]
+        stream.AddRange(Frame("step", 5, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0x1000); w.Write("rip"); w.Write(0x401007); w.Write("insn"); w.Write(store); Regs(ref w, 0x401007);
+        }));
+        stream.AddRange(Frame("memory_write", 7, (ref MessagePackWriter w) =>
+        {
+            w.Write("vcpu"); w.Write(0); w.Write("cr3"); w.Write(0x1000); w.Write("rip"); w.Write(0x401007); w.Write("insn"); w.Write(store);
+            w.Write("address"); w.Write(0x402010); w.Write("size"); w.Write(8); w.Write("bytes"); w.Write(b);
+        }));
+        stream.AddRange(LoadStep(0x40100E, 0x402010, b, null));                 // what the trace wrote: nothing new
+        stream.AddRange(LoadStep(0x401015, 0x402010, c, null));                 // changed behind the program (the kernel)
+        stream.AddRange(LoadStep(0x40101C, 0x403000, d, null));                 // a page the agent did not send: the bytes
+        stream.AddRange(LoadStep(0x401023, 0x402018, page[0x18..0x20], null));  // the page as first sent: nothing new
+        stream.AddRange(Frame("end", 1, (ref MessagePackWriter w) => { w.Write("reason"); w.Write("domain-gone"); }));
+        using var reader = RecordedAsLinuxGuest("reads", stream);
+        Assert.Equal("steps", reader.Header.BackendParameters["reads_from"]);
+        var events = reader.Events().ToList();
+        var stepAt = events.OfType<InstructionEvent>().ToDictionary(i => i.Rip, i => i.Step);
+        Assert.Equal(6, stepAt.Count);
+        var snapshots = events.OfType<RegionSnapshotEvent>().Select(s => (s.Step, s.Reason, s.Address, s.Bytes)).ToList();
+        Assert.Equal(3, snapshots.Count);
+        Assert.Equal((stepAt[0x401000], "read", 0x402000UL), (snapshots[0].Step, snapshots[0].Reason, snapshots[0].Address));
+        Assert.Equal(page, snapshots[0].Bytes);
+        Assert.Equal((stepAt[0x401015], "changed", 0x402010UL), (snapshots[1].Step, snapshots[1].Reason, snapshots[1].Address));
+        Assert.Equal(c, snapshots[1].Bytes);
+        Assert.Equal((stepAt[0x40101C], "read", 0x403000UL), (snapshots[2].Step, snapshots[2].Reason, snapshots[2].Address));
+        Assert.Equal(d, snapshots[2].Bytes);
+    }
+
     /// <summary>The agent frames written to a file and recorded as a Linux guest's (the replay path of `ether record xen --frames`): the trace, open.</summary>
     private TraceReader RecordedAsLinuxGuest(string name, List<byte> stream)
     {

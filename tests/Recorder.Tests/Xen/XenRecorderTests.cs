@@ -69,7 +69,7 @@ public sealed class XenRecorderTests : IDisposable
 
         // Write-then-execute: the page snapshot sits at the first step executed in the page.
         var firstInLayer = steps.First(s => s.Rip >= 0x403000 && s.Rip < 0x404000);
-        var snapshot = Assert.Single(events.OfType<RegionSnapshotEvent>());
+        var snapshot = Assert.Single(events.OfType<RegionSnapshotEvent>(), s => s.Reason == "unpack");
         Assert.Equal(("unpack", 0x403000UL, 4096), (snapshot.Reason, snapshot.Address, snapshot.Bytes.Length));
         Assert.Equal(firstInLayer.Step, snapshot.Step);
         Assert.Equal(writes.Select(w => w.Value[0]), snapshot.Bytes.Take(8));

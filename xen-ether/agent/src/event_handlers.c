@@ -10,17 +10,21 @@
 #include "windows.h"
 #include "tracer_internal.h"
 
+/* before_run: the instruction has not run yet, so what it reads is in memory now. */
 static int step_frame(struct tracer *t, uint32_t vcpu_id, struct vcpu_state *vs,
                       const vm_event_request_t *req, const struct paging *pg, uint64_t cr3,
-                      const uint8_t *insn, size_t n)
+                      const uint8_t *insn, size_t n, bool before_run)
 {
     const struct vm_event_regs_x86 *r = &req->data.regs.x86;
-    tq_begin(t, "step", 5);
+    uint32_t read_keys = before_run ? step_reads_collect(t, r, pg, cr3, insn, n) : 0;
+    tq_begin(t, "step", 5 + read_keys);
     frame_uint(&t->frame, "vcpu", vcpu_id);
     frame_uint(&t->frame, "cr3", cr3);
     frame_uint(&t->frame, "rip", word(r, r->rip));
     frame_bin(&t->frame, "insn", insn, n);
     frame_regs(&t->frame, "regs", r);
+    if (read_keys)
+        step_reads_put(t);
     if (tq_queue(t))
         return -1;
     step_writes_after_step(t, req, vs, cr3, insn, n);
@@ -36,7 +40,7 @@ int flush_held_step(struct tracer *t, uint32_t vcpu_id, struct vcpu_state *vs)
     const struct vm_event_regs_x86 *r = &vs->held.data.regs.x86;
     uint8_t insn[INSN_MAX];
     size_t n = gm_read(&t->gm, &vs->held_paging, word(r, r->rip), insn, sizeof insn);
-    return step_frame(t, vcpu_id, vs, &vs->held, &vs->held_paging, vs->held_cr3, insn, n);
+    return step_frame(t, vcpu_id, vs, &vs->held, &vs->held_paging, vs->held_cr3, insn, n, false);
 }
 
 int on_singlestep(struct tracer *t, const vm_event_request_t *req, struct vcpu_state *vs,
@@ -71,7 +75,7 @@ int on_singlestep(struct tracer *t, const vm_event_request_t *req, struct vcpu_s
         vs->held_cr3 = cr3;
         return 0;
     }
-    return step_frame(t, req->vcpu_id, vs, req, pg, cr3, insn, n);
+    return step_frame(t, req->vcpu_id, vs, req, pg, cr3, insn, n, true);
 }
 
 static void remember_call(struct tracer *t, uint64_t cr3, uint64_t sp, uint64_t seq,

@@ -18,166 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <Zydis/Zydis.h>
-
-#include "grow.h"
+#include "step_operands.h"
 #include "tracer_internal.h"
 
-#define MAX_WRITES 4                 /* memory operands written by one instruction, at most */
 #define MAX_WRITE_BYTES 64           /* widest store (AVX-512) */
-#define MAX_WRITTEN_PAGES (1u << 20)
-
-struct written_page {
-    uint64_t cr3, page;          /* address space and linear page address */
-    bool dirty;                  /* written since it last ran */
-    uint32_t layer;
-    uint64_t write_rip, write_seq;
-};
-
-struct step_writes {
-    struct u64map index;         /* hash(cr3, page) -> index into pages (collisions chained by probe) */
-    struct written_page *pages;
-    size_t npages, cap;
-};
-
-static uint64_t page_key(uint64_t cr3, uint64_t page)
-{
-    /* Pages are 4 KiB aligned, page-table bases too: mix them into one key. */
-    uint64_t k = page ^ (cr3 * 0x9E3779B97F4A7C15ull);
-    return k ? k : 1;
-}
-
-static struct step_writes *state(struct tracer *t)
-{
-    if (!t->step_writes)
-        t->step_writes = calloc(1, sizeof *t->step_writes);
-    return t->step_writes;
-}
-
-void step_writes_free(struct tracer *t)
-{
-    if (!t->step_writes)
-        return;
-    u64map_free(&t->step_writes->index);
-    free(t->step_writes->pages);
-    free(t->step_writes);
-    t->step_writes = NULL;
-}
-
-static struct written_page *page_get(struct tracer *t, uint64_t cr3, uint64_t page, bool create)
-{
-    struct step_writes *s = state(t);
-    if (!s)
-        return NULL;
-    uint64_t key = page_key(cr3, page);
-    for (;; key++) {
-        uint64_t *idx = u64map_find(&s->index, key);
-        if (!idx)
-            break;
-        struct written_page *p = &s->pages[*idx];
-        if (p->cr3 == cr3 && p->page == page)
-            return p;
-    }
-    if (!create || s->npages >= MAX_WRITTEN_PAGES)
-        return NULL;
-    struct written_page *pages = grow_array(s->pages, s->npages, &s->cap, sizeof *pages, 64);
-    if (!pages)
-        return NULL;
-    s->pages = pages;
-    bool inserted;
-    uint64_t *slot = u64map_upsert(&s->index, key, &inserted);
-    if (!slot)
-        return NULL;
-    *slot = s->npages;
-    struct written_page *p = &s->pages[s->npages++];
-    memset(p, 0, sizeof *p);
-    p->cr3 = cr3;
-    p->page = page;
-    return p;
-}
-
-/* ---- decoding the previous step ------------------------------------------------------------- */
-
-static void fill_context(ZydisRegisterContext *c, const struct vm_event_regs_x86 *r)
-{
-    memset(c, 0, sizeof *c);
-    const struct { ZydisRegister reg; uint64_t v; } regs[] = {
-        { ZYDIS_REGISTER_RAX, r->rax }, { ZYDIS_REGISTER_RBX, r->rbx }, { ZYDIS_REGISTER_RCX, r->rcx },
-        { ZYDIS_REGISTER_RDX, r->rdx }, { ZYDIS_REGISTER_RSI, r->rsi }, { ZYDIS_REGISTER_RDI, r->rdi },
-        { ZYDIS_REGISTER_RBP, r->rbp }, { ZYDIS_REGISTER_RSP, r->rsp }, { ZYDIS_REGISTER_R8, r->r8 },
-        { ZYDIS_REGISTER_R9, r->r9 },   { ZYDIS_REGISTER_R10, r->r10 }, { ZYDIS_REGISTER_R11, r->r11 },
-        { ZYDIS_REGISTER_R12, r->r12 }, { ZYDIS_REGISTER_R13, r->r13 }, { ZYDIS_REGISTER_R14, r->r14 },
-        { ZYDIS_REGISTER_R15, r->r15 }, { ZYDIS_REGISTER_RIP, r->rip },
-    };
-    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
-        c->values[regs[i].reg] = regs[i].v;
-        /* The 32- and 16-bit names of the same register, for 32-bit code and address overrides. */
-        ZydisRegister r32 = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR32, ZydisRegisterGetId(regs[i].reg));
-        ZydisRegister r16 = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR16, ZydisRegisterGetId(regs[i].reg));
-        if (r32 != ZYDIS_REGISTER_NONE)
-            c->values[r32] = regs[i].v & 0xFFFFFFFFull;
-        if (r16 != ZYDIS_REGISTER_NONE)
-            c->values[r16] = regs[i].v & 0xFFFFull;
-    }
-    c->values[ZYDIS_REGISTER_EIP] = r->rip & 0xFFFFFFFFull;
-}
-
-struct derived_write {
-    uint64_t address;
-    uint32_t size;
-};
-
-/* The memory the instruction `insn` at r->rip wrote, given the registers before (r) and after (after). */
-static unsigned derive(const uint8_t *insn, size_t len, const struct vm_event_regs_x86 *r,
-                       const struct vm_event_regs_x86 *after, struct derived_write *out)
-{
-    ZydisDecoder dec;
-    bool long64 = code64(r);
-    ZydisDecoderInit(&dec, long64 ? ZYDIS_MACHINE_MODE_LONG_64 : ZYDIS_MACHINE_MODE_LONG_COMPAT_32,
-                     long64 ? ZYDIS_STACK_WIDTH_64 : ZYDIS_STACK_WIDTH_32);
-    ZydisDecodedInstruction in;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, len, &in, ops)))
-        return 0;
-    /* A REP-prefixed string instruction with a zero count writes nothing (each iteration is a step). */
-    if ((in.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)) &&
-        (long64 && in.address_width == 64 ? r->rcx : r->rcx & 0xFFFFFFFFull) == 0)
-        return 0;
-    ZydisRegisterContext ctx;
-    fill_context(&ctx, r);
-    unsigned n = 0;
-    for (unsigned i = 0; i < in.operand_count && n < MAX_WRITES; i++) {
-        const ZydisDecodedOperand *op = &ops[i];
-        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type != ZYDIS_MEMOP_TYPE_MEM ||
-            !(op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) || op->size == 0)
-            continue;
-        uint64_t address;
-        if (op->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
-            (op->mem.base == ZYDIS_REGISTER_RSP || op->mem.base == ZYDIS_REGISTER_ESP)) {
-            /* push/call/pushf: the slot is where the stack pointer points afterwards
-             * (enter: the saved frame pointer is the new RBP). */
-            address = in.mnemonic == ZYDIS_MNEMONIC_ENTER ? after->rbp : after->rsp;
-        } else if (!ZYAN_SUCCESS(ZydisCalcAbsoluteAddressEx(&in, op, r->rip, &ctx, &address))) {
-            continue;
-        }
-        if (op->mem.segment == ZYDIS_REGISTER_FS)
-            address += r->fs_base;
-        else if (op->mem.segment == ZYDIS_REGISTER_GS)
-            address += r->gs_base;
-        if (!long64)
-            address &= 0xFFFFFFFFull;
-        uint32_t size = op->size / 8;
-        out[n].address = address;
-        out[n].size = size > MAX_WRITE_BYTES ? MAX_WRITE_BYTES : size;
-        n++;
-    }
-    return n;
-}
 
 /* ---- frames ------------------------------------------------------------------------------------- */
 
 static int write_frame(struct tracer *t, uint32_t vcpu_id, const struct vcpu_state *vs,
-                       const struct paging *pg, const struct derived_write *w)
+                       const struct paging *pg, const struct operand_range *w)
 {
     uint8_t bytes[MAX_WRITE_BYTES];
     size_t got = gm_read(&t->gm, pg, w->address, bytes, w->size);
@@ -199,7 +48,7 @@ static int write_frame(struct tracer *t, uint32_t vcpu_id, const struct vcpu_sta
         /* Every page the write touched is now dirty (a write can cross a page boundary). */
         for (uint64_t a = w->address & ~(uint64_t)(GUEST_PAGE_SIZE - 1); a < w->address + w->size;
              a += GUEST_PAGE_SIZE) {
-            struct written_page *p = page_get(t, vs->last_cr3, a, true);
+            struct stepped_page *p = stepped_page(t, vs->last_cr3, a, true);
             if (!p)
                 break;
             if (!p->dirty) {
@@ -213,7 +62,7 @@ static int write_frame(struct tracer *t, uint32_t vcpu_id, const struct vcpu_sta
 }
 
 static int unpack_frame(struct tracer *t, const vm_event_request_t *req, const struct paging *pg,
-                        uint64_t cr3, struct written_page *p)
+                        uint64_t cr3, struct stepped_page *p)
 {
     const struct vm_event_regs_x86 *r = &req->data.regs.x86;
     uint8_t page[GUEST_PAGE_SIZE];
@@ -248,14 +97,15 @@ int step_writes_before_step(struct tracer *t, const vm_event_request_t *req, str
         return 0;
     /* The previous step of this vCPU ran in this address space: its writes are visible now. */
     if (vs->have_last && vs->last_cr3 == cr3 && (t->opt.memwrites || t->opt.unpack)) {
-        struct derived_write w[MAX_WRITES];
-        unsigned n = derive(vs->last_insn, vs->last_insn_len, &vs->last_regs, r, w);
+        struct operand_range w[MAX_OPERAND_RANGES];
+        unsigned n = step_operand_ranges(vs->last_insn, vs->last_insn_len, &vs->last_regs, r,
+                                         OPERAND_WRITE, MAX_WRITE_BYTES, w);
         for (unsigned i = 0; i < n; i++) {
             if (!t->opt.memwrites) {
                 /* --unpack alone: mark the pages without reporting the writes. */
                 for (uint64_t a = w[i].address & ~(uint64_t)(GUEST_PAGE_SIZE - 1);
                      a < w[i].address + w[i].size; a += GUEST_PAGE_SIZE) {
-                    struct written_page *p = page_get(t, cr3, a, true);
+                    struct stepped_page *p = stepped_page(t, cr3, a, true);
                     if (p && !p->dirty) {
                         p->dirty = true;
                         p->write_rip = word(&vs->last_regs, vs->last_regs.rip);
@@ -269,7 +119,7 @@ int step_writes_before_step(struct tracer *t, const vm_event_request_t *req, str
     }
     vs->have_last = false;
     if (t->opt.unpack) {
-        struct written_page *p = page_get(t, cr3, word(r, r->rip) & ~(uint64_t)(GUEST_PAGE_SIZE - 1), false);
+        struct stepped_page *p = stepped_page(t, cr3, word(r, r->rip) & ~(uint64_t)(GUEST_PAGE_SIZE - 1), false);
         if (p && p->dirty && unpack_frame(t, req, pg, cr3, p))
             return -1;
     }

@@ -66,7 +66,8 @@ void tracer_free(struct tracer *t)
     free(t->pages);
     free(t->vcpus);
     free(t->queue);
-    step_writes_free(t);
+    stepped_pages_free(t);
+    step_reads_free(t);
     free(t);
 }
 
@@ -234,6 +235,8 @@ int tracer_start(struct tracer *t)
 
     /* No mem_access (SVM), or asked: writes and layers come from the steps (step_writes.c). */
     t->writes_from_steps = (o->memwrites || o->unpack) && (o->derive_writes || t->facts.no_mem_access);
+    /* Every stepped instruction says what it reads (step_reads.c). */
+    t->reads_from_steps = o->singlestep;
     if (t->writes_from_steps && !o->singlestep) {
         tracer_set_error(t, "%s: add --singlestep (memory writes and unpacking are derived from the "
                             "single steps)",
@@ -259,7 +262,7 @@ int tracer_start(struct tracer *t)
         return -1;
     }
 
-    tq_begin(t, "hello", 12);
+    tq_begin(t, "hello", 13);
     frame_uint(&t->frame, "protocol", PROTOCOL_VERSION);
     frame_str(&t->frame, "agent", "ether-agent " AGENT_VERSION);
     frame_str(&t->frame, "backend", t->be->ops->name ? t->be->ops->name : "?");
@@ -272,6 +275,7 @@ int tracer_start(struct tracer *t)
     frame_bool(&t->frame, "ether_syscall_event", ether);
     frame_str(&t->frame, "writes_from",
               !(o->memwrites || o->unpack) ? "none" : t->writes_from_steps ? "steps" : "page-access");
+    frame_str(&t->frame, "reads_from", t->reads_from_steps ? "steps" : "none");
     frame_map(&t->frame, "options", 9);
     frame_bool(&t->frame, "singlestep", o->singlestep);
     frame_bool(&t->frame, "syscalls", o->syscalls);
@@ -302,12 +306,13 @@ int tracer_finish(struct tracer *t, const char *reason)
     for (uint32_t i = 0; i < t->nvcpus; i++)
         if (flush_held_step(t, i, &t->vcpus[i]))
             return -1;
-    tq_begin(t, "end", 5);
+    tq_begin(t, "end", 6);
     frame_str(&t->frame, "reason", reason);
     frame_uint(&t->frame, "requests", t->stats.requests);
     frame_uint(&t->frame, "frames", t->stats.frames);
     frame_uint(&t->frame, "stalls", t->stats.stalls);
     frame_uint(&t->frame, "ignored", t->stats.ignored);
+    frame_uint(&t->frame, "read_pages", t->stats.read_pages);
     if (tq_queue(t))
         return -1;
     return tq_flush(t, false);

@@ -74,6 +74,7 @@ struct tracer_stats {
     uint64_t stalls;
     uint64_t ignored;          /* requests outside the filter or of kinds we do not report */
     uint64_t protected_pages;  /* pages currently write- or execute-trapped */
+    uint64_t read_pages;       /* pages sent in step frames at their first read (step_reads.c) */
     double first_request_s;    /* CLOCK_MONOTONIC of the first and the last request handled */
     double last_request_s;
 };

@@ -1,6 +1,7 @@
 /*
  * tracer_internal.h: what the tracer's files share (tracer.c drives one request at a time;
- * frame_queue.c, process_naming.c, page_protection.c, step_writes.c and event_handlers.c do the
+ * frame_queue.c, process_naming.c, page_protection.c, stepped_pages.c, step_operands.c,
+ * step_writes.c, step_reads.c and event_handlers.c do the
  * parts).  Not for use outside the tracer.
  */
 #ifndef ETHER_TRACER_INTERNAL_H
@@ -62,7 +63,8 @@ struct vcpu_state {
     uint64_t held_cr3;
 };
 
-struct step_writes;
+struct stepped_pages;
+struct step_reads;
 
 struct pending_call {
     uint64_t cr3, sp, seq, number;
@@ -99,7 +101,9 @@ struct tracer {
     struct paging paging;   /* mode of the last request (for walks of the target) */
     bool protect_done;
     bool writes_from_steps;       /* memory writes/unpacking derived from steps (no mem_access) */
-    struct step_writes *step_writes;
+    bool reads_from_steps;        /* step frames carry what the instruction reads (step_reads.c) */
+    struct stepped_pages *stepped_pages;
+    struct step_reads *step_reads;
 
     struct u64map process_index;  /* cr3 -> index */
     struct process *processes;
@@ -174,6 +178,22 @@ int on_mem_access(struct tracer *t, const vm_event_request_t *req, struct vcpu_s
 /* A trapped write completed (the vCPU stepped past it): report it and trap the page again. */
 int complete_trapped_writes(struct tracer *t, const vm_event_request_t *req, struct vcpu_state *vs);
 
+/* ---- stepped_pages.c: per (address space, page) facts of the step-derived code ------------ */
+
+struct stepped_page {
+    uint64_t cr3, page;          /* address space and linear page address */
+    /* step_writes.c */
+    bool dirty;                  /* written since it last ran */
+    uint32_t layer;
+    uint64_t write_rip, write_seq;
+    /* step_reads.c */
+    bool sent;                   /* a step frame carried the whole page */
+};
+
+/* The record of (cr3, page), created when `create`; NULL when absent or out of memory. */
+struct stepped_page *stepped_page(struct tracer *t, uint64_t cr3, uint64_t page, bool create);
+void stepped_pages_free(struct tracer *t);
+
 /* ---- step_writes.c: memory writes and unpacking derived from single steps ------------------- */
 
 /* Before the step frame of `req`: the writes of the vCPU's previous step, and an unpack frame
@@ -183,7 +203,15 @@ int step_writes_before_step(struct tracer *t, const vm_event_request_t *req, str
 /* Remember this step (instruction and registers) for the next one. */
 void step_writes_after_step(struct tracer *t, const vm_event_request_t *req, struct vcpu_state *vs,
                             uint64_t cr3, const uint8_t *insn, size_t insn_len);
-void step_writes_free(struct tracer *t);
+
+/* ---- step_reads.c: what the step about to run reads ------------------------------------------ */
+
+/* Computes the reads of `insn` (about to run with `r`) and the pages the recorder lacks; returns
+ * how many keys step_reads_put will add to the step frame. */
+uint32_t step_reads_collect(struct tracer *t, const struct vm_event_regs_x86 *r, const struct paging *pg,
+                            uint64_t cr3, const uint8_t *insn, size_t insn_len);
+void step_reads_put(struct tracer *t);
+void step_reads_free(struct tracer *t);
 
 /* ---- event_handlers.c: one request of each kind -> frames ----------------------------------- */
 

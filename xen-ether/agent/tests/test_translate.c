@@ -568,6 +568,112 @@ static void test_writes_from_steps(bool no_mem_access)
     sink_free(&out);
 }
 
+/* The bytes a step frame says the instruction at `rip` reads: one range, equal to the fake's memory. */
+static void check_read(const msgpack_object *m, unsigned i, uint64_t address, size_t size, uint64_t gpa)
+{
+    const msgpack_object *at = frame_get(m, "reads_at"), *bytes = frame_get(m, "reads");
+    CHECK(at && bytes && at->type == MSGPACK_OBJECT_ARRAY && bytes->type == MSGPACK_OBJECT_ARRAY);
+    if (!at || !bytes || i >= at->via.array.size || i >= bytes->via.array.size) {
+        CHECK(!"a read was expected");
+        return;
+    }
+    CHECK_EQ_U64(at->via.array.ptr[i].via.u64, address);
+    const msgpack_object *b = &bytes->via.array.ptr[i];
+    CHECK_EQ_U64(b->via.bin.size, size);
+    uint8_t want[8];
+    CHECK(fake_read_phys(&f, gpa, want, size) == 0);
+    CHECK(memcmp(b->via.bin.ptr, want, size) == 0);
+}
+
+/* The pages a step frame carries: exactly `n` of them, each the fake's page at that address. */
+static void check_pages(const msgpack_object *m, unsigned n, const uint64_t *va, const uint32_t *gfn)
+{
+    const msgpack_object *at = frame_get(m, "pages_at"), *pages = frame_get(m, "pages");
+    if (n == 0) {
+        CHECK(!at && !pages);
+        return;
+    }
+    CHECK(at && pages && at->via.array.size == n && pages->via.array.size == n);
+    for (unsigned i = 0; at && pages && i < n && i < at->via.array.size; i++) {
+        CHECK_EQ_U64(at->via.array.ptr[i].via.u64, va[i]);
+        CHECK_EQ_U64(pages->via.array.ptr[i].via.bin.size, 4096);
+        CHECK(memcmp(pages->via.array.ptr[i].via.bin.ptr, fake_page(&f, gfn[i]), 4096) == 0);
+    }
+}
+
+/* Every stepped instruction says what it reads: the operand bytes each time, the whole page the
+ * first time that page is read in the address space (user and kernel steps alike). */
+static void test_reads_from_steps(void)
+{
+    struct tracer *t;
+    struct tracer_options o = { .singlestep = true, .have_cr3 = true, .cr3 = PD, .guest = GUEST_WINXP_SP2 };
+    build_xp_guest();
+    uint8_t *code = fake_page(&f, GFN_CODE) + 0x100;
+    memcpy(code, "\x8B\x06"            /* 405100 mov eax, [esi] */
+                 "\x8A\x46\x08"        /* 405102 mov al, [esi+8] */
+                 "\x46"                /* 405105 inc esi: reads nothing */
+                 "\xC3"                /* 405106 ret: reads [esp] */
+                 "\x8B\x0D\x24\xF1\xDF\xFF", 13);  /* 405107 mov ecx, [0xFFDFF124] (kernel) */
+    fake_put32(&f, (GFN_LAYER << 12) + 0, 0xCAFEF00D);
+    start(&t, &o);
+    const msgpack_object *m = next_frame("hello");
+    CHECK(frame_str_eq(m, "reads_from", "steps"));
+
+    vm_event_request_t q = step_at(PD, 0x405100, false);
+    q.data.regs.x86.rsi = 0x402000;
+    CHECK_EQ_U64(handle(t, &q), 2);
+    next_frame("process");
+    m = next_frame("step");
+    check_read(m, 0, 0x402000, 4, GFN_DATA << 12);
+    check_pages(m, 1, (const uint64_t[]){ 0x402000 }, (const uint32_t[]){ GFN_DATA });
+
+    q = step_at(PD, 0x405102, false);                    /* the same page again: no page */
+    q.data.regs.x86.rsi = 0x402000;
+    CHECK_EQ_U64(handle(t, &q), 1);
+    m = next_frame("step");
+    check_read(m, 0, 0x402008, 1, (GFN_DATA << 12) + 8);
+    check_pages(m, 0, NULL, NULL);
+
+    q = step_at(PD, 0x405105, false);
+    CHECK_EQ_U64(handle(t, &q), 1);
+    m = next_frame("step");
+    CHECK(!frame_get(m, "reads_at") && !frame_get(m, "reads"));
+    check_pages(m, 0, NULL, NULL);
+
+    q = step_at(PD, 0x405106, false);
+    q.data.regs.x86.rsp = ESP;
+    CHECK_EQ_U64(handle(t, &q), 1);
+    m = next_frame("step");
+    check_read(m, 0, ESP, 4, (GFN_STACK << 12) + (ESP & 0xFFF));   /* 0x7C90DCDC */
+    check_pages(m, 1, (const uint64_t[]){ ESP & ~0xFFFu }, (const uint32_t[]){ GFN_STACK });
+
+    /* A read across a page boundary: the bytes of both pages, only the new page whole. */
+    q = step_at(PD, 0x405100, false);
+    q.data.regs.x86.rsi = 0x402FFE;
+    CHECK_EQ_U64(handle(t, &q), 1);
+    m = next_frame("step");
+    const msgpack_object *b = frame_get(m, "reads");
+    CHECK(b && b->via.array.size == 1 && b->via.array.ptr[0].via.bin.size == 4 &&
+          memcmp(b->via.array.ptr[0].via.bin.ptr + 2, "\x0D\xF0", 2) == 0);
+    check_pages(m, 1, (const uint64_t[]){ 0x403000 }, (const uint32_t[]){ GFN_LAYER });
+
+    /* An unmapped operand: nothing read (the instruction faults instead). */
+    q = step_at(PD, 0x405100, false);
+    q.data.regs.x86.rsi = 0x00600000;
+    CHECK_EQ_U64(handle(t, &q), 1);
+    m = next_frame("step");
+    CHECK(!frame_get(m, "reads_at") && !frame_get(m, "pages_at"));
+
+    /* Kernel code is stepped too (VMX's MTF without --user-only): its reads come the same way. */
+    q = step_at(PD, 0x405107, true);
+    CHECK_EQ_U64(handle(t, &q), 1);
+    m = next_frame("step");
+    check_read(m, 0, KPCR + 0x124, 4, (GFN_KPCR << 12) + 0x124);
+    check_pages(m, 1, (const uint64_t[]){ KPCR }, (const uint32_t[]){ GFN_KPCR });
+    tracer_free(t);
+    sink_free(&out);
+}
+
 /* 64-bit guests: 4-level paging, syscall/sysret, register (and stack) arguments. */
 static void test_64bit(enum guest_profile guest)
 {
@@ -667,6 +773,7 @@ int main(int argc, char **argv)
     test_unpack_without_memwrites();
     test_writes_from_steps(true);
     test_writes_from_steps(false);
+    test_reads_from_steps();
     test_64bit(GUEST_WINDOWS_X64);
     test_64bit(GUEST_LINUX);
     test_refusals();

@@ -31,7 +31,7 @@ internal sealed class RecordingPipeline
     private readonly TraceWriter _writer;
     private readonly PtraceRecordOptions _options;
     private readonly MemoryOperands _operands = HostCpu.NewOperands();
-    private readonly ReadCheck _reads = new();
+    private readonly ReadCheck _reads = new(HostCpu.NewOperands());
     private readonly List<TraceEvent> _pendingEvents = new();
     private readonly FileProvenance _files = new();
     private readonly List<FileEvent> _fileEvents = new();
@@ -174,7 +174,7 @@ internal sealed class RecordingPipeline
             return StepKind.SystemCall;
 
         // Every byte the step reads must be in the trace before it runs.
-        if (entry.MayReadMemory && _options.CheckReads) _reads.BeforeStep(thread, insn, thread.Registers, thread.StepReadSnapshots);
+        if (entry.MayReadMemory && _options.CheckReads) _reads.BeforeStep(insn, thread.Registers, thread.Process.Memory, thread.Process.Shadow, thread.Pid, thread.Tid, thread.StepReadSnapshots);
 
         if (!entry.MayWriteMemory) return StepKind.Normal;
         int n = _operands.ComputeWrites(insn, thread.Registers, thread.StepWrites);
