@@ -18,6 +18,10 @@ internal sealed class ChunkDecoder : IDisposable
     private byte[] _body = [];
     /// <summary>This chunk's (pid, rip) → code definition, and the previous chunk's (its ops are reused: <see cref="PredictedOps.Prefill"/>).</summary>
     private CodeMap _code = new(), _previousCode = new();
+    /// <summary>The code map of a chunk read without its register changes: kept apart, so that <see cref="_previousCode"/>
+    /// stays the map of the chunk whose ops <see cref="PredictedOps"/> keeps (a scan between two whole reads would
+    /// otherwise send every look-up of the next whole read through a map of another chunk, and miss).</summary>
+    private readonly CodeMap _scanCode = new();
     private readonly PredictedOps _ops = new();
     /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
     private int[] _instructionDefinition = new int[1024];
@@ -39,7 +43,7 @@ internal sealed class ChunkDecoder : IDisposable
         var columns = SplitColumns(body);
         DecodeThreads(columns[(int)ChunkColumn.Threads].Span, c);
         DecodeSide(columns[(int)ChunkColumn.Side], c);
-        DecodeInstructions(columns, c);
+        DecodeInstructions(columns, c, registerChanges);
         c.HasRegisterChanges = registerChanges;
         if (registerChanges) DecodeRegisters(columns, c);
         else c.RegisterChangeCount = c.PredictedRegisterChanges = c.ExactlyPredictedRegisterChanges = 0;
@@ -143,7 +147,7 @@ internal sealed class ChunkDecoder : IDisposable
         }
     }
 
-    private void DecodeInstructions(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
+    private void DecodeInstructions(ReadOnlyMemory<byte>[] columns, DecodedChunk c, bool registerChanges)
     {
         long count = c.Info.Count(EventKind.Instruction);
         if (count > c.Info.LastStep - c.Info.BaseStep) throw new CorruptDataException("more instructions than steps");
@@ -181,8 +185,9 @@ internal sealed class ChunkDecoder : IDisposable
         var code = new SpanReader(columns[(int)ChunkColumn.InstructionCode].Span, "instruction-code");
         var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
         Grow(ref c.Code, codeBytes.Length);
-        (_code, _previousCode) = (_previousCode, _code);
-        _code.Clear();
+        if (registerChanges) (_code, _previousCode) = (_previousCode, _code);
+        var map = registerChanges ? _code : _scanCode;
+        map.Clear();
         int codeWritten = 0, definitions = 0;
         int nextCode = code.AtEnd ? int.MaxValue : code.ReadCount(n);
         long fallThrough = n > 0 ? (long)rips.ReadVarint() : 0;
@@ -220,11 +225,11 @@ internal sealed class ChunkDecoder : IDisposable
                 definition = definitions++;
                 Grow(ref _definitionInstruction, definitions);
                 _definitionInstruction[definition] = i;
-                _code.Set(pid, rip, offset, length, definition);
+                map.Set(pid, rip, offset, length, definition);
                 nextCode = code.AtEnd ? int.MaxValue : i + code.ReadCount(n - i);
                 if (nextCode == i) throw code.Corrupt("defines one instruction twice");
             }
-            else if (!_code.TryGet(pid, rip, out offset, out length, out definition))
+            else if (!map.TryGet(pid, rip, out offset, out length, out definition))
             {
                 throw Undefined(rips, rip);
             }
