@@ -13,7 +13,8 @@ namespace Ether.Replay.Bench;
 /// of hashing and compression tools (<see cref="RealTraces"/>), decoded no slower. Baseline in the
 /// same run: the same events re-written as format version 1 (no register prediction).
 /// Usage: format [N] [--real-only | --synthetic-only] [--columns] [--only NAME,...] (real traces whose names start so)
-/// [--rounds R] (decode speeds are the median of R passes, v1 and v2 alternating, after one untimed warm-up pass each)
+/// [--rounds R] (decode speeds are the median of R passes, v1 and v2 alternating, after one untimed warm-up pass each,
+/// in instructions per second of the decoding thread's CPU time)
 /// </summary>
 public static class FormatBench
 {
@@ -270,9 +271,10 @@ public static class FormatBench
         return (r1[rounds / 2], r2[rounds / 2]);
     }
 
+    /// <summary>Instructions decoded per second of the decoding thread's CPU time (<see cref="ThreadCpuTime"/>).</summary>
     private static double Decode(string path, long expected)
     {
-        var sw = Stopwatch.StartNew();
+        double start = ThreadCpuTime.Seconds();
         long seen = 0;
         using (var r = TraceReader.Open(path))
         {
@@ -280,6 +282,6 @@ public static class FormatBench
             for (int i = 0; i < r.Chunks.Count; i++) seen += r.ReadChunk(i, chunk).InstructionCount;
         }
         if (expected >= 0 && seen != expected) throw new InvalidOperationException($"decoded {seen} instructions, wrote {expected}");
-        return seen / sw.Elapsed.TotalSeconds;
+        return seen / (ThreadCpuTime.Seconds() - start);
     }
 }
