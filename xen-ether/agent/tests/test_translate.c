@@ -674,6 +674,52 @@ static void test_reads_from_steps(void)
     sink_free(&out);
 }
 
+/* 64-bit code: a RIP-relative load (the address counts from the next instruction) and a pop. */
+static void test_reads_64bit(void)
+{
+    struct tracer *t;
+    struct tracer_options o = { .singlestep = true, .guest = GUEST_LINUX };
+    fake_init(&f, 8, 0);
+    uint64_t rsp = 0x14EF00;
+    /* PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000 (the stack), PT 0x5000 (code, data) */
+    fake_put64(&f, 0x1000, 0x2000 | P | W | U);
+    fake_put64(&f, 0x2000, 0x3000 | P | W | U);
+    fake_put64(&f, 0x3000, 0x4000 | P | W | U);
+    fake_put64(&f, 0x3000 + 2 * 8, 0x5000 | P | W | U);
+    fake_put64(&f, 0x4000 + ((rsp >> 12) & 511) * 8, 0x60000 | P | W | U);
+    fake_put64(&f, 0x5000 + 1 * 8, 0x70000 | P | U);        /* 0x401000: code */
+    fake_put64(&f, 0x5000 + 2 * 8, 0x71000 | P | W | U);    /* 0x402000: data */
+    memcpy(fake_page(&f, 0x70), "\x48\x8B\x05\xF9\x0F\x00\x00" "\x5B", 8);  /* mov rax, [rip+0xff9]; pop rbx */
+    fake_put64(&f, 0x71000, 0x1122334455667788ull);
+    fake_put64(&f, 0x60000 + (rsp & 0xFFF), 0x00007FFFDEADBEEFull);
+    start(&t, &o);
+    next_frame("hello");
+
+    struct vm_event_regs_x86 r;
+    memset(&r, 0, sizeof r);
+    r.cr0 = 0x80050033;
+    r.cr4 = 0x370678;
+    r.msr_efer = 0xD01;
+    r.cr3 = 0x1000;
+    r.cs_sel = 0x33;
+    r.cs.ar = 0xa9b | 0x60;
+    r.rsp = rsp;
+    r.rip = 0x401000;
+    vm_event_request_t q = req_of(VM_EVENT_REASON_SINGLESTEP, r);
+    CHECK_EQ_U64(handle(t, &q), 1);
+    const msgpack_object *m = next_frame("step");
+    check_read(m, 0, 0x402000, 8, 0x71000);
+    check_pages(m, 1, (const uint64_t[]){ 0x402000 }, (const uint32_t[]){ 0x71 });
+    r.rip = 0x401007;
+    q = req_of(VM_EVENT_REASON_SINGLESTEP, r);
+    CHECK_EQ_U64(handle(t, &q), 1);
+    m = next_frame("step");
+    check_read(m, 0, rsp, 8, 0x60000 + (rsp & 0xFFF));
+    check_pages(m, 1, (const uint64_t[]){ rsp & ~0xFFFull }, (const uint32_t[]){ 0x60 });
+    tracer_free(t);
+    sink_free(&out);
+}
+
 /* 64-bit guests: 4-level paging, syscall/sysret, register (and stack) arguments. */
 static void test_64bit(enum guest_profile guest)
 {
@@ -774,6 +820,7 @@ int main(int argc, char **argv)
     test_writes_from_steps(true);
     test_writes_from_steps(false);
     test_reads_from_steps();
+    test_reads_64bit();
     test_64bit(GUEST_WINDOWS_X64);
     test_64bit(GUEST_LINUX);
     test_refusals();
