@@ -674,19 +674,41 @@ static void test_reads_from_steps(void)
     sink_free(&out);
 }
 
+/* A 64-bit guest with 4-level paging: PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000, the
+ * stack page (at rsp) at gfn 0x60. */
+static void build_64bit_guest(uint32_t capabilities, uint64_t rsp)
+{
+    fake_init(&f, 8, capabilities);
+    fake_put64(&f, 0x1000, 0x2000 | P | W | U);
+    fake_put64(&f, 0x2000, 0x3000 | P | W | U);
+    fake_put64(&f, 0x3000, 0x4000 | P | W | U);
+    fake_put64(&f, 0x4000 + ((rsp >> 12) & 511) * 8, 0x60000 | P | W | U);
+}
+
+/* Registers of 64-bit user code (EFER.LMA, CS.L, DPL 3) in that address space. */
+static struct vm_event_regs_x86 user_regs64(uint64_t rip, uint64_t rsp)
+{
+    struct vm_event_regs_x86 r;
+    memset(&r, 0, sizeof r);
+    r.cr0 = 0x80050033;
+    r.cr4 = 0x370678;
+    r.msr_efer = 0xD01;
+    r.cr3 = 0x1000;
+    r.cs_sel = 0x33;
+    r.cs.ar = 0xa9b | 0x60;  /* L, DPL 3 */
+    r.rip = rip;
+    r.rsp = rsp;
+    return r;
+}
+
 /* 64-bit code: a RIP-relative load (the address counts from the next instruction) and a pop. */
 static void test_reads_64bit(void)
 {
     struct tracer *t;
     struct tracer_options o = { .singlestep = true, .guest = GUEST_LINUX };
-    fake_init(&f, 8, 0);
     uint64_t rsp = 0x14EF00;
-    /* PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000 (the stack), PT 0x5000 (code, data) */
-    fake_put64(&f, 0x1000, 0x2000 | P | W | U);
-    fake_put64(&f, 0x2000, 0x3000 | P | W | U);
-    fake_put64(&f, 0x3000, 0x4000 | P | W | U);
-    fake_put64(&f, 0x3000 + 2 * 8, 0x5000 | P | W | U);
-    fake_put64(&f, 0x4000 + ((rsp >> 12) & 511) * 8, 0x60000 | P | W | U);
+    build_64bit_guest(0, rsp);
+    fake_put64(&f, 0x3000 + 2 * 8, 0x5000 | P | W | U);    /* PT 0x5000: code and data */
     fake_put64(&f, 0x5000 + 1 * 8, 0x70000 | P | U);        /* 0x401000: code */
     fake_put64(&f, 0x5000 + 2 * 8, 0x71000 | P | W | U);    /* 0x402000: data */
     memcpy(fake_page(&f, 0x70), "\x48\x8B\x05\xF9\x0F\x00\x00" "\x5B", 8);  /* mov rax, [rip+0xff9]; pop rbx */
@@ -695,16 +717,7 @@ static void test_reads_64bit(void)
     start(&t, &o);
     next_frame("hello");
 
-    struct vm_event_regs_x86 r;
-    memset(&r, 0, sizeof r);
-    r.cr0 = 0x80050033;
-    r.cr4 = 0x370678;
-    r.msr_efer = 0xD01;
-    r.cr3 = 0x1000;
-    r.cs_sel = 0x33;
-    r.cs.ar = 0xa9b | 0x60;
-    r.rsp = rsp;
-    r.rip = 0x401000;
+    struct vm_event_regs_x86 r = user_regs64(0x401000, rsp);
     vm_event_request_t q = req_of(VM_EVENT_REASON_SINGLESTEP, r);
     CHECK_EQ_U64(handle(t, &q), 1);
     const msgpack_object *m = next_frame("step");
@@ -725,28 +738,14 @@ static void test_64bit(enum guest_profile guest)
 {
     struct tracer *t;
     struct tracer_options o = { .syscalls = true, .guest = guest };
-    fake_init(&f, 8, 1u << ETHER_MONITOR_EVENT_SYSCALL);
     uint64_t rsp = 0x000000000014F000ull - 0x100;
-    /* PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000: the stack page at gfn 0x60. */
-    fake_put64(&f, 0x1000, 0x2000 | P | W | U);
-    fake_put64(&f, 0x2000, 0x3000 | P | W | U);
-    fake_put64(&f, 0x3000, 0x4000 | P | W | U);
-    fake_put64(&f, 0x4000 + ((rsp >> 12) & 511) * 8, 0x60000 | P | W | U);
+    build_64bit_guest(1u << ETHER_MONITOR_EVENT_SYSCALL, rsp);
     for (unsigned i = 0; i < 12; i++)
         fake_put64(&f, 0x60000 + ((rsp + 0x28) & 0xFFF) + 8 * i, 0x5000 + i);
     start(&t, &o);
     next_frame("hello");
 
-    struct vm_event_regs_x86 r;
-    memset(&r, 0, sizeof r);
-    r.cr0 = 0x80050033;
-    r.cr4 = 0x370678;
-    r.msr_efer = 0xD01;
-    r.cr3 = 0x1000;
-    r.cs_sel = 0x33;
-    r.cs.ar = 0xa9b | 0x60;  /* L, DPL 3 */
-    r.rip = 0x00007FFA12340014ull;
-    r.rsp = rsp;
+    struct vm_event_regs_x86 r = user_regs64(0x00007FFA12340014ull, rsp);
     r.rax = 0x55;
     r.rdi = 1; r.rsi = 2; r.rdx = 3; r.r10 = 4; r.r8 = 5; r.r9 = 6;
     vm_event_request_t q = req_of(ETHER_VM_EVENT_REASON_SYSCALL, r);
