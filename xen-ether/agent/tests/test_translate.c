@@ -501,6 +501,7 @@ static void test_writes_from_steps(bool no_mem_access)
     f.facts.no_mem_access = no_mem_access;
     fake_page(&f, GFN_LAYER)[0] = 0xAB;                   /* what the write left there */
     fake_page(&f, GFN_LAYER)[1] = 0x50;                   /* push eax */
+    fake_page(&f, GFN_LAYER)[2] = 0x90;                   /* nop */
     fake_put32(&f, (GFN_STACK << 12) + ((ESP - 4) & 0xFFF), 0x11223344);  /* what the push left */
     start(&t, &o);
     const msgpack_object *m = next_frame("hello");
@@ -554,7 +555,7 @@ static void test_writes_from_steps(bool no_mem_access)
     q = step_at(PD, 0x404000, false);
     CHECK_EQ_U64(handle(t, &q), 0);
     map32(PD, 0x404000, 0x25, U);
-    fake_page(&f, 0x25)[0] = 0x90;                                 /* nop */
+    memset(fake_page(&f, 0x25), 0x90, 2);                          /* nop; nop */
     q = step_at(PD, 0x404001, false);
     CHECK_EQ_U64(handle(t, &q), 2);
     m = next_frame("step");
@@ -670,6 +671,48 @@ static void test_reads_from_steps(void)
     m = next_frame("step");
     check_read(m, 0, KPCR + 0x124, 4, (GFN_KPCR << 12) + 0x124);
     check_pages(m, 1, (const uint64_t[]){ KPCR }, (const uint32_t[]){ GFN_KPCR });
+    tracer_free(t);
+    sink_free(&out);
+}
+
+/* SVM (no mem_access): a load from a page not present yet faults, and the patch does not report
+ * the instruction's second run; the step is held until the vCPU's next event and carries its reads
+ * then.  One that also writes memory carries none (its operand no longer holds what it read). */
+static void test_reads_of_pages_not_present_yet(void)
+{
+    struct tracer *t;
+    struct tracer_options o = { .singlestep = true, .have_cr3 = true, .cr3 = PD, .guest = GUEST_WINXP_SP2 };
+    build_xp_guest();
+    f.facts.no_mem_access = true;
+    memcpy(fake_page(&f, GFN_CODE) + 0x200, "\x8B\x06" "\x90" "\x01\x06" "\x90", 6);  /* mov eax, [esi]; nop; add [esi], eax; nop */
+    start(&t, &o);
+    next_frame("hello");
+
+    vm_event_request_t q = step_at(PD, 0x405200, false);
+    q.data.regs.x86.rsi = 0x406000;                       /* not mapped yet */
+    CHECK_EQ_U64(handle(t, &q), 1);                       /* the step is held */
+    next_frame("process");
+    map32(PD, 0x406000, 0x26, W | U);                     /* the kernel's fault handling */
+    fake_put32(&f, 0x26000, 0x600DF00D);
+    q = step_at(PD, 0x405202, false);
+    CHECK_EQ_U64(handle(t, &q), 2);
+    const msgpack_object *m = next_frame("step");
+    uint64_t v;
+    CHECK(frame_get_uint(m, "rip", &v) && v == 0x405200);
+    check_read(m, 0, 0x406000, 4, 0x26000);
+    check_pages(m, 1, (const uint64_t[]){ 0x406000 }, (const uint32_t[]){ 0x26 });
+    next_frame("step");
+
+    q = step_at(PD, 0x405203, false);
+    q.data.regs.x86.rsi = 0x407000;                       /* not mapped yet, and written */
+    CHECK_EQ_U64(handle(t, &q), 0);
+    map32(PD, 0x407000, 0x27, W | U);
+    q = step_at(PD, 0x405205, false);
+    q.data.regs.x86.rsi = 0x407000;
+    CHECK(handle(t, &q) >= 2);
+    m = next_frame("step");
+    CHECK(frame_get_uint(m, "rip", &v) && v == 0x405203);
+    CHECK(!frame_get(m, "reads_at") && !frame_get(m, "pages_at"));
     tracer_free(t);
     sink_free(&out);
 }
@@ -820,6 +863,7 @@ int main(int argc, char **argv)
     test_writes_from_steps(false);
     test_reads_from_steps();
     test_reads_64bit();
+    test_reads_of_pages_not_present_yet();
     test_64bit(GUEST_WINDOWS_X64);
     test_64bit(GUEST_LINUX);
     test_refusals();
