@@ -13,7 +13,7 @@ packages=(
   gcc libc6-dev make          # tests and the demo compile their own small programs
   strace                      # reference for the recorder's system-call fidelity tests
   python3                     # formats/Abi table generator (its up-to-date check is a test)
-  iproute2 util-linux         # sandbox: `unshare --net` + bringing loopback up
+  util-linux                  # setpriv: a test records without CAP_SYS_ADMIN (the sandbox's namespace is the recorder's own)
   tmux                        # end-to-end test of the terminal browser
   bzip2 xz-utils zstd openssl # real hash and compression workloads `bench format` records
   cmake pkg-config            # xen-ether agent build and its CTest suite

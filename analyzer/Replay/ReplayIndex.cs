@@ -87,7 +87,7 @@ internal sealed class ReplayIndex
         var code = new HashSet<ulong>();
         for (int c = 0; c < reader.Chunks.Count; c++)
         {
-            reader.ReadChunk(c, chunk);
+            reader.ReadChunk(c, chunk, registerChanges: false); // the index holds code, writes, snapshots and barriers only
             var entry = new ChunkEntry();
             writes.Clear();
             snapshots.Clear();

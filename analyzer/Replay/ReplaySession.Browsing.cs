@@ -54,7 +54,7 @@ public sealed partial class ReplaySession
         for (int j = ChunkOf(Math.Max(0, step)); j < _reader.Chunks.Count; j++)
         {
             if (_reader.Chunks[j].Count(kind) == 0) continue;
-            foreach (var e in _chunks.Get(j).SideEvents)
+            foreach (var e in _chunks.Get(j, registerChanges: false).SideEvents)
                 if (e.Step > step && e.Kind == kind && (pid == null || e.Pid == pid)) return e;
         }
         return null;
@@ -67,7 +67,7 @@ public sealed partial class ReplaySession
         for (int j = ChunkOf(Math.Min(step, LastStep)); j >= 0; j--)
         {
             if (_reader.Chunks[j].Count(kind) == 0) continue;
-            var side = _chunks.Get(j).SideEvents;
+            var side = _chunks.Get(j, registerChanges: false).SideEvents;
             for (int s = side.Count - 1; s >= 0; s--)
                 if (side[s].Step < step && side[s].Kind == kind && (pid == null || side[s].Pid == pid)) return side[s];
         }

@@ -136,7 +136,7 @@ public sealed partial class ReplaySession : IDisposable
         var start = index.StartOf(pid, step);
         var replay = new MemoryReplay(pid, address, length, start?.Position);
         for (int j = c; j >= (start?.Chunk ?? 0) && replay.Open > 0; j--)
-            if (MayTouch(index.Chunks[j], pid, replay)) replay.Apply(_chunks.Get(j), j == c ? step : long.MaxValue);
+            if (MayTouch(index.Chunks[j], pid, replay)) replay.Apply(_chunks.Get(j, registerChanges: false), j == c ? step : long.MaxValue);
         if (replay.Open > 0 && start is { InheritsParent: true } && depth < MaxForkDepth && start.Position.Step <= step)
             replay.Inherit(ReadMemory(start.Position.Step, start.ParentPid, address, length, depth + 1));
 
@@ -145,7 +145,7 @@ public sealed partial class ReplaySession : IDisposable
         replay.LookAhead(next?.Position);
         int lastChunk = Math.Min(next?.Chunk ?? int.MaxValue, index.Chunks.Length - 1);
         for (int j = c; j <= lastChunk && replay.Open > 0; j++)
-            if (MayTouch(index.Chunks[j], pid, replay)) replay.Apply(_chunks.Get(j), step);
+            if (MayTouch(index.Chunks[j], pid, replay)) replay.Apply(_chunks.Get(j, registerChanges: false), step);
         return new MemoryBytes(pid, address, replay.Bytes, replay.Known, replay.Later);
     }
 
@@ -175,7 +175,7 @@ public sealed partial class ReplaySession : IDisposable
         for (int j = c; j >= (start?.Chunk ?? 0); j--)
         {
             if (!MayWrite(index.Chunks[j], address, pid)) continue;
-            var chunk = _chunks.Get(j);
+            var chunk = _chunks.Get(j, registerChanges: false);
             for (int w = chunk.WriteCount - 1; w >= 0; w--)
             {
                 if (chunk.WriteStep[w] > step) continue;
@@ -196,7 +196,7 @@ public sealed partial class ReplaySession : IDisposable
         for (int j = c; j < _reader.Chunks.Count && j < index.Chunks.Length; j++)
         {
             if (!MayWrite(index.Chunks[j], address, pid)) continue;
-            var chunk = _chunks.Get(j);
+            var chunk = _chunks.Get(j, registerChanges: false);
             for (int w = 0; w < chunk.WriteCount; w++)
             {
                 if (chunk.WriteStep[w] <= step) continue;
@@ -214,7 +214,7 @@ public sealed partial class ReplaySession : IDisposable
         for (int j = c; j < index.Chunks.Length; j++)
         {
             if (!index.MayExecute(j, rip)) continue;
-            var chunk = _chunks.Get(j);
+            var chunk = _chunks.Get(j, registerChanges: false);
             for (int i = RegisterReplay.LowerBound(chunk.InstructionStep, chunk.InstructionCount, step + 1); i < chunk.InstructionCount; i++)
                 if (chunk.InstructionRip[i] == rip && (pid == null || chunk.ThreadPid[chunk.InstructionThread[i]] == pid)) return chunk.InstructionStep[i];
         }
@@ -229,7 +229,7 @@ public sealed partial class ReplaySession : IDisposable
         for (int j = c; j >= 0; j--)
         {
             if (!index.MayExecute(j, rip)) continue;
-            var chunk = _chunks.Get(j);
+            var chunk = _chunks.Get(j, registerChanges: false);
             for (int i = RegisterReplay.LowerBound(chunk.InstructionStep, chunk.InstructionCount, step) - 1; i >= 0; i--)
                 if (chunk.InstructionRip[i] == rip && (pid == null || chunk.ThreadPid[chunk.InstructionThread[i]] == pid)) return chunk.InstructionStep[i];
         }

@@ -19,7 +19,7 @@ public static class StepCoverage
     {
         "syscalls" => "recorded in --mode syscalls: no instruction was stepped; layers come from files the trace wrote and exec'd",
         "unpack" => "recorded in --mode unpack: instruction counts are the moments stepped (first writes, first runs of written pages), not what ran natively",
-        "layers" => "recorded in --mode layers: instruction counts cover written code (every instruction stepped) and the moments of unpacking; layer 0 and the libraries ran natively, uncounted",
+        "layers" => "recorded in --mode layers: instruction counts cover written code (every instruction stepped) and the moments of unpacking; layer 0 and the libraries ran natively, uncounted (but while one thread is inside written code, the process's other threads are stepped wherever they are)",
         _ => null,
     };
 
@@ -37,7 +37,7 @@ public static class StepCoverage
     {
         "syscalls" => "recorded in --mode syscalls: steps are system calls; registers are as of the last system call, memory as the last snapshot and kernel write left it",
         "unpack" => "recorded in --mode unpack: instructions between steps ran natively (not recorded); registers are as of the last step or system call, memory as the last snapshot and write left it",
-        "layers" => "recorded in --mode layers: instructions inside written code are steps (exact registers and writes); code outside it ran natively between steps (not recorded: memory it wrote is as the last snapshot and write left it)",
+        "layers" => "recorded in --mode layers: instructions inside written code are steps (exact registers and writes); code outside it ran natively between steps (not recorded: memory it wrote is as the last snapshot and write left it), except while another thread of the process was inside written code",
         _ => null,
     };
 }

@@ -34,6 +34,10 @@ public sealed class DecodedChunk
     public uint[] RegisterMask = [];
     public int[] RegisterValueOffset = [];
     public ulong[] RegisterValues = [];
+    /// <summary>False when the chunk was read without its register changes (<see cref="TraceReader.ReadChunk(int, DecodedChunk?, bool)"/>
+    /// with registerChanges: false, for readers that need instructions, writes and side events only): then
+    /// <see cref="RegisterChangeCount"/> is 0 although the chunk may have some, and its events are not the whole log.</summary>
+    public bool HasRegisterChanges { get; internal set; } = true;
     /// <summary>Register changes stored against the registers their instruction predicts (format version 2 on),
     /// and how many of those the prediction got exactly right (nothing stored but zeros).</summary>
     public int PredictedRegisterChanges { get; internal set; }

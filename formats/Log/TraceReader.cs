@@ -65,8 +65,11 @@ public sealed class TraceReader : IDisposable
     /// <summary>Events of unknown kinds skipped so far (written by a newer version).</summary>
     public long UnknownEvents => _unknownEvents;
 
-    /// <summary>Decodes chunk <paramref name="index"/>, reusing <paramref name="into"/>'s arrays when given.</summary>
-    public DecodedChunk ReadChunk(int index, DecodedChunk? into = null)
+    /// <summary>Decodes chunk <paramref name="index"/>, reusing <paramref name="into"/>'s arrays when given.
+    /// <paramref name="registerChanges"/> false skips the register changes (their pass is the costliest part of a
+    /// decode, the prediction of format version 2 above all) for readers that need only instructions, memory writes
+    /// and side events; the chunk's <see cref="DecodedChunk.HasRegisterChanges"/> says so.</summary>
+    public DecodedChunk ReadChunk(int index, DecodedChunk? into = null, bool registerChanges = true)
     {
         var info = Chunks[index];
         var (status, type, payload, problem) = ReadFrame(info.Offset);
@@ -75,7 +78,7 @@ public sealed class TraceReader : IDisposable
         into ??= new DecodedChunk();
         try
         {
-            _decoder.Decode(payload, info.Offset, info.Length, into);
+            _decoder.Decode(payload, info.Offset, info.Length, into, registerChanges);
         }
         catch (Exception e)
         {

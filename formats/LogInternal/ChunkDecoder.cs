@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.LogInternal.Prediction;
@@ -15,7 +16,8 @@ internal sealed class ChunkDecoder : IDisposable
 {
     private readonly ZstdSharp.Decompressor _decompressor = new();
     private byte[] _body = [];
-    private readonly CodeMap _code = new();
+    /// <summary>This chunk's (pid, rip) → code definition, and the previous chunk's (its ops are reused: <see cref="PredictedOps.Prefill"/>).</summary>
+    private CodeMap _code = new(), _previousCode = new();
     private readonly PredictedOps _ops = new();
     /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
     private int[] _instructionDefinition = new int[1024];
@@ -29,7 +31,7 @@ internal sealed class ChunkDecoder : IDisposable
     /// <summary>The file's format version: version 1 stored register changes without prediction.</summary>
     public int FormatVersion { get; set; } = FrameFormat.FormatVersion;
 
-    public void Decode(ReadOnlyMemory<byte> payload, long offset, int frameLength, DecodedChunk c)
+    public void Decode(ReadOnlyMemory<byte> payload, long offset, int frameLength, DecodedChunk c, bool registerChanges = true)
     {
         var parsed = ChunkFrameCodec.Read(payload, offset, frameLength);
         c.Info = parsed.Info;
@@ -38,7 +40,9 @@ internal sealed class ChunkDecoder : IDisposable
         DecodeThreads(columns[(int)ChunkColumn.Threads].Span, c);
         DecodeSide(columns[(int)ChunkColumn.Side], c);
         DecodeInstructions(columns, c);
-        DecodeRegisters(columns, c);
+        c.HasRegisterChanges = registerChanges;
+        if (registerChanges) DecodeRegisters(columns, c);
+        else c.RegisterChangeCount = c.PredictedRegisterChanges = c.ExactlyPredictedRegisterChanges = 0;
         DecodeWrites(columns, c);
     }
 
@@ -177,6 +181,7 @@ internal sealed class ChunkDecoder : IDisposable
         var code = new SpanReader(columns[(int)ChunkColumn.InstructionCode].Span, "instruction-code");
         var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
         Grow(ref c.Code, codeBytes.Length);
+        (_code, _previousCode) = (_previousCode, _code);
         _code.Clear();
         int codeWritten = 0, definitions = 0;
         int nextCode = code.AtEnd ? int.MaxValue : code.ReadCount(n);
@@ -221,7 +226,7 @@ internal sealed class ChunkDecoder : IDisposable
             }
             else if (!_code.TryGet(pid, rip, out offset, out length, out definition))
             {
-                throw rips.Corrupt($"reaches 0x{rip:x} whose bytes were never defined");
+                throw Undefined(rips, rip);
             }
 
             c.InstructionThread[i] = current;
@@ -255,7 +260,7 @@ internal sealed class ChunkDecoder : IDisposable
         bool predict = FormatVersion >= FrameFormat.PredictionVersion;
         int predicted = 0, exact = 0;
         _ops.Clear();
-        if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions);
+        if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions, _previousCode);
         for (int i = 0; i < n; i++)
         {
             // Keyframes that precede this change in the log set the base its deltas apply to.
@@ -264,7 +269,7 @@ internal sealed class ChunkDecoder : IDisposable
             if (step > c.Info.LastStep) throw steps.Corrupt("goes past the chunk");
             int thread = ResolveThread(ref threadRefs, c, step, ref instruction, out bool ownStep);
             uint mask = (uint)masks.ReadVarint();
-            if (!_hasRegisters[thread]) throw masks.Corrupt($"changes registers of thread {c.ThreadTid[thread]} before its keyframe");
+            if (!_hasRegisters[thread]) throw BeforeKeyframe(masks, c.ThreadTid[thread]);
             ref var regs = ref _registers[thread];
             c.RegisterStep[i] = step;
             c.RegisterThread[i] = thread;
@@ -311,7 +316,7 @@ internal sealed class ChunkDecoder : IDisposable
 
     private static void CheckMask(ref SpanReader masks, uint mask)
     {
-        if (mask == 0 || (mask >> Registers.Count) != 0) throw masks.Corrupt($"has an invalid mask 0x{mask:x}");
+        if (mask == 0 || (mask >> Registers.Count) != 0) throw InvalidMask(masks, mask);
     }
 
     private int ApplyKeyframes(DecodedChunk c, int side, int registersBefore)
@@ -344,12 +349,12 @@ internal sealed class ChunkDecoder : IDisposable
         ownStep = r == 0;
         if (r != 0)
         {
-            if (r > (ulong)c.ThreadCount) throw refs.Corrupt($"names thread {r - 1} outside the thread table");
+            if (r > (ulong)c.ThreadCount) throw NoSuchThread(refs, r - 1);
             return (int)r - 1;
         }
         while (instruction < c.InstructionCount && c.InstructionStep[instruction] < step) instruction++;
         if (instruction >= c.InstructionCount || c.InstructionStep[instruction] != step)
-            throw refs.Corrupt($"refers to the instruction of step {step}, which has none");
+            throw NoInstruction(refs, step);
         return c.InstructionThread[instruction];
     }
 
@@ -413,6 +418,23 @@ internal sealed class ChunkDecoder : IDisposable
             previousEnd = address + (ulong)size;
         }
     }
+
+    // The messages of the per-event checks, built out of line: formatted inside the loops, their string builders'
+    // locals were zeroed on every iteration of the hot paths.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException Undefined(in SpanReader rips, ulong rip) => rips.Corrupt($"reaches 0x{rip:x} whose bytes were never defined");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException BeforeKeyframe(in SpanReader masks, int tid) => masks.Corrupt($"changes registers of thread {tid} before its keyframe");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException InvalidMask(in SpanReader masks, uint mask) => masks.Corrupt($"has an invalid mask 0x{mask:x}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException NoSuchThread(in SpanReader refs, ulong thread) => refs.Corrupt($"names thread {thread} outside the thread table");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptDataException NoInstruction(in SpanReader refs, long step) => refs.Corrupt($"refers to the instruction of step {step}, which has none");
 
     /// <summary>Grows (keeping contents) so reused DecodedChunk arrays fit the next chunk.</summary>
     private static void Grow<T>(ref T[] array, int needed)

@@ -158,6 +158,22 @@ public sealed class RecordCommandTests : IDisposable
         EtherProcess.AssertCleanFailure(EtherProcess.Run(_dir.Path, "record", "--keep-workdir", Path.Combine(_dir.Path, "k2"), "--cwd", _dir.Path, "--", "/bin/true"), "give one");
     }
 
+    [Fact]
+    public void Without_the_right_to_make_a_network_namespace_the_sample_never_runs_and_the_error_is_one_line()
+    {
+        // Root without CAP_SYS_ADMIN (dropped from the bounding set: exec drops it from the effective set).
+        string ran = Path.Combine(_dir.Path, "ran");
+        string[] noAdmin = ["--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin", "dotnet", EtherProcess.EtherDll];
+        var denied = EtherProcess.Exec(_dir.Path, "setpriv", [.. noAdmin, "record", "--mode", "syscalls", "-o", Path.Combine(_dir.Path, "d.etrace"), "--", "/bin/sh", "-c", $"touch {ran}"]);
+        EtherProcess.AssertCleanFailure(denied, "network isolation failed: unshare(CLONE_NEWNET): Operation not permitted (needs root: CAP_SYS_ADMIN); or pass --allow-network");
+        Assert.False(File.Exists(ran), "the sample ran although its sandbox could not be made");
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "d.etrace")), "a trace of a recording that never started was left");
+
+        var allowed = EtherProcess.Exec(_dir.Path, "setpriv", [.. noAdmin, "record", "--mode", "syscalls", "--allow-network", "-o", Path.Combine(_dir.Path, "a.etrace"), "--", "/bin/sh", "-c", $"touch {ran}"]);
+        Assert.True(allowed.ExitCode == 0, allowed.ToString());
+        Assert.True(File.Exists(ran));
+    }
+
     private static string[] Interfaces(string procNetDev) =>
         [.. procNetDev.Split('\n').Where(l => l.Contains(':')).Select(l => l.Split(':')[0].Trim()).Where(n => !n.Contains('|'))];
 

@@ -47,9 +47,17 @@ internal sealed class OpMemo
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Start(ulong rip, ReadOnlySpan<byte> code, int bitness, out Probe probe, bool prefetch = true)
+    public void Start(ulong rip, ReadOnlySpan<byte> code, int bitness, out Probe probe, bool prefetch = true)
     {
-        MakeKey(code, bitness, out probe.Low, out probe.High, out probe.Tag);
+        MakeKey(code, bitness, out ulong low, out ulong high, out uint tag);
+        Start(rip, low, high, tag, out probe, prefetch);
+    }
+
+    /// <summary>A look-up of a key already made by <see cref="MakeKey"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Start(ulong rip, ulong low, ulong high, uint tag, out Probe probe, bool prefetch = true)
+    {
+        (probe.Low, probe.High, probe.Tag) = (low, high, tag);
         probe.Rip = rip;
         var entries = _entries;
         probe.Slot = entries.Length == 0 ? -1 : Hash(rip, probe.Low, probe.High) & (entries.Length - 1);
@@ -124,7 +132,7 @@ internal sealed class OpMemo
     /// <summary>The bytes (1-15) as two zero-padded little-endian words, and their length and bitness as a non-zero tag.
     /// Overlapping word reads inside the span instead of a byte loop: this runs for every instruction a chunk defines.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MakeKey(ReadOnlySpan<byte> code, int bitness, out ulong low, out ulong high, out uint tag)
+    public static void MakeKey(ReadOnlySpan<byte> code, int bitness, out ulong low, out ulong high, out uint tag)
     {
         int n = code.Length;
         tag = (uint)n | (uint)bitness << 8;

@@ -15,9 +15,34 @@ internal sealed class PredictedOps
 {
     /// <summary>The op of definition d in 64-bit code at [d], in 32-bit code at [d] of the second array.</summary>
     private PredictedOp[] _ops64 = new PredictedOp[1024], _ops32 = new PredictedOp[1024];
-    /// <summary>Per definition: bit 0 = its 64-bit op is decoded, bit 1 = its 32-bit op is.</summary>
+    /// <summary>Per definition: bit 0 = its 64-bit op is decoded, bit 1 = its 32-bit op is, <see cref="NotInMemo"/> = the
+    /// memo had no 64-bit op for it when <see cref="Prefill"/> looked.</summary>
     private byte[] _decoded = new byte[1024];
     private int _highest = -1;
+    private const byte NotInMemo = 4;
+    /// <summary>Per definition <see cref="Prefill"/> saw: its rip and bytes as a memo key (what the op is a function of).</summary>
+    private DefinitionKey[] _keys = new DefinitionKey[1024];
+    private int _keyCount;
+    /// <summary>The previous chunk's keys, 64-bit ops and decoded bits (swapped in by <see cref="Clear"/>): consecutive
+    /// chunks of a program define mostly the same instructions, and in the same order (ls -la: 78 % of a chunk's
+    /// definitions are the previous chunk's next one, sha256sum 93 %), so a cursor over the previous chunk finds
+    /// them by comparing one key where the memo costs a random access into megabytes.</summary>
+    private DefinitionKey[] _previousKeys = new DefinitionKey[1024];
+    private PredictedOp[] _previousOps64 = new PredictedOp[1024];
+    private byte[] _previousDecoded = new byte[1024];
+    private int _previousCount, _previousHighest = -1;
+    /// <summary>Definitions <see cref="Prefill"/> found in neither place: looked up in the memo afterwards.</summary>
+    private int[] _missing = new int[1024];
+
+    private struct DefinitionKey
+    {
+        public ulong Rip, Low, High;
+        public uint Tag;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly bool Same(in DefinitionKey other) =>
+            Rip == other.Rip && Low == other.Low && High == other.High && Tag == other.Tag;
+    }
     private readonly OpMemo _memo = new();
     private readonly ArrayCodeReader _reader = new();
     private readonly Iced.Intel.Decoder _decoder64, _decoder32;
@@ -28,10 +53,17 @@ internal sealed class PredictedOps
         _decoder32 = Iced.Intel.Decoder.Create(32, _reader);
     }
 
-    /// <summary>Forgets every op (at each chunk start: definitions are chunk-local).</summary>
+    /// <summary>Starts a chunk (definitions are chunk-local): the ops of the chunk before are kept aside for
+    /// <see cref="Prefill"/> to reuse, the current ones forgotten.</summary>
     public void Clear()
     {
-        Array.Clear(_decoded, 0, _highest + 1);
+        (_previousKeys, _keys) = (_keys, _previousKeys);
+        (_previousOps64, _ops64) = (_ops64, _previousOps64);
+        (_previousDecoded, _decoded) = (_decoded, _previousDecoded);
+        (_previousHighest, _highest) = (_highest, _previousHighest);
+        _previousCount = _keyCount;
+        _keyCount = 0;
+        Array.Clear(_decoded, 0, Math.Min(_highest + 1, _decoded.Length));
         _highest = -1;
     }
 
@@ -70,26 +102,70 @@ internal sealed class PredictedOps
     private const int PrefetchDistance = 12;
     private readonly OpMemo.Probe[] _probes = new OpMemo.Probe[PrefetchDistance];
 
-    /// <summary>Finds the 64-bit ops of a chunk's <paramref name="count"/> code definitions in the memo before the
-    /// register pass asks for them one by one: each look-up is started (key computed, entry prefetched)
+    /// <summary>Finds the 64-bit ops of a chunk's <paramref name="count"/> code definitions before the register pass
+    /// asks for them one by one: first in the previous chunk (a cursor that follows its definitions in order, and
+    /// <paramref name="previousCode"/>, the previous chunk's (pid, rip) → definition map, to pick the thread up again
+    /// where the order differs), then the rest in the memo, each look-up started (key computed, entry prefetched)
     /// <see cref="PrefetchDistance"/> definitions ahead of its probe, so they wait for memory together.
-    /// Definitions the memo lacks stay for <see cref="Get"/> to decode on demand.</summary>
-    public void Prefill(DecodedChunk c, ReadOnlySpan<int> definitionInstruction, int count)
+    /// Definitions found nowhere stay for <see cref="Get"/> to decode on demand. A reused op has the same key (rip,
+    /// bytes, bitness) as the one it replaces, and an op is a pure function of its key: nothing predicted changes.</summary>
+    public void Prefill(DecodedChunk c, ReadOnlySpan<int> definitionInstruction, int count, CodeMap previousCode)
     {
         if (count > _decoded.Length) Grow(count);
-        var probes = _probes;
-        for (int d = 0; d < count + PrefetchDistance; d++)
+        if (count > _keys.Length) Array.Resize(ref _keys, Math.Max(count, _keys.Length * 2));
+        if (count > _missing.Length) Array.Resize(ref _missing, Math.Max(count, _missing.Length * 2));
+        var keys = _keys;
+        var previous = _previousKeys;
+        int previousCount = Math.Min(_previousCount, Math.Min(previous.Length, Math.Min(_previousOps64.Length, _previousDecoded.Length)));
+        int cursor = 0, misses = 0;
+        for (int d = 0; d < count; d++)
         {
-            // Definition d - distance is probed before definition d reuses its place in the ring.
-            int ready = d - PrefetchDistance;
-            if (ready >= 0 && _memo.Finish(probes[ready % PrefetchDistance], out _ops64[ready])) _decoded[ready] |= 1;
-            if (d < count)
+            int i = definitionInstruction[d];
+            ref var key = ref keys[d];
+            key.Rip = c.InstructionRip[i];
+            OpMemo.MakeKey(c.InstructionBytes(i), 64, out key.Low, out key.High, out key.Tag);
+            if ((uint)cursor >= (uint)previousCount || !previous[cursor].Same(key))
             {
-                int i = definitionInstruction[d];
-                _memo.Start(c.InstructionRip[i], c.InstructionBytes(i), 64, out probes[d % PrefetchDistance]);
+                if (!previousCode.TryGet(c.ThreadPid[c.InstructionThread[i]], key.Rip, out _, out _, out cursor)
+                    || (uint)cursor >= (uint)previousCount || !previous[cursor].Same(key))
+                {
+                    _missing[misses++] = d;
+                    cursor = int.MaxValue;
+                    continue;
+                }
+            }
+            // Found: its op, unless no change of the previous chunk asked for it (then the memo has none either:
+            // it stays for Get to decode if a change of this chunk asks).
+            if ((_previousDecoded[cursor] & 1) != 0)
+            {
+                _ops64[d] = _previousOps64[cursor];
+                _decoded[d] |= 1;
+            }
+            else
+            {
+                _decoded[d] |= NotInMemo;
+            }
+            cursor++;
+        }
+        _keyCount = count;
+        _highest = Math.Max(_highest, count - 1);
+
+        var probes = _probes;
+        for (int m = 0; m < misses + PrefetchDistance; m++)
+        {
+            // Miss m - distance is probed before miss m reuses its place in the ring.
+            int ready = m - PrefetchDistance;
+            if (ready >= 0)
+            {
+                int d = _missing[ready];
+                _decoded[d] |= _memo.Finish(probes[ready % PrefetchDistance], out _ops64[d]) ? (byte)1 : NotInMemo;
+            }
+            if (m < misses)
+            {
+                ref readonly var key = ref keys[_missing[m]];
+                _memo.Start(key.Rip, key.Low, key.High, key.Tag, out probes[m % PrefetchDistance]);
             }
         }
-        _highest = Math.Max(_highest, count - 1);
     }
 
     /// <summary>Out of line: after <see cref="Prefill"/> only instructions new to the memo (or 32-bit code) come here.</summary>
@@ -99,7 +175,8 @@ internal sealed class PredictedOps
         if (definition >= _decoded.Length) Grow(definition + 1);
         if (definition > _highest) _highest = definition;
         ref var op = ref (bitness == 32 ? _ops32 : _ops64)[definition];
-        if (!_memo.TryGet(rip, code, bitness, out op))
+        bool known = bitness == 64 && (_decoded[definition] & NotInMemo) != 0; // Prefill already looked (a second look-up would miss too)
+        if (known || !_memo.TryGet(rip, code, bitness, out op))
         {
             op = Decode(bitness == 32 ? _decoder32 : _decoder64, code, rip, bitness);
             _memo.Add(rip, code, bitness, op);

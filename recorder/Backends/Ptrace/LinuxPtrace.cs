@@ -8,14 +8,6 @@ internal sealed unsafe class LinuxPtrace : IPtrace
 {
     public int LastError { get; private set; }
 
-    /// <summary>
-    /// Set by the backend: whether the recording has been asked to stop. A child that is not traced
-    /// yet (the sandbox shell, until it stops itself before exec) is then not waited for blindly:
-    /// <see cref="WaitChild"/> polls, and once a stop is requested it kills the child and reaps it —
-    /// a Ctrl-C during the launch ends a prologue that hangs or is slow instead of waiting for it.
-    /// </summary>
-    public Func<bool>? StopRequested { get; init; }
-
     private bool Check(long result)
     {
         if (result >= 0) return true;
@@ -82,30 +74,12 @@ internal sealed unsafe class LinuxPtrace : IPtrace
 
     private int Wait(int pid, int flags, out WaitStatus status)
     {
-        if ((flags & (WaitFlags.Untraced | WaitFlags.NoHang)) == WaitFlags.Untraced && StopRequested is { } stop) return WaitChildUnlessStopped(pid, flags, stop, out status);
         int raw = 0;
         int r;
         do r = LibC.WaitPid(pid, &raw, flags);
         while (r < 0 && (LastError = Marshal.GetLastPInvokeError()) == Errno.EINTR);
         status = new WaitStatus(raw);
         return r;
-    }
-
-    private int WaitChildUnlessStopped(int pid, int flags, Func<bool> stop, out WaitStatus status)
-    {
-        while (true)
-        {
-            int r = Wait(pid, flags | WaitFlags.NoHang, out status);
-            if (r != 0) return r;
-            if (stop())
-            {
-                // Our own unreaped child: its pid cannot have been reused. SIGKILL ends it even when
-                // stopped, so the blocking wait that follows is bounded.
-                LibC.Kill(pid, Signals.SIGKILL);
-                return Wait(pid, flags & ~WaitFlags.Untraced, out status);
-            }
-            Thread.Sleep(5);
-        }
     }
 
     public int ReadMemory(int pid, ulong address, Span<byte> into)

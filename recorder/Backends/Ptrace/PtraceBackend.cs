@@ -46,7 +46,7 @@ internal sealed class PtraceBackend : IRecordingBackend
 
         var clock = Stopwatch.StartNew();
         var pipeline = new RecordingPipeline(writer, _options);
-        var session = new PtraceSession(new LinuxPtrace { StopRequested = () => control.StopRequested }, pipeline, _options, _mode, control, progress);
+        var session = new PtraceSession(new LinuxPtrace(), pipeline, _options, _mode, control, progress);
         (StopReason Reason, string Detail) stop = (StopReason.RecorderError, "");
         Exception? failure = null;
 

@@ -26,9 +26,9 @@ internal sealed partial class PtraceSession
     {
         if (t.State == TraceeState.EnteringSyscall) _pipeline.CommitInstruction(t.Rec);
         t.RestartPending = false;
-        if (t.Style == ExecutionStyle.Native)
+        if (t.Style == ExecutionStyle.Native || t.State == TraceeState.Running)
         {
-            // A native thread's step is its system call.
+            // A native thread's step is its system call (also one made to step while it ran: its native stretch ends here).
             if (MaxStepsReached()) return;
             _pipeline.Tick();
         }

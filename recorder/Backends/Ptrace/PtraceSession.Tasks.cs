@@ -72,12 +72,10 @@ internal sealed partial class PtraceSession
     {
         _ptrace.GetEventMessage(parent.Tid, out ulong msg);
         int tid = (int)msg;
-        ulong flags = ev switch
-        {
-            PtraceEvent.Fork => 0,
-            PtraceEvent.VFork => CloneVm | CloneVFork,
-            _ => parent.CloneFlags,
-        };
+        // The event says how the child reports its exit, not what it shares: clone(CLONE_VM | SIGCHLD)
+        // is a FORK event, clone(CLONE_VFORK) a VFORK one. The call's own flags say (fork: 0, vfork:
+        // CLONE_VM | CLONE_VFORK; unknown only when clone3's argument could not be read).
+        ulong flags = ev == PtraceEvent.VFork && parent.CloneFlags == 0 ? CloneVm | CloneVFork : parent.CloneFlags;
         var parentProcess = parent.Rec.Process;
         TraceeThread child;
         if ((flags & CloneThread) != 0)

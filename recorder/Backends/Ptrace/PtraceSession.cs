@@ -18,7 +18,7 @@ namespace Ether.Replay.Recorder.Backends.Ptrace;
 /// a system call runs in the kernel (PTRACE_SYSCALL) while others step. Kernel behaviours this code
 /// relies on were checked with small probes on this kernel (6.18) and are noted where they matter.
 /// The partial files hold the kinds of stops: Steps (single-step traps), Syscalls, Signals, Tasks
-/// (exec, fork/clone, group-stops, deaths).
+/// (exec, fork/clone, group-stops, deaths); Styles switches other threads' execution style for a mode.
 /// </summary>
 internal sealed partial class PtraceSession
 {
@@ -91,7 +91,7 @@ internal sealed partial class PtraceSession
     public (StopReason Reason, string Detail) Run(Sandbox sandbox, TargetProgram program)
     {
         var launched = TargetLauncher.Launch(_ptrace, sandbox, program, _options.Sandbox,
-            () => _mode.PinsToOneCpu(_options) ? CpuBinding.BindCurrentThread() : null);
+            () => _mode.PinsToOneCpu(_options) ? CpuBinding.BindCurrentThread() : null, _control);
         _rootPid = launched.ProgramPid;
         _shellPid = launched.ShellPid;
         Launched = launched;
@@ -327,6 +327,7 @@ internal sealed partial class PtraceSession
     {
         _scheduler.Remove(t);
         t.Rec.Process.LiveThreads--;
+        foreach (var observer in _hooks.Steps) observer.ThreadGone(t.Tid);
     }
 
     private void UpdateKnownPids() => _knownPids = _processes.Keys.ToArray();

@@ -3,19 +3,19 @@ using System.Text;
 namespace Ether.Replay.Recorder.Backends.Ptrace;
 
 /// <summary>
-/// The shell prologue that puts a hostile sample in its box before it runs: resource limits, a
-/// scratch working directory, and (unless network is allowed) its own network namespace with only
-/// loopback up. It then stops itself (<c>kill -STOP $$</c>, so the recorder can seize it) and
-/// becomes an ordinary shell that runs the program as a user's shell would: bash forks, the child
-/// execs the program. That shell is the program's parent, in the program's session, network
-/// namespace, limits and CPU affinity, and it sets "_" to the program as bash does — nothing about
-/// the program's parent, session or environment shows a recorder (docs/transparency.md).
+/// The box a hostile sample runs in: unless network is allowed, its own network namespace with only
+/// loopback up, which the recorder makes around the spawn of the prologue shell
+/// (<see cref="Spawn"/>, <see cref="IsolatedNetwork"/>); and a shell prologue for the rest:
+/// resource limits and a scratch working directory. The prologue then stops itself
+/// (<c>kill -STOP $$</c>, so the recorder can seize it) and becomes an ordinary shell that runs the
+/// program as a user's shell would: bash forks, the child execs the program. That shell is the
+/// program's parent, in the program's session, network namespace, limits and CPU affinity, and it
+/// sets "_" to the program as bash does — nothing about the program's parent, session or
+/// environment shows a recorder (docs/transparency.md).
 /// </summary>
 public sealed class Sandbox
 {
     private readonly SandboxOptions _options;
-    private readonly string? _unshare;
-    private readonly string? _ip;
 
     public string WorkingDirectory { get; }
     /// <summary>What <see cref="End"/> does with the working directory.</summary>
@@ -48,25 +48,33 @@ public sealed class Sandbox
             WorkingDirectory = Directory.CreateTempSubdirectory("tmp.").FullName;
             _fate = WorkingDirectoryFate.Removed;
         }
-        if (options.IsolateNetwork)
+    }
+
+    /// <summary>
+    /// Starts <paramref name="argv"/> (a <see cref="ShellArgv"/>) in the box's network: a fresh
+    /// namespace with only loopback up, unless network is allowed. Returns the pid; throws
+    /// <see cref="RecordingSetupException"/> with a one-line reason (the sample never ran).
+    /// </summary>
+    internal int Spawn(string[] argv, Native.PosixSpawn.Stdio stdio)
+    {
+        try
         {
-            _unshare = FindTool("unshare", "/usr/bin/unshare", "/bin/unshare")
-                ?? throw new RecordingSetupException("network isolation needs unshare (Debian package util-linux); or pass --allow-network");
-            _ip = FindTool("ip", "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip")
-                ?? throw new RecordingSetupException("network isolation needs ip (Debian package iproute2); or pass --allow-network");
+            return Native.PosixSpawn.Spawn(argv, stdio, ownNetwork: _options.IsolateNetwork);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new RecordingSetupException(e.Message);
         }
     }
 
-    private static string? FindTool(string name, params string[] candidates) =>
-        candidates.FirstOrDefault(File.Exists);
-
     /// <summary>
-    /// argv for /bin/sh that applies the sandbox and then runs <paramref name="program"/> with
-    /// <paramref name="arguments"/> from a shell that forks it (<see cref="ParentShell"/>: bash, or
-    /// /bin/sh where there is no bash). With <paramref name="stopBeforeExec"/> the prologue stops
-    /// itself before it becomes that shell (for PTRACE_SEIZE: the recorder follows the shell to its
-    /// fork, takes the child and lets the shell go); without, it just runs the program in the same
-    /// box (used to run a reference tool such as strace under identical conditions).
+    /// argv for /bin/sh that applies the limits and working directory and then runs
+    /// <paramref name="program"/> with <paramref name="arguments"/> from a shell that forks it
+    /// (<see cref="ParentShell"/>: bash, or /bin/sh where there is no bash); start it with
+    /// <see cref="Spawn"/>, which gives it its network. With <paramref name="stopBeforeExec"/> the
+    /// prologue stops itself before it becomes that shell (for PTRACE_SEIZE: the recorder follows
+    /// the shell to its fork, takes the child and lets the shell go); without, it just runs the
+    /// program in the same box (used to run a reference tool such as strace under identical conditions).
     /// </summary>
     public string[] ShellArgv(string program, IReadOnlyList<string> arguments, bool stopBeforeExec)
     {
@@ -80,18 +88,8 @@ public sealed class Sandbox
         script.Append($"cd -- {Quote(WorkingDirectory)} || exit 125; ");
         // The last exec leaves a plain "bash -c '"$0" "$@"; exit $?' PROGRAM ARGS" as the program's
         // parent; the "; exit $?" makes bash fork the program instead of exec'ing it in its place.
-        string shell = $"exec {ParentShell} -c {Quote(ParentScript)} \"$0\" \"$@\"";
-        string last = stopBeforeExec ? $"kill -STOP $$; {shell}" : shell;
-        if (_options.IsolateNetwork)
-        {
-            // unshare(1) without --fork execs the inner shell in the new namespace under the same pid.
-            string inner = $"{Quote(_ip!)} link set lo up || exit 125; {last}";
-            script.Append($"exec {Quote(_unshare!)} --net -- /bin/sh -c {Quote(inner)} \"$0\" \"$@\"");
-        }
-        else
-        {
-            script.Append(last);
-        }
+        if (stopBeforeExec) script.Append("kill -STOP $$; ");
+        script.Append($"exec {ParentShell} -c {Quote(ParentScript)} \"$0\" \"$@\"");
         var argv = new List<string> { "/bin/sh", "-c", script.ToString(), program };
         argv.AddRange(arguments);
         return argv.ToArray();

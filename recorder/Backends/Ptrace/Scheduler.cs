@@ -75,6 +75,17 @@ internal sealed class Scheduler(int timeSliceSteps)
         if (t.Style == ExecutionStyle.Native) _nativeReady.Add(t);
     }
 
+    /// <summary>
+    /// Changes the style of a thread from outside its own stop (another thread's interceptor): a
+    /// ready thread moves to the other queue (a ready thread made native would otherwise be in
+    /// neither: the stepping turn skips it and nobody resumes it).
+    /// </summary>
+    public void SetStyle(TraceeThread t, ExecutionStyle style)
+    {
+        t.Style = style;
+        if (style == ExecutionStyle.Native && t.State == TraceeState.Ready && !_nativeReady.Contains(t)) _nativeReady.Add(t);
+    }
+
     /// <summary>Takes the native threads to resume now (the list is reused: consume it before the next call).</summary>
     public List<TraceeThread> TakeNativeReady(List<TraceeThread> into)
     {

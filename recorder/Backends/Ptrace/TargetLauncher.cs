@@ -6,10 +6,11 @@ namespace Ether.Replay.Recorder.Backends.Ptrace;
 internal readonly record struct Launched(int ProgramPid, int ShellPid, int? Cpu, ulong[] ShellAffinity);
 
 /// <summary>
-/// Starts the sandbox prologue with posix_spawn, waits until the shell has stopped itself
-/// (<c>kill -STOP $$</c>), seizes it and follows it as it becomes the parent shell and forks the
-/// program's process; that child is taken over (it inherits the seize) and the shell is let go, so
-/// the program's parent is an ordinary shell that nobody traces. Must run on the tracer thread.
+/// Starts the sandbox prologue with posix_spawn (in the sample's own network namespace), waits
+/// until the shell has stopped itself (<c>kill -STOP $$</c>), seizes it and follows it as it
+/// becomes the parent shell and forks the program's process; that child is taken over (it inherits
+/// the seize) and the shell is let go, so the program's parent is an ordinary shell that nobody
+/// traces. Must run on the tracer thread.
 /// </summary>
 internal static class TargetLauncher
 {
@@ -20,25 +21,17 @@ internal static class TargetLauncher
     /// Returns the pid of the program's process, seized and continuing towards its exec (its system
     /// calls stop as usual), and the parent shell's. <paramref name="pinTracer"/> runs once the
     /// shell exists (so that it keeps the affinity a user's shell would have) and may bind the
-    /// tracer thread to a CPU; the program's process is then bound to the same CPU.
+    /// tracer thread to a CPU; the program's process is then bound to the same CPU. A stop requested
+    /// on <paramref name="control"/> while the launch waits for the prologue's stop (Ctrl-C while a
+    /// prologue is slow or hangs) kills the shell, and the launch fails.
     /// </summary>
-    public static Launched Launch(IPtrace ptrace, Sandbox sandbox, TargetProgram program, SandboxOptions options, Func<int?>? pinTracer = null)
+    public static Launched Launch(IPtrace ptrace, Sandbox sandbox, TargetProgram program, SandboxOptions options,
+        Func<int?>? pinTracer = null, RecordingControl? control = null)
     {
         var argv = sandbox.ShellArgv(program.Path, program.Arguments, stopBeforeExec: true);
-        int shell;
-        try
-        {
-            shell = PosixSpawn.Spawn(argv, new PosixSpawn.Stdio(options.StdinPath, options.StdoutPath, options.StderrPath));
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new RecordingSetupException(e.Message);
-        }
+        int shell = sandbox.Spawn(argv, new PosixSpawn.Stdio(options.StdinPath, options.StdoutPath, options.StderrPath));
         int? cpu = pinTracer?.Invoke();
-
-        if (ptrace.WaitChild(shell, out var status) != shell)
-            throw new RecordingSetupException($"waitpid on the sandbox shell failed (errno {ptrace.LastError})");
-        if (!status.Stopped) throw new RecordingSetupException(PrologueFailed(status));
+        WaitForStop(ptrace, shell, control);
 
         if (!ptrace.Seize(shell, Options))
         {
@@ -54,12 +47,34 @@ internal static class TargetLauncher
 
         int child = FollowToFork(ptrace, shell);
         // The child's first stop (a seized tracee's children start with PTRACE_EVENT_STOP): it has run nothing yet.
-        if (ptrace.WaitThread(child, out status) != child || !status.Stopped)
+        if (ptrace.WaitThread(child, out var status) != child || !status.Stopped)
             throw new RecordingSetupException($"the sandbox shell's child {child} {status} before the program started");
         if (cpu is { } c) CpuBinding.Bind(child, c);
         if (!ptrace.ResumeToSyscall(child))
             throw new RecordingSetupException($"the sandbox shell's child {child} could not be resumed (errno {ptrace.LastError})");
         return new Launched(child, shell, cpu, affinity);
+    }
+
+    /// <summary>
+    /// Waits for the prologue's <c>kill -STOP $$</c>. The wait blocks (the stop is seen at once, no
+    /// polling); a stop request meanwhile kills the shell through its pidfd (never a reused pid),
+    /// which ends the wait and fails the launch.
+    /// </summary>
+    internal static void WaitForStop(IPtrace ptrace, int shell, RecordingControl? control)
+    {
+        using var handle = control is null ? null : ProcessHandle.Open(shell);
+        control?.SetWake(() => handle?.Kill(Signals.SIGKILL));
+        WaitStatus status;
+        try
+        {
+            if (ptrace.WaitChild(shell, out status) != shell)
+                throw new RecordingSetupException($"waitpid on the sandbox shell failed (errno {ptrace.LastError})");
+        }
+        finally
+        {
+            control?.SetWake(null);
+        }
+        if (!status.Stopped) throw new RecordingSetupException(PrologueFailed(status));
     }
 
     /// <summary>Runs the shell (exec'ing bash, signals passed on) to its fork of the program's process; lets the shell go and returns the child's pid.</summary>
@@ -92,20 +107,22 @@ internal static class TargetLauncher
 
     private static string PrologueFailed(WaitStatus status) =>
         status.Exited && status.ExitCode == 125
-            ? "the sandbox prologue failed (see the message above; network isolation needs root or user namespaces — or pass --allow-network)"
+            ? "the sandbox prologue failed: a resource limit or the working directory could not be set (see the message above)"
             : $"the sandbox shell {status} before the program started";
 
-    /// <summary>After recording: the parent shell exits once its child is gone; reap it (kill it if it lingers).</summary>
+    /// <summary>After recording: the parent shell exits once its child is gone; reap it (kill it if it lingers 2 s).</summary>
     public static void ReapShell(IPtrace ptrace, int shell)
     {
         if (shell <= 0) return;
-        for (int i = 0; i < 2000; i++)
+        // No handle: the shell was reaped already (a wait for any child took it); nothing to do.
+        using var handle = ProcessHandle.Open(shell);
+        if (handle is null) return;
+        if (!handle.WaitExit(2000))
         {
-            if (ptrace.WaitChildNoHang(shell, out _) == shell) return;
-            Thread.Sleep(1);
+            handle.Kill(Signals.SIGKILL);
+            handle.WaitExit(2000);
         }
-        ptrace.Kill(shell, Signals.SIGKILL);
-        ptrace.WaitChild(shell, out _);
+        ptrace.WaitChildNoHang(shell, out _);
     }
 
     private static string PtraceScopeHint()

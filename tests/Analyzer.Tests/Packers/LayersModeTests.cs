@@ -121,6 +121,48 @@ public sealed partial class LayersModeTests
         }
     }
 
+    /// <summary>
+    /// Threads and CLONE_VM processes in written code at once: while one of them steps inside, the
+    /// pages are executable for all of them, so every other one must step too (none may run the
+    /// written code natively, unrecorded). The program counts natively what it runs in the page;
+    /// the trace must hold exactly that many instructions there, per process. One CLONE_VM process
+    /// is killed while inside: the main thread's later run of the page is recorded whole too.
+    /// </summary>
+    [Fact]
+    public void Every_instruction_any_thread_runs_inside_written_code_is_in_the_trace()
+    {
+        using var dir = new TempDir();
+        string program = TestProgram.Build(dir.Path, "layersmode/threads_count_probe.c", "threads_count_probe", "-pthread");
+        var native = EtherProcess.Exec(dir.Path, program);
+        Assert.Equal(0, native.ExitCode);
+        Assert.Contains("child killed inside written code", native.Stdout);
+        long expected = long.Parse(InWrittenPage().Match(native.Stdout).Groups[1].Value, CultureInfo.InvariantCulture);
+        long child = 3 * long.Parse(ChildSpins().Match(native.Stdout).Groups[1].Value, CultureInfo.InvariantCulture) + 2;
+        Assert.True(expected > 10_000 && child > 1000, native.Stdout);
+        for (int run = 0; run < 3; run++)
+        {
+            using var recorded = PackedRun.Record(Directory.CreateDirectory(dir.File($"run{run}")).FullName, "layers", native, [program], unpack: false);
+            Assert.Equal(native.Stdout, recorded.Recorded.Stdout);
+            recorded.AssertExitCode(native.ExitCode);
+            ulong code = ulong.Parse(CodeAt().Match(recorded.Recorded.Stderr).Groups[1].Value, NumberStyles.HexNumber);
+            // The program's process (4 threads + main), the CLONE_VM process, the one killed inside.
+            var perPid = recorded.Db.Rows($"SELECT count(*), count(DISTINCT tid) FROM instructions WHERE rip >= {code} AND rip < {code + 4096} GROUP BY pid ORDER BY count(DISTINCT tid) DESC, min(step)")
+                .Select(r => (Count: Convert.ToInt64(r[0]), Threads: Convert.ToInt64(r[1]))).ToList();
+            string seen = $"run {run}: instructions in the written page by process: {string.Join(", ", perPid)}, expected {expected - child}, {child}";
+            Assert.True(perPid.Count == 3, seen);
+            Assert.True(perPid[0] == (expected - child, 5L), seen);
+            Assert.True(perPid[1] == (child, 1L), seen);
+            // It ran at least the 1000 increments the main thread waited for (inc + jmp each), stepped.
+            Assert.True(perPid[2].Count >= 1999 && perPid[2].Threads == 1, seen);
+        }
+    }
+
+    [GeneratedRegex(@"instructions in the written page: (\d+)")]
+    private static partial Regex InWrittenPage();
+
+    [GeneratedRegex(@"clone_vm child: spin (\d+)")]
+    private static partial Regex ChildSpins();
+
     private static List<ulong> Rips(AnalysisDatabase db, string where) =>
         db.Rows($"SELECT rip FROM instructions {where} ORDER BY step").Select(r => Convert.ToUInt64(r[0])).ToList();
 

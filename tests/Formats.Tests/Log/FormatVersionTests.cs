@@ -81,6 +81,61 @@ public class FormatVersionTests
         Assert.Equal(expected.Count, actual.Count);
     }
 
+    /// <summary>The reader reuses the previous chunk's instruction ops (found by key: rip, bytes, bitness); a reader that
+    /// jumps between chunks (a seek, the browser) must decode each chunk exactly as a reader going in order does.</summary>
+    [Fact]
+    public void Chunks_read_in_any_order_decode_as_in_order()
+    {
+        const string name = "v2-md5sum.etrace";
+        using var inOrder = TraceReader.Open(Fixture(name));
+        using var jumping = TraceReader.Open(Fixture(name));
+        int n = inOrder.Chunks.Count;
+        Assert.True(n >= 3, $"{name}: {n} chunks");
+        var chunk = new DecodedChunk();
+        var expected = new List<string>[n];
+        for (int i = 0; i < n; i++)
+            expected[i] = ChunkEvents.InLogOrder(inOrder.ReadChunk(i, chunk)).Select(Describe).ToList();
+        var order = Enumerable.Range(0, n).Reverse().Concat([0, 0, n - 1, 1]).Concat(Enumerable.Range(0, n).OrderBy(i => (i * 7919) % n));
+        foreach (int i in order)
+            Assert.Equal(expected[i], ChunkEvents.InLogOrder(jumping.ReadChunk(i, chunk)).Select(Describe).ToList());
+    }
+
+    /// <summary>Readers that need no registers (the replay index, memory and write scans) skip the register pass:
+    /// everything else of the chunk is as a full read has it, and the chunk says its register changes are missing.</summary>
+    [Fact]
+    public void A_chunk_read_without_its_register_changes_has_everything_else()
+    {
+        using var full = TraceReader.Open(Fixture("v2-md5sum.etrace"));
+        using var partial = TraceReader.Open(Fixture("v2-md5sum.etrace"));
+        var a = new DecodedChunk();
+        var b = new DecodedChunk();
+        for (int i = 0; i < full.Chunks.Count; i++)
+        {
+            full.ReadChunk(i, a);
+            partial.ReadChunk(i, b, registerChanges: false);
+            Assert.True(a.HasRegisterChanges);
+            Assert.True(a.RegisterChangeCount > 0);
+            Assert.False(b.HasRegisterChanges);
+            Assert.Equal(0, b.RegisterChangeCount);
+            Assert.Equal(a.InstructionCount, b.InstructionCount);
+            for (int k = 0; k < a.InstructionCount; k++)
+            {
+                Assert.Equal((a.InstructionStep[k], a.InstructionRip[k], a.InstructionThread[k]), (b.InstructionStep[k], b.InstructionRip[k], b.InstructionThread[k]));
+                Assert.True(a.InstructionBytes(k).SequenceEqual(b.InstructionBytes(k)));
+            }
+            Assert.Equal(a.WriteCount, b.WriteCount);
+            for (int k = 0; k < a.WriteCount; k++)
+                Assert.Equal((a.WriteStep[k], a.WriteAddress[k], a.WriteSize[k]), (b.WriteStep[k], b.WriteAddress[k], b.WriteSize[k]));
+            Assert.Equal(a.SideEvents.Select(Describe), b.SideEvents.Select(Describe));
+            Assert.Equal(a.SideWritesBefore, b.SideWritesBefore);
+        }
+        // ...and the same reader reads the next chunk whole again, prediction included.
+        partial.ReadChunk(1, b);
+        full.ReadChunk(1, a);
+        Assert.True(b.HasRegisterChanges);
+        Assert.Equal(ChunkEvents.InLogOrder(a).Select(Describe), ChunkEvents.InLogOrder(b).Select(Describe));
+    }
+
     /// <summary>...and this writer still writes them byte for byte: the encoding of version 2 did not change
     /// (header and chunks; the footer records when the file was closed).</summary>
     [Fact]

@@ -16,8 +16,9 @@ internal static class Recordings
 {
     /// <param name="attach">Components the test plugs into the session (interceptors, step observers).</param>
     /// <param name="transparent">The transparency layer (docs/transparency.md), on by default as in `ether record`.</param>
+    /// <param name="isolateNetwork">The sample's own network namespace (false: --allow-network).</param>
     public static RecordedRun Record(string program, string[] arguments, string mode = RecordingModes.Full, long maxSteps = 0,
-        Action<SessionHooks>? attach = null, bool transparent = true)
+        Action<SessionHooks>? attach = null, bool transparent = true, bool isolateNetwork = true)
     {
         var dir = Directory.CreateTempSubdirectory("ether-test-record-").FullName;
         string output = Path.Combine(dir, "test.etrace");
@@ -30,7 +31,7 @@ internal static class Recordings
             Mode = mode,
             MaxSteps = maxSteps,
             Timeout = TimeSpan.FromMinutes(3),
-            Sandbox = new SandboxOptions { StdoutPath = stdout, StdinPath = "/dev/null" },
+            Sandbox = new SandboxOptions { StdoutPath = stdout, StdinPath = "/dev/null", IsolateNetwork = isolateNetwork },
             Attach = attach,
             Transparent = transparent,
         });

@@ -1,6 +1,7 @@
 using Ether.Replay.Formats.Abi;
 using Ether.Replay.Recorder.Backends.Ptrace;
 using Ether.Replay.Recorder.Backends.Ptrace.Native;
+using Ether.Replay.Recorder.Recording;
 
 namespace Ether.Replay.Recorder.Tests.Ptrace;
 
@@ -15,36 +16,53 @@ public sealed class StopDuringLaunchTests
     [Fact]
     public void A_stop_request_kills_a_child_the_launch_is_waiting_for()
     {
-        bool stop = false;
-        var ptrace = new LinuxPtrace { StopRequested = () => Volatile.Read(ref stop) };
-        int pid = 0, waited = 0;
-        WaitStatus status = default;
-        // A child that never stops itself (a prologue that hangs): WaitChild would block for 60 s.
+        var control = new RecordingControl();
+        var ptrace = new LinuxPtrace();
+        int pid = 0;
+        Exception? failure = null;
+        // A child that never stops itself (a prologue that hangs): the wait would block for 60 s.
         var launch = new Thread(() =>
         {
             pid = PosixSpawn.Spawn(["/bin/sleep", "60"], new PosixSpawn.Stdio(null, null, null));
-            waited = ptrace.WaitChild(pid, out status);
+            try { TargetLauncher.WaitForStop(ptrace, pid, control); }
+            catch (Exception e) { failure = e; }
         }) { IsBackground = true };
         launch.Start();
 
         Assert.False(launch.Join(500), "the wait returned before any stop was requested");
-        Volatile.Write(ref stop, true);
+        control.RequestStop(StopReason.Interrupted, "test");
         bool ended = launch.Join(TimeSpan.FromSeconds(20));
         if (!ended && pid > 0) LibC.Kill(pid, Signals.SIGKILL);
         Assert.True(ended, "the launch's wait did not end after the stop request");
-        Assert.Equal(pid, waited);
-        Assert.True(status.Signaled && status.TermSignal == Signals.SIGKILL, $"the child {status}");
+        // The wait reaped the killed shell and failed the launch with a one-line reason.
+        var setup = Assert.IsType<RecordingSetupException>(failure);
+        Assert.Contains("killed by SIGKILL", setup.Message);
+        Assert.Equal(-1, ptrace.WaitChildNoHang(pid, out _));
+    }
+
+    [Fact]
+    public void A_stop_requested_before_the_wait_kills_the_child_at_once()
+    {
+        var control = new RecordingControl();
+        control.RequestStop(StopReason.Interrupted, "test");
+        var ptrace = new LinuxPtrace();
+        int pid = PosixSpawn.Spawn(["/bin/sleep", "60"], new PosixSpawn.Stdio(null, null, null));
+        var setup = Assert.Throws<RecordingSetupException>(() => TargetLauncher.WaitForStop(ptrace, pid, control));
+        Assert.Contains("killed by SIGKILL", setup.Message);
     }
 
     [Fact]
     public void Without_a_stop_request_the_launch_sees_the_child_stop_itself()
     {
-        var ptrace = new LinuxPtrace { StopRequested = () => false };
+        var control = new RecordingControl();
+        var ptrace = new LinuxPtrace();
         int pid = PosixSpawn.Spawn(["/bin/sh", "-c", "kill -STOP $$; exit 3"], new PosixSpawn.Stdio(null, null, null));
-        Assert.Equal(pid, ptrace.WaitChild(pid, out var status));
-        Assert.True(status.Stopped && status.StopSignal == Signals.SIGSTOP, $"the child {status}");
+        TargetLauncher.WaitForStop(ptrace, pid, control);
+        // The stop is what the wait returned on: the shell is still there, stopped; a later stop request does not touch it.
+        control.RequestStop(StopReason.Interrupted, "test");
+        Assert.Equal(0, ptrace.WaitChildNoHang(pid, out _));
         LibC.Kill(pid, Signals.SIGKILL);
-        Assert.Equal(pid, ptrace.WaitChild(pid, out status));
+        Assert.Equal(pid, ptrace.WaitChild(pid, out var status));
         Assert.True(status.Signaled, $"the child {status}");
     }
 }

@@ -28,7 +28,7 @@ internal static partial class StraceReference
             var argv = sandbox.ShellArgv("/usr/bin/strace", ["-f", "-qq", "-o", log, program, .. arguments], stopBeforeExec: false);
             // stdout to a regular file, as in Recordings.Record: stdio probes a character device
             // (/dev/null, a tty) with an extra ioctl, so the kind of file must match.
-            int pid = PosixSpawn.Spawn(argv, new PosixSpawn.Stdio("/dev/null", Path.Combine(dir, "stdout.txt"), null));
+            int pid = sandbox.Spawn(argv, new PosixSpawn.Stdio("/dev/null", Path.Combine(dir, "stdout.txt"), null));
             var ptrace = new LinuxPtrace();
             Assert.Equal(pid, ptrace.WaitChild(pid, out var status));
             Assert.True(status.Exited, $"strace {status}");

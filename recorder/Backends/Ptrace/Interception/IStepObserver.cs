@@ -9,4 +9,9 @@ namespace Ether.Replay.Recorder.Backends.Ptrace.Interception;
 internal interface IStepObserver
 {
     void AfterStep(ThreadStop stop);
+
+    /// <summary>The thread is gone (it died, or another thread's exec ended it): forget what was kept about it (its tid may be reused).</summary>
+    void ThreadGone(int tid)
+    {
+    }
 }

@@ -33,6 +33,14 @@ internal abstract class ThreadStop
         set => T.Style = value;
     }
 
+    /// <summary>
+    /// Every other thread sharing this thread's address space (its process's threads and CLONE_VM
+    /// processes), except those <paramref name="keep"/> names, runs in <paramref name="style"/> from
+    /// its next resume on. Threads running natively are stopped first when they must step: none of
+    /// them runs another unstepped instruction once this returns (PtraceSession.RestyleSpace).
+    /// </summary>
+    public void SetStyleOfOthers(ExecutionStyle style, Func<int, bool>? keep = null) => _session.RestyleSpace(T, style, keep);
+
     /// <summary>True once an interceptor changed the registers; the session hands them to the kernel before the thread resumes.</summary>
     internal bool RegistersChanged { get; private set; }
 

@@ -73,6 +73,36 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall(long number, long a, long b, long c);
 
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall4(long number, long a, long b, long c, long d);
+
+    // The sample's network namespace (IsolatedNetwork) and waits on a process without polling (Pidfd).
+    [LibraryImport(Lib, EntryPoint = "unshare", SetLastError = true)]
+    public static partial int Unshare(int flags);
+
+    [LibraryImport(Lib, EntryPoint = "setns", SetLastError = true)]
+    public static partial int SetNs(int fd, int nstype);
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true)]
+    public static partial int Open(byte* path, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, ulong request, void* arg);
+
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, ulong count, int timeoutMs);
+
+    public static int PidfdOpen(int pid) => (int)Syscall(434, pid, 0, 0);
+
+    /// <summary>pidfd_send_signal(pidfd, sig, NULL, 0): a signal to that process even if its pid was reused.</summary>
+    public static int PidfdSendSignal(int pidfd, int signal) => (int)Syscall4(424, pidfd, signal, 0, 0);
+
     [LibraryImport(Lib, EntryPoint = "sched_getcpu")]
     public static partial int SchedGetCpu();
 
@@ -89,7 +119,20 @@ internal static unsafe partial class LibC
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;
     public const short POSIX_SPAWN_SETSID = 0x80;
 
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400, O_CLOEXEC = 0x80000;
+    public const int CLONE_NEWNET = 0x40000000;
+    public const int AF_INET = 2, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000;
+    public const ulong SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914;
+    public const short IFF_UP = 0x1;
+    public const short POLLIN = 0x1;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short Revents;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -15,8 +15,12 @@ internal static unsafe class PosixSpawn
 {
     public sealed record Stdio(string? Stdin, string? Stdout, string? Stderr);
 
-    /// <summary>Returns the child's pid; throws <see cref="InvalidOperationException"/> with strerror text.</summary>
-    public static int Spawn(string[] argv, Stdio stdio)
+    /// <summary>
+    /// Returns the child's pid; throws <see cref="InvalidOperationException"/> with a one-line reason.
+    /// With <paramref name="ownNetwork"/> the child is born in a fresh network namespace with only
+    /// loopback up (<see cref="IsolatedNetwork"/>), entered by the calling thread for the spawn alone.
+    /// </summary>
+    public static int Spawn(string[] argv, Stdio stdio, bool ownNetwork = false)
     {
         var allocations = new List<nint>();
         byte* attr = (byte*)NativeMemory.AllocZeroed(LibC.SpawnAttrSize);
@@ -41,9 +45,19 @@ internal static unsafe class PosixSpawn
             byte** argvp = StringArray(argv, allocations);
             byte** envp = StringArray(CurrentEnvironment(), allocations);
             int pid;
+            // Everything is prepared before the thread enters the namespace: between Enter and Leave it
+            // only spawns (a thread it started meanwhile would inherit the namespace).
+            var network = ownNetwork ? IsolatedNetwork.Enter() : null;
             int rc = LibC.PosixSpawn(&pid, argvp[0], actions, attr, argvp, envp);
+            string? stuck = network?.Leave();
             if (rc != 0)
                 throw new InvalidOperationException($"posix_spawn {argv[0]}: {Marshal.GetPInvokeErrorMessage(rc)}");
+            if (stuck != null)
+            {
+                LibC.Kill(pid, Signals.SIGKILL);
+                LibC.WaitPid(pid, null, 0);
+                throw new InvalidOperationException(stuck);
+            }
             return pid;
         }
         finally

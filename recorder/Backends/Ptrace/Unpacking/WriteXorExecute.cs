@@ -45,7 +45,7 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
 
     public WriteXorExecute(bool stepWrittenCode = false)
     {
-        _stepper = stepWrittenCode ? new WrittenCodeStepper(RemoteProtect) : null;
+        _stepper = stepWrittenCode ? new WrittenCodeStepper(RemoteProtect, tid => _stepOnce.ContainsKey(tid)) : null;
         _written = WxPages.Written | (stepWrittenCode ? WxPages.Guarded : 0);
     }
 
@@ -338,14 +338,21 @@ internal sealed class WriteXorExecute : ISyscallInterceptor, ISignalInterceptor,
 
     public void AfterStep(ThreadStop s)
     {
-        if (!_stepOnce.Remove(s.Tid, out ulong writtenPage))
-        {
-            _stepper?.AfterStep(s);
-            return;
-        }
+        bool moment = _stepOnce.Remove(s.Tid, out ulong writtenPage);
         // The page's other bytes are written natively from now on: recorded as one unseen write by this instruction.
-        if (writtenPage != 0) s.Pipeline.UnseenWrite(s.Thread, writtenPage, (long)WxPages.PageSize, kernel: false);
-        s.Style = ExecutionStyle.Native;
+        if (moment && writtenPage != 0) s.Pipeline.UnseenWrite(s.Thread, writtenPage, (long)WxPages.PageSize, kernel: false);
+        // Layers mode: the stepper says how the thread goes on (stepping while its address space has open written code).
+        if (_stepper != null) _stepper.AfterStep(s);
+        else if (moment) s.Style = ExecutionStyle.Native;
+    }
+
+    public void ThreadGone(int tid)
+    {
+        _stepOnce.Remove(tid);
+        _stale.Remove(tid);
+        _pendingProtect.Remove(tid);
+        _remapRetry.Remove(tid);
+        _stepper?.Exiting(tid);
     }
 
     // ---- kernel writes -------------------------------------------------------------------------

@@ -36,7 +36,12 @@ internal sealed class WxPages
 
     public int Count => _pages.Count;
 
-    public WxPages Copy() => new(new Dictionary<ulong, byte>(_pages));
+    /// <summary>`--mode layers`: some page may be <see cref="Open"/> — executable for every thread of the
+    /// address space, so all of them step (<see cref="WrittenCodeStepper"/>). A fork child's copy keeps it:
+    /// its kernel copy of the pages is open too, until the child parks them.</summary>
+    public bool Opened { get; set; }
+
+    public WxPages Copy() => new(new Dictionary<ulong, byte>(_pages)) { Opened = Opened };
 
     public bool TryGet(ulong address, out int state)
     {
