@@ -41,8 +41,32 @@ public sealed partial class ReplaySession
         var ranges = new MemoryRange[MemoryOperands.MaxRanges];
         int n = _operands.ComputeReads(insn, registers, ranges);
         var reads = new List<MemoryRead>(Math.Max(n, 0));
+        var own = n > 0 ? ReadSnapshotsOf(step, executed.Pid) : [];
         for (int k = 0; k < n; k++)
-            reads.Add(new MemoryRead(ranges[k].Address, ranges[k].Size, ReadMemory(step - 1, executed.Pid, ranges[k].Address, ranges[k].Size)));
+        {
+            var value = ReadMemory(step - 1, executed.Pid, ranges[k].Address, ranges[k].Size);
+            foreach (var snapshot in own) Overlay(value, snapshot);
+            reads.Add(new MemoryRead(ranges[k].Address, ranges[k].Size, value));
+        }
         return new StepReadsResult(step, executed.Pid, executed.Tid, executed.Rip, reads, n == MemoryOperands.Unresolved);
+    }
+
+    /// <summary>The <c>read</c>/<c>changed</c> snapshots logged with <paramref name="step"/>: memory as the step
+    /// began. The memory after the previous step does not show a <c>changed</c> one (the trace held other,
+    /// stale bytes there), so the step's own snapshots go over it.</summary>
+    private List<RegionSnapshotEvent> ReadSnapshotsOf(long step, int pid) =>
+        _chunks.Get(ChunkOf(step)).SideEvents.OfType<RegionSnapshotEvent>()
+            .Where(s => s.Step == step && s.Pid == pid && s.Reason is "read" or "changed").ToList();
+
+    private static void Overlay(MemoryBytes value, RegionSnapshotEvent snapshot)
+    {
+        for (int i = 0; i < value.Bytes.Length; i++)
+        {
+            ulong at = value.Address + (ulong)i;
+            if (at < snapshot.Address || at - snapshot.Address >= (ulong)snapshot.Bytes.Length) continue;
+            value.Bytes[i] = snapshot.Bytes[at - snapshot.Address];
+            value.Known[i] = true;
+            value.Later[i] = false;
+        }
     }
 }

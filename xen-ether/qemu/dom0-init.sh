@@ -63,10 +63,11 @@ xl unpause "$domid"
 i=0
 while kill -0 $agent 2>/dev/null; do
   sleep 1; i=$((i + 1))
-  # Every 30 s: how far the frames got, the guest console's last line and where its vCPU 0 is.
-  [ $((i % 30)) -eq 0 ] && t "tracing for $i s, $(wc -c < /out/frames.bin) bytes of frames; guest: \
+  # At 10 s, then every 30 s: how far the frames got, the guest console's last line and where its
+  # vCPU 0 is (xenctx pauses the domain: bounded, so a stuck pause cannot silence this loop).
+  [ $((i % 30)) -eq 0 ] || [ $i -eq 10 ] && t "tracing for $i s, $(wc -c < /out/frames.bin) bytes of frames; guest: \
 $(tail -c 400 /var/log/xen/console/guest-e2e.log 2>/dev/null | tr -d '\r' | grep -v '^$' | tail -1 | cut -c1-100) \
-| $(xenctx "$domid" 0 2>/dev/null | grep -m2 -iE '^ *(cs:)?[er]?ip' | tr -s ' \n' ' ')"
+| $(timeout 5 xenctx "$domid" 0 2>/dev/null | grep -m2 -iE '^ *(cs:)?[er]?ip' | tr -s ' \n' ' ')"
   if [ $i -ge "${GUEST_SECONDS:-600}" ]; then t "guest still running after $i s: stopping the agent"; kill -TERM $agent; fi
 done
 wait $agent

@@ -208,5 +208,19 @@ public sealed class ReadOracleTests(ReadsRecording run)
         Assert.Contains(changed, s => s.Bytes.All(b => b == 0));
         Assert.Contains(changed, s => s.Bytes.AsSpan(8, 8).SequenceEqual("changed!"u8));
         Assert.Contains(events.OfType<RegionSnapshotEvent>(), s => s.Reason == "read");
+        // The replay's reads at those steps are the new bytes, as the live process held them (not the stale ones).
+        using var session = ReplaySession.Open(run.Trace);
+        int compared = 0;
+        foreach (var step in changed.Select(s => s.Step).Distinct())
+        {
+            if (!run.Probe.Samples.TryGetValue(step, out var sample)) continue;
+            var live = sample.Operands.Where(o => o.Read).ToList();
+            var reads = session.ReadsAt(step)!.Reads;
+            Assert.Equal(live.Select(o => o.Address), reads.Select(r => r.Address));
+            for (int k = 0; k < live.Count; k++)
+                Assert.True(reads[k].Value.Bytes.AsSpan().SequenceEqual(live[k].Bytes), $"step {step} read 0x{live[k].Address:x}: replay {reads[k].Value.Hex()}, live {Convert.ToHexString(live[k].Bytes)}");
+            compared++;
+        }
+        Assert.True(compared >= 3, $"only {compared} steps with a changed snapshot compared");
     }
 }

@@ -37,7 +37,7 @@ internal sealed class PackedRun : IDisposable
         string trace = Path.Combine(directory, "t.etrace");
         var record = EtherProcess.Run(directory, TimeSpan.FromMinutes(5), ["record", "--mode", mode, "--output", trace, "--", .. command]);
         Assert.True(record.ExitCode == 0, record.ToString());
-        Assert.Contains(native.Stdout, record.Stdout);
+        Assert.True(record.Stdout.Contains(native.Stdout, StringComparison.Ordinal), FirstDifference(native.Stdout, record.Stdout));
         EtherProcess.Result? unpacked = null;
         if (unpack)
         {
@@ -45,6 +45,16 @@ internal sealed class PackedRun : IDisposable
             Assert.True(unpacked.ExitCode == 0, unpacked.ToString());
         }
         return new PackedRun(directory, trace, record, unpacked);
+    }
+
+    /// <summary>Where a recorded run's output first departs from the native one (the whole texts are too long for a failure message).</summary>
+    private static string FirstDifference(string native, string recorded)
+    {
+        string[] expected = native.Split('\n'), actual = recorded.Split('\n');
+        for (int i = 0; i < expected.Length; i++)
+            if (i >= actual.Length || actual[i] != expected[i])
+                return $"the recorded output differs from the native one at line {i + 1}: native \"{expected[i]}\", recorded \"{(i < actual.Length ? actual[i] : "(end)")}\"";
+        return "the recorded output does not hold the native one";
     }
 
     /// <summary>Two runs of a program (e.g. the original and its packed form, natively) print the same and exit alike.</summary>

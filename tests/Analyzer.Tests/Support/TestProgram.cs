@@ -9,6 +9,11 @@ internal static class TestProgram
         string output = Path.Combine(directory, name);
         var gcc = EtherProcess.Exec(directory, "gcc", ["-O1", .. flags, "-o", output, Path.Combine(AppContext.BaseDirectory, "Programs", source)]);
         Assert.True(gcc.ExitCode == 0, gcc.ToString());
+        // Written back now, not whenever the kernel gets to it: until then the file's page-cache pages
+        // are dirty, and a private mapping of one the program never wrote counts as Private_Dirty in
+        // smaps, after the writeback as Private_Clean — the maps probe's native and recorded runs
+        // straddling the writeback printed different counters.
+        using (var file = File.OpenHandle(output, FileMode.Open, FileAccess.ReadWrite)) RandomAccess.FlushToDisk(file);
         return output;
     }
 }

@@ -7,16 +7,17 @@
 #include <string.h>
 
 #include "ether_abi.h"
+#include "step_operands.h"
 #include "windows.h"
 #include "tracer_internal.h"
 
-/* before_run: the instruction has not run yet, so what it reads is in memory now. */
+/* with_reads: what the instruction read is in memory now (it has not run, or it wrote nothing). */
 static int step_frame(struct tracer *t, uint32_t vcpu_id, struct vcpu_state *vs,
                       const vm_event_request_t *req, const struct paging *pg, uint64_t cr3,
-                      const uint8_t *insn, size_t n, bool before_run)
+                      const uint8_t *insn, size_t n, bool with_reads)
 {
     const struct vm_event_regs_x86 *r = &req->data.regs.x86;
-    uint32_t read_keys = before_run ? step_reads_collect(t, r, pg, cr3, insn, n) : 0;
+    uint32_t read_keys = with_reads ? step_reads_collect(t, r, pg, cr3, insn, n) : 0;
     tq_begin(t, "step", 5 + read_keys);
     frame_uint(&t->frame, "vcpu", vcpu_id);
     frame_uint(&t->frame, "cr3", cr3);
@@ -36,11 +37,13 @@ int flush_held_step(struct tracer *t, uint32_t vcpu_id, struct vcpu_state *vs)
     if (!vs->have_held)
         return 0;
     vs->have_held = false;
-    /* The instruction has run now, so its page is there: read its bytes again. */
+    /* The instruction has run now, so its pages are there: read its bytes again, and what it
+     * read if it wrote no memory (then its operands still hold what it read). */
     const struct vm_event_regs_x86 *r = &vs->held.data.regs.x86;
     uint8_t insn[INSN_MAX];
     size_t n = gm_read(&t->gm, &vs->held_paging, word(r, r->rip), insn, sizeof insn);
-    return step_frame(t, vcpu_id, vs, &vs->held, &vs->held_paging, vs->held_cr3, insn, n, false);
+    return step_frame(t, vcpu_id, vs, &vs->held, &vs->held_paging, vs->held_cr3, insn, n,
+                      !step_writes_memory(insn, n, r));
 }
 
 int on_singlestep(struct tracer *t, const vm_event_request_t *req, struct vcpu_state *vs,
@@ -63,12 +66,15 @@ int on_singlestep(struct tracer *t, const vm_event_request_t *req, struct vcpu_s
         return -1;
     uint8_t insn[INSN_MAX];
     size_t n = gm_read(&t->gm, pg, word(r, r->rip), insn, sizeof insn);
-    if (n == 0 && t->writes_from_steps) {
-        /*
-         * Not mapped yet (demand paging: the fetch will fault it in).  The step is certain, its
-         * bytes are not: hold the frame until this vCPU's next event, when the page is there.
-         * (Trap-flag steps of user mode: the kernel's page-fault handling is not stepped.)
-         */
+    /*
+     * Not mapped yet (demand paging: the fetch will fault it in).  The step is certain, its
+     * bytes are not: hold the frame until this vCPU's next event, when the page is there.
+     * (Trap-flag steps of user mode: the kernel's page-fault handling is not stepped.)  The same
+     * for a read of a page not there yet: on SVM the instruction's second run after the fault is
+     * not reported again, so its reads are taken at the next event (step_reads.c).
+     */
+    if ((n == 0 && t->writes_from_steps) ||
+        (n > 0 && t->reads_from_steps && t->facts.no_mem_access && step_reads_unmapped(t, r, pg, insn, n))) {
         vs->have_held = true;
         vs->held = *req;
         vs->held_paging = *pg;

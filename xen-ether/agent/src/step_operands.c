@@ -85,3 +85,10 @@ unsigned step_operand_ranges(const uint8_t *insn, size_t len, const struct vm_ev
     }
     return n;
 }
+
+bool step_writes_memory(const uint8_t *insn, size_t len, const struct vm_event_regs_x86 *before)
+{
+    struct operand_range out[MAX_OPERAND_RANGES];
+    /* Only the count matters: the registers after stand in for themselves. */
+    return step_operand_ranges(insn, len, before, before, OPERAND_WRITE, 1, out) > 0;
+}

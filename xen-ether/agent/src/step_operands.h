@@ -6,6 +6,7 @@
 #ifndef ETHER_STEP_OPERANDS_H
 #define ETHER_STEP_OPERANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,8 @@ enum operand_access { OPERAND_READ, OPERAND_WRITE };
 unsigned step_operand_ranges(const uint8_t *insn, size_t len, const struct vm_event_regs_x86 *before,
                              const struct vm_event_regs_x86 *after, enum operand_access access,
                              uint32_t max_size, struct operand_range *out);
+
+/* Whether `insn` writes memory at all (before: the registers before it). */
+bool step_writes_memory(const uint8_t *insn, size_t len, const struct vm_event_regs_x86 *before);
 
 #endif

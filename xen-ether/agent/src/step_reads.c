@@ -9,9 +9,14 @@
  * another vCPU, a device) into a "changed" one.  The agent keeps no copy of guest memory: a set of
  * the pages it sent is enough, because the operand bytes travel with every reading step.
  *
- * Not covered: the CPU's own reads (page-table walks, descriptor tables, the IDT at an interrupt)
- * and a step held for its code page (step frame written after the instruction ran: its memory is
- * no longer what the instruction read).
+ * A read of a page that is not present yet (demand paging: the first touch of .rodata, .bss, a
+ * new stack page) faults; the kernel maps the page and the instruction runs again, and on SVM the
+ * patch does not report the same instruction twice.  So on SVM such a step is held until the
+ * vCPU's next event (event_handlers.c, like a step whose code page is missing) and its reads are
+ * taken then -- when the instruction wrote no memory, its operands still hold what it read; one
+ * that also writes (add [m], r on a fresh page) gets no reads.
+ *
+ * Not covered: the CPU's own reads (page-table walks, descriptor tables, the IDT at an interrupt).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +54,20 @@ static void add_page(struct tracer *t, struct step_reads *s, const struct paging
         if (s->page_at[i] == page)
             return;
     if (gm_read(&t->gm, pg, page, s->pages[s->npages], GUEST_PAGE_SIZE) != GUEST_PAGE_SIZE)
-        return;   /* not present: the instruction faults, and is stepped again once it is */
+        return;   /* not present: the instruction faults */
     s->page_at[s->npages++] = page;
-    if (p)
-        p->sent = true;
-    t->stats.read_pages++;
+}
+
+bool step_reads_unmapped(struct tracer *t, const struct vm_event_regs_x86 *r, const struct paging *pg,
+                         const uint8_t *insn, size_t insn_len)
+{
+    struct operand_range ranges[MAX_OPERAND_RANGES];
+    unsigned n = step_operand_ranges(insn, insn_len, r, NULL, OPERAND_READ, 1, ranges);
+    uint8_t byte;
+    for (unsigned i = 0; i < n; i++)
+        if (gm_read(&t->gm, pg, ranges[i].address, &byte, 1) == 0)
+            return true;
+    return false;
 }
 
 uint32_t step_reads_collect(struct tracer *t, const struct vm_event_regs_x86 *r, const struct paging *pg,
@@ -65,6 +79,7 @@ uint32_t step_reads_collect(struct tracer *t, const struct vm_event_regs_x86 *r,
         return 0;
     struct step_reads *s = t->step_reads;
     s->n = s->npages = 0;
+    t->step_reads_cr3 = cr3;
     struct operand_range ranges[MAX_OPERAND_RANGES];
     unsigned n = step_operand_ranges(insn, insn_len, r, NULL, OPERAND_READ, MAX_READ_BYTES, ranges);
     for (unsigned i = 0; i < n; i++) {
@@ -98,7 +113,12 @@ void step_reads_put(struct tracer *t)
         for (unsigned i = 0; i < s->npages; i++) {
             data[i] = s->pages[i];
             lens[i] = GUEST_PAGE_SIZE;
+            /* The recorder has it now (it was not marked while collecting: a held step discards). */
+            struct stepped_page *p = stepped_page(t, t->step_reads_cr3, s->page_at[i], true);
+            if (p)
+                p->sent = true;
         }
+        t->stats.read_pages += s->npages;
         frame_uint_array(&t->frame, "pages_at", s->page_at, s->npages);
         frame_bin_array(&t->frame, "pages", data, lens, s->npages);
     }

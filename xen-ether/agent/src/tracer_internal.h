@@ -104,6 +104,7 @@ struct tracer {
     bool reads_from_steps;        /* step frames carry what the instruction reads (step_reads.c) */
     struct stepped_pages *stepped_pages;
     struct step_reads *step_reads;
+    uint64_t step_reads_cr3;      /* address space of the reads collected last */
 
     struct u64map process_index;  /* cr3 -> index */
     struct process *processes;
@@ -211,6 +212,9 @@ void step_writes_after_step(struct tracer *t, const vm_event_request_t *req, str
 uint32_t step_reads_collect(struct tracer *t, const struct vm_event_regs_x86 *r, const struct paging *pg,
                             uint64_t cr3, const uint8_t *insn, size_t insn_len);
 void step_reads_put(struct tracer *t);
+/* Whether a read operand of `insn` lies in a page that is not present (the step will fault). */
+bool step_reads_unmapped(struct tracer *t, const struct vm_event_regs_x86 *r, const struct paging *pg,
+                         const uint8_t *insn, size_t insn_len);
 void step_reads_free(struct tracer *t);
 
 /* ---- event_handlers.c: one request of each kind -> frames ----------------------------------- */

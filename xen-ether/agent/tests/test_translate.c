@@ -501,6 +501,7 @@ static void test_writes_from_steps(bool no_mem_access)
     f.facts.no_mem_access = no_mem_access;
     fake_page(&f, GFN_LAYER)[0] = 0xAB;                   /* what the write left there */
     fake_page(&f, GFN_LAYER)[1] = 0x50;                   /* push eax */
+    fake_page(&f, GFN_LAYER)[2] = 0x90;                   /* nop */
     fake_put32(&f, (GFN_STACK << 12) + ((ESP - 4) & 0xFFF), 0x11223344);  /* what the push left */
     start(&t, &o);
     const msgpack_object *m = next_frame("hello");
@@ -554,7 +555,7 @@ static void test_writes_from_steps(bool no_mem_access)
     q = step_at(PD, 0x404000, false);
     CHECK_EQ_U64(handle(t, &q), 0);
     map32(PD, 0x404000, 0x25, U);
-    fake_page(&f, 0x25)[0] = 0x90;                                 /* nop */
+    memset(fake_page(&f, 0x25), 0x90, 2);                          /* nop; nop */
     q = step_at(PD, 0x404001, false);
     CHECK_EQ_U64(handle(t, &q), 2);
     m = next_frame("step");
@@ -674,23 +675,62 @@ static void test_reads_from_steps(void)
     sink_free(&out);
 }
 
-/* 64-bit guests: 4-level paging, syscall/sysret, register (and stack) arguments. */
-static void test_64bit(enum guest_profile guest)
+/* SVM (no mem_access): a load from a page not present yet faults, and the patch does not report
+ * the instruction's second run; the step is held until the vCPU's next event and carries its reads
+ * then.  One that also writes memory carries none (its operand no longer holds what it read). */
+static void test_reads_of_pages_not_present_yet(void)
 {
     struct tracer *t;
-    struct tracer_options o = { .syscalls = true, .guest = guest };
-    fake_init(&f, 8, 1u << ETHER_MONITOR_EVENT_SYSCALL);
-    uint64_t rsp = 0x000000000014F000ull - 0x100;
-    /* PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000: the stack page at gfn 0x60. */
+    struct tracer_options o = { .singlestep = true, .have_cr3 = true, .cr3 = PD, .guest = GUEST_WINXP_SP2 };
+    build_xp_guest();
+    f.facts.no_mem_access = true;
+    memcpy(fake_page(&f, GFN_CODE) + 0x200, "\x8B\x06" "\x90" "\x01\x06" "\x90", 6);  /* mov eax, [esi]; nop; add [esi], eax; nop */
+    start(&t, &o);
+    next_frame("hello");
+
+    vm_event_request_t q = step_at(PD, 0x405200, false);
+    q.data.regs.x86.rsi = 0x406000;                       /* not mapped yet */
+    CHECK_EQ_U64(handle(t, &q), 1);                       /* the step is held */
+    next_frame("process");
+    map32(PD, 0x406000, 0x26, W | U);                     /* the kernel's fault handling */
+    fake_put32(&f, 0x26000, 0x600DF00D);
+    q = step_at(PD, 0x405202, false);
+    CHECK_EQ_U64(handle(t, &q), 2);
+    const msgpack_object *m = next_frame("step");
+    uint64_t v;
+    CHECK(frame_get_uint(m, "rip", &v) && v == 0x405200);
+    check_read(m, 0, 0x406000, 4, 0x26000);
+    check_pages(m, 1, (const uint64_t[]){ 0x406000 }, (const uint32_t[]){ 0x26 });
+    next_frame("step");
+
+    q = step_at(PD, 0x405203, false);
+    q.data.regs.x86.rsi = 0x407000;                       /* not mapped yet, and written */
+    CHECK_EQ_U64(handle(t, &q), 0);
+    map32(PD, 0x407000, 0x27, W | U);
+    q = step_at(PD, 0x405205, false);
+    q.data.regs.x86.rsi = 0x407000;
+    CHECK(handle(t, &q) >= 2);
+    m = next_frame("step");
+    CHECK(frame_get_uint(m, "rip", &v) && v == 0x405203);
+    CHECK(!frame_get(m, "reads_at") && !frame_get(m, "pages_at"));
+    tracer_free(t);
+    sink_free(&out);
+}
+
+/* A 64-bit guest with 4-level paging: PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000, the
+ * stack page (at rsp) at gfn 0x60. */
+static void build_64bit_guest(uint32_t capabilities, uint64_t rsp)
+{
+    fake_init(&f, 8, capabilities);
     fake_put64(&f, 0x1000, 0x2000 | P | W | U);
     fake_put64(&f, 0x2000, 0x3000 | P | W | U);
     fake_put64(&f, 0x3000, 0x4000 | P | W | U);
     fake_put64(&f, 0x4000 + ((rsp >> 12) & 511) * 8, 0x60000 | P | W | U);
-    for (unsigned i = 0; i < 12; i++)
-        fake_put64(&f, 0x60000 + ((rsp + 0x28) & 0xFFF) + 8 * i, 0x5000 + i);
-    start(&t, &o);
-    next_frame("hello");
+}
 
+/* Registers of 64-bit user code (EFER.LMA, CS.L, DPL 3) in that address space. */
+static struct vm_event_regs_x86 user_regs64(uint64_t rip, uint64_t rsp)
+{
     struct vm_event_regs_x86 r;
     memset(&r, 0, sizeof r);
     r.cr0 = 0x80050033;
@@ -699,8 +739,56 @@ static void test_64bit(enum guest_profile guest)
     r.cr3 = 0x1000;
     r.cs_sel = 0x33;
     r.cs.ar = 0xa9b | 0x60;  /* L, DPL 3 */
-    r.rip = 0x00007FFA12340014ull;
+    r.rip = rip;
     r.rsp = rsp;
+    return r;
+}
+
+/* 64-bit code: a RIP-relative load (the address counts from the next instruction) and a pop. */
+static void test_reads_64bit(void)
+{
+    struct tracer *t;
+    struct tracer_options o = { .singlestep = true, .guest = GUEST_LINUX };
+    uint64_t rsp = 0x14EF00;
+    build_64bit_guest(0, rsp);
+    fake_put64(&f, 0x3000 + 2 * 8, 0x5000 | P | W | U);    /* PT 0x5000: code and data */
+    fake_put64(&f, 0x5000 + 1 * 8, 0x70000 | P | U);        /* 0x401000: code */
+    fake_put64(&f, 0x5000 + 2 * 8, 0x71000 | P | W | U);    /* 0x402000: data */
+    memcpy(fake_page(&f, 0x70), "\x48\x8B\x05\xF9\x0F\x00\x00" "\x5B", 8);  /* mov rax, [rip+0xff9]; pop rbx */
+    fake_put64(&f, 0x71000, 0x1122334455667788ull);
+    fake_put64(&f, 0x60000 + (rsp & 0xFFF), 0x00007FFFDEADBEEFull);
+    start(&t, &o);
+    next_frame("hello");
+
+    struct vm_event_regs_x86 r = user_regs64(0x401000, rsp);
+    vm_event_request_t q = req_of(VM_EVENT_REASON_SINGLESTEP, r);
+    CHECK_EQ_U64(handle(t, &q), 1);
+    const msgpack_object *m = next_frame("step");
+    check_read(m, 0, 0x402000, 8, 0x71000);
+    check_pages(m, 1, (const uint64_t[]){ 0x402000 }, (const uint32_t[]){ 0x71 });
+    r.rip = 0x401007;
+    q = req_of(VM_EVENT_REASON_SINGLESTEP, r);
+    CHECK_EQ_U64(handle(t, &q), 1);
+    m = next_frame("step");
+    check_read(m, 0, rsp, 8, 0x60000 + (rsp & 0xFFF));
+    check_pages(m, 1, (const uint64_t[]){ rsp & ~0xFFFull }, (const uint32_t[]){ 0x60 });
+    tracer_free(t);
+    sink_free(&out);
+}
+
+/* 64-bit guests: 4-level paging, syscall/sysret, register (and stack) arguments. */
+static void test_64bit(enum guest_profile guest)
+{
+    struct tracer *t;
+    struct tracer_options o = { .syscalls = true, .guest = guest };
+    uint64_t rsp = 0x000000000014F000ull - 0x100;
+    build_64bit_guest(1u << ETHER_MONITOR_EVENT_SYSCALL, rsp);
+    for (unsigned i = 0; i < 12; i++)
+        fake_put64(&f, 0x60000 + ((rsp + 0x28) & 0xFFF) + 8 * i, 0x5000 + i);
+    start(&t, &o);
+    next_frame("hello");
+
+    struct vm_event_regs_x86 r = user_regs64(0x00007FFA12340014ull, rsp);
     r.rax = 0x55;
     r.rdi = 1; r.rsi = 2; r.rdx = 3; r.r10 = 4; r.r8 = 5; r.r9 = 6;
     vm_event_request_t q = req_of(ETHER_VM_EVENT_REASON_SYSCALL, r);
@@ -774,6 +862,8 @@ int main(int argc, char **argv)
     test_writes_from_steps(true);
     test_writes_from_steps(false);
     test_reads_from_steps();
+    test_reads_64bit();
+    test_reads_of_pages_not_present_yet();
     test_64bit(GUEST_WINDOWS_X64);
     test_64bit(GUEST_LINUX);
     test_refusals();
