@@ -27,7 +27,7 @@ public sealed class DropperTests
         var expected = EtherProcess.Exec(dir.Path, original.Path, "arg1");
 
         // Natively (a copy: the execveat dropper unlinks itself).
-        File.Copy(dropper, dir.File("native-copy")); // keeps the execute bits
+        TestProgram.CopyExecutable(dropper, dir.File("native-copy"));
         PackedRun.AssertSameBehaviour(expected, EtherProcess.Exec(dir.Path, dir.File("native-copy")));
 
         using var run = PackedRun.Record(dir.Path, mode, expected, [dropper]);

@@ -27,7 +27,7 @@ public sealed class NestedLayersTests
         var crypter = OriginalProgram.Read(KdfCrypter.Pack(dir.Path, original, "kdf-packed", Rounds));
         string dropper = DropperProgram.Build(dir.Path, crypter.Path, variant, "dropper");
         var expected = EtherProcess.Exec(dir.Path, original.Path, "arg1");
-        File.Copy(dropper, dir.File("native-copy")); // the execveat dropper unlinks itself
+        TestProgram.CopyExecutable(dropper, dir.File("native-copy")); // the execveat dropper unlinks itself
         PackedRun.AssertSameBehaviour(expected, EtherProcess.Exec(dir.Path, dir.File("native-copy")));
 
         using var run = PackedRun.Record(dir.Path, mode, expected, [dropper]);

@@ -12,8 +12,22 @@ internal static class TestProgram
         // Written back now, not whenever the kernel gets to it: until then the file's page-cache pages
         // are dirty, and a private mapping of one the program never wrote counts as Private_Dirty in
         // smaps, after the writeback as Private_Clean — the maps probe's native and recorded runs
-        // straddling the writeback printed different counters.
-        using (var file = File.OpenHandle(output, FileMode.Open, FileAccess.ReadWrite)) RandomAccess.FlushToDisk(file);
+        // straddling the writeback printed different counters. Flushed by `sync FILE`, which opens it
+        // read-only: a write handle in this process is inherited by any child another test forks at
+        // that moment (until its exec closes it), and exec'ing the program then fails with ETXTBSY
+        // ("Text file busy", seen in a Packers run).
+        var sync = EtherProcess.Exec(directory, "sync", [output]);
+        Assert.True(sync.ExitCode == 0, sync.ToString());
         return output;
+    }
+
+    /// <summary>Copies a program to run it, with its mode, through `cp`: a copy written by this process
+    /// (File.Copy) holds a write handle that a child forked by another test at that moment keeps until
+    /// its exec, and running the copy then fails with ETXTBSY ("Text file busy").</summary>
+    public static string CopyExecutable(string from, string to)
+    {
+        var cp = EtherProcess.Exec(Path.GetDirectoryName(to)!, "cp", [from, to]);
+        Assert.True(cp.ExitCode == 0, cp.ToString());
+        return to;
     }
 }
