@@ -236,8 +236,37 @@ internal struct PredictedOp
         return op;
     }
 
-    /// <summary>The register-file slot of a general register, its size in bytes, and whether it is ah/ch/dh/bh.</summary>
+    /// <summary>The register-file slot of a general register, its size in bytes, and whether it is ah/ch/dh/bh.
+    /// One table load: a reader builds an op for every distinct instruction it predicts (cksum: one per 30
+    /// instructions), and Iced's register queries behind <see cref="ComputeGeneralSlot"/> cost more than the rest of the build.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool GeneralSlot(Register r, out byte slot, out byte size, out bool high)
+    {
+        var slots = GeneralSlots;
+        uint e = (uint)r < (uint)slots.Length ? slots[(int)r] : NotGeneral;
+        slot = (byte)e;
+        size = (byte)(e >> 8);
+        high = (e & HighBit) != 0;
+        return (e & GeneralBit) != 0;
+    }
+
+    /// <summary>Per Iced register: <see cref="ComputeGeneralSlot"/>'s answer as slot | size &lt;&lt; 8 | flags.</summary>
+    private static readonly uint[] GeneralSlots = BuildGeneralSlots();
+    private const uint HighBit = 1 << 16, GeneralBit = 1 << 17, NotGeneral = 0;
+
+    private static uint[] BuildGeneralSlots()
+    {
+        var table = new uint[(int)Enum.GetValues<Register>().Max() + 1];
+        for (int r = 0; r < table.Length; r++)
+        {
+            bool general = ComputeGeneralSlot((Register)r, out byte slot, out byte size, out bool high);
+            table[r] = slot | (uint)size << 8 | (high ? HighBit : 0) | (general ? GeneralBit : 0);
+        }
+        return table;
+    }
+
+    /// <summary>What <see cref="GeneralSlot"/> answers, from Iced's register queries (run once per register).</summary>
+    internal static bool ComputeGeneralSlot(Register r, out byte slot, out byte size, out bool high)
     {
         high = r is Register.AH or Register.CH or Register.DH or Register.BH;
         size = 0;
