@@ -21,6 +21,15 @@ internal static class TestProgram
         return output;
     }
 
+    /// <summary>Drops a file's pages from the page cache, as reclaim or drop_caches may between two runs of
+    /// a program: `dd iflag=nocache count=0` (fadvise DONTNEED on the whole file; clean pages only,
+    /// which Build's are).</summary>
+    public static void EvictFromPageCache(string file)
+    {
+        var dd = EtherProcess.Exec(Path.GetDirectoryName(file)!, "dd", [$"if={file}", "iflag=nocache", "count=0", "status=none"]);
+        Assert.True(dd.ExitCode == 0, dd.ToString());
+    }
+
     /// <summary>Copies a program to run it, with its mode, through `cp`: a copy written by this process
     /// (File.Copy) holds a write handle that a child forked by another test at that moment keeps until
     /// its exec, and running the copy then fails with ETXTBSY ("Text file busy").</summary>

@@ -8,6 +8,27 @@
  * its own .data made read-write-execute and run, and a forked child's view; and how large reads of
  * maps and smaps are cut (whole lines, a page at most per read).
  * Natively and recorded the output must be the same.
+ *
+ * What the smaps counters depend on, and why each is printed (the test compares them exactly):
+ * - Header lines, Size, KernelPageSize, MMUPageSize, THPeligible, VmFlags: the VMAs and their
+ *   protections, which the recorder changes behind the program's back and the maps rewriter must
+ *   show as the program set them: the point of the probe.
+ * - Rss, Pss, Pss_Dirty, Shared_*, Private_*, Anonymous: which pages are mapped, written or shared
+ *   with the forked child. The program's own doing, and the rewriter's sums and shares when it
+ *   joins or cuts VMAs, except for two things that depend on the page cache of the program's file,
+ *   which other processes and the kernel change between two runs:
+ *     a page of a file mapping counts as dirty while the file's page-cache page is (a freshly
+ *     compiled program until writeback: the tests flush it after compiling it, `sync FILE`), and
+ *     a read fault maps the page-cache pages around it that are cached, up to date and unlocked
+ *     (fault-around), so pages the program never touched count in Rss or not depending on whether
+ *     reclaim or drop_caches evicted them (or page migration held them) between the compile, the
+ *     native run and the recorded one. So the program reads every page of the file mappings it
+ *     is shown (populate()): what is resident there is then what it touched.
+ * - KSM, LazyFree, *HugePages, *PmdMapped, *_Hugetlb, Swap, SwapPss, Locked: 0 here (no KSM,
+ *   MADV_FREE, huge pages or mlock; the regions are a few pages). A machine with swap could swap
+ *   a page out between two runs: these would then differ, but none of the test machines swaps.
+ * - Referenced: not printed (see show()): the accessed bits, which the kernel's page aging clears
+ *   and the recorder's reads of memory set.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -89,6 +110,20 @@ static void chunks(const char *path)
            path, reads > 1, most <= PAGE, whole);
 }
 
+/* Reads a byte of every page of the mappings overlapping [base, base+len): the pages of a file mapping
+   the program never touched are resident only if fault-around found them in the page cache (see the
+   top), so it touches them all; what is resident is then its own doing in every run. */
+static void populate(unsigned char *base, size_t len)
+{
+    slurp("/proc/self/maps", 0);
+    for (char *line = strtok(text, "\n"); line; line = strtok(0, "\n")) {
+        unsigned long start, end;
+        if (sscanf(line, "%lx-%lx", &start, &end) == 2 && end > (unsigned long)base && start < (unsigned long)base + len)
+            for (unsigned long page = start; page < end; page += PAGE)
+                (void)*(volatile unsigned char *)page;
+    }
+}
+
 static void put_code(unsigned char *p, int value)
 {
     p[0] = 0xb8; /* mov eax, imm32 */
@@ -130,6 +165,7 @@ int main(void)
     mprotect(data + PAGE, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC);
     put_code(data + PAGE, 9);
     printf("D code returned %d\n", ((int (*)(void))(data + PAGE))());
+    populate(data, 3 * PAGE);
     look("D", data, 3 * PAGE);
 
     chunks("/proc/self/maps");
