@@ -17,6 +17,11 @@ internal enum PredictForm : byte
     Or32R, Or32I, Or64R, Or64I,
     Xor32R, Xor32I, Xor64R, Xor64I,
     Test32R, Test32I, Test64R, Test64I,
+    Shl32R, Shl32I, Shl64R, Shl64I,
+    Shr32R, Shr32I, Shr64R, Shr64I,
+    Sar32R, Sar32I, Sar64R, Sar64I,
+    Rol32R, Rol32I, Rol64R, Rol64I,
+    Ror32R, Ror32I, Ror64R, Ror64I,
     Inc32, Inc64, Dec32, Dec64,
     Lea32B, Lea32BI, Lea64B, Lea64BI,
     MovSx64From32, MovZx32From8, MovZx32From16,
@@ -44,10 +49,16 @@ internal static partial class RegisterPredictor
         if (op.Kind == PredictKind.String) return op.Dst == 8 ? PredictForm.String64 : PredictForm.Generic; // Dst: the address size
         bool wide = op.Size == 8, imm = op.Src == PredictedOp.Immediate;
         if (op.Size is not (4 or 8) && op.Kind != PredictKind.Setcc) return PredictForm.Generic;
-        if (!imm && op.SrcSize != 0 && op.SrcSize != op.Size && op.Kind is not (PredictKind.MovSx or PredictKind.MovZx))
+        bool shift = op.Kind is PredictKind.Shl or PredictKind.Shr or PredictKind.Sar or PredictKind.Rol or PredictKind.Ror; // by imm or cl
+        if (!imm && op.SrcSize != 0 && op.SrcSize != op.Size && !shift && op.Kind is not (PredictKind.MovSx or PredictKind.MovZx))
             return PredictForm.Generic;
         PredictForm? first = op.Kind switch
         {
+            PredictKind.Shl => PredictForm.Shl32R,
+            PredictKind.Shr => PredictForm.Shr32R,
+            PredictKind.Sar => PredictForm.Sar32R,
+            PredictKind.Rol => PredictForm.Rol32R,
+            PredictKind.Ror => PredictForm.Ror32R,
             PredictKind.Mov => PredictForm.Mov32R,
             PredictKind.Add => PredictForm.Add32R,
             PredictKind.Sub => PredictForm.Sub32R,
@@ -58,7 +69,7 @@ internal static partial class RegisterPredictor
             PredictKind.Test => PredictForm.Test32R,
             _ => null,
         };
-        // Two-operand kinds: 32R, 32I, 64R, 64I in that order.
+        // Two-operand kinds and shifts: 32R, 32I, 64R, 64I in that order (a shift's register is cl).
         if (first is { } f) return (PredictForm)((int)f + (wide ? 2 : 0) + (imm ? 1 : 0));
         return op.Kind switch
         {
@@ -94,6 +105,11 @@ internal static partial class RegisterPredictor
         TwoOperand<OrOp>(h, PredictForm.Or32R);
         TwoOperand<XorOp>(h, PredictForm.Xor32R);
         TwoOperand<TestOp>(h, PredictForm.Test32R);
+        Shift<ShlKind>(h, PredictForm.Shl32R);
+        Shift<ShrKind>(h, PredictForm.Shr32R);
+        Shift<SarKind>(h, PredictForm.Sar32R);
+        Shift<RolKind>(h, PredictForm.Rol32R);
+        Shift<RorKind>(h, PredictForm.Ror32R);
         h[(int)PredictForm.Inc32] = &StepForm<W32, AddOp>;
         h[(int)PredictForm.Inc64] = &StepForm<W64, AddOp>;
         h[(int)PredictForm.Dec32] = &StepForm<W32, SubOp>;
@@ -126,6 +142,15 @@ internal static partial class RegisterPredictor
         h[(int)first + 1] = &TwoOperandForm<W32, ImmediateSource, TOp>;
         h[(int)first + 2] = &TwoOperandForm<W64, RegisterSource, TOp>;
         h[(int)first + 3] = &TwoOperandForm<W64, ImmediateSource, TOp>;
+    }
+
+    private static unsafe void Shift<TKind>(delegate*<in PredictedOp, ref RegisterFile, uint, uint>[] h, PredictForm first)
+        where TKind : struct, IShiftKind
+    {
+        h[(int)first] = &ShiftForm<W32, RegisterSource, TKind>;
+        h[(int)first + 1] = &ShiftForm<W32, ImmediateSource, TKind>;
+        h[(int)first + 2] = &ShiftForm<W64, RegisterSource, TKind>;
+        h[(int)first + 3] = &ShiftForm<W64, ImmediateSource, TKind>;
     }
 
     /// <summary>Any op, any form: the touched slots saved, the kind applied, the slots compared (and the wrongly
@@ -187,6 +212,20 @@ internal static partial class RegisterPredictor
         ulong result = TOp.Result(a, 1) & TW.Mask;
         ulong flags = (oldFlags & ~(All & ~CF)) | (TOp.Flags(a, 1, result, TW.Bytes) & ~CF); // inc and dec keep CF
         return Put(ref r, Flags, oldFlags, flags, stored) | Put(ref r, dst, old, result, stored);
+    }
+
+    /// <summary>A shift or rotate by an immediate or cl (the count masked to 5 or 6 bits as the CPU does). A zero count
+    /// keeps the flags but still writes the destination (a 32-bit one zero-extends).</summary>
+    private static uint ShiftForm<TW, TS, TKind>(in PredictedOp op, ref RegisterFile r, uint stored)
+        where TW : struct, IWidth where TS : struct, ISource where TKind : struct, IShiftKind
+    {
+        int dst = op.Dst;
+        ulong old = r[dst], oldFlags = r[Flags];
+        ulong a = old & TW.Mask;
+        int count = (int)(TS.Value(op, ref r) & (TW.Bytes == 8 ? 0x3FUL : 0x1FUL));
+        if (count == 0) return Put(ref r, dst, old, a, stored);
+        ulong result = Shifted(TKind.Kind, a, count, TW.Bytes, out ulong flags, out ulong affected);
+        return Put(ref r, Flags, oldFlags, (oldFlags & ~affected) | (flags & affected), stored) | Put(ref r, dst, old, result, stored);
     }
 
     private static uint LeaForm<TW, TI>(in PredictedOp op, ref RegisterFile r, uint stored)
@@ -275,6 +314,13 @@ internal static partial class RegisterPredictor
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Value(in PredictedOp op, ref RegisterFile r) => op.Imm;
     }
+
+    private interface IShiftKind { static abstract PredictKind Kind { get; } }
+    private struct ShlKind : IShiftKind { public static PredictKind Kind => PredictKind.Shl; }
+    private struct ShrKind : IShiftKind { public static PredictKind Kind => PredictKind.Shr; }
+    private struct SarKind : IShiftKind { public static PredictKind Kind => PredictKind.Sar; }
+    private struct RolKind : IShiftKind { public static PredictKind Kind => PredictKind.Rol; }
+    private struct RorKind : IShiftKind { public static PredictKind Kind => PredictKind.Ror; }
 
     private interface IIndex { static abstract bool Present { get; } }
     private struct NoIndex : IIndex { public static bool Present => false; }

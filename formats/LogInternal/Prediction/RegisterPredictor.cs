@@ -203,7 +203,7 @@ internal static partial class RegisterPredictor
                 return;
             }
             case PredictKind.Shl or PredictKind.Shr or PredictKind.Sar or PredictKind.Rol or PredictKind.Ror:
-                Shift(op, ref r, size, mask);
+                Shift(op, ref r, size);
                 return;
             case PredictKind.Imul:
             {
@@ -250,9 +250,8 @@ internal static partial class RegisterPredictor
         }
     }
 
-    private static void Shift(in PredictedOp op, ref RegisterFile r, int size, ulong mask)
+    private static void Shift(in PredictedOp op, ref RegisterFile r, int size)
     {
-        int bits = size * 8;
         int count = (int)((op.Src == PredictedOp.Immediate ? op.Imm : r[Rcx]) & (size == 8 ? 0x3FUL : 0x1FUL));
         ulong a = Read(ref r, op.Dst, op.DstHigh, size);
         if (count == 0)
@@ -261,10 +260,23 @@ internal static partial class RegisterPredictor
             Write(ref r, op.Dst, op.DstHigh, size, a);
             return;
         }
+        ulong result = Shifted(op.Kind, a, count, size, out ulong flags, out ulong affected);
+        SetFlags(ref r, flags, affected);
+        Write(ref r, op.Dst, op.DstHigh, size, result);
+    }
+
+    /// <summary>Shift or rotate (<paramref name="kind"/>) of <paramref name="a"/> (cut to <paramref name="size"/>) by a
+    /// non-zero <paramref name="count"/> (already masked as the CPU masks it): the result, and the flags with the ones it sets.
+    /// Shared by the generic path and the specialised shift forms (constant kind and size there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Shifted(PredictKind kind, ulong a, int count, int size, out ulong flags, out ulong affected)
+    {
+        int bits = size * 8;
         ulong sign = SignBit(size);
-        ulong result, flags;
-        ulong affected = All;
-        switch (op.Kind)
+        ulong result;
+        affected = All;
+        ulong mask = SizeMask(size);
+        switch (kind)
         {
             case PredictKind.Shl:
             {
@@ -309,8 +321,7 @@ internal static partial class RegisterPredictor
                 break;
             }
         }
-        SetFlags(ref r, flags, affected);
-        Write(ref r, op.Dst, op.DstHigh, size, result);
+        return result;
     }
 
     private static void StringStep(in PredictedOp op, ref RegisterFile r)

@@ -18,6 +18,7 @@ public class RegisterPredictorFormTests
         PredictKind.Mov, PredictKind.MovZx, PredictKind.MovSx, PredictKind.Lea, PredictKind.Cmov, PredictKind.Setcc,
         PredictKind.Add, PredictKind.Sub, PredictKind.Cmp, PredictKind.And, PredictKind.Or, PredictKind.Xor, PredictKind.Test,
         PredictKind.Inc, PredictKind.Dec, PredictKind.Stack, PredictKind.String,
+        PredictKind.Shl, PredictKind.Shr, PredictKind.Sar, PredictKind.Rol, PredictKind.Ror,
     ];
 
     private static Gen<T> Pick<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
@@ -50,6 +51,7 @@ public class RegisterPredictorFormTests
             if (op.Kind is PredictKind.MovZx or PredictKind.MovSx or PredictKind.Cmov && op.Src == PredictedOp.Immediate) op.Src = dst;
             if (op.Src == PredictedOp.Immediate) (op.SrcHigh, op.SrcSize) = (false, 0);
             else if (op.SrcSize == 0) op.SrcSize = size;
+            if (op.Kind is >= PredictKind.Shl and <= PredictKind.Ror && op.Src != PredictedOp.Immediate) (op.Src, op.SrcSize) = ((byte)Register.Rcx, 1); // by cl
             if (op.Kind == PredictKind.String) (op.Dst, op.Condition) = (addressSize, (byte)(condition & 7)); // Dst: the address size
             return PredictedOp.Complete(op);
         });
