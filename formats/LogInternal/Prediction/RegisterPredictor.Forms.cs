@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Ether.Replay.Formats.Model;
 using static Ether.Replay.Formats.LogInternal.Prediction.StatusFlags;
+using unsafe FormHandler = delegate*<in Ether.Replay.Formats.LogInternal.Prediction.PredictedOp, ref Ether.Replay.Formats.Model.RegisterFile, uint, uint>;
 
 namespace Ether.Replay.Formats.LogInternal.Prediction;
 
@@ -92,38 +93,30 @@ internal static partial class RegisterPredictor
 
     private static unsafe nint[] BuildFormHandlers()
     {
-        var h = new delegate*<in PredictedOp, ref RegisterFile, uint, uint>[Enum.GetValues<PredictForm>().Length];
+        var h = new FormHandler[Enum.GetValues<PredictForm>().Length];
         h[(int)PredictForm.Generic] = &Generic;
-        h[(int)PredictForm.Mov32R] = &MovForm<W32, RegisterSource>;
-        h[(int)PredictForm.Mov32I] = &MovForm<W32, ImmediateSource>;
-        h[(int)PredictForm.Mov64R] = &MovForm<W64, RegisterSource>;
-        h[(int)PredictForm.Mov64I] = &MovForm<W64, ImmediateSource>;
+        InOrder(h, PredictForm.Mov32R, &MovForm<W32, RegisterSource>, &MovForm<W32, ImmediateSource>, &MovForm<W64, RegisterSource>, &MovForm<W64, ImmediateSource>);
+        // Arithmetic (inc and dec are add and sub by 1 that keep CF), logic, shifts and rotates.
         TwoOperand<AddOp>(h, PredictForm.Add32R);
         TwoOperand<SubOp>(h, PredictForm.Sub32R);
         TwoOperand<CmpOp>(h, PredictForm.Cmp32R);
+        InOrder(h, PredictForm.Inc32, &StepForm<W32, AddOp>, &StepForm<W64, AddOp>, &StepForm<W32, SubOp>, &StepForm<W64, SubOp>);
         TwoOperand<AndOp>(h, PredictForm.And32R);
         TwoOperand<OrOp>(h, PredictForm.Or32R);
         TwoOperand<XorOp>(h, PredictForm.Xor32R);
         TwoOperand<TestOp>(h, PredictForm.Test32R);
+        h[(int)PredictForm.Setcc] = &SetccForm;
         Shift<ShlKind>(h, PredictForm.Shl32R);
         Shift<ShrKind>(h, PredictForm.Shr32R);
         Shift<SarKind>(h, PredictForm.Sar32R);
         Shift<RolKind>(h, PredictForm.Rol32R);
         Shift<RorKind>(h, PredictForm.Ror32R);
-        h[(int)PredictForm.Inc32] = &StepForm<W32, AddOp>;
-        h[(int)PredictForm.Inc64] = &StepForm<W64, AddOp>;
-        h[(int)PredictForm.Dec32] = &StepForm<W32, SubOp>;
-        h[(int)PredictForm.Dec64] = &StepForm<W64, SubOp>;
-        h[(int)PredictForm.Lea32B] = &LeaForm<W32, NoIndex>;
-        h[(int)PredictForm.Lea32BI] = &LeaForm<W32, WithIndex>;
-        h[(int)PredictForm.Lea64B] = &LeaForm<W64, NoIndex>;
-        h[(int)PredictForm.Lea64BI] = &LeaForm<W64, WithIndex>;
+        InOrder(h, PredictForm.Lea32B, &LeaForm<W32, NoIndex>, &LeaForm<W32, WithIndex>, &LeaForm<W64, NoIndex>, &LeaForm<W64, WithIndex>);
         h[(int)PredictForm.MovSx64From32] = &MovSx64From32;
         h[(int)PredictForm.MovZx32From8] = &MovZx32<W8>;
         h[(int)PredictForm.MovZx32From16] = &MovZx32<W16>;
         h[(int)PredictForm.Cmov32] = &CmovForm<W32>;
         h[(int)PredictForm.Cmov64] = &CmovForm<W64>;
-        h[(int)PredictForm.Setcc] = &SetccForm;
         h[(int)PredictForm.Stack64] = &Stack64;
         h[(int)PredictForm.String64] = &String64;
         var handlers = new nint[h.Length];
@@ -135,22 +128,21 @@ internal static partial class RegisterPredictor
         return handlers;
     }
 
-    private static unsafe void TwoOperand<TOp>(delegate*<in PredictedOp, ref RegisterFile, uint, uint>[] h, PredictForm first)
-        where TOp : struct, ITwoOperand
-    {
-        h[(int)first] = &TwoOperandForm<W32, RegisterSource, TOp>;
-        h[(int)first + 1] = &TwoOperandForm<W32, ImmediateSource, TOp>;
-        h[(int)first + 2] = &TwoOperandForm<W64, RegisterSource, TOp>;
-        h[(int)first + 3] = &TwoOperandForm<W64, ImmediateSource, TOp>;
-    }
+    private static unsafe void TwoOperand<TOp>(FormHandler[] h, PredictForm first) where TOp : struct, ITwoOperand =>
+        InOrder(h, first, &TwoOperandForm<W32, RegisterSource, TOp>, &TwoOperandForm<W32, ImmediateSource, TOp>,
+            &TwoOperandForm<W64, RegisterSource, TOp>, &TwoOperandForm<W64, ImmediateSource, TOp>);
 
-    private static unsafe void Shift<TKind>(delegate*<in PredictedOp, ref RegisterFile, uint, uint>[] h, PredictForm first)
-        where TKind : struct, IShiftKind
+    private static unsafe void Shift<TKind>(FormHandler[] h, PredictForm first) where TKind : struct, IShiftKind =>
+        InOrder(h, first, &ShiftForm<W32, RegisterSource, TKind>, &ShiftForm<W32, ImmediateSource, TKind>,
+            &ShiftForm<W64, RegisterSource, TKind>, &ShiftForm<W64, ImmediateSource, TKind>);
+
+    /// <summary>Four consecutive forms (32R, 32I, 64R, 64I; or as the enum lists them).</summary>
+    private static unsafe void InOrder(FormHandler[] h, PredictForm first, FormHandler a, FormHandler b, FormHandler c, FormHandler d)
     {
-        h[(int)first] = &ShiftForm<W32, RegisterSource, TKind>;
-        h[(int)first + 1] = &ShiftForm<W32, ImmediateSource, TKind>;
-        h[(int)first + 2] = &ShiftForm<W64, RegisterSource, TKind>;
-        h[(int)first + 3] = &ShiftForm<W64, ImmediateSource, TKind>;
+        h[(int)first] = a;
+        h[(int)first + 1] = b;
+        h[(int)first + 2] = c;
+        h[(int)first + 3] = d;
     }
 
     /// <summary>Any op, any form: the touched slots saved, the kind applied, the slots compared (and the wrongly
@@ -198,7 +190,7 @@ internal static partial class RegisterPredictor
         ulong old = r[dst], oldFlags = r[Flags];
         ulong a = old & TW.Mask, b = TS.Value(op, ref r) & TW.Mask;
         ulong result = TOp.Result(a, b) & TW.Mask;
-        ulong flags = (oldFlags & ~All) | TOp.Flags(a, b, result, TW.Bytes);
+        ulong flags = (oldFlags & ~All) | FlagsOf<TOp>(a, b, result, TW.Bytes);
         uint changed = Put(ref r, Flags, oldFlags, flags, stored);
         return TOp.Writes ? changed | Put(ref r, dst, old, result, stored) : changed;
     }
@@ -210,7 +202,7 @@ internal static partial class RegisterPredictor
         ulong old = r[dst], oldFlags = r[Flags];
         ulong a = old & TW.Mask;
         ulong result = TOp.Result(a, 1) & TW.Mask;
-        ulong flags = (oldFlags & ~(All & ~CF)) | (TOp.Flags(a, 1, result, TW.Bytes) & ~CF); // inc and dec keep CF
+        ulong flags = (oldFlags & ~(All & ~CF)) | (FlagsOf<TOp>(a, 1, result, TW.Bytes) & ~CF); // inc and dec keep CF
         return Put(ref r, Flags, oldFlags, flags, stored) | Put(ref r, dst, old, result, stored);
     }
 
@@ -326,71 +318,32 @@ internal static partial class RegisterPredictor
     private struct NoIndex : IIndex { public static bool Present => false; }
     private struct WithIndex : IIndex { public static bool Present => true; }
 
-    /// <summary>A two-operand operation: its result (of operands cut to width), its six status flags, whether it writes
-    /// the destination (cmp and test do not).</summary>
+    /// <summary>A two-operand operation: its result (of operands cut to width), which rule sets its six status flags,
+    /// whether it writes the destination (cmp and test do not).</summary>
     private interface ITwoOperand
     {
         static abstract ulong Result(ulong a, ulong b);
-        static abstract ulong Flags(ulong a, ulong b, ulong result, int bytes);
+        static abstract FlagRule Rule { get; }
         static abstract bool Writes { get; }
     }
 
-    private struct AddOp : ITwoOperand
+    private enum FlagRule { Add, Sub, Logic }
+
+    /// <summary>The flags of <typeparamref name="TOp"/>: the carry/borrow rules of add and sub; and, or, xor, test: CF = OF = 0,
+    /// AF (undefined) = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong FlagsOf<TOp>(ulong a, ulong b, ulong result, int bytes) where TOp : struct, ITwoOperand => TOp.Rule switch
     {
-        public static ulong Result(ulong a, ulong b) => a + b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Flags(ulong a, ulong b, ulong result, int bytes) => StatusFlags.Add(a, b, 0, result, bytes);
-        public static bool Writes => true;
-    }
+        FlagRule.Add => StatusFlags.Add(a, b, 0, result, bytes),
+        FlagRule.Sub => StatusFlags.Sub(a, b, 0, result, bytes),
+        _ => StatusFlags.Result(result, bytes),
+    };
 
-
-    private struct SubOp : ITwoOperand
-    {
-        public static ulong Result(ulong a, ulong b) => a - b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Flags(ulong a, ulong b, ulong result, int bytes) => StatusFlags.Sub(a, b, 0, result, bytes);
-        public static bool Writes => true;
-    }
-
-
-    private struct CmpOp : ITwoOperand
-    {
-        public static ulong Result(ulong a, ulong b) => a - b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Flags(ulong a, ulong b, ulong result, int bytes) => StatusFlags.Sub(a, b, 0, result, bytes);
-        public static bool Writes => false;
-    }
-
-    // and, or, xor, test: CF = OF = 0, AF (undefined) = 0.
-    private struct AndOp : ITwoOperand
-    {
-        public static ulong Result(ulong a, ulong b) => a & b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Flags(ulong a, ulong b, ulong result, int bytes) => StatusFlags.Result(result, bytes);
-        public static bool Writes => true;
-    }
-
-    private struct OrOp : ITwoOperand
-    {
-        public static ulong Result(ulong a, ulong b) => a | b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Flags(ulong a, ulong b, ulong result, int bytes) => StatusFlags.Result(result, bytes);
-        public static bool Writes => true;
-    }
-
-    private struct XorOp : ITwoOperand
-    {
-        public static ulong Result(ulong a, ulong b) => a ^ b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Flags(ulong a, ulong b, ulong result, int bytes) => StatusFlags.Result(result, bytes);
-        public static bool Writes => true;
-    }
-
-    private struct TestOp : ITwoOperand
-    {
-        public static ulong Result(ulong a, ulong b) => a & b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Flags(ulong a, ulong b, ulong result, int bytes) => StatusFlags.Result(result, bytes);
-        public static bool Writes => false;
-    }
+    private struct AddOp : ITwoOperand { public static ulong Result(ulong a, ulong b) => a + b; public static FlagRule Rule => FlagRule.Add; public static bool Writes => true; }
+    private struct SubOp : ITwoOperand { public static ulong Result(ulong a, ulong b) => a - b; public static FlagRule Rule => FlagRule.Sub; public static bool Writes => true; }
+    private struct CmpOp : ITwoOperand { public static ulong Result(ulong a, ulong b) => a - b; public static FlagRule Rule => FlagRule.Sub; public static bool Writes => false; }
+    private struct AndOp : ITwoOperand { public static ulong Result(ulong a, ulong b) => a & b; public static FlagRule Rule => FlagRule.Logic; public static bool Writes => true; }
+    private struct OrOp : ITwoOperand { public static ulong Result(ulong a, ulong b) => a | b; public static FlagRule Rule => FlagRule.Logic; public static bool Writes => true; }
+    private struct XorOp : ITwoOperand { public static ulong Result(ulong a, ulong b) => a ^ b; public static FlagRule Rule => FlagRule.Logic; public static bool Writes => true; }
+    private struct TestOp : ITwoOperand { public static ulong Result(ulong a, ulong b) => a & b; public static FlagRule Rule => FlagRule.Logic; public static bool Writes => false; }
 }
