@@ -296,6 +296,14 @@ internal sealed class ChunkDecoder : IDisposable
                     mask ^= RegisterPredictor.Predict(op, ref regs, stored);
                     CheckMask(ref masks, mask);
                     c.RegisterMask[i] = mask;
+                    if (values.SkipZeros(BitOperations.PopCount(mask)))
+                    {
+                        // Every residual 0 (most predicted changes): the values are the prediction's. v1 decodes a
+                        // long varint per value here; this is where v2's prediction pays for itself.
+                        if (stored == 0) exact++;
+                        for (uint m = mask; m != 0; m &= m - 1) c.RegisterValues[written++] = regs[BitOperations.TrailingZeroCount(m)];
+                        continue;
+                    }
                     ulong residuals = stored;
                     for (uint m = mask; m != 0; m &= m - 1)
                     {

@@ -52,6 +52,10 @@ internal struct PredictedOp
     /// <summary><see cref="Touched"/> as up to three slot numbers, lowest first; unused ones name rip, which no
     /// prediction writes, so the reader's hot path can save and compare all three without a loop.</summary>
     public byte Slot0, Slot1, Slot2;
+    /// <summary>Which handler predicts it: chosen once here, so the reader's per-step work has constant operand
+    /// widths and forms (<see cref="RegisterPredictor.FormOf"/>). Fits the struct's padding (32 bytes: the memo's
+    /// 64-byte entries hold key and op).</summary>
+    public PredictForm Form;
 
     public const byte Immediate = 0xFF;
     public const byte NoRegister = 0xFF;
@@ -69,12 +73,19 @@ internal struct PredictedOp
     public static PredictedOp From(in Instruction insn, int bitness)
     {
         if (insn.IsInvalid) return default;
-        var op = Build(insn, bitness);
+        return Complete(Build(insn, bitness));
+    }
+
+    /// <summary><paramref name="op"/> with what follows from its operation and operands: the touched slots and the
+    /// handler form (tests build ops field by field through here too).</summary>
+    internal static PredictedOp Complete(PredictedOp op)
+    {
         op.Touched = TouchedSlots(op);
         Span<byte> slots = [(byte)Slot.Rip, (byte)Slot.Rip, (byte)Slot.Rip];
         int k = 0;
         for (uint m = op.Touched; m != 0; m &= m - 1) slots[k++] = (byte)System.Numerics.BitOperations.TrailingZeroCount(m);
         (op.Slot0, op.Slot1, op.Slot2) = (slots[0], slots[1], slots[2]);
+        op.Form = RegisterPredictor.FormOf(op);
         return op;
     }
 
