@@ -28,6 +28,8 @@ internal sealed class ChunkDecoder : IDisposable
     /// <summary>Per code definition of the chunk: the instruction that defined it; and how many the chunk has.</summary>
     private int[] _definitionInstruction = new int[1024];
     private int _definitions;
+    /// <summary>How many code bytes the chunk's definitions stored in <see cref="DecodedChunk.Code"/>.</summary>
+    private int _codeLength;
     private ulong[] _expectedRip = new ulong[16];
     private RegisterFile[] _registers = new RegisterFile[16];
     private bool[] _hasRegisters = new bool[16];
@@ -184,7 +186,7 @@ internal sealed class ChunkDecoder : IDisposable
         var rips = new SpanReader(columns[(int)ChunkColumn.InstructionRips].Span, "instruction-rips");
         var code = new SpanReader(columns[(int)ChunkColumn.InstructionCode].Span, "instruction-code");
         var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
-        Grow(ref c.Code, codeBytes.Length);
+        Grow(ref c.Code, codeBytes.Length + OpMemo.PaddedKeyReach); // room for PredictedOps.Prefill's word reads
         if (registerChanges) (_code, _previousCode) = (_previousCode, _code);
         var map = registerChanges ? _code : _scanCode;
         map.Clear();
@@ -242,6 +244,7 @@ internal sealed class ChunkDecoder : IDisposable
             _expectedRip[current] = rip + (ulong)length;
         }
         _definitions = definitions;
+        _codeLength = codeWritten;
     }
 
     private void DecodeRegisters(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
@@ -265,7 +268,7 @@ internal sealed class ChunkDecoder : IDisposable
         bool predict = FormatVersion >= FrameFormat.PredictionVersion;
         int predicted = 0, exact = 0;
         _ops.Clear();
-        if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions, _previousCode);
+        if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions, _codeLength, _previousCode);
         for (int i = 0; i < n; i++)
         {
             // Keyframes that precede this change in the log set the base its deltas apply to.
@@ -293,6 +296,14 @@ internal sealed class ChunkDecoder : IDisposable
                     mask ^= RegisterPredictor.Predict(op, ref regs, stored);
                     CheckMask(ref masks, mask);
                     c.RegisterMask[i] = mask;
+                    if (values.SkipZeros(BitOperations.PopCount(mask)))
+                    {
+                        // Every residual 0 (most predicted changes): the values are the prediction's. v1 decodes a
+                        // long varint per value here; this is where v2's prediction pays for itself.
+                        if (stored == 0) exact++;
+                        for (uint m = mask; m != 0; m &= m - 1) c.RegisterValues[written++] = regs[BitOperations.TrailingZeroCount(m)];
+                        continue;
+                    }
                     ulong residuals = stored;
                     for (uint m = mask; m != 0; m &= m - 1)
                     {

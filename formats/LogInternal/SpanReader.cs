@@ -56,6 +56,19 @@ internal ref struct SpanReader
         }
     }
 
+    /// <summary>Skips <paramref name="count"/> (1-8) zero bytes, each a varint 0, and returns true; reads nothing and
+    /// returns false when they are not all zero, or are among the column's last 7 bytes (the caller then reads them
+    /// one by one, with every check). One 8-byte load: the v2 reader's test for an exactly predicted change.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool SkipZeros(int count)
+    {
+        if ((uint)(count - 1) >= 8 || _data.Length - _pos < sizeof(ulong)) return false;
+        ulong next = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_data[_pos..]);
+        if (next << (64 - 8 * count) != 0) return false;
+        _pos += count;
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long ReadZigzag()
     {

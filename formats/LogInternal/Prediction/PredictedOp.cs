@@ -52,6 +52,10 @@ internal struct PredictedOp
     /// <summary><see cref="Touched"/> as up to three slot numbers, lowest first; unused ones name rip, which no
     /// prediction writes, so the reader's hot path can save and compare all three without a loop.</summary>
     public byte Slot0, Slot1, Slot2;
+    /// <summary>Which handler predicts it: chosen once here, so the reader's per-step work has constant operand
+    /// widths and forms (<see cref="RegisterPredictor.FormOf"/>). Fits the struct's padding (32 bytes: the memo's
+    /// 64-byte entries hold key and op).</summary>
+    public PredictForm Form;
 
     public const byte Immediate = 0xFF;
     public const byte NoRegister = 0xFF;
@@ -69,12 +73,19 @@ internal struct PredictedOp
     public static PredictedOp From(in Instruction insn, int bitness)
     {
         if (insn.IsInvalid) return default;
-        var op = Build(insn, bitness);
+        return Complete(Build(insn, bitness));
+    }
+
+    /// <summary><paramref name="op"/> with what follows from its operation and operands: the touched slots and the
+    /// handler form (tests build ops field by field through here too).</summary>
+    internal static PredictedOp Complete(PredictedOp op)
+    {
         op.Touched = TouchedSlots(op);
         Span<byte> slots = [(byte)Slot.Rip, (byte)Slot.Rip, (byte)Slot.Rip];
         int k = 0;
         for (uint m = op.Touched; m != 0; m &= m - 1) slots[k++] = (byte)System.Numerics.BitOperations.TrailingZeroCount(m);
         (op.Slot0, op.Slot1, op.Slot2) = (slots[0], slots[1], slots[2]);
+        op.Form = RegisterPredictor.FormOf(op);
         return op;
     }
 
@@ -236,8 +247,37 @@ internal struct PredictedOp
         return op;
     }
 
-    /// <summary>The register-file slot of a general register, its size in bytes, and whether it is ah/ch/dh/bh.</summary>
+    /// <summary>The register-file slot of a general register, its size in bytes, and whether it is ah/ch/dh/bh.
+    /// One table load: a reader builds an op for every distinct instruction it predicts (cksum: one per 30
+    /// instructions), and Iced's register queries behind <see cref="ComputeGeneralSlot"/> cost more than the rest of the build.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool GeneralSlot(Register r, out byte slot, out byte size, out bool high)
+    {
+        var slots = GeneralSlots;
+        uint e = (uint)r < (uint)slots.Length ? slots[(int)r] : NotGeneral;
+        slot = (byte)e;
+        size = (byte)(e >> 8);
+        high = (e & HighBit) != 0;
+        return (e & GeneralBit) != 0;
+    }
+
+    /// <summary>Per Iced register: <see cref="ComputeGeneralSlot"/>'s answer as slot | size &lt;&lt; 8 | flags.</summary>
+    private static readonly uint[] GeneralSlots = BuildGeneralSlots();
+    private const uint HighBit = 1 << 16, GeneralBit = 1 << 17, NotGeneral = 0;
+
+    private static uint[] BuildGeneralSlots()
+    {
+        var table = new uint[(int)Enum.GetValues<Register>().Max() + 1];
+        for (int r = 0; r < table.Length; r++)
+        {
+            bool general = ComputeGeneralSlot((Register)r, out byte slot, out byte size, out bool high);
+            table[r] = slot | (uint)size << 8 | (high ? HighBit : 0) | (general ? GeneralBit : 0);
+        }
+        return table;
+    }
+
+    /// <summary>What <see cref="GeneralSlot"/> answers, from Iced's register queries (run once per register).</summary>
+    internal static bool ComputeGeneralSlot(Register r, out byte slot, out byte size, out bool high)
     {
         high = r is Register.AH or Register.CH or Register.DH or Register.BH;
         size = 0;

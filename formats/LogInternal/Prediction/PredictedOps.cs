@@ -109,7 +109,7 @@ internal sealed class PredictedOps
     /// <see cref="PrefetchDistance"/> definitions ahead of its probe, so they wait for memory together.
     /// Definitions found nowhere stay for <see cref="Get"/> to decode on demand. A reused op has the same key (rip,
     /// bytes, bitness) as the one it replaces, and an op is a pure function of its key: nothing predicted changes.</summary>
-    public void Prefill(DecodedChunk c, ReadOnlySpan<int> definitionInstruction, int count, CodeMap previousCode)
+    public void Prefill(DecodedChunk c, ReadOnlySpan<int> definitionInstruction, int count, int codeLength, CodeMap previousCode)
     {
         if (count > _decoded.Length) Grow(count);
         if (count > _keys.Length) Array.Resize(ref _keys, Math.Max(count, _keys.Length * 2));
@@ -118,18 +118,23 @@ internal sealed class PredictedOps
         var previous = _previousKeys;
         int previousCount = Math.Min(_previousCount, Math.Min(previous.Length, Math.Min(_previousOps64.Length, _previousDecoded.Length)));
         int cursor = 0, misses = 0;
+        // The decoder leaves room past the code bytes for the padded key's word reads (a chunk built otherwise takes the slow key).
+        bool padded = c.Code.Length >= codeLength + OpMemo.PaddedKeyReach;
         for (int d = 0; d < count; d++)
         {
             int i = definitionInstruction[d];
             ref var key = ref keys[d];
             key.Rip = c.InstructionRip[i];
-            OpMemo.MakeKey(c.InstructionBytes(i), 64, out key.Low, out key.High, out key.Tag);
+            if (padded) OpMemo.MakePaddedKey(c.Code, c.InstructionCodeOffset[i], c.InstructionLength[i], 64, out key.Low, out key.High, out key.Tag);
+            else OpMemo.MakeKey(c.InstructionBytes(i), 64, out key.Low, out key.High, out key.Tag);
             if ((uint)cursor >= (uint)previousCount || !previous[cursor].Same(key))
             {
                 if (!previousCode.TryGet(c.ThreadPid[c.InstructionThread[i]], key.Rip, out _, out _, out cursor)
                     || (uint)cursor >= (uint)previousCount || !previous[cursor].Same(key))
                 {
-                    _missing[misses++] = d;
+                    // Probed below only if the memo may have it; most are instructions no chunk decoded yet.
+                    if (_memo.MayContain(key.Rip, key.Low, key.High)) _missing[misses++] = d;
+                    else _decoded[d] |= NotInMemo;
                     cursor = int.MaxValue;
                     continue;
                 }
@@ -179,7 +184,15 @@ internal sealed class PredictedOps
         if (known || !_memo.TryGet(rip, code, bitness, out op))
         {
             op = Decode(bitness == 32 ? _decoder32 : _decoder64, code, rip, bitness);
-            _memo.Add(rip, code, bitness, op);
+            if (known && definition < _keyCount)
+            {
+                ref readonly var key = ref _keys[definition]; // made by Prefill for this definition's 64-bit op
+                _memo.Add(key.Rip, key.Low, key.High, key.Tag, op);
+            }
+            else
+            {
+                _memo.Add(rip, code, bitness, op);
+            }
         }
         _decoded[definition] |= (byte)(bitness == 32 ? 2 : 1);
         return ref op;

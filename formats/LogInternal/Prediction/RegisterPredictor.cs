@@ -13,7 +13,7 @@ namespace Ether.Replay.Formats.LogInternal.Prediction;
 /// prediction must be a pure function of the instruction and the registers before it. It never
 /// reads rip (the reader's file does not track it); a wrong guess costs bytes, never correctness.
 /// </summary>
-internal static class RegisterPredictor
+internal static partial class RegisterPredictor
 {
     private const int Flags = (int)Register.Rflags;
     private const int Rax = (int)Register.Rax, Rcx = (int)Register.Rcx, Rdx = (int)Register.Rdx;
@@ -22,27 +22,14 @@ internal static class RegisterPredictor
     /// <summary>Applies <paramref name="op"/> to <paramref name="r"/> in place (no copy of the whole file: the
     /// reader's hot path) and returns the predicted mask: the slots whose value the prediction changed.
     /// <paramref name="stored"/> is the mask the trace stored against it (the writer passes 0): a slot the
-    /// prediction changed but the stored mask names too did not change at all, so it gets its old value back.
-    /// The at most three touched slots are saved and compared unrolled (unused ones are rip, which no op writes);
-    /// they are general registers, rflags or rip by construction (<see cref="PredictedOp.From"/>), so they are
-    /// read without bounds checks.</summary>
+    /// prediction changed but the stored mask names too did not change at all, so it keeps its old value.
+    /// One indirect call to the op's form handler (<see cref="PredictedOp.Form"/>): specialised for the common
+    /// operand shapes, <see cref="Generic"/> for the rest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Predict(in PredictedOp op, ref RegisterFile r, uint stored)
+    public static unsafe uint Predict(in PredictedOp op, ref RegisterFile r, uint stored)
     {
-        ref ulong slots = ref MemoryMarshal.GetReference(r.AsSpan());
-        int s0 = op.Slot0, s1 = op.Slot1, s2 = op.Slot2;
-        ulong o0 = Unsafe.Add(ref slots, s0), o1 = Unsafe.Add(ref slots, s1), o2 = Unsafe.Add(ref slots, s2);
-        Apply(op, ref r);
-        uint changed = Differs(Unsafe.Add(ref slots, s0), o0, s0) | Differs(Unsafe.Add(ref slots, s1), o1, s1) | Differs(Unsafe.Add(ref slots, s2), o2, s2);
-        uint wrong = changed & stored;
-        if (wrong != 0)
-        {
-            // Rare: the truth kept a slot the prediction changed.
-            if ((wrong & (1u << s2)) != 0) r[s2] = o2;
-            if ((wrong & (1u << s1)) != 0) r[s1] = o1;
-            if ((wrong & (1u << s0)) != 0) r[s0] = o0;
-        }
-        return changed;
+        var handler = (delegate*<in PredictedOp, ref RegisterFile, uint, uint>)Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(FormHandlers), (int)op.Form);
+        return handler(op, ref r, stored);
     }
 
     /// <summary>Bit <paramref name="slot"/> when the values differ, without a branch: whether a slot changed is data
@@ -216,7 +203,7 @@ internal static class RegisterPredictor
                 return;
             }
             case PredictKind.Shl or PredictKind.Shr or PredictKind.Sar or PredictKind.Rol or PredictKind.Ror:
-                Shift(op, ref r, size, mask);
+                Shift(op, ref r, size);
                 return;
             case PredictKind.Imul:
             {
@@ -263,9 +250,8 @@ internal static class RegisterPredictor
         }
     }
 
-    private static void Shift(in PredictedOp op, ref RegisterFile r, int size, ulong mask)
+    private static void Shift(in PredictedOp op, ref RegisterFile r, int size)
     {
-        int bits = size * 8;
         int count = (int)((op.Src == PredictedOp.Immediate ? op.Imm : r[Rcx]) & (size == 8 ? 0x3FUL : 0x1FUL));
         ulong a = Read(ref r, op.Dst, op.DstHigh, size);
         if (count == 0)
@@ -274,10 +260,23 @@ internal static class RegisterPredictor
             Write(ref r, op.Dst, op.DstHigh, size, a);
             return;
         }
+        ulong result = Shifted(op.Kind, a, count, size, out ulong flags, out ulong affected);
+        SetFlags(ref r, flags, affected);
+        Write(ref r, op.Dst, op.DstHigh, size, result);
+    }
+
+    /// <summary>Shift or rotate (<paramref name="kind"/>) of <paramref name="a"/> (cut to <paramref name="size"/>) by a
+    /// non-zero <paramref name="count"/> (already masked as the CPU masks it): the result, and the flags with the ones it sets.
+    /// Shared by the generic path and the specialised shift forms (constant kind and size there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Shifted(PredictKind kind, ulong a, int count, int size, out ulong flags, out ulong affected)
+    {
+        int bits = size * 8;
         ulong sign = SignBit(size);
-        ulong result, flags;
-        ulong affected = All;
-        switch (op.Kind)
+        ulong result;
+        affected = All;
+        ulong mask = SizeMask(size);
+        switch (kind)
         {
             case PredictKind.Shl:
             {
@@ -322,8 +321,7 @@ internal static class RegisterPredictor
                 break;
             }
         }
-        SetFlags(ref r, flags, affected);
-        Write(ref r, op.Dst, op.DstHigh, size, result);
+        return result;
     }
 
     private static void StringStep(in PredictedOp op, ref RegisterFile r)

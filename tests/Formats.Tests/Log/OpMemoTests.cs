@@ -1,0 +1,87 @@
+using Ether.Replay.Formats.LogInternal.Prediction;
+
+namespace Ether.Replay.Formats.Tests.Log;
+
+/// <summary>
+/// The reader's op look-up shortcuts must answer exactly what the plain ways answer: the padded key
+/// (word reads and masks) the same key as <see cref="OpMemo.MakeKey"/>, the memo's added-keys filter never
+/// "absent" for a key it holds, and the general-register table what Iced's register queries say.
+/// </summary>
+public class OpMemoTests
+{
+    [Fact]
+    public void A_padded_key_is_the_plain_key_for_every_length_whatever_follows_the_instruction()
+    {
+        var random = new Random(5);
+        for (int round = 0; round < 200; round++)
+            for (int length = 1; length <= 15; length++)
+            {
+                // The instruction at a random offset, followed by random bytes the padded reads see and must ignore.
+                var buffer = new byte[40 + OpMemo.PaddedKeyReach];
+                random.NextBytes(buffer);
+                int offset = random.Next(0, 40 - length);
+                OpMemo.MakeKey(buffer.AsSpan(offset, length), 64, out ulong low, out ulong high, out uint tag);
+                OpMemo.MakePaddedKey(buffer, offset, length, 64, out ulong paddedLow, out ulong paddedHigh, out uint paddedTag);
+                Assert.Equal((low, high, tag), (paddedLow, paddedHigh, paddedTag));
+            }
+    }
+
+    [Fact]
+    public void The_memo_filter_never_calls_a_key_it_holds_absent()
+    {
+        var memo = new OpMemo();
+        var random = new Random(6);
+        var keys = new List<(ulong Rip, byte[] Code)>();
+        Assert.False(memo.MayContain(0x401000, 0x90, 0)); // nothing added yet
+        // 40 K distinct instructions: the memo grows from 4 K slots to 64 K on the way.
+        for (int i = 0; i < 40_000; i++)
+        {
+            var code = new byte[1 + random.Next(15)];
+            random.NextBytes(code);
+            ulong rip = 0x400000 + (ulong)i * 16;
+            memo.Add(rip, code, 64, new PredictedOp { Kind = PredictKind.Mov, Dst = (byte)(i % 16) });
+            keys.Add((rip, code));
+        }
+        int i2 = 0, absent = 0;
+        foreach (var (rip, code) in keys)
+        {
+            OpMemo.MakeKey(code, 64, out ulong low, out ulong high, out _);
+            Assert.True(memo.MayContain(rip, low, high));
+            Assert.True(memo.TryGet(rip, code, 64, out var op));
+            Assert.Equal((byte)(i2++ % 16), op.Dst);
+        }
+        // Keys never added: the filter must rule most of them out (else it saves nothing).
+        for (int i = 0; i < 10_000; i++)
+        {
+            ulong rip = 0x900000 + (ulong)i * 16;
+            if (!memo.MayContain(rip, (ulong)i, 0)) absent++;
+        }
+        Assert.True(absent > 8_000, $"the filter ruled out only {absent} of 10000 keys never added");
+    }
+
+    [Fact]
+    public void After_the_memo_starts_over_its_filter_still_holds_every_key_added_since()
+    {
+        var memo = new OpMemo();
+        byte[] code = [0x48, 0x89, 0xc3]; // mov rbx, rax; the rip tells keys apart
+        const int total = 110_000; // past the 96 K the memo holds before it starts over
+        for (int i = 0; i < total; i++) memo.Add((ulong)i * 8, code, 64, new PredictedOp { Kind = PredictKind.Mov });
+        OpMemo.MakeKey(code, 64, out ulong low, out ulong high, out _);
+        for (int i = total - 1_000; i < total; i++)
+        {
+            Assert.True(memo.MayContain((ulong)i * 8, low, high));
+            Assert.True(memo.TryGet((ulong)i * 8, code, 64, out _));
+        }
+    }
+
+    [Fact]
+    public void The_general_register_table_answers_what_Iceds_register_queries_answer()
+    {
+        foreach (var r in Enum.GetValues<Iced.Intel.Register>())
+        {
+            bool expected = PredictedOp.ComputeGeneralSlot(r, out byte slot, out byte size, out bool high);
+            Assert.Equal(expected, PredictedOp.GeneralSlot(r, out byte tableSlot, out byte tableSize, out bool tableHigh));
+            if (expected) Assert.Equal((slot, size, high), (tableSlot, tableSize, tableHigh));
+        }
+    }
+}
