@@ -14,7 +14,8 @@ namespace Ether.Replay.Bench;
 /// same run: the same events re-written as format version 1 (no register prediction).
 /// Usage: format [N] [--real-only | --synthetic-only] [--columns] [--only NAME,...] (real traces whose names start so)
 /// [--rounds R] (decode speeds are the median of R passes, v1 and v2 alternating, after one untimed warm-up pass each,
-/// in instructions per second of the decoding thread's CPU time)
+/// in instructions per second of the decoding thread's CPU time) [--chunk-length K] (both versions re-chunked to chunks
+/// K times as long as recorded: what a recorder with a K times longer chunk age would write; see <see cref="TraceCopy"/>)
 /// </summary>
 public static class FormatBench
 {
@@ -29,19 +30,20 @@ public static class FormatBench
 
     public static int Run(string[] args)
     {
-        if (!BenchArgs.TryParse("format", args, out var o, flags: ["--real-only", "--synthetic-only", "--columns"], numbers: ["--rounds"], texts: ["--only"], bareNumber: true))
+        if (!BenchArgs.TryParse("format", args, out var o, flags: ["--real-only", "--synthetic-only", "--columns"], numbers: ["--rounds", "--chunk-length"], texts: ["--only"], bareNumber: true))
             return 2;
         long n = o.Bare(10_000_000);
         bool synthetic = !o.Has("--real-only"), real = !o.Has("--synthetic-only"), columns = o.Has("--columns");
         string[] only = o.Text("--only")?.Split(',') ?? [];
         int rounds = (int)Math.Clamp(o.Number("--rounds", 5), 1, 1000);
+        int chunkLength = (int)Math.Clamp(o.Number("--chunk-length", 1), 1, 1000);
         string dir = Path.Combine(Path.GetTempPath(), $"ether-bench-format-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         try
         {
             int result = 0;
             if (synthetic) result |= Synthetic(dir, n, rounds);
-            if (real) result |= Real(dir, columns, only, rounds);
+            if (real) result |= Real(dir, columns, only, rounds, chunkLength);
             return result;
         }
         finally
@@ -112,11 +114,12 @@ public static class FormatBench
     }
 
     /// <summary>Real traces: size with and without register prediction, where the bytes go, decode speed of both.</summary>
-    private static int Real(string dir, bool columns, string[] only, int rounds)
+    private static int Real(string dir, bool columns, string[] only, int rounds, int chunkLength)
     {
         Console.WriteLine();
         Console.WriteLine("real traces: Debian hash and compression tools (and ls) recorded by the ptrace recorder (every instruction, register,");
         Console.WriteLine("memory write, system call); baseline: the same events re-written as format version 1 (no register prediction)");
+        if (chunkLength > 1) Console.WriteLine($"both versions re-chunked: chunks {chunkLength} times as long as recorded (at most {new TraceWriterOptions().ChunkSteps:N0} steps)");
         var table = new Table().AddColumns("trace", "insns", "v1 B/insn", "v2 B/insn", "v1/v2", "predicted exactly",
             "decode v1 M insn/s", "decode v2 M insn/s", "v2/v1");
         double worst = 0, slowest = double.MaxValue;
@@ -125,6 +128,12 @@ public static class FormatBench
         {
             if (only.Length > 0 && !only.Any(o => w.Name.StartsWith(o, StringComparison.Ordinal))) continue;
             if (RealTraces.Get(w) is not { } path) continue;
+            if (chunkLength > 1)
+            {
+                string longer = Path.Combine(dir, "v2.etrace");
+                TraceCopy.Copy(path, longer, new TraceWriterOptions(), chunkLength);
+                path = longer;
+            }
             string v1 = Path.Combine(dir, "v1.etrace");
             TraceCopy.Copy(path, v1, new TraceWriterOptions { PredictRegisters = false });
             using var r2 = TraceReader.Open(path);
