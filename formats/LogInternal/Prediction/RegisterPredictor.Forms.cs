@@ -39,7 +39,10 @@ internal enum PredictForm : byte
 /// branches; each handler knows the slots it writes, so it computes the changed mask from the values it has in
 /// registers and keeps a slot the stored mask names at its old value without saving and re-reading the file.
 /// They give exactly what <see cref="Generic"/> gives for their form (RegisterPredictorFormTests): a different
-/// bit would be a format change.
+/// bit would be a format change. Handlers are compiled optimized at their first call (AggressiveOptimization):
+/// called through a function pointer, ~70 of them, they otherwise ran unoptimized for the first passes of a
+/// process (tier-up waits until no new method is compiled for 100 ms), which is most of a short `ether` command
+/// (measured: zstd and gzip v2/v1 0.03-0.08 better over a reader's first passes, nothing lost later).
 /// </summary>
 internal static partial class RegisterPredictor
 {
@@ -147,6 +150,7 @@ internal static partial class RegisterPredictor
 
     /// <summary>Any op, any form: the touched slots saved, the kind applied, the slots compared (and the wrongly
     /// predicted ones restored). What every specialised handler must equal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static uint Generic(in PredictedOp op, ref RegisterFile r, uint stored)
     {
         int s0 = op.Slot0, s1 = op.Slot1, s2 = op.Slot2;
@@ -175,6 +179,7 @@ internal static partial class RegisterPredictor
         return Differs(value, old, slot);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint MovForm<TW, TS>(in PredictedOp op, ref RegisterFile r, uint stored)
         where TW : struct, IWidth where TS : struct, ISource
     {
@@ -183,6 +188,7 @@ internal static partial class RegisterPredictor
         return Put(ref r, dst, r[dst], value, stored);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint TwoOperandForm<TW, TS, TOp>(in PredictedOp op, ref RegisterFile r, uint stored)
         where TW : struct, IWidth where TS : struct, ISource where TOp : struct, ITwoOperand
     {
@@ -195,6 +201,7 @@ internal static partial class RegisterPredictor
         return TOp.Writes ? changed | Put(ref r, dst, old, result, stored) : changed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint StepForm<TW, TOp>(in PredictedOp op, ref RegisterFile r, uint stored)
         where TW : struct, IWidth where TOp : struct, ITwoOperand
     {
@@ -208,6 +215,7 @@ internal static partial class RegisterPredictor
 
     /// <summary>A shift or rotate by an immediate or cl (the count masked to 5 or 6 bits as the CPU does). A zero count
     /// keeps the flags but still writes the destination (a 32-bit one zero-extends).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint ShiftForm<TW, TS, TKind>(in PredictedOp op, ref RegisterFile r, uint stored)
         where TW : struct, IWidth where TS : struct, ISource where TKind : struct, IShiftKind
     {
@@ -220,6 +228,7 @@ internal static partial class RegisterPredictor
         return Put(ref r, Flags, oldFlags, (oldFlags & ~affected) | (flags & affected), stored) | Put(ref r, dst, old, result, stored);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint LeaForm<TW, TI>(in PredictedOp op, ref RegisterFile r, uint stored)
         where TW : struct, IWidth where TI : struct, IIndex
     {
@@ -229,18 +238,21 @@ internal static partial class RegisterPredictor
         return Put(ref r, dst, r[dst], address & TW.Mask, stored);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint MovSx64From32(in PredictedOp op, ref RegisterFile r, uint stored)
     {
         int dst = op.Dst;
         return Put(ref r, dst, r[dst], (ulong)(long)(int)r[op.Src], stored);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint MovZx32<TS>(in PredictedOp op, ref RegisterFile r, uint stored) where TS : struct, IWidth
     {
         int dst = op.Dst;
         return Put(ref r, dst, r[dst], r[op.Src] & TS.Mask, stored);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint CmovForm<TW>(in PredictedOp op, ref RegisterFile r, uint stored) where TW : struct, IWidth
     {
         int dst = op.Dst;
@@ -249,6 +261,7 @@ internal static partial class RegisterPredictor
         return Put(ref r, dst, old, value, stored);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint SetccForm(in PredictedOp op, ref RegisterFile r, uint stored)
     {
         int dst = op.Dst;
@@ -257,6 +270,7 @@ internal static partial class RegisterPredictor
         return Put(ref r, dst, old, value, stored);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint Stack64(in PredictedOp op, ref RegisterFile r, uint stored)
     {
         ulong old = r[Rsp];
@@ -266,6 +280,7 @@ internal static partial class RegisterPredictor
     /// <summary>One iteration: rdi (unless lods) and rsi (movs, lods) move by the element size, up or down as DF says, and
     /// rep counts rcx down; a rep with rcx 0 changes nothing. Without branches on the condition bits: they vary from
     /// step to step in string-heavy code (zstd: 17 % of its instructions).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint String64(in PredictedOp op, ref RegisterFile r, uint stored)
     {
         ulong rdi = r[Rdi], rsi = r[Rsi], rcx = r[Rcx];

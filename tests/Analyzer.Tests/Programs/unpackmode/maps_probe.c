@@ -5,8 +5,9 @@
  * /proc/self/maps, /proc/thread-self/maps, /proc/<pid>/maps and /proc/self/smaps that cover them
  * (addresses relative to the region; maps read 100 bytes at a time, smaps with pread, one re-read
  * after lseek): fresh read-write and read-write-execute memory, code made read-execute, a page of
- * its own .data made read-write-execute and run, and a forked child's view; and how large reads of
- * maps and smaps are cut (whole lines, a page at most per read).
+ * its own .data made read-write-execute and run, a written page next to a read-write-execute one
+ * it only read, and a forked child's view; and how large reads of maps and smaps are cut (whole
+ * lines, a page at most per read).
  * Natively and recorded the output must be the same.
  *
  * What the smaps counters depend on, and why each is printed (the test compares them exactly):
@@ -170,6 +171,18 @@ int main(void)
 
     chunks("/proc/self/maps");
     chunks("/proc/self/smaps");
+
+    /* E: one page written, the next made read-write-execute and only read (the shared zero page: not
+       resident for smaps), between guard pages. The recorder keeps the second page from being both
+       writable and executable, so the kernel may hold the two pages in one VMA that the rewriter cuts:
+       its counters then go to the page that holds them. */
+    unsigned char *guarded = mmap(0, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *e = guarded + PAGE;
+    mprotect(e, 2 * PAGE, PROT_READ | PROT_WRITE);
+    e[0] = 4;
+    mprotect(e + PAGE, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC);
+    printf("E read %d\n", *(volatile unsigned char *)(e + PAGE));
+    look("E", e, 2 * PAGE);
 
     /* F: a forked child's own view of B. */
     fflush(stdout);
