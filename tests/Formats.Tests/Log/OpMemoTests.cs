@@ -75,6 +75,21 @@ public class OpMemoTests
     }
 
     [Fact]
+    public void Ops_looked_up_through_one_reader_at_many_rips_are_the_ops_a_fresh_decode_gives()
+    {
+        // Every form the predictor computes and its near misses, plus rip-relative lea (its op keeps the absolute
+        // address, so the same bytes at another rip have another op), each at four rips, in 64- and 32-bit code,
+        // through one reader: one new definition per look-up, so each goes through the memo, its filter and Iced.
+        byte[][] forms = [.. PredictableCode.All, [0x48, 0x8d, 0x05, 0x10, 0x00, 0x00, 0x00], [0x8d, 0x0d, 0x00, 0x01, 0x00, 0x00]];
+        var ops = new PredictedOps();
+        int definition = 0;
+        foreach (int bitness in new[] { 64, 32 })
+            foreach (ulong rip in new ulong[] { 0x401000, 0x7f0000123456, 0x1000, 0x401000 + 0x20, 0x401000 })
+                foreach (var code in forms)
+                    Assert.Equal(PredictedOp.Decode(code, rip, bitness), ops.Get(definition++, code, rip, bitness));
+    }
+
+    [Fact]
     public void The_general_register_table_answers_what_Iceds_register_queries_answer()
     {
         foreach (var r in Enum.GetValues<Iced.Intel.Register>())
