@@ -44,6 +44,10 @@ public static class FormatBench
         string[] only = o.Text("--only")?.Split(',') ?? [];
         int rounds = (int)Math.Clamp(o.Number("--rounds", 5), 1, 1000);
         int chunkLength = (int)Math.Clamp(o.Number("--chunk-length", 1), 1, 1000);
+        // Written to a file or a pipe, Spectre.Console lays tables out 80 columns wide and wraps the real-trace table's 11
+        // columns into unreadable cells: there, lay them out as wide as COLUMNS says, else 250.
+        if (Console.IsOutputRedirected)
+            AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int width) && width > 0 ? width : 250;
         string dir = Path.Combine(Path.GetTempPath(), $"ether-bench-format-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         try
