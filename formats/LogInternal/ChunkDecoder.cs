@@ -12,7 +12,7 @@ namespace Ether.Replay.Formats.LogInternal;
 /// checked against what the chunk header promises, so a damaged chunk throws
 /// <see cref="CorruptDataException"/> instead of reading out of bounds or looping.
 /// </summary>
-internal sealed class ChunkDecoder : IDisposable
+internal sealed partial class ChunkDecoder : IDisposable
 {
     private readonly ZstdSharp.Decompressor _decompressor = new();
     private byte[] _body = [];
@@ -152,131 +152,6 @@ internal sealed class ChunkDecoder : IDisposable
             c.SideWritesBefore.Add(writes);
             c.SideRegistersBefore.Add(registers);
         }
-    }
-
-    private void DecodeInstructions(ReadOnlyMemory<byte>[] columns, DecodedChunk c, bool registerChanges)
-    {
-        long count = c.Info.Count(EventKind.Instruction);
-        if (count > c.Info.LastStep - c.Info.BaseStep) throw new CorruptDataException("more instructions than steps");
-        int n = (int)count;
-        Grow(ref c.InstructionStep, n);
-        Grow(ref c.InstructionThread, n);
-        Grow(ref c.InstructionRip, n);
-        Grow(ref c.InstructionCodeOffset, n);
-        Grow(ref c.InstructionLength, n);
-        Grow(ref _instructionDefinition, n);
-        c.InstructionCount = n;
-
-        // Clock: (ticks, instructions) pairs give every instruction its step.
-        var clock = new SpanReader(columns[(int)ChunkColumn.Clock].Span, "clock");
-        long step = c.Info.BaseStep, span = c.Info.LastStep - c.Info.BaseStep;
-        int i = 0;
-        while (!clock.AtEnd)
-        {
-            long ticks = (long)clock.ReadVarint();
-            long run = (long)clock.ReadVarint();
-            if (ticks > span || run > n - i) throw clock.Corrupt("advances past the chunk");
-            step += ticks;
-            for (long k = 0; k < run; k++) c.InstructionStep[i++] = ++step;
-            if (step > c.Info.LastStep) throw clock.Corrupt("advances past the chunk");
-        }
-        if (i != n || step != c.Info.LastStep) throw clock.Corrupt($"covers {step - c.Info.BaseStep} steps and {i} instructions, header says {span} and {n}");
-
-        // Thread switches.
-        var threads = new SpanReader(columns[(int)ChunkColumn.InstructionThreads].Span, "instruction-threads");
-        int current = -1, pid = 0;
-        ulong expected = 0; // where the current thread's next instruction falls through to (kept in _expectedRip across switches)
-        int nextSwitch = n > 0 ? threads.ReadCount(n) : int.MaxValue;
-        if (n > 0 && nextSwitch != 0) throw threads.Corrupt("does not start at the first instruction");
-
-        var rips = new SpanReader(columns[(int)ChunkColumn.InstructionRips].Span, "instruction-rips");
-        var code = new SpanReader(columns[(int)ChunkColumn.InstructionCode].Span, "instruction-code");
-        var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
-        Grow(ref c.Code, codeBytes.Length + OpMemo.PaddedKeyReach); // room for PredictedOps.Prefill's word reads
-        if (registerChanges) (_code, _previousCode) = (_previousCode, _code);
-        var map = registerChanges ? _code : _scanCode;
-        map.Clear();
-        // A chunk has at most one definition per instruction: sized once here, not per definition.
-        Grow(ref _definitionInstruction, n);
-        Grow(ref _definitionTable, n);
-        var table = _definitionTable;
-        int codeWritten = 0, definitions = 0;
-        int nextCode = code.AtEnd ? int.MaxValue : code.ReadCount(n);
-        long fallThrough = n > 0 ? (long)rips.ReadVarint() : 0;
-        // The successor guess: the definition that followed the previous instruction's last time. Most instructions
-        // repeat a path already run in the chunk, so this finds them without hashing (pid, rip); a guess of another
-        // rip or pid, or of bytes a later definition replaced, goes to the map.
-        int previous = -1, guess = 0;
-
-        var instructionThread = c.InstructionThread;
-        var instructionRip = c.InstructionRip;
-        var instructionCodeOffset = c.InstructionCodeOffset;
-        var instructionLength = c.InstructionLength;
-        var instructionDefinition = _instructionDefinition;
-        for (i = 0; i < n; i++)
-        {
-            if (i == nextSwitch)
-            {
-                if (current >= 0) _expectedRip[current] = expected;
-                current = threads.ReadCount(c.ThreadCount - 1);
-                nextSwitch = threads.AtEnd ? int.MaxValue : i + threads.ReadCount(n - i);
-                if (nextSwitch == i) throw threads.Corrupt("switches twice at one instruction");
-                pid = c.ThreadPid[current];
-                expected = _expectedRip[current];
-            }
-
-            ulong rip = expected;
-            if (fallThrough > 0)
-            {
-                fallThrough--;
-            }
-            else
-            {
-                rip += (ulong)rips.ReadZigzag();
-                fallThrough = (long)rips.ReadVarint();
-            }
-
-            int offset, length, definition;
-            if (i == nextCode)
-            {
-                length = code.ReadByte();
-                if (length is < 1 or > 15) throw code.Corrupt($"defines a {length}-byte instruction");
-                code.ReadBytes(length).CopyTo(c.Code.AsSpan(codeWritten));
-                offset = codeWritten;
-                codeWritten += length;
-                definition = definitions++;
-                _definitionInstruction[definition] = i;
-                table[definition] = new CodeDefinition(rip, pid, offset, length, definition + 1);
-                int replaced = map.Set(pid, rip, offset, length, definition);
-                if (replaced >= 0) table[replaced].Length = 0; // (pid, rip) now runs other bytes: never guess the old ones
-                nextCode = code.AtEnd ? int.MaxValue : i + code.ReadCount(n - i);
-                if (nextCode == i) throw code.Corrupt("defines one instruction twice");
-            }
-            else if ((uint)guess < (uint)definitions && table[guess].Rip == rip && table[guess].Pid == pid && table[guess].Length != 0)
-            {
-                definition = guess;
-                offset = table[guess].Offset;
-                length = table[guess].Length;
-            }
-            else if (!map.TryGet(pid, rip, out offset, out length, out definition))
-            {
-                throw Undefined(rips, rip);
-            }
-
-            if (definition != guess && previous >= 0) table[previous].Next = definition;
-            previous = definition;
-            guess = table[definition].Next;
-
-            instructionThread[i] = current;
-            instructionRip[i] = rip;
-            instructionCodeOffset[i] = offset;
-            instructionLength[i] = (byte)length;
-            instructionDefinition[i] = definition;
-            expected = rip + (ulong)length;
-        }
-        if (current >= 0) _expectedRip[current] = expected;
-        _definitions = definitions;
-        _codeLength = codeWritten;
     }
 
     private void DecodeRegisters(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
