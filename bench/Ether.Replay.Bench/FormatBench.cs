@@ -11,11 +11,14 @@ namespace Ether.Replay.Bench;
 /// instructions as one MessagePack array per instruction, what a naive log would do.
 /// Issue 14's target: ≤ 3 bytes per instruction (registers, writes and code included) on real traces
 /// of hashing and compression tools (<see cref="RealTraces"/>), decoded no slower. Baseline in the
-/// same run: the same events re-written as format version 1 (no register prediction).
+/// same run: the same events re-written as format version 1 (no register prediction), decoded by today's reader and by
+/// the reader users had before version 2 (main 97cc4a6, built from git history: <see cref="BaselineReaderBuild"/>).
 /// Usage: format [N] [--real-only | --synthetic-only] [--columns] [--only NAME,...] (real traces whose names start so)
-/// [--rounds R] (decode speeds are the median of R passes, v1 and v2 alternating, after one untimed warm-up pass each,
-/// in instructions per second of the decoding thread's CPU time) [--chunk-length K] (both versions re-chunked to chunks
-/// K times as long as recorded: what a recorder with a K times longer chunk age would write; see <see cref="TraceCopy"/>)
+/// [--rounds R] (decode speeds are the median of R passes, the readers alternating, after untimed warm-up passes
+/// (<see cref="WarmUpSeconds"/>), in instructions per second of the decoding thread's CPU time) [--chunk-length K] (both
+/// versions re-chunked to chunks K times as long as recorded: what a recorder with a K times longer chunk age would write;
+/// see <see cref="TraceCopy"/>) [--baseline-reader REV | none] (the older reader that also decodes the v1 copies; default
+/// 97cc4a6, the last commit before format version 2; none: skip it)
 /// </summary>
 public static class FormatBench
 {
@@ -28,22 +31,30 @@ public static class FormatBench
         public byte[] Code = [];
     }
 
+    /// <summary>The reader users had before format version 2: main's last commit before it.</summary>
+    public const string DefaultBaselineReader = "97cc4a6";
+
     public static int Run(string[] args)
     {
-        if (!BenchArgs.TryParse("format", args, out var o, flags: ["--real-only", "--synthetic-only", "--columns"], numbers: ["--rounds", "--chunk-length"], texts: ["--only"], bareNumber: true))
+        if (!BenchArgs.TryParse("format", args, out var o, flags: ["--real-only", "--synthetic-only", "--columns"], numbers: ["--rounds", "--chunk-length"],
+                texts: ["--only", "--baseline-reader"], bareNumber: true))
             return 2;
         long n = o.Bare(10_000_000);
         bool synthetic = !o.Has("--real-only"), real = !o.Has("--synthetic-only"), columns = o.Has("--columns");
         string[] only = o.Text("--only")?.Split(',') ?? [];
         int rounds = (int)Math.Clamp(o.Number("--rounds", 5), 1, 1000);
         int chunkLength = (int)Math.Clamp(o.Number("--chunk-length", 1), 1, 1000);
+        // Written to a file or a pipe, Spectre.Console lays tables out 80 columns wide and wraps the real-trace table's 11
+        // columns into unreadable cells: there, lay them out as wide as COLUMNS says, else 250.
+        if (Console.IsOutputRedirected)
+            AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int width) && width > 0 ? width : 250;
         string dir = Path.Combine(Path.GetTempPath(), $"ether-bench-format-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         try
         {
             int result = 0;
             if (synthetic) result |= Synthetic(dir, n, rounds);
-            if (real) result |= Real(dir, columns, only, rounds, chunkLength);
+            if (real) result |= Real(dir, columns, only, rounds, chunkLength, o.Text("--baseline-reader") ?? DefaultBaselineReader);
             return result;
         }
         finally
@@ -79,7 +90,8 @@ public static class FormatBench
                 WriteSynthetic(full[i].Path, new SyntheticOptions { Instructions = n }, full[i].Predict);
                 full[i].Rate = Math.Max(full[i].Rate, n / sw.Elapsed.TotalSeconds);
             }
-        (full[1].Decode, full[0].Decode) = DecodeBoth(full[1].Path, full[0].Path, -1, rounds);
+        var synthetic = DecodeMedians([() => Decode(full[1].Path, -1), () => Decode(full[0].Path, -1)], rounds);
+        (full[1].Decode, full[0].Decode) = (synthetic[0], synthetic[1]);
 
         var table = new Table().AddColumns("encoding", "encode M insn/s", "decode M insn/s", "file MB", "bytes/insn");
         table.AddRow("baseline: msgpack array per insn", $"{naiveRate / 1e6:F1}", "-", $"{naiveBytes / 1e6:F1}", $"{(double)naiveBytes / n:F2}");
@@ -114,15 +126,24 @@ public static class FormatBench
     }
 
     /// <summary>Real traces: size with and without register prediction, where the bytes go, decode speed of both.</summary>
-    private static int Real(string dir, bool columns, string[] only, int rounds, int chunkLength)
+    private static int Real(string dir, bool columns, string[] only, int rounds, int chunkLength, string baselineRevision)
     {
         Console.WriteLine();
         Console.WriteLine("real traces: Debian hash and compression tools (and ls) recorded by the ptrace recorder (every instruction, register,");
         Console.WriteLine("memory write, system call); baseline: the same events re-written as format version 1 (no register prediction)");
         if (chunkLength > 1) Console.WriteLine($"both versions re-chunked: chunks {chunkLength} times as long as recorded (at most {new TraceWriterOptions().ChunkSteps:N0} steps)");
+        var baseline = baselineRevision == "none" ? null
+            : BaselineReader.TryOpen(BenchPaths.RepoRoot, baselineRevision, Path.Combine(BenchTraces.Directory, "baseline-readers"), Console.WriteLine);
+        string old = baseline?.Commit[..7] ?? "";
+        double callNs = baseline?.CallNanoseconds() ?? 0, callShare = 0;
+        if (baseline != null)
+            Console.WriteLine($"baseline reader: {baselineRevision} ({baseline.Commit[..12]}, {baseline.Location}) also decodes the version-1 copies: " +
+                $"column \"decode v1 {old}\" and \"v2/v1 {old}\" = version 2 by today's reader over version 1 by {old}'s");
         var table = new Table().AddColumns("trace", "insns", "v1 B/insn", "v2 B/insn", "v1/v2", "predicted exactly",
             "decode v1 M insn/s", "decode v2 M insn/s", "v2/v1");
-        double worst = 0, slowest = double.MaxValue;
+        if (baseline != null) table.AddColumns($"decode v1 {old} M insn/s", $"v2/v1 {old}");
+        double worst = 0, slowest = double.MaxValue, slowestOld = double.MaxValue;
+        string slowestOldName = "";
         var reports = new List<(string Name, TraceSizeReport V1, TraceSizeReport V2)>();
         foreach (var w in RealTraces.All)
         {
@@ -142,12 +163,31 @@ public static class FormatBench
             var s2 = TraceSizes.Measure(r2);
             var s1 = TraceSizes.Measure(r1);
             double b2 = (double)r2.FileSize / insns, b1 = (double)r1.FileSize / insns;
-            var (d1, d2) = DecodeBoth(v1, path, insns, rounds);
+            string v2 = path;
+            var passes = new List<Func<double>> { () => Decode(v1, insns), () => Decode(v2, insns) };
+            if (baseline != null)
+            {
+                // The older reader must read the copy as today's does before its speed means anything.
+                var (i0, r0) = baseline.Decode(v1);
+                if (i0 != insns || r0 != s1.RegisterChanges)
+                    throw new InvalidOperationException($"{old}'s reader decoded {i0} instructions and {r0} register changes of {w.Name}'s v1 copy, today's {insns} and {s1.RegisterChanges}");
+                passes.Add(() => DecodeBaseline(baseline, v1, insns));
+            }
+            var speeds = DecodeMedians([.. passes], rounds);
+            double d1 = speeds[0], d2 = speeds[1];
             worst = Math.Max(worst, b2);
             slowest = Math.Min(slowest, d2 / d1);
-            table.AddRow(w.Name, $"{insns:N0}", $"{b1:F2}", $"{b2:F2}", $"{b1 / b2:F1}x",
+            var row = new List<string> { w.Name, $"{insns:N0}", $"{b1:F2}", $"{b2:F2}", $"{b1 / b2:F1}x",
                 $"{100.0 * s2.ExactlyPredictedRegisterChanges / Math.Max(1, s2.RegisterChanges):F1}% of changes",
-                $"{d1 / 1e6:F1}", $"{d2 / 1e6:F1}", $"{d2 / d1:F2}");
+                $"{d1 / 1e6:F1}", $"{d2 / 1e6:F1}", $"{d2 / d1:F2}" };
+            if (baseline != null)
+            {
+                double d0 = speeds[2];
+                row.AddRange([$"{d0 / 1e6:F1}", $"{d2 / d0:F2}"]);
+                if (d2 / d0 < slowestOld) (slowestOld, slowestOldName) = (d2 / d0, w.Name);
+                callShare = Math.Max(callShare, BaselineReader.CallsPerPass(r1.Chunks.Count) * callNs * 1e-9 / (insns / d0));
+            }
+            table.AddRow([.. row]);
             reports.Add((w.Name, s1, s2));
             File.Delete(v1);
         }
@@ -160,6 +200,12 @@ public static class FormatBench
             return 1;
         }
         Console.WriteLine($"size: worst {worst:F2} bytes/insn (target <= 3); decode: slowest v2/v1 ratio {slowest:F2}");
+        if (baseline != null)
+        {
+            Console.WriteLine($"decode against the reader before version 2: slowest v2/v1 {old} ratio {slowestOld:F2} ({slowestOldName}); " +
+                "v2 today / v1 read by " + old + "'s reader, the speed users had");
+            Console.WriteLine($"baseline reader's reflection: {callNs:F0} ns a call, 3 calls a chunk: at most {100 * callShare:F3} % of a pass");
+        }
         Console.WriteLine($"verdict: size {(worst <= 3 ? "MET" : "MISSED")}");
         return 0;
     }
@@ -262,22 +308,46 @@ public static class FormatBench
         return (count / sw.Elapsed.TotalSeconds, bytes);
     }
 
-    /// <summary>Decode speeds of two traces of the same events (v1, v2): the median of <paramref name="rounds"/>
-    /// passes each, alternating so that load changes hit both alike, after one untimed pass each (JIT tiers, page cache).</summary>
-    private static (double V1, double V2) DecodeBoth(string v1, string v2, long expected, int rounds)
+    /// <summary>Untimed warm-up before the timed passes: each decoder runs until it has spent this much of its thread's CPU
+    /// time (at least one pass, at most <see cref="MaxWarmUpPasses"/>). Tiered JIT recompiles a method after 30 calls (twice
+    /// with PGO's instrumented tier), and code called once per pass or per chunk gets there only after many passes of a short
+    /// trace: after one warm-up pass, cksum's (~15 ms) medians were bimodal; the lead's harness needed 30+.</summary>
+    private const double WarmUpSeconds = 0.5;
+    private const int MaxWarmUpPasses = 100;
+
+    /// <summary>Decode speeds of traces of the same events, each pass a function (returning instructions per second): the
+    /// median of <paramref name="rounds"/> passes each, alternating so that load changes hit all alike, after the warm-up
+    /// (<see cref="WarmUpSeconds"/>: JIT tiers, page cache).</summary>
+    private static double[] DecodeMedians(Func<double>[] passes, int rounds)
     {
-        Decode(v1, expected);
-        Decode(v2, expected);
-        var r1 = new double[rounds];
-        var r2 = new double[rounds];
-        for (int i = 0; i < rounds; i++)
+        var spent = new double[passes.Length];
+        for (int pass = 0; pass < MaxWarmUpPasses; pass++)
         {
-            r1[i] = Decode(v1, expected);
-            r2[i] = Decode(v2, expected);
+            bool ran = false;
+            for (int d = 0; d < passes.Length; d++)
+            {
+                if (pass > 0 && spent[d] >= WarmUpSeconds) continue;
+                double start = ThreadCpuTime.Seconds();
+                passes[d]();
+                spent[d] += ThreadCpuTime.Seconds() - start;
+                ran = true;
+            }
+            if (!ran) break;
         }
-        Array.Sort(r1);
-        Array.Sort(r2);
-        return (r1[rounds / 2], r2[rounds / 2]);
+        var speeds = passes.Select(_ => new double[rounds]).ToArray();
+        for (int i = 0; i < rounds; i++)
+            for (int d = 0; d < passes.Length; d++)
+                speeds[d][i] = passes[d]();
+        return speeds.Select(s => { Array.Sort(s); return s[rounds / 2]; }).ToArray();
+    }
+
+    /// <summary><see cref="Decode"/> by the older reader: the same pass (a fresh reader, every chunk into one DecodedChunk), timed alike.</summary>
+    private static double DecodeBaseline(BaselineReader reader, string path, long expected)
+    {
+        double start = ThreadCpuTime.Seconds();
+        long seen = reader.Decode(path).Instructions;
+        if (seen != expected) throw new InvalidOperationException($"the baseline reader decoded {seen} instructions, wrote {expected}");
+        return seen / (ThreadCpuTime.Seconds() - start);
     }
 
     /// <summary>Instructions decoded per second of the decoding thread's CPU time (<see cref="ThreadCpuTime"/>).</summary>

@@ -27,12 +27,17 @@ internal sealed class ChunkDecoder : IDisposable
     private int[] _instructionDefinition = new int[1024];
     /// <summary>Per code definition of the chunk: the instruction that defined it; and how many the chunk has.</summary>
     private int[] _definitionInstruction = new int[1024];
+    /// <summary>Per code definition of the chunk: where its bytes are, and its successor guess (<see cref="CodeDefinition"/>).</summary>
+    private CodeDefinition[] _definitionTable = new CodeDefinition[1024];
     private int _definitions;
     /// <summary>How many code bytes the chunk's definitions stored in <see cref="DecodedChunk.Code"/>.</summary>
     private int _codeLength;
     private ulong[] _expectedRip = new ulong[16];
     private RegisterFile[] _registers = new RegisterFile[16];
     private bool[] _hasRegisters = new bool[16];
+
+    /// <summary>Per instruction of the last chunk decoded (its first <paramref name="count"/>): the code definition that gave its bytes.</summary>
+    internal ReadOnlySpan<int> InstructionDefinitions(int count) => _instructionDefinition.AsSpan(0, count);
 
     /// <summary>The file's format version: version 1 stored register changes without prediction.</summary>
     public int FormatVersion { get; set; } = FrameFormat.FormatVersion;
@@ -179,7 +184,8 @@ internal sealed class ChunkDecoder : IDisposable
 
         // Thread switches.
         var threads = new SpanReader(columns[(int)ChunkColumn.InstructionThreads].Span, "instruction-threads");
-        int current = -1;
+        int current = -1, pid = 0;
+        ulong expected = 0; // where the current thread's next instruction falls through to (kept in _expectedRip across switches)
         int nextSwitch = n > 0 ? threads.ReadCount(n) : int.MaxValue;
         if (n > 0 && nextSwitch != 0) throw threads.Corrupt("does not start at the first instruction");
 
@@ -190,29 +196,43 @@ internal sealed class ChunkDecoder : IDisposable
         if (registerChanges) (_code, _previousCode) = (_previousCode, _code);
         var map = registerChanges ? _code : _scanCode;
         map.Clear();
+        // A chunk has at most one definition per instruction: sized once here, not per definition.
+        Grow(ref _definitionInstruction, n);
+        Grow(ref _definitionTable, n);
+        var table = _definitionTable;
         int codeWritten = 0, definitions = 0;
         int nextCode = code.AtEnd ? int.MaxValue : code.ReadCount(n);
         long fallThrough = n > 0 ? (long)rips.ReadVarint() : 0;
+        // The successor guess: the definition that followed the previous instruction's last time. Most instructions
+        // repeat a path already run in the chunk, so this finds them without hashing (pid, rip); a guess of another
+        // rip or pid, or of bytes a later definition replaced, goes to the map.
+        int previous = -1, guess = 0;
 
+        var instructionThread = c.InstructionThread;
+        var instructionRip = c.InstructionRip;
+        var instructionCodeOffset = c.InstructionCodeOffset;
+        var instructionLength = c.InstructionLength;
+        var instructionDefinition = _instructionDefinition;
         for (i = 0; i < n; i++)
         {
             if (i == nextSwitch)
             {
+                if (current >= 0) _expectedRip[current] = expected;
                 current = threads.ReadCount(c.ThreadCount - 1);
                 nextSwitch = threads.AtEnd ? int.MaxValue : i + threads.ReadCount(n - i);
                 if (nextSwitch == i) throw threads.Corrupt("switches twice at one instruction");
+                pid = c.ThreadPid[current];
+                expected = _expectedRip[current];
             }
-            int pid = c.ThreadPid[current];
 
-            ulong rip;
+            ulong rip = expected;
             if (fallThrough > 0)
             {
-                rip = _expectedRip[current];
                 fallThrough--;
             }
             else
             {
-                rip = _expectedRip[current] + (ulong)rips.ReadZigzag();
+                rip += (ulong)rips.ReadZigzag();
                 fallThrough = (long)rips.ReadVarint();
             }
 
@@ -225,24 +245,36 @@ internal sealed class ChunkDecoder : IDisposable
                 offset = codeWritten;
                 codeWritten += length;
                 definition = definitions++;
-                Grow(ref _definitionInstruction, definitions);
                 _definitionInstruction[definition] = i;
-                map.Set(pid, rip, offset, length, definition);
+                table[definition] = new CodeDefinition(rip, pid, offset, length, definition + 1);
+                int replaced = map.Set(pid, rip, offset, length, definition);
+                if (replaced >= 0) table[replaced].Length = 0; // (pid, rip) now runs other bytes: never guess the old ones
                 nextCode = code.AtEnd ? int.MaxValue : i + code.ReadCount(n - i);
                 if (nextCode == i) throw code.Corrupt("defines one instruction twice");
+            }
+            else if ((uint)guess < (uint)definitions && table[guess].Rip == rip && table[guess].Pid == pid && table[guess].Length != 0)
+            {
+                definition = guess;
+                offset = table[guess].Offset;
+                length = table[guess].Length;
             }
             else if (!map.TryGet(pid, rip, out offset, out length, out definition))
             {
                 throw Undefined(rips, rip);
             }
 
-            c.InstructionThread[i] = current;
-            c.InstructionRip[i] = rip;
-            c.InstructionCodeOffset[i] = offset;
-            c.InstructionLength[i] = (byte)length;
-            _instructionDefinition[i] = definition;
-            _expectedRip[current] = rip + (ulong)length;
+            if (definition != guess && previous >= 0) table[previous].Next = definition;
+            previous = definition;
+            guess = table[definition].Next;
+
+            instructionThread[i] = current;
+            instructionRip[i] = rip;
+            instructionCodeOffset[i] = offset;
+            instructionLength[i] = (byte)length;
+            instructionDefinition[i] = definition;
+            expected = rip + (ulong)length;
         }
+        if (current >= 0) _expectedRip[current] = expected;
         _definitions = definitions;
         _codeLength = codeWritten;
     }

@@ -4,18 +4,24 @@ namespace Ether.Replay.Formats.LogInternal;
 
 /// <summary>
 /// (pid, rip) → where that instruction's bytes are stored in the current chunk, and which code
-/// definition of the chunk (0, 1, 2, ... in order) stored them. Open addressing
-/// with linear probing over parallel arrays: one probe per instruction on the hot path of both the
-/// writer and the decoder, no allocation after warm-up, Clear() in O(used) per chunk.
+/// definition of the chunk (0, 1, 2, ... in order) stored them. Open addressing with linear probing
+/// over one array of entries (a probe reads one cache line, not one per field): one probe per
+/// instruction on the writer's hot path and per definition (or failed successor guess) on the
+/// decoder's, no allocation after warm-up, Clear() in O(used) per chunk.
 /// </summary>
 internal sealed class CodeMap
 {
-    private ulong[] _rips = new ulong[1024];
-    private int[] _pids = new int[1024];
-    private int[] _offsets = new int[1024];
-    private byte[] _lengths = new byte[1024];
-    private int[] _definitions = new int[1024];
-    private bool[] _used = new bool[1024];
+    /// <summary>A slot; <see cref="Length"/> 0 marks it free (instructions have 1 to 15 bytes).</summary>
+    private struct Entry
+    {
+        public ulong Rip;
+        public int Pid;
+        public int Offset;
+        public int Definition;
+        public int Length;
+    }
+
+    private Entry[] _entries = new Entry[1024];
     private int[] _usedSlots = new int[512];
     private int _count;
     private int _mask = 1023;
@@ -32,14 +38,17 @@ internal sealed class CodeMap
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGet(int pid, ulong rip, out int offset, out int length, out int definition)
     {
+        var entries = _entries;
         int i = Hash(pid, rip) & _mask;
-        while (_used[i])
+        while (true)
         {
-            if (_rips[i] == rip && _pids[i] == pid)
+            ref readonly var e = ref entries[i];
+            if (e.Length == 0) break;
+            if (e.Rip == rip && e.Pid == pid)
             {
-                offset = _offsets[i];
-                length = _lengths[i];
-                definition = _definitions[i];
+                offset = e.Offset;
+                length = e.Length;
+                definition = e.Definition;
                 return true;
             }
             i = (i + 1) & _mask;
@@ -50,54 +59,51 @@ internal sealed class CodeMap
         return false;
     }
 
-    public void Set(int pid, ulong rip, int offset, int length, int definition)
+    /// <summary>Maps (pid, rip) to <paramref name="length"/> (1-15) bytes at <paramref name="offset"/>; returns the
+    /// definition it replaces (the same instruction redefined with other bytes), or -1.</summary>
+    public int Set(int pid, ulong rip, int offset, int length, int definition)
     {
+        if (length is < 1 or > 15) throw new ArgumentOutOfRangeException(nameof(length), length, "x86 instructions have 1 to 15 bytes");
+        var entries = _entries;
         int i = Hash(pid, rip) & _mask;
-        while (_used[i])
+        while (entries[i].Length != 0)
         {
-            if (_rips[i] == rip && _pids[i] == pid)
+            ref var e = ref entries[i];
+            if (e.Rip == rip && e.Pid == pid)
             {
-                _offsets[i] = offset;
-                _lengths[i] = (byte)length;
-                _definitions[i] = definition;
-                return;
+                int replaced = e.Definition;
+                e.Offset = offset;
+                e.Length = length;
+                e.Definition = definition;
+                return replaced;
             }
             i = (i + 1) & _mask;
         }
-        _used[i] = true;
-        _rips[i] = rip;
-        _pids[i] = pid;
-        _offsets[i] = offset;
-        _lengths[i] = (byte)length;
-        _definitions[i] = definition;
+        entries[i] = new Entry { Rip = rip, Pid = pid, Offset = offset, Length = length, Definition = definition };
         if (_count == _usedSlots.Length) Array.Resize(ref _usedSlots, _count * 2);
         _usedSlots[_count++] = i;
         if (_count * 2 > _mask) Grow();
+        return -1;
     }
 
     public void Clear()
     {
-        for (int k = 0; k < _count; k++) _used[_usedSlots[k]] = false;
+        for (int k = 0; k < _count; k++) _entries[_usedSlots[k]].Length = 0;
         _count = 0;
     }
 
     private void Grow()
     {
-        var (rips, pids, offsets, lengths, definitions, slots, count) = (_rips, _pids, _offsets, _lengths, _definitions, _usedSlots, _count);
+        var (entries, slots, count) = (_entries, _usedSlots, _count);
         int size = (_mask + 1) * 2;
-        _rips = new ulong[size];
-        _pids = new int[size];
-        _offsets = new int[size];
-        _lengths = new byte[size];
-        _definitions = new int[size];
-        _used = new bool[size];
+        _entries = new Entry[size];
         _usedSlots = new int[size / 2];
         _mask = size - 1;
         _count = 0;
         for (int k = 0; k < count; k++)
         {
-            int s = slots[k];
-            Set(pids[s], rips[s], offsets[s], lengths[s], definitions[s]);
+            ref readonly var e = ref entries[slots[k]];
+            Set(e.Pid, e.Rip, e.Offset, e.Length, e.Definition);
         }
     }
 }
