@@ -176,10 +176,16 @@ internal sealed partial class ChunkDecoder : IDisposable
         int predicted = 0, exact = 0;
         _ops.Clear();
         if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions, _codeLength, _previousCode);
+        // The change before which the next side event sits: side events are few, so the per-change test is one compare.
+        int nextSide = c.SideEvents.Count > 0 ? c.SideRegistersBefore[0] : int.MaxValue;
         for (int i = 0; i < n; i++)
         {
             // Keyframes that precede this change in the log set the base its deltas apply to.
-            side = ApplyKeyframes(c, side, i);
+            if (i >= nextSide)
+            {
+                side = ApplyKeyframes(c, side, i);
+                nextSide = side < c.SideEvents.Count ? c.SideRegistersBefore[side] : int.MaxValue;
+            }
             step += (long)steps.ReadVarint();
             if (step > c.Info.LastStep) throw steps.Corrupt("goes past the chunk");
             int thread = ResolveThread(ref threadRefs, c, step, ref instruction, out bool ownStep);
@@ -266,6 +272,7 @@ internal sealed partial class ChunkDecoder : IDisposable
 
     /// <summary>Thread reference 0 = the thread whose instruction is that step (<paramref name="ownStep"/>, and
     /// <paramref name="instruction"/> is that instruction's index); k = thread table entry k-1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ResolveThread(ref SpanReader refs, DecodedChunk c, long step, ref int instruction, out bool ownStep)
     {
         ulong r = refs.ReadVarint();

@@ -208,6 +208,7 @@ internal sealed class PredictedOps
 
     private PredictedOp Decode(Iced.Intel.Decoder decoder, ReadOnlySpan<byte> code, ulong rip, int bitness)
     {
+        if (bitness == 64 && FastOpDecoder.TryDecode64(code, rip, out var op)) return op; // the common forms, without Iced
         _reader.Reset(code);
         decoder.IP = rip;
         decoder.Decode(out var insn);

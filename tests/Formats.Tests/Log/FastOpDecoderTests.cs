@@ -1,0 +1,134 @@
+using Ether.Replay.Formats.LogInternal.Prediction;
+
+namespace Ether.Replay.Formats.Tests.Log;
+
+/// <summary>
+/// The fast decoder of common instruction forms must give, whenever it answers, exactly the op that Iced's
+/// decoding gives (<see cref="PredictedOp.Decode"/>): one different field would make a reader predict other
+/// registers than the writer did, and every value after it wrong. Checked over every REX prefix, ModRM byte and
+/// (for a spread of ModRM bytes) every SIB byte of every opcode it handles, at rips that wrap, and over random
+/// byte strings; it must also answer for the common forms (else it saves nothing).
+/// </summary>
+public class FastOpDecoderTests
+{
+    /// <summary>The opcodes FastOpDecoder handles, and some beside them it must leave to Iced.</summary>
+    private static readonly int[] OneByte =
+    [
+        .. Enumerable.Range(0x00, 0x40).Where(b => (b & 7) < 6 && b != 0x0F),
+        .. Enumerable.Range(0x50, 0x10), 0x63, .. Enumerable.Range(0x70, 0x10), 0x80, 0x81, 0x83, 0x84, 0x85,
+        0x86, 0x87, 0x88, 0x89, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F, 0x90, 0x98, 0x99, 0xA8, 0xA9, .. Enumerable.Range(0xB0, 0x10),
+        0xC0, 0xC1, 0xC2, 0xC3, 0xC6, 0xC7, 0xC9, 0xCC, 0xD0, 0xD1, 0xD2, 0xD3, 0xE8, 0xE9, 0xEB, 0xF6, 0xF7, 0xFE, 0xFF,
+    ];
+
+    private static readonly int[] TwoByte =
+        [.. Enumerable.Range(0x40, 0x10), .. Enumerable.Range(0x80, 0x10), .. Enumerable.Range(0x90, 0x10), 0xAF, 0xB6, 0xB7, 0xBE, 0xBF, 0x1F, 0x05, 0xA2];
+
+    private static readonly int[] Prefixes = [-1, .. Enumerable.Range(0x40, 0x10), 0x66, 0xF3, 0xF0];
+
+    [Fact]
+    public void Every_answer_is_what_Iced_gives_for_every_prefix_modrm_and_sib()
+    {
+        var random = new Random(14);
+        long checkedCount = 0, answered = 0;
+        var tail = new byte[12];
+        foreach (int prefix in Prefixes)
+            foreach (var opcode in OneByte.Select(b => new[] { (byte)b }).Concat(TwoByte.Select(b => new[] { (byte)0x0F, (byte)b })))
+                for (int modrm = 0; modrm < 256; modrm++)
+                {
+                    bool sibs = (modrm >> 6) != 3 && (modrm & 7) == 4 && (modrm & 0x38) is 0 or 0x28 && prefix is -1 or 0x41 or 0x42 or 0x48 or 0x4F;
+                    for (int sib = 0; sib < (sibs ? 256 : 1); sib++)
+                    {
+                        random.NextBytes(tail);
+                        var bytes = new List<byte>();
+                        if (prefix >= 0) bytes.Add((byte)prefix);
+                        bytes.AddRange(opcode);
+                        bytes.Add((byte)modrm);
+                        if (sibs) bytes.Add((byte)sib);
+                        bytes.AddRange(tail);
+                        var code = bytes.ToArray();
+                        ulong rip = random.Next(3) switch { 0 => 0x401000, 1 => ulong.MaxValue - (ulong)random.Next(64), _ => (ulong)random.NextInt64() };
+                        // The instruction alone (Iced's length), cut one short, and one byte long: every answer must be Iced's.
+                        int length = IcedLength(code, rip);
+                        foreach (int n in new[] { length, length - 1, length + 1 })
+                        {
+                            if (n < 1 || n > 15) continue;
+                            checkedCount++;
+                            if (Check(code.AsSpan(0, n), rip)) answered++;
+                        }
+                    }
+                }
+        Assert.True(checkedCount > 500_000, $"{checkedCount} checked");
+        Assert.True(answered > 100_000, $"only {answered} of {checkedCount} answered without Iced");
+    }
+
+    [Fact]
+    public void Every_answer_is_what_Iced_gives_for_random_bytes()
+    {
+        var random = new Random(15);
+        for (int i = 0; i < 300_000; i++)
+        {
+            var code = new byte[1 + random.Next(15)];
+            random.NextBytes(code);
+            if (random.Next(2) == 0) code[0] = (byte)(0x40 + random.Next(16)); // often a REX, so the opcode after it is tried
+            Check(code, (ulong)random.NextInt64());
+        }
+    }
+
+    [Theory]
+    [InlineData("4889c8")]           // mov rax, rcx
+    [InlineData("8b45fc")]           // mov eax, [rbp-4]: a memory operand, not predicted
+    [InlineData("4883c408")]         // add rsp, 8
+    [InlineData("4881ec00010000")]   // sub rsp, 0x100
+    [InlineData("488d0500100000")]   // lea rax, [rip+0x1000]
+    [InlineData("488d04c8")]         // lea rax, [rax+rcx*8]
+    [InlineData("4c8d6c2408")]       // lea r13, [rsp+8]
+    [InlineData("31c0")]             // xor eax, eax
+    [InlineData("0fb6c1")]           // movzx eax, cl
+    [InlineData("400fb6c6")]         // movzx eax, sil
+    [InlineData("0fb6c6")]           // movzx eax, dh
+    [InlineData("480f44c1")]         // cmove rax, rcx
+    [InlineData("0f94c0")]           // sete al
+    [InlineData("48c1e003")]         // shl rax, 3
+    [InlineData("48d3e8")]           // shr rax, cl
+    [InlineData("d1f8")]             // sar eax, 1
+    [InlineData("4155")]             // push r13
+    [InlineData("c3")]               // ret
+    [InlineData("e800000000")]       // call
+    [InlineData("ffd0")]             // call rax
+    [InlineData("ff2500100000")]     // jmp [rip+0x1000]
+    [InlineData("48ffc1")]           // inc rcx
+    [InlineData("48b88877665544332211")] // mov rax, imm64
+    [InlineData("b8ffffffff")]       // mov eax, 0xffffffff
+    [InlineData("48c7c0ffffffff")]   // mov rax, -1
+    [InlineData("4863c2")]           // movsxd rax, edx
+    [InlineData("0f8500010000")]     // jne rel32
+    [InlineData("a801")]             // test al, 1
+    public void The_common_forms_are_answered_and_equal_Iceds(string hex)
+    {
+        var code = Convert.FromHexString(hex);
+        Assert.True(FastOpDecoder.TryDecode64(code, 0x401000, out _), $"{hex} was left to Iced");
+        Assert.True(Check(code, 0x401000));
+    }
+
+    /// <summary>True when the fast decoder answered (and then its answer equals Iced's); fails the test otherwise.</summary>
+    private static bool Check(ReadOnlySpan<byte> code, ulong rip)
+    {
+        if (!FastOpDecoder.TryDecode64(code, rip, out var fast)) return false;
+        var iced = PredictedOp.Decode(code, rip, 64);
+        if (!fast.Equals(iced))
+            Assert.Fail($"{Convert.ToHexString(code)} at 0x{rip:x}: fast {Describe(fast)}, Iced {Describe(iced)}");
+        return true;
+    }
+
+    private static int IcedLength(byte[] code, ulong rip)
+    {
+        var decoder = Iced.Intel.Decoder.Create(64, new Iced.Intel.ByteArrayCodeReader(code), rip);
+        decoder.Decode(out var insn);
+        return insn.Length;
+    }
+
+    private static string Describe(in PredictedOp op) =>
+        $"{op.Kind} size {op.Size} dst {op.Dst}{(op.DstHigh ? "h" : "")} src {op.Src}{(op.SrcHigh ? "h" : "")}/{op.SrcSize} imm 0x{op.Imm:x} " +
+        $"base {op.Base} index {op.Index} scale {op.Scale} as {op.AddressSize} cond {op.Condition} touched 0x{op.Touched:x} " +
+        $"slots {op.Slot0},{op.Slot1},{op.Slot2} form {op.Form}";
+}
