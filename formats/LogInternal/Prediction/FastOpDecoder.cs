@@ -102,18 +102,18 @@ internal static class FastOpDecoder
             case 0x80 or 0x81 or 0x83: // group 1: op r/m, imm
             {
                 int width = b == 0x80 ? 1 : size, immLength = b == 0x81 ? 4 : 1;
-                return RmImm(code, p, rex, width, immLength, b == 0x83, static reg => AluKinds[reg], out op);
+                return RmImm(code, p, rex, width, immLength, b == 0x83, AluKinds, out op);
             }
             case 0xC6 or 0xC7: // mov r/m, imm (reg field 0 only)
             {
                 if (p >= n || (code[p] >> 3 & 7) != 0) return false;
                 int width = b == 0xC6 ? 1 : size;
-                return RmImm(code, p, rex, width, width == 1 ? 1 : 4, false, static _ => PredictKind.Mov, out op);
+                return RmImm(code, p, rex, width, width == 1 ? 1 : 4, false, MovKinds, out op);
             }
             case 0xC0 or 0xC1: // group 2 by imm8
-                return RmImm(code, p, rex, b == 0xC0 ? 1 : size, 1, false, static reg => ShiftKinds[reg], out op, immediateIsByte: true);
+                return RmImm(code, p, rex, b == 0xC0 ? 1 : size, 1, false, ShiftKinds, out op);
             case 0xD0 or 0xD1: // group 2 by 1
-                return RmImm(code, p, rex, b == 0xD0 ? 1 : size, 0, false, static reg => ShiftKinds[reg], out op, immediateIsByte: true);
+                return RmImm(code, p, rex, b == 0xD0 ? 1 : size, 0, false, ShiftKinds, out op);
             case 0xD2 or 0xD3: // group 2 by cl
                 return ShiftByCl(code, p, rex, b == 0xD2 ? 1 : size, out op);
             case 0xFF:
@@ -124,6 +124,9 @@ internal static class FastOpDecoder
 
     private static readonly PredictKind[] AluKinds =
         [PredictKind.Add, PredictKind.Or, PredictKind.Adc, PredictKind.Sbb, PredictKind.And, PredictKind.Sub, PredictKind.Xor, PredictKind.Cmp];
+
+    /// <summary>mov r/m, imm (C6/C7): only /0 is a mov (the caller leaves the others to Iced).</summary>
+    private static readonly PredictKind[] MovKinds = [PredictKind.Mov, .. Enumerable.Repeat(PredictKind.None, 7)];
 
     /// <summary>Group 2 by ModRM reg: rcl and rcr are not predicted; /6 is sal, which Iced names so (= shl).</summary>
     private static readonly PredictKind[] ShiftKinds =
@@ -210,14 +213,13 @@ internal static class FastOpDecoder
 
     /// <summary>op r/m, imm (group 1, mov, group 2): the kind by ModRM reg; <paramref name="immLength"/> 0 is group 2's "by 1".</summary>
     private static bool RmImm(ReadOnlySpan<byte> code, int p, int rex, int width, int immLength, bool signExtendByte,
-        Func<int, PredictKind> kindOf, out PredictedOp op, bool immediateIsByte = false)
+        PredictKind[] kinds, out PredictedOp op)
     {
         op = default;
         if (!Rm(code, p, rex, out int mod, out int reg, out int rm, out int end) || end + immLength != code.Length) return false;
-        var kind = kindOf(reg & 7);
+        var kind = kinds[reg & 7];
         if (mod != 3 || kind == PredictKind.None) return Unpredicted(out op);
         ulong imm = immLength == 0 ? 1
-            : immediateIsByte ? code[end]
             : signExtendByte ? (ulong)(long)(sbyte)code[end]
             : Immediate(code, end, immLength, width);
         return RegImm(kind, Gpr(rm, width, rex), imm, out op);
