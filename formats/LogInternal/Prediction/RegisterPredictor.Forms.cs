@@ -56,25 +56,7 @@ internal static partial class RegisterPredictor
         bool shift = op.Kind is PredictKind.Shl or PredictKind.Shr or PredictKind.Sar or PredictKind.Rol or PredictKind.Ror; // by imm or cl
         if (!imm && op.SrcSize != 0 && op.SrcSize != op.Size && !shift && op.Kind is not (PredictKind.MovSx or PredictKind.MovZx))
             return PredictForm.Generic;
-        PredictForm? first = op.Kind switch
-        {
-            PredictKind.Shl => PredictForm.Shl32R,
-            PredictKind.Shr => PredictForm.Shr32R,
-            PredictKind.Sar => PredictForm.Sar32R,
-            PredictKind.Rol => PredictForm.Rol32R,
-            PredictKind.Ror => PredictForm.Ror32R,
-            PredictKind.Mov => PredictForm.Mov32R,
-            PredictKind.Add => PredictForm.Add32R,
-            PredictKind.Sub => PredictForm.Sub32R,
-            PredictKind.Cmp => PredictForm.Cmp32R,
-            PredictKind.And => PredictForm.And32R,
-            PredictKind.Or => PredictForm.Or32R,
-            PredictKind.Xor => PredictForm.Xor32R,
-            PredictKind.Test => PredictForm.Test32R,
-            _ => null,
-        };
-        // Two-operand kinds and shifts: 32R, 32I, 64R, 64I in that order (a shift's register is cl).
-        if (first is { } f) return (PredictForm)((int)f + (wide ? 2 : 0) + (imm ? 1 : 0));
+        if (TwoOperandForm(op.Kind, op.Size, imm) is var twoOperand and not PredictForm.Generic) return twoOperand;
         return op.Kind switch
         {
             PredictKind.Inc => wide ? PredictForm.Inc64 : PredictForm.Inc32,
@@ -90,6 +72,37 @@ internal static partial class RegisterPredictor
             _ => PredictForm.Generic,
         };
     }
+
+    /// <summary>The form of a two-operand kind (mov, add, sub, cmp, and, or, xor, test) or a shift or rotate (by cl or
+    /// an immediate) at <paramref name="size"/> bytes with a register or immediate source: 32R, 32I, 64R, 64I in that
+    /// order; Generic for other kinds and sizes. A table: FastOpDecoder asks it for every op it builds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static PredictForm TwoOperandForm(PredictKind kind, int size, bool imm)
+    {
+        var first = FirstTwoOperandForms[(int)kind];
+        if (first == PredictForm.Generic || size is not (4 or 8)) return PredictForm.Generic;
+        return (PredictForm)((int)first + (size == 8 ? 2 : 0) + (imm ? 1 : 0));
+    }
+
+    /// <summary>Per kind: its 32R form, or Generic when it has no two-operand forms.</summary>
+    private static readonly PredictForm[] FirstTwoOperandForms = Enumerable.Range(0, Enum.GetValues<PredictKind>().Length)
+        .Select(k => (PredictKind)k switch
+        {
+            PredictKind.Shl => PredictForm.Shl32R,
+            PredictKind.Shr => PredictForm.Shr32R,
+            PredictKind.Sar => PredictForm.Sar32R,
+            PredictKind.Rol => PredictForm.Rol32R,
+            PredictKind.Ror => PredictForm.Ror32R,
+            PredictKind.Mov => PredictForm.Mov32R,
+            PredictKind.Add => PredictForm.Add32R,
+            PredictKind.Sub => PredictForm.Sub32R,
+            PredictKind.Cmp => PredictForm.Cmp32R,
+            PredictKind.And => PredictForm.And32R,
+            PredictKind.Or => PredictForm.Or32R,
+            PredictKind.Xor => PredictForm.Xor32R,
+            PredictKind.Test => PredictForm.Test32R,
+            _ => PredictForm.Generic,
+        }).ToArray();
 
     /// <summary>Per form: its handler (as nint: a function pointer type cannot be a generic argument).</summary>
     private static readonly nint[] FormHandlers = BuildFormHandlers();
