@@ -24,6 +24,7 @@ internal sealed partial class ChunkDecoder : IDisposable
 
     /// <summary>How many distinct instructions the reader keeps ops for before it starts over (tests make it small).</summary>
     internal int MaxCodeSlots { get => _slots.MaxSlots; init => _slots.MaxSlots = value; }
+    internal int CodeSlotCount => _slots.Count;
     /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
     private int[] _instructionDefinition = new int[1024];
     /// <summary>Per code definition of the chunk: the instruction that defined it; and how many the chunk has.</summary>

@@ -42,6 +42,9 @@ internal sealed class CodeSlots
     /// a chunk re-defines everything it runs, so nothing is lost but the decoded ops. 256 K slots take ~18 MB.</summary>
     public int MaxSlots { get; set; } = 1 << 18;
 
+    /// <summary>How many distinct instructions the table holds.</summary>
+    public int Count => _count;
+
     private readonly Iced.Intel.Decoder _decoder64, _decoder32;
     private readonly PredictedOps.ArrayCodeReader _reader = new();
 

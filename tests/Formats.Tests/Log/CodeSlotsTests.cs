@@ -14,14 +14,15 @@ namespace Ether.Replay.Formats.Tests.Log;
 public class CodeSlotsTests
 {
     [Theory]
-    [InlineData(1, 1 << 20, 1 << 18)]
-    [InlineData(2, 500, 1 << 18)]
-    [InlineData(3, 97, 1 << 18)]
-    [InlineData(4, 500, 24)]
-    [InlineData(5, 97, 1)]
-    public void Registers_rebuilt_through_the_slots_are_the_registers_written(int seed, int chunkSteps, int maxSlots)
+    [InlineData(1, 1 << 20, 1 << 18, 10)]
+    [InlineData(2, 500, 1 << 18, 10)]
+    [InlineData(3, 97, 1 << 18, 10)]
+    [InlineData(4, 500, 24, 10)]
+    [InlineData(5, 97, 1, 10)]
+    [InlineData(6, 3000, 1 << 18, 1500)] // > 16 K distinct instructions: the table grows from 1 K slots to 32 K
+    public void Registers_rebuilt_through_the_slots_are_the_registers_written(int seed, int chunkSteps, int maxSlots, int blocks)
     {
-        var (file, truth, expectedChanges) = Record(seed, 20_000, chunkSteps);
+        var (file, truth, expectedChanges) = Record(seed, blocks > 100 ? 120_000 : 20_000, chunkSteps, blocks);
         using var reader = new TraceReader(new MemoryStream(file));
         Assert.Equal(FrameFormat.PredictionVersion, reader.Header.FormatVersion);
         using var decoder = new ChunkDecoder { FormatVersion = reader.Header.FormatVersion, MaxCodeSlots = maxSlots };
@@ -50,6 +51,7 @@ public class CodeSlotsTests
             }
         }
         Assert.Equal(2L * expectedChanges, changes);
+        Assert.True(blocks < 100 || decoder.CodeSlotCount > 16_384, $"{decoder.CodeSlotCount} slots: the table never grew past 16 K");
         // The trace exercises the prediction both ways: changes it gets exactly right and changes it gets wrong.
         Assert.True(exact > changes / 4 && predicted - exact > changes / 20, $"{changes} changes, {predicted} predicted, {exact} exactly");
     }
@@ -58,14 +60,14 @@ public class CodeSlotsTests
     /// instructions the predictor computes; pid 20 runs other bytes at most of pid 10's rips, pid 30 the same bytes as
     /// pid 10 (another op in 32-bit code), and now and then an instruction is rewritten. Each step's registers are what
     /// the instruction computes from the thread's registers before it, often with a slot changed to a random value.</summary>
-    private static (byte[] File, Dictionary<(long Step, int Tid), RegisterFile> Truth, long Changes) Record(int seed, int count, int chunkSteps)
+    private static (byte[] File, Dictionary<(long Step, int Tid), RegisterFile> Truth, long Changes) Record(int seed, int count, int chunkSteps, int blockCount)
     {
         var rng = new Random(seed);
         var forms = PredictableCode.All;
         (int Pid, int Tid)[] threads = [(10, 1), (10, 2), (20, 3), (30, 4)];
         var code = new Dictionary<(int Pid, ulong Rip), byte[]>();
         var blocks = new List<ulong[]>();
-        for (int b = 0; b < 10; b++)
+        for (int b = 0; b < blockCount; b++)
         {
             var rips = new ulong[3 + rng.Next(10)];
             ulong rip = 0x40_0000UL + (ulong)b * 0x200;
