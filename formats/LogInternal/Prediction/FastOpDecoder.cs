@@ -122,6 +122,10 @@ internal static class FastOpDecoder
                 return ShiftByCl(ref op, code, p, rex, b == 0xD2 ? 1 : size);
             case 0xFF:
                 return GroupFF(ref op, code, p, rex, size);
+            case 0xF6 or 0xF7:
+                return Group3(ref op, code, p, rex, b == 0xF6 ? 1 : size);
+            case 0x69 or 0x6B: // imul r, r/m, imm32 or sign-extended imm8
+                return MultiplyByImmediate(ref op, code, p, rex, size, b == 0x69 ? 4 : 1);
         }
         return false;
     }
@@ -144,8 +148,12 @@ internal static class FastOpDecoder
         {
             case >= 0x80 and <= 0x8F: // jcc rel32
                 return code.Length == p + 4 && Unpredicted(ref op);
-            case 0x05 or 0xA2: // syscall, cpuid
+            case 0x05 or 0xA2 or 0x31: // syscall, cpuid, rdtsc
                 return code.Length == p && Unpredicted(ref op);
+            case 0x10 or 0x11 or 0x28 or 0x29: // movups, movaps (no prefix): xmm registers and memory only
+                return OperandEnd(code, p) == code.Length && Unpredicted(ref op);
+            case 0xAF: // imul r, r/m
+                return RegRm(ref op, PredictKind.Imul, PredictForm.Generic, code, p, rex, size, size, regIsDestination: true);
             case 0x1F: // nop r/m (the multi-byte nop)
                 return OperandEnd(code, p) == code.Length && Unpredicted(ref op);
             case >= 0x40 and <= 0x4F: // cmovcc r, r/m
@@ -235,12 +243,12 @@ internal static class FastOpDecoder
     }
 
     /// <summary>Kind, destination, its touched slots and the form; sources and lea's registers start absent. Every kind
-    /// this decoder builds from Add on (arithmetic, logic, inc/dec, shifts) writes the flags too; the moves, lea and
-    /// setcc before it write only the destination.</summary>
+    /// this decoder builds from Add on but not (arithmetic, logic, inc/dec, neg, shifts, imul) writes the flags too;
+    /// the moves, lea and setcc before it write only the destination.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Destination(ref PredictedOp op, PredictKind kind, byte dst, int size, bool high, PredictForm form)
     {
-        bool flags = kind >= PredictKind.Add;
+        bool flags = kind >= PredictKind.Add && kind != PredictKind.Not;
         op.Kind = kind;
         op.Dst = dst;
         op.Size = (byte)size;
@@ -328,6 +336,49 @@ internal static class FastOpDecoder
                 return Unpredicted(ref op);
         }
         return false; // far call/jmp (/3, /5), and /7 (invalid)
+    }
+
+    /// <summary>Group 3: test r/m, imm (/0 and its alias /1), not, neg, and one-operand mul and imul (rdx:rax = rax *
+    /// r/m, predicted from 32 bits up); div and idiv are not predicted.</summary>
+    private static bool Group3(ref PredictedOp op, ReadOnlySpan<byte> code, int p, int rex, int width)
+    {
+        int end = OperandEnd(code, p);
+        if (end < 0) return false;
+        int modrm = code[p], reg = modrm >> 3 & 7, rm = (modrm & 7) | (rex & 1) << 3;
+        if (reg <= 1)
+        {
+            int immLength = width == 1 ? 1 : 4;
+            if (end + immLength != code.Length) return false;
+            return modrm < 0xC0 ? Unpredicted(ref op) : RegImm(ref op, PredictKind.Test, rm, width, rex, Immediate(code, end, immLength, width));
+        }
+        if (end != code.Length) return false;
+        if (modrm < 0xC0 || reg >= 6 || (reg >= 4 && width == 1)) return Unpredicted(ref op);
+        if (reg <= 3)
+        {
+            byte dst = Gpr(rm, width, rex, out bool high);
+            Destination(ref op, reg == 2 ? PredictKind.Not : PredictKind.Neg, dst, width, high, PredictForm.Generic);
+            return true;
+        }
+        // mul, imul: rax, rdx and the flags change; the register operand is only read.
+        Destination(ref op, reg == 4 ? PredictKind.Mul1 : PredictKind.Imul1, GprSlots[rm], width, false, PredictForm.Generic);
+        op.Touched = 1u << (int)Slot.Rax | 1u << (int)Slot.Rdx | 1u << (int)Slot.Rflags;
+        (op.Slot0, op.Slot1, op.Slot2) = ((byte)Slot.Rax, (byte)Slot.Rdx, (byte)Slot.Rflags);
+        return true;
+    }
+
+    /// <summary>imul r, r/m, imm: dst = src * imm (Condition 1 marks the three-operand form; Iced's op gives the source
+    /// no size).</summary>
+    private static bool MultiplyByImmediate(ref PredictedOp op, ReadOnlySpan<byte> code, int p, int rex, int size, int immLength)
+    {
+        int end = OperandEnd(code, p);
+        if (end < 0 || end + immLength != code.Length) return false;
+        int modrm = code[p];
+        if (modrm < 0xC0) return Unpredicted(ref op);
+        Destination(ref op, PredictKind.Imul, GprSlots[(modrm >> 3 & 7) | (rex & 4) << 1], size, false, PredictForm.Generic);
+        op.Src = GprSlots[(modrm & 7) | (rex & 1) << 3];
+        op.Imm = immLength == 1 ? (ulong)(long)(sbyte)code[end] : Immediate(code, end, 4, size);
+        op.Condition = 1;
+        return true;
     }
 
     private static bool Lea(ref PredictedOp op, ReadOnlySpan<byte> code, int p, int rex, int size, ulong rip)

@@ -21,7 +21,8 @@ public class FastOpDecoderTests
     ];
 
     private static readonly int[] TwoByte =
-        [.. Enumerable.Range(0x40, 0x10), .. Enumerable.Range(0x80, 0x10), .. Enumerable.Range(0x90, 0x10), 0xAF, 0xB6, 0xB7, 0xBE, 0xBF, 0x1F, 0x05, 0xA2];
+        [.. Enumerable.Range(0x40, 0x10), .. Enumerable.Range(0x80, 0x10), .. Enumerable.Range(0x90, 0x10), 0xAF, 0xB6, 0xB7, 0xBE, 0xBF, 0x1F, 0x05, 0xA2,
+         0x10, 0x11, 0x28, 0x29, 0x31, 0x1E, 0x12, 0x6F, 0xD6];
 
     /// <summary>Prefix bytes before the opcode: none, each REX, the legacy prefixes the decoder skips (segments) or
     /// must leave to Iced (operand size but for the multi-byte nop, rep, lock), and orders of them.</summary>
@@ -128,6 +129,12 @@ public class FastOpDecoderTests
     [InlineData("6a00")]             // push 0
     [InlineData("c9")]               // leave
     [InlineData("0f05")]             // syscall
+    [InlineData("f7c100010000")]     // test ecx, 0x100
+    [InlineData("48f7e1")]           // mul rcx
+    [InlineData("f7d8")]             // neg eax
+    [InlineData("480fafc1")]         // imul rax, rcx
+    [InlineData("6bc00c")]           // imul eax, eax, 12
+    [InlineData("0f114308")]         // movups [rbx+8], xmm0
     public void The_common_forms_are_answered_and_equal_Iceds(string hex)
     {
         var code = Convert.FromHexString(hex);
