@@ -14,7 +14,7 @@ namespace Ether.Replay.Formats.LogInternal;
 /// </summary>
 internal sealed partial class ChunkDecoder
 {
-    private void DecodeInstructions(ReadOnlyMemory<byte>[] columns, DecodedChunk c, bool registerChanges)
+    private void DecodeInstructions(ReadOnlyMemory<byte>[] columns, DecodedChunk c)
     {
         long count = c.Info.Count(EventKind.Instruction);
         if (count > c.Info.LastStep - c.Info.BaseStep) throw new CorruptDataException("more instructions than steps");
@@ -38,9 +38,8 @@ internal sealed partial class ChunkDecoder
         var rips = new SpanReader(columns[(int)ChunkColumn.InstructionRips].Span, "instruction-rips");
         var code = new SpanReader(columns[(int)ChunkColumn.InstructionCode].Span, "instruction-code");
         var codeBytes = columns[(int)ChunkColumn.InstructionCode].Span;
-        Grow(ref c.Code, codeBytes.Length + OpMemo.PaddedKeyReach); // room for PredictedOps.Prefill's word reads
-        if (registerChanges) (_code, _previousCode) = (_previousCode, _code);
-        var map = registerChanges ? _code : _scanCode;
+        Grow(ref c.Code, codeBytes.Length + OpMemo.PaddedKeyReach); // room for CodeSlots.Resolve's word reads
+        var map = _code;
         map.Clear();
         // A chunk has at most one definition per instruction: sized once here, not per definition.
         Grow(ref _definitionInstruction, n);

@@ -16,13 +16,15 @@ internal sealed partial class ChunkDecoder : IDisposable
 {
     private readonly ZstdSharp.Decompressor _decompressor = new();
     private byte[] _body = [];
-    /// <summary>This chunk's (pid, rip) → code definition, and the previous chunk's (its ops are reused: <see cref="PredictedOps.Prefill"/>).</summary>
-    private CodeMap _code = new(), _previousCode = new();
-    /// <summary>The code map of a chunk read without its register changes: kept apart, so that <see cref="_previousCode"/>
-    /// stays the map of the chunk whose ops <see cref="PredictedOps"/> keeps (a scan between two whole reads would
-    /// otherwise send every look-up of the next whole read through a map of another chunk, and miss).</summary>
-    private readonly CodeMap _scanCode = new();
-    private readonly PredictedOps _ops = new();
+    /// <summary>This chunk's (pid, rip) → code definition.</summary>
+    private readonly CodeMap _code = new();
+    /// <summary>The reader's ops, by slot; each code definition of the chunk has one (<see cref="_definitionSlot"/>).</summary>
+    private readonly CodeSlots _slots = new();
+    private int[] _definitionSlot = new int[1024];
+
+    /// <summary>How many distinct instructions the reader keeps ops for before it starts over (tests make it small).</summary>
+    internal int MaxCodeSlots { get => _slots.MaxSlots; init => _slots.MaxSlots = value; }
+    internal int CodeSlotCount => _slots.Count;
     /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
     private int[] _instructionDefinition = new int[1024];
     /// <summary>Per code definition of the chunk: the instruction that defined it; and how many the chunk has.</summary>
@@ -50,7 +52,7 @@ internal sealed partial class ChunkDecoder : IDisposable
         var columns = SplitColumns(body);
         DecodeThreads(columns[(int)ChunkColumn.Threads].Span, c);
         DecodeSide(columns[(int)ChunkColumn.Side], c);
-        DecodeInstructions(columns, c, registerChanges);
+        DecodeInstructions(columns, c);
         c.HasRegisterChanges = registerChanges;
         if (registerChanges) DecodeRegisters(columns, c);
         else c.RegisterChangeCount = c.PredictedRegisterChanges = c.ExactlyPredictedRegisterChanges = 0;
@@ -174,8 +176,11 @@ internal sealed partial class ChunkDecoder : IDisposable
         int side = 0, instruction = 0, written = 0;
         bool predict = FormatVersion >= FrameFormat.PredictionVersion;
         int predicted = 0, exact = 0;
-        _ops.Clear();
-        if (predict && n > 0) _ops.Prefill(c, _definitionInstruction, _definitions, _codeLength, _previousCode);
+        if (predict && n > 0)
+        {
+            Grow(ref _definitionSlot, _definitions);
+            _slots.Resolve(c, _definitionTable, _definitionInstruction, _definitions, _codeLength, _definitionSlot);
+        }
         // The change before which the next side event sits: side events are few, so the per-change test is one compare.
         int nextSide = c.SideEvents.Count > 0 ? c.SideRegistersBefore[0] : int.MaxValue;
         for (int i = 0; i < n; i++)
@@ -199,7 +204,7 @@ internal sealed partial class ChunkDecoder : IDisposable
             {
                 // The first change of the thread whose instruction this step is: stored against the prediction.
                 predictedStep = step;
-                ref readonly var op = ref _ops.Get(_instructionDefinition[instruction], PredictedOps.Bitness(regs), c, instruction);
+                ref readonly var op = ref _slots.Get(_definitionSlot[_instructionDefinition[instruction]], PredictedOps.Bitness(regs), c, instruction);
                 if (op.Kind != PredictKind.None)
                 {
                     // regs becomes the prediction (slots the stored mask says it changed wrongly keep their values);

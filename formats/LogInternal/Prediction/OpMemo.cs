@@ -4,10 +4,10 @@ using System.Runtime.InteropServices;
 namespace Ether.Replay.Formats.LogInternal.Prediction;
 
 /// <summary>
-/// Remembers the op of each (rip, bytes, bitness) across chunks. Each chunk decodes its instructions'
-/// ops afresh (code offsets are chunk-local), and a program's instructions recur in chunk after chunk:
-/// looking them up here costs a probe where Iced's decoding costs far more. An op is a pure function of
-/// its key, so the memo never changes a result. It grows with the program's distinct instructions
+/// The writer's memory of the op of each (rip, bytes, bitness) across chunks. Each chunk numbers its code
+/// definitions afresh (code offsets are chunk-local), and a program's instructions recur in chunk after chunk:
+/// looking them up here costs a probe where decoding costs more. An op is a pure function of its key, so the
+/// memo never changes a result. (A reader keeps its ops in <see cref="CodeSlots"/>; the key words are shared.) It grows with the program's distinct instructions
 /// (ls -la: ~28 K) up to <see cref="MaxCapacity"/>, and starts over only when that fills up: a memo smaller
 /// than the program's working set would miss on every chunk.
 /// </summary>
@@ -17,8 +17,7 @@ internal sealed class OpMemo
     /// <summary>128 K slots of 64 bytes (8 MB): up to 96 K distinct instructions (filled to three quarters).</summary>
     private const int MaxCapacity = 1 << 17;
 
-    /// <summary>Key and op side by side (64 bytes): a hit costs one memory access, which matters because a
-    /// reader looks up every instruction a chunk predicts (ls -la: ~300 K look-ups in 2 M instructions).</summary>
+    /// <summary>Key and op side by side (64 bytes): a hit costs one memory access.</summary>
     private struct Entry
     {
         public ulong Rip, Low, High;
@@ -27,77 +26,21 @@ internal sealed class OpMemo
         public PredictedOp Op;
     }
 
-    private Entry[] _entries = []; // allocated on first use: a reader of a trace without registers never needs it
+    private Entry[] _entries = []; // allocated on first use
     private int _count;
-    /// <summary>One bit per hash value (modulo its size) of every key added: a clear bit proves a key absent in one
-    /// access to 64 KB that stays in the cache, where a probe costs a random access into megabytes. Most keys a
-    /// reader looks for in vain are instructions it meets for the first time (cksum: 20 K of its 26 K look-ups).</summary>
-    private ulong[] _added = [];
-    private const int AddedBits = 1 << 19;
-
-    /// <summary>A look-up split in two: <see cref="Start"/> computes the key and asks the memory system for its
-    /// entry, <see cref="Finish"/> probes. Starting a chunk's look-ups all at once lets them wait for memory
-    /// together instead of one after another (the memo outgrows the caches on programs with much code).</summary>
-    public struct Probe
-    {
-        public ulong Rip, Low, High;
-        public uint Tag;
-        public int Slot;
-    }
 
     public bool TryGet(ulong rip, ReadOnlySpan<byte> code, int bitness, out PredictedOp op)
     {
-        Start(rip, code, bitness, out var probe, prefetch: false);
-        return Finish(probe, out op);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Start(ulong rip, ReadOnlySpan<byte> code, int bitness, out Probe probe, bool prefetch = true)
-    {
         MakeKey(code, bitness, out ulong low, out ulong high, out uint tag);
-        Start(rip, low, high, tag, out probe, prefetch);
-    }
-
-    /// <summary>A look-up of a key already made by <see cref="MakeKey"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Start(ulong rip, ulong low, ulong high, uint tag, out Probe probe, bool prefetch = true)
-    {
-        (probe.Low, probe.High, probe.Tag) = (low, high, tag);
-        probe.Rip = rip;
         var entries = _entries;
-        probe.Slot = entries.Length == 0 ? -1 : Hash(rip, probe.Low, probe.High) & (entries.Length - 1);
-        if (prefetch && probe.Slot >= 0 && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        if (_count > 0)
         {
-            // A prefetch never faults: an address the GC has since moved costs nothing but the hint.
-            byte* p = (byte*)Unsafe.AsPointer(ref entries[probe.Slot]);
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p);
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 63);
-        }
-    }
-
-    /// <summary>False when no key with this hash was added (the key is certainly absent); true when it may have been.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool MayContain(ulong rip, ulong low, ulong high)
-    {
-        var added = _added;
-        if (added.Length == 0) return false;
-        int bit = Hash(rip, low, high) & (AddedBits - 1);
-        return (added[bit >> 6] & (1UL << bit)) != 0;
-    }
-
-    /// <summary>The op of a started look-up; valid only while no <see cref="Add"/> came between (it may regrow the table).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Finish(in Probe probe, out PredictedOp op)
-    {
-        if (probe.Slot >= 0 && _count > 0)
-        {
-            var entries = _entries;
             int mask = entries.Length - 1;
-            for (int i = probe.Slot; ; i = (i + 1) & mask)
+            for (int i = Hash(rip, low, high) & mask; ; i = (i + 1) & mask)
             {
                 ref var e = ref entries[i];
                 if (e.Tag == 0) break;
-                if (e.Tag == probe.Tag && e.Rip == probe.Rip && e.Low == probe.Low && e.High == probe.High)
+                if (e.Tag == tag && e.Rip == rip && e.Low == low && e.High == high)
                 {
                     op = e.Op;
                     return true;
@@ -114,15 +57,13 @@ internal sealed class OpMemo
         Add(rip, low, high, tag, op);
     }
 
-    /// <summary>Adds the op of a key already made by <see cref="MakeKey"/> or <see cref="MakePaddedKey"/>.</summary>
-    public void Add(ulong rip, ulong low, ulong high, uint tag, in PredictedOp op)
+    private void Add(ulong rip, ulong low, ulong high, uint tag, in PredictedOp op)
     {
         if (_count >= _entries.Length / 4 * 3)
         {
             if (_entries.Length >= MaxCapacity)
             {
                 Array.Clear(_entries);
-                Array.Clear(_added);
                 _count = 0;
             }
             else
@@ -136,11 +77,7 @@ internal sealed class OpMemo
     private void Insert(in Entry entry)
     {
         int mask = _entries.Length - 1;
-        int hash = Hash(entry.Rip, entry.Low, entry.High);
-        int bit = hash & (AddedBits - 1);
-        if (_added.Length == 0) _added = new ulong[AddedBits / 64];
-        _added[bit >> 6] |= 1UL << bit;
-        int i = hash & mask;
+        int i = Hash(entry.Rip, entry.Low, entry.High) & mask;
         while (_entries[i].Tag != 0) i = (i + 1) & mask;
         _entries[i] = entry;
         _count++;

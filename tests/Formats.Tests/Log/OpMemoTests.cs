@@ -4,8 +4,8 @@ namespace Ether.Replay.Formats.Tests.Log;
 
 /// <summary>
 /// The reader's op look-up shortcuts must answer exactly what the plain ways answer: the padded key
-/// (word reads and masks) the same key as <see cref="OpMemo.MakeKey"/>, the memo's added-keys filter never
-/// "absent" for a key it holds, and the general-register table what Iced's register queries say.
+/// (word reads and masks) the same key as <see cref="OpMemo.MakeKey"/>, the writer's memo every op it holds,
+/// and the general-register table what Iced's register queries say.
 /// </summary>
 public class OpMemoTests
 {
@@ -27,12 +27,12 @@ public class OpMemoTests
     }
 
     [Fact]
-    public void The_memo_filter_never_calls_a_key_it_holds_absent()
+    public void The_memo_finds_every_key_it_holds_and_no_other()
     {
         var memo = new OpMemo();
         var random = new Random(6);
         var keys = new List<(ulong Rip, byte[] Code)>();
-        Assert.False(memo.MayContain(0x401000, 0x90, 0)); // nothing added yet
+        Assert.False(memo.TryGet(0x401000, [0x90], 64, out _)); // nothing added yet
         // 40 K distinct instructions: the memo grows from 4 K slots to 64 K on the way.
         for (int i = 0; i < 40_000; i++)
         {
@@ -42,44 +42,33 @@ public class OpMemoTests
             memo.Add(rip, code, 64, new PredictedOp { Kind = PredictKind.Mov, Dst = (byte)(i % 16) });
             keys.Add((rip, code));
         }
-        int i2 = 0, absent = 0;
+        int i2 = 0;
         foreach (var (rip, code) in keys)
         {
-            OpMemo.MakeKey(code, 64, out ulong low, out ulong high, out _);
-            Assert.True(memo.MayContain(rip, low, high));
             Assert.True(memo.TryGet(rip, code, 64, out var op));
             Assert.Equal((byte)(i2++ % 16), op.Dst);
+            Assert.False(memo.TryGet(rip, code, 32, out _)); // the same bytes in 32-bit code are another key
+            Assert.False(memo.TryGet(rip + 1, code, 64, out _));
         }
-        // Keys never added: the filter must rule most of them out (else it saves nothing).
-        for (int i = 0; i < 10_000; i++)
-        {
-            ulong rip = 0x900000 + (ulong)i * 16;
-            if (!memo.MayContain(rip, (ulong)i, 0)) absent++;
-        }
-        Assert.True(absent > 8_000, $"the filter ruled out only {absent} of 10000 keys never added");
     }
 
     [Fact]
-    public void After_the_memo_starts_over_its_filter_still_holds_every_key_added_since()
+    public void After_the_memo_starts_over_it_still_holds_every_key_added_since()
     {
         var memo = new OpMemo();
         byte[] code = [0x48, 0x89, 0xc3]; // mov rbx, rax; the rip tells keys apart
         const int total = 110_000; // past the 96 K the memo holds before it starts over
         for (int i = 0; i < total; i++) memo.Add((ulong)i * 8, code, 64, new PredictedOp { Kind = PredictKind.Mov });
-        OpMemo.MakeKey(code, 64, out ulong low, out ulong high, out _);
-        for (int i = total - 1_000; i < total; i++)
-        {
-            Assert.True(memo.MayContain((ulong)i * 8, low, high));
-            Assert.True(memo.TryGet((ulong)i * 8, code, 64, out _));
-        }
+        for (int i = total - 1_000; i < total; i++) Assert.True(memo.TryGet((ulong)i * 8, code, 64, out _));
+        Assert.False(memo.TryGet(0, code, 64, out _)); // added before it started over
     }
 
     [Fact]
-    public void Ops_looked_up_through_one_reader_at_many_rips_are_the_ops_a_fresh_decode_gives()
+    public void Ops_looked_up_through_one_op_table_at_many_rips_are_the_ops_a_fresh_decode_gives()
     {
         // Every form the predictor computes and its near misses, plus rip-relative lea (its op keeps the absolute
         // address, so the same bytes at another rip have another op), each at four rips, in 64- and 32-bit code,
-        // through one reader: one new definition per look-up, so each goes through the memo, its filter and Iced.
+        // through one writer's op table: one new definition per look-up, so each goes through the memo and the decoders.
         byte[][] forms = [.. PredictableCode.All, [0x48, 0x8d, 0x05, 0x10, 0x00, 0x00, 0x00], [0x8d, 0x0d, 0x00, 0x01, 0x00, 0x00]];
         var ops = new PredictedOps();
         int definition = 0;
