@@ -10,8 +10,9 @@ namespace Ether.Replay.Formats.LogInternal.Prediction;
 /// the two over every REX, ModRM and SIB byte of every opcode handled here). A reader decodes every distinct
 /// instruction it predicts once (cksum over 140 KB: 11.7 K decodes in 358 K instructions, most of them start-up
 /// code run once), and Iced's general decoder, which builds a whole Iced Instruction, costs most of that.
-/// Only plain forms are handled: an optional REX and one of the opcodes below, no legacy prefix (operand-size,
-/// address-size, segment, lock, rep). Anything else — and any byte string whose length is not exactly the
+/// Only plain forms are handled: optional segment prefixes (ignored: they change no register operand), an optional
+/// REX and one of the opcodes below; no address-size, lock or rep prefix, and an operand-size prefix only on the
+/// multi-byte nop. Anything else — and any byte string whose length is not exactly the
 /// instruction's — returns false, and the caller asks Iced.
 /// The op is written in place, completed as it is built: slot numbers come straight from the encoding's register
 /// numbers, and each shape knows which slots it touches and which predictor form it takes, so nothing is derived
@@ -27,11 +28,17 @@ internal static class FastOpDecoder
         int n = code.Length;
         if (n == 0) return false;
         int p = 0, rex = 0;
-        if ((code[0] & 0xF0) == 0x40)
+        int first = code[0];
+        if ((first & 0xE7) == 0x26 || (uint)(first - 0x64) <= 2) // es, cs, ss, ds, fs, gs, operand size: rare, tested once
         {
-            rex = code[0];
-            p = 1;
-            if (n < 2) return false;
+            p = LegacyPrefixes(code, out bool operandSize);
+            if (p >= n) return false;
+            if (operandSize) return MultiByteNop(ref op, code, p);
+        }
+        if ((code[p] & 0xF0) == 0x40)
+        {
+            rex = code[p++];
+            if (n <= p) return false;
         }
         int b = code[p++];
         int size = (rex & 8) != 0 ? 8 : 4;
@@ -47,6 +54,15 @@ internal static class FastOpDecoder
                 return n == p + 1 && Unpredicted(ref op);
             case 0xE9:
                 return n == p + 4 && Unpredicted(ref op);
+            case 0x6A: // push imm8 (sign-extended to 64 bits: rsp moves by 8 all the same)
+                return n == p + 1 && Stack(ref op, -8);
+            case 0x68: // push imm32
+                return n == p + 4 && Stack(ref op, -8);
+            case 0xC9: // leave: rsp = rbp + 8
+                return n == p && RspOnly(ref op, PredictKind.Leave, 0, PredictForm.Generic);
+            case 0x90 when (rex & 1) == 0: // nop (with REX.B it is xchg r8, rax)
+            case 0x98 or 0x99 or 0xCC: // cwde/cdqe, cdq/cqo, int3: no operands, nothing predicted
+                return n == p && Unpredicted(ref op);
             case >= 0xB0 and <= 0xBF: // mov r, imm (imm64 with REX.W): the immediate is as wide as the register
             {
                 int width = b < 0xB8 ? 1 : size;
@@ -106,6 +122,10 @@ internal static class FastOpDecoder
                 return ShiftByCl(ref op, code, p, rex, b == 0xD2 ? 1 : size);
             case 0xFF:
                 return GroupFF(ref op, code, p, rex, size);
+            case 0xF6 or 0xF7:
+                return Group3(ref op, code, p, rex, b == 0xF6 ? 1 : size);
+            case 0x69 or 0x6B: // imul r, r/m, imm32 or sign-extended imm8
+                return MultiplyByImmediate(ref op, code, p, rex, size, b == 0x69 ? 4 : 1);
         }
         return false;
     }
@@ -128,6 +148,14 @@ internal static class FastOpDecoder
         {
             case >= 0x80 and <= 0x8F: // jcc rel32
                 return code.Length == p + 4 && Unpredicted(ref op);
+            case 0x05 or 0xA2 or 0x31: // syscall, cpuid, rdtsc
+                return code.Length == p && Unpredicted(ref op);
+            case 0x10 or 0x11 or 0x28 or 0x29: // movups, movaps (no prefix): xmm registers and memory only
+                return OperandEnd(code, p) == code.Length && Unpredicted(ref op);
+            case 0xAF: // imul r, r/m
+                return RegRm(ref op, PredictKind.Imul, PredictForm.Generic, code, p, rex, size, size, regIsDestination: true);
+            case 0x1F: // nop r/m (the multi-byte nop)
+                return OperandEnd(code, p) == code.Length && Unpredicted(ref op);
             case >= 0x40 and <= 0x4F: // cmovcc r, r/m
                 if (!RegRm(ref op, PredictKind.Cmov, size == 8 ? PredictForm.Cmov64 : PredictForm.Cmov32, code, p, rex, size, size, regIsDestination: true))
                     return false;
@@ -152,6 +180,30 @@ internal static class FastOpDecoder
                     b == 0xB7 && size == 4 ? PredictForm.MovZx32From16 : PredictForm.Generic, code, p, rex, size, 2, regIsDestination: true);
         }
         return false;
+    }
+
+    /// <summary>How many segment and operand-size prefixes <paramref name="code"/> starts with (a segment override
+    /// changes no register operand, and a memory operand is not predicted anyway); <paramref name="operandSize"/>:
+    /// one of them is 66, which makes the operands 16-bit.</summary>
+    private static int LegacyPrefixes(ReadOnlySpan<byte> code, out bool operandSize)
+    {
+        operandSize = false;
+        int p = 0;
+        for (; p < code.Length; p++)
+        {
+            int b = code[p];
+            if (b == 0x66) operandSize = true;
+            else if ((b & 0xE7) != 0x26 && (uint)(b - 0x64) > 1) break;
+        }
+        return p;
+    }
+
+    /// <summary>After an operand-size prefix only the multi-byte nop (0F 1F, compilers' padding: 66 0F 1F 44 00 00,
+    /// 66 2E 0F 1F 84 ...) is answered; 16-bit arithmetic and the SSE opcodes are left to Iced.</summary>
+    private static bool MultiByteNop(ref PredictedOp op, ReadOnlySpan<byte> code, int p)
+    {
+        if ((code[p] & 0xF0) == 0x40) p++; // a REX changes nothing for a nop
+        return p + 1 < code.Length && code[p] == 0x0F && code[p + 1] == 0x1F && OperandEnd(code, p + 2) == code.Length && Unpredicted(ref op);
     }
 
     /// <summary>Where the bytes after the ModRM operand at <paramref name="p"/> (with its SIB and displacement) start,
@@ -191,12 +243,12 @@ internal static class FastOpDecoder
     }
 
     /// <summary>Kind, destination, its touched slots and the form; sources and lea's registers start absent. Every kind
-    /// this decoder builds from Add on (arithmetic, logic, inc/dec, shifts) writes the flags too; the moves, lea and
-    /// setcc before it write only the destination.</summary>
+    /// this decoder builds from Add on but not (arithmetic, logic, inc/dec, neg, shifts, imul) writes the flags too;
+    /// the moves, lea and setcc before it write only the destination.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Destination(ref PredictedOp op, PredictKind kind, byte dst, int size, bool high, PredictForm form)
     {
-        bool flags = kind >= PredictKind.Add;
+        bool flags = kind >= PredictKind.Add && kind != PredictKind.Not;
         op.Kind = kind;
         op.Dst = dst;
         op.Size = (byte)size;
@@ -286,6 +338,49 @@ internal static class FastOpDecoder
         return false; // far call/jmp (/3, /5), and /7 (invalid)
     }
 
+    /// <summary>Group 3: test r/m, imm (/0 and its alias /1), not, neg, and one-operand mul and imul (rdx:rax = rax *
+    /// r/m, predicted from 32 bits up); div and idiv are not predicted.</summary>
+    private static bool Group3(ref PredictedOp op, ReadOnlySpan<byte> code, int p, int rex, int width)
+    {
+        int end = OperandEnd(code, p);
+        if (end < 0) return false;
+        int modrm = code[p], reg = modrm >> 3 & 7, rm = (modrm & 7) | (rex & 1) << 3;
+        if (reg <= 1)
+        {
+            int immLength = width == 1 ? 1 : 4;
+            if (end + immLength != code.Length) return false;
+            return modrm < 0xC0 ? Unpredicted(ref op) : RegImm(ref op, PredictKind.Test, rm, width, rex, Immediate(code, end, immLength, width));
+        }
+        if (end != code.Length) return false;
+        if (modrm < 0xC0 || reg >= 6 || (reg >= 4 && width == 1)) return Unpredicted(ref op);
+        if (reg <= 3)
+        {
+            byte dst = Gpr(rm, width, rex, out bool high);
+            Destination(ref op, reg == 2 ? PredictKind.Not : PredictKind.Neg, dst, width, high, PredictForm.Generic);
+            return true;
+        }
+        // mul, imul: rax, rdx and the flags change; the register operand is only read.
+        Destination(ref op, reg == 4 ? PredictKind.Mul1 : PredictKind.Imul1, GprSlots[rm], width, false, PredictForm.Generic);
+        op.Touched = 1u << (int)Slot.Rax | 1u << (int)Slot.Rdx | 1u << (int)Slot.Rflags;
+        (op.Slot0, op.Slot1, op.Slot2) = ((byte)Slot.Rax, (byte)Slot.Rdx, (byte)Slot.Rflags);
+        return true;
+    }
+
+    /// <summary>imul r, r/m, imm: dst = src * imm (Condition 1 marks the three-operand form; Iced's op gives the source
+    /// no size).</summary>
+    private static bool MultiplyByImmediate(ref PredictedOp op, ReadOnlySpan<byte> code, int p, int rex, int size, int immLength)
+    {
+        int end = OperandEnd(code, p);
+        if (end < 0 || end + immLength != code.Length) return false;
+        int modrm = code[p];
+        if (modrm < 0xC0) return Unpredicted(ref op);
+        Destination(ref op, PredictKind.Imul, GprSlots[(modrm >> 3 & 7) | (rex & 4) << 1], size, false, PredictForm.Generic);
+        op.Src = GprSlots[(modrm & 7) | (rex & 1) << 3];
+        op.Imm = immLength == 1 ? (ulong)(long)(sbyte)code[end] : Immediate(code, end, 4, size);
+        op.Condition = 1;
+        return true;
+    }
+
     private static bool Lea(ref PredictedOp op, ReadOnlySpan<byte> code, int p, int rex, int size, ulong rip)
     {
         if (OperandEnd(code, p) != code.Length) return false;
@@ -344,16 +439,19 @@ internal static class FastOpDecoder
     }
 
     /// <summary>push, pop, call, ret: rsp moves by <paramref name="increment"/>.</summary>
-    private static bool Stack(ref PredictedOp op, int increment)
+    private static bool Stack(ref PredictedOp op, int increment) => RspOnly(ref op, PredictKind.Stack, increment, PredictForm.Stack64);
+
+    /// <summary>An op that writes only rsp (stack moves, leave).</summary>
+    private static bool RspOnly(ref PredictedOp op, PredictKind kind, int increment, PredictForm form)
     {
-        op.Kind = PredictKind.Stack;
+        op.Kind = kind;
         op.Imm = (ulong)(long)increment;
         op.Size = 8;
         op.Src = op.Base = op.Index = PredictedOp.NoRegister;
         op.Touched = 1u << (int)Slot.Rsp;
         op.Slot0 = (byte)Slot.Rsp;
         op.Slot1 = op.Slot2 = (byte)Slot.Rip;
-        op.Form = PredictForm.Stack64;
+        op.Form = form;
         return true;
     }
 

@@ -80,13 +80,23 @@ internal struct PredictedOp
     /// handler form (tests build ops field by field through here too).</summary>
     internal static PredictedOp Complete(PredictedOp op)
     {
-        op.Touched = TouchedSlots(op);
-        Span<byte> slots = [(byte)Slot.Rip, (byte)Slot.Rip, (byte)Slot.Rip];
-        int k = 0;
-        for (uint m = op.Touched; m != 0; m &= m - 1) slots[k++] = (byte)System.Numerics.BitOperations.TrailingZeroCount(m);
-        (op.Slot0, op.Slot1, op.Slot2) = (slots[0], slots[1], slots[2]);
+        uint touched = TouchedSlots(op);
+        op.Touched = touched;
+        op.Slot0 = TakeLowest(ref touched);
+        op.Slot1 = TakeLowest(ref touched);
+        op.Slot2 = TakeLowest(ref touched);
         op.Form = RegisterPredictor.FormOf(op);
         return op;
+    }
+
+    /// <summary>The lowest slot left in <paramref name="slots"/>, taken out of it; rip when none is left. (No op
+    /// touches more than three slots: mul and imul's rax, rdx and flags.)</summary>
+    private static byte TakeLowest(ref uint slots)
+    {
+        if (slots == 0) return (byte)Slot.Rip;
+        byte lowest = (byte)System.Numerics.BitOperations.TrailingZeroCount(slots);
+        slots &= slots - 1;
+        return lowest;
     }
 
     private static uint TouchedSlots(in PredictedOp op)

@@ -16,14 +16,28 @@ public class FastOpDecoderTests
     [
         .. Enumerable.Range(0x00, 0x40).Where(b => (b & 7) < 6 && b != 0x0F),
         .. Enumerable.Range(0x50, 0x10), 0x63, .. Enumerable.Range(0x70, 0x10), 0x80, 0x81, 0x83, 0x84, 0x85,
-        0x86, 0x87, 0x88, 0x89, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F, 0x90, 0x98, 0x99, 0xA8, 0xA9, .. Enumerable.Range(0xB0, 0x10),
+        0x86, 0x87, 0x88, 0x89, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F, 0x90, 0x68, 0x6A, 0x69, 0x6B, 0x98, 0x99, 0xA8, 0xA9, .. Enumerable.Range(0xB0, 0x10),
         0xC0, 0xC1, 0xC2, 0xC3, 0xC6, 0xC7, 0xC9, 0xCC, 0xD0, 0xD1, 0xD2, 0xD3, 0xE8, 0xE9, 0xEB, 0xF6, 0xF7, 0xFE, 0xFF,
     ];
 
     private static readonly int[] TwoByte =
-        [.. Enumerable.Range(0x40, 0x10), .. Enumerable.Range(0x80, 0x10), .. Enumerable.Range(0x90, 0x10), 0xAF, 0xB6, 0xB7, 0xBE, 0xBF, 0x1F, 0x05, 0xA2];
+        [.. Enumerable.Range(0x40, 0x10), .. Enumerable.Range(0x80, 0x10), .. Enumerable.Range(0x90, 0x10), 0xAF, 0xB6, 0xB7, 0xBE, 0xBF, 0x1F, 0x05, 0xA2,
+         0x10, 0x11, 0x28, 0x29, 0x31, 0x1E, 0x12, 0x6F, 0xD6];
 
-    private static readonly int[] Prefixes = [-1, .. Enumerable.Range(0x40, 0x10), 0x66, 0xF3, 0xF0];
+    /// <summary>Prefix bytes before the opcode: none, each REX, the legacy prefixes the decoder skips (segments) or
+    /// must leave to Iced (operand size but for the multi-byte nop, rep, lock), and orders of them.</summary>
+    private static readonly byte[][] Prefixes =
+    [
+        [], .. Enumerable.Range(0x40, 0x10).Select(r => new[] { (byte)r }),
+        [0x66], [0xF3], [0xF2], [0xF0], [0x67], [0x26], [0x2E], [0x36], [0x3E], [0x64], [0x65],
+        [0x64, 0x48], [0x65, 0x41], [0x2E, 0x4C], [0x66, 0x2E], [0x66, 0x48], [0x66, 0x66, 0x2E], [0x48, 0x64], [0x64, 0x66], [0xF3, 0x64],
+        [0x64, 0x67], [0x65, 0xF2], [0x2E, 0xF0], [0x3E, 0xF3], // a prefix looked past, then one that is not
+    ];
+
+    private static readonly byte[] SkippedPrefixes = [0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66];
+
+    /// <summary>Prefixes with which every SIB byte is tried too.</summary>
+    private static readonly byte[][] SibPrefixes = [[], [0x41], [0x42], [0x48], [0x4F], [0x64, 0x4B]];
 
     [Fact]
     public void Every_answer_is_what_Iced_gives_for_every_prefix_modrm_and_sib()
@@ -31,16 +45,16 @@ public class FastOpDecoderTests
         var random = new Random(14);
         long checkedCount = 0, answered = 0;
         var tail = new byte[12];
-        foreach (int prefix in Prefixes)
+        foreach (var prefix in Prefixes)
             foreach (var opcode in OneByte.Select(b => new[] { (byte)b }).Concat(TwoByte.Select(b => new[] { (byte)0x0F, (byte)b })))
                 for (int modrm = 0; modrm < 256; modrm++)
                 {
-                    bool sibs = (modrm >> 6) != 3 && (modrm & 7) == 4 && (modrm & 0x38) is 0 or 0x28 && prefix is -1 or 0x41 or 0x42 or 0x48 or 0x4F;
+                    bool sibs = (modrm >> 6) != 3 && (modrm & 7) == 4 && (modrm & 0x38) is 0 or 0x28 && SibPrefixes.Any(p => p.AsSpan().SequenceEqual(prefix));
                     for (int sib = 0; sib < (sibs ? 256 : 1); sib++)
                     {
                         random.NextBytes(tail);
                         var bytes = new List<byte>();
-                        if (prefix >= 0) bytes.Add((byte)prefix);
+                        bytes.AddRange(prefix);
                         bytes.AddRange(opcode);
                         bytes.Add((byte)modrm);
                         if (sibs) bytes.Add((byte)sib);
@@ -69,7 +83,11 @@ public class FastOpDecoderTests
         {
             var code = new byte[1 + random.Next(15)];
             random.NextBytes(code);
-            if (random.Next(2) == 0) code[0] = (byte)(0x40 + random.Next(16)); // often a REX, so the opcode after it is tried
+            switch (random.Next(4))
+            {
+                case 0 or 1: code[0] = (byte)(0x40 + random.Next(16)); break; // often a REX, so the opcode after it is tried
+                case 2: code[0] = SkippedPrefixes[random.Next(SkippedPrefixes.Length)]; break; // or a prefix the decoder looks past
+            }
             Check(code, (ulong)random.NextInt64());
         }
     }
@@ -103,6 +121,20 @@ public class FastOpDecoderTests
     [InlineData("4863c2")]           // movsxd rax, edx
     [InlineData("0f8500010000")]     // jne rel32
     [InlineData("a801")]             // test al, 1
+    [InlineData("64488b042528000000")] // mov rax, fs:[0x28]: a memory operand, not predicted
+    [InlineData("644889c8")]         // mov rax, rcx with an fs prefix (ignored)
+    [InlineData("660f1f440000")]     // nop word [rax+rax]
+    [InlineData("662e0f1f840000000000")] // cs nop word [rax+rax]
+    [InlineData("0f1f00")]           // nop dword [rax]
+    [InlineData("6a00")]             // push 0
+    [InlineData("c9")]               // leave
+    [InlineData("0f05")]             // syscall
+    [InlineData("f7c100010000")]     // test ecx, 0x100
+    [InlineData("48f7e1")]           // mul rcx
+    [InlineData("f7d8")]             // neg eax
+    [InlineData("480fafc1")]         // imul rax, rcx
+    [InlineData("6bc00c")]           // imul eax, eax, 12
+    [InlineData("0f114308")]         // movups [rbx+8], xmm0
     public void The_common_forms_are_answered_and_equal_Iceds(string hex)
     {
         var code = Convert.FromHexString(hex);
