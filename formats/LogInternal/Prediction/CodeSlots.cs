@@ -91,7 +91,7 @@ internal sealed class CodeSlots
     {
         var index = _index;
         int mask = index.Length - 1;
-        for (int i = Hash(rip, low, high) & mask; ; i = (i + 1) & mask)
+        for (int i = OpMemo.Hash(rip, low, high) & mask; ; i = (i + 1) & mask)
         {
             int at = index[i] - 1;
             if (at < 0)
@@ -129,7 +129,7 @@ internal sealed class CodeSlots
         for (int s = 0; s < _count; s++)
         {
             ref readonly var slot = ref _slots[s];
-            int i = Hash(slot.Rip, slot.Low, slot.High) & mask;
+            int i = OpMemo.Hash(slot.Rip, slot.Low, slot.High) & mask;
             while (index[i] != 0) i = (i + 1) & mask;
             index[i] = s + 1;
         }
@@ -162,8 +162,4 @@ internal sealed class CodeSlots
         _decoded[slot] |= (byte)(bitness == 32 ? 2 : 1);
         return ref op;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Hash(ulong rip, ulong low, ulong high) =>
-        (int)(((rip * 0x9E3779B97F4A7C15UL) ^ (low * 0xC2B2AE3D27D4EB4FUL) ^ high) >> 40);
 }

@@ -54,11 +54,6 @@ internal sealed class OpMemo
     public void Add(ulong rip, ReadOnlySpan<byte> code, int bitness, in PredictedOp op)
     {
         MakeKey(code, bitness, out ulong low, out ulong high, out uint tag);
-        Add(rip, low, high, tag, op);
-    }
-
-    private void Add(ulong rip, ulong low, ulong high, uint tag, in PredictedOp op)
-    {
         if (_count >= _entries.Length / 4 * 3)
         {
             if (_entries.Length >= MaxCapacity)
@@ -146,7 +141,8 @@ internal sealed class OpMemo
         0, 0xFF, 0xFFFF, 0xFF_FFFF, 0xFFFF_FFFF, 0xFF_FFFF_FFFF, 0xFFFF_FFFF_FFFF, 0xFF_FFFF_FFFF_FFFF,
     ];
 
+    /// <summary>The hash of a key (its rip and <see cref="MakeKey"/>'s words), shared with <see cref="CodeSlots"/>'s index.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Hash(ulong rip, ulong low, ulong high) =>
+    internal static int Hash(ulong rip, ulong low, ulong high) =>
         (int)(((rip * 0x9E3779B97F4A7C15UL) ^ (low * 0xC2B2AE3D27D4EB4FUL) ^ high) >> 40);
 }
