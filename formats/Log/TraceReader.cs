@@ -55,6 +55,7 @@ public sealed class TraceReader : IDisposable
         _decoder.FormatVersion = Header.FormatVersion;
         long firstChunk = at + FrameFormat.PreambleLength + payload.Length;
         Summary = TryFooter(firstChunk) ?? Scan(firstChunk);
+        _decoder.SizeFor(Summary.Count(EventKind.Instruction));
     }
 
     public TraceHeader Header { get; }

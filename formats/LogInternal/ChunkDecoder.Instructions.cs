@@ -24,7 +24,7 @@ internal sealed partial class ChunkDecoder
         Grow(ref c.InstructionRip, n);
         Grow(ref c.InstructionCodeOffset, n);
         Grow(ref c.InstructionLength, n);
-        Grow(ref _instructionDefinition, n);
+        Fit(ref _instructionDefinition, n);
         c.InstructionCount = n;
         DecodeClock(columns[(int)ChunkColumn.Clock].Span, c, n);
 
@@ -41,9 +41,12 @@ internal sealed partial class ChunkDecoder
         Grow(ref c.Code, codeBytes.Length + OpMemo.PaddedKeyReach); // room for CodeSlots.Resolve's word reads
         var map = _code;
         map.Clear();
-        // A chunk has at most one definition per instruction: sized once here, not per definition.
-        Grow(ref _definitionInstruction, n);
-        Grow(ref _definitionTable, n);
+        // A chunk has at most one definition per instruction, and each takes at least two bytes of the code column (its
+        // length and one byte): sized once here, not per definition, and by the column (a chunk of a hot loop has tens of
+        // thousands of instructions and a few hundred definitions).
+        int maxDefinitions = Math.Min(n, codeBytes.Length / 2);
+        Fit(ref _definitionInstruction, maxDefinitions);
+        Fit(ref _definitionTable, maxDefinitions);
         var table = _definitionTable;
         _definitions = _codeLength = 0;
         int definitions = 0;

@@ -20,17 +20,20 @@ internal sealed partial class ChunkDecoder : IDisposable
     private readonly CodeMap _code = new();
     /// <summary>The reader's ops, by slot; each code definition of the chunk has one (<see cref="_definitionSlot"/>).</summary>
     private readonly CodeSlots _slots = new();
-    private int[] _definitionSlot = new int[1024];
+    private int[] _definitionSlot = [];
 
     /// <summary>How many distinct instructions the reader keeps ops for before it starts over (tests make it small).</summary>
     internal int MaxCodeSlots { get => _slots.MaxSlots; init => _slots.MaxSlots = value; }
     internal int CodeSlotCount => _slots.Count;
+
+    /// <summary>Sizes the reader's op slots for a trace of <paramref name="instructions"/> instructions (before its first chunk).</summary>
+    public void SizeFor(long instructions) => _slots.SizeFor(instructions);
     /// <summary>Per instruction of the chunk: the code definition that gave its bytes (keys the predicted ops).</summary>
-    private int[] _instructionDefinition = new int[1024];
+    private int[] _instructionDefinition = [];
     /// <summary>Per code definition of the chunk: the instruction that defined it; and how many the chunk has.</summary>
-    private int[] _definitionInstruction = new int[1024];
+    private int[] _definitionInstruction = [];
     /// <summary>Per code definition of the chunk: where its bytes are, and its successor guess (<see cref="CodeDefinition"/>).</summary>
-    private CodeDefinition[] _definitionTable = new CodeDefinition[1024];
+    private CodeDefinition[] _definitionTable = [];
     private int _definitions;
     /// <summary>How many code bytes the chunk's definitions stored in <see cref="DecodedChunk.Code"/>.</summary>
     private int _codeLength;
@@ -179,7 +182,7 @@ internal sealed partial class ChunkDecoder : IDisposable
         int predicted = 0, exact = 0;
         if (predict && n > 0)
         {
-            Grow(ref _definitionSlot, _definitions);
+            Fit(ref _definitionSlot, _definitions);
             _slots.Resolve(c, _definitionTable, _definitionInstruction, _definitions, _codeLength, _definitionSlot);
         }
         // The change before which the next side event sits: side events are few, so the per-change test is one compare.
@@ -394,6 +397,13 @@ internal sealed partial class ChunkDecoder : IDisposable
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static CorruptDataException NoInstruction(in SpanReader refs, long step) => refs.Corrupt($"refers to the instruction of step {step}, which has none");
+
+    /// <summary>Grows, without keeping contents, a scratch array of the decoder that each chunk writes before it reads
+    /// (the definition tables): uninitialised, since a reader sizes them for its largest chunk and zeroing is wasted.</summary>
+    private static void Fit<T>(ref T[] array, int needed)
+    {
+        if (array.Length < needed) array = GC.AllocateUninitializedArray<T>(Math.Max(needed, array.Length * 2));
+    }
 
     /// <summary>Grows (keeping contents) so reused DecodedChunk arrays fit the next chunk.</summary>
     private static void Grow<T>(ref T[] array, int needed)

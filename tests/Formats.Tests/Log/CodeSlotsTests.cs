@@ -20,12 +20,19 @@ public class CodeSlotsTests
     [InlineData(4, 500, 24, 10)]
     [InlineData(5, 97, 1, 10)]
     [InlineData(6, 3000, 1 << 18, 1500)] // > 16 K distinct instructions: the table grows from 1 K slots to 32 K
-    public void Registers_rebuilt_through_the_slots_are_the_registers_written(int seed, int chunkSteps, int maxSlots, int blocks)
+    // Sized by a reader for its trace (SizeFor, uninitialised storage): at 32 K slots from the start, for a trace claiming
+    // no or absurd counts (a hostile summary), and clamped to 1 K when the table must start over every 24 slots.
+    [InlineData(7, 3000, 1 << 18, 1500, 250_000)]
+    [InlineData(8, 500, 1 << 18, 10, long.MaxValue)]
+    [InlineData(9, 97, 1 << 18, 10, -5)]
+    [InlineData(10, 500, 24, 10, long.MaxValue)]
+    public void Registers_rebuilt_through_the_slots_are_the_registers_written(int seed, int chunkSteps, int maxSlots, int blocks, long sizeFor = 0)
     {
         var (file, truth, expectedChanges) = Record(seed, blocks > 100 ? 120_000 : 20_000, chunkSteps, blocks);
         using var reader = new TraceReader(new MemoryStream(file));
         Assert.Equal(FrameFormat.PredictionVersion, reader.Header.FormatVersion);
         using var decoder = new ChunkDecoder { FormatVersion = reader.Header.FormatVersion, MaxCodeSlots = maxSlots };
+        if (sizeFor != 0) decoder.SizeFor(sizeFor);
         var c = new DecodedChunk();
         var rng = new Random(seed);
         var order = Enumerable.Range(0, reader.Chunks.Count).ToArray();
