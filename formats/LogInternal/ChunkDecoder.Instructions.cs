@@ -41,10 +41,10 @@ internal sealed partial class ChunkDecoder
         Grow(ref c.Code, codeBytes.Length + OpMemo.PaddedKeyReach); // room for CodeSlots.Resolve's word reads
         var map = _code;
         map.Clear();
-        // A chunk has at most one definition per instruction, and each takes at least two bytes of the code column (its
-        // length and one byte): sized once here, not per definition, and by the column (a chunk of a hot loop has tens of
-        // thousands of instructions and a few hundred definitions).
-        int maxDefinitions = Math.Min(n, codeBytes.Length / 2);
+        // A chunk has at most one definition per instruction, and each takes at least three bytes of the code column (the
+        // count of instructions before it, its length, one byte): sized once here, not per definition, and by the column
+        // (a chunk of a hot loop has tens of thousands of instructions and a few hundred definitions).
+        int maxDefinitions = Math.Min(n, codeBytes.Length / 3);
         Fit(ref _definitionInstruction, maxDefinitions);
         Fit(ref _definitionTable, maxDefinitions);
         var table = _definitionTable;

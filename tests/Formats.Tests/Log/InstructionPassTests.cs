@@ -50,6 +50,14 @@ public class InstructionPassTests
         ]);
     }
 
+    [Fact]
+    public void A_chunk_of_only_definitions_of_one_byte_instructions_fits_the_definition_tables()
+    {
+        // Every instruction is new and one byte long: three bytes of the code column each (the count before it, its
+        // length, its byte), the fewest a definition can take, which is what the decoder sizes its tables by.
+        Check(Enumerable.Range(0, 5000).Select(k => new Written(10, 1, 0x1000 + (ulong)k, [0x90])).ToList());
+    }
+
     [Theory]
     [InlineData(1, 1 << 20)]
     [InlineData(2, 4096)]
