@@ -14,7 +14,7 @@ namespace Ether.Replay.Formats.LogInternal;
 /// </summary>
 internal sealed partial class ChunkDecoder : IDisposable
 {
-    private readonly ZstdSharp.Decompressor _decompressor = new();
+    private readonly BodyDecompressor _decompressor = new();
     private byte[] _body = [];
     /// <summary>This chunk's (pid, rip) → code definition.</summary>
     private readonly CodeMap _code = new();
