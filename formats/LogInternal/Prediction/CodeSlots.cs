@@ -54,14 +54,7 @@ internal sealed class CodeSlots
     /// <summary>How many distinct instructions the table holds.</summary>
     public int Count => _count;
 
-    private readonly Iced.Intel.Decoder _decoder64, _decoder32;
-    private readonly PredictedOps.ArrayCodeReader _reader = new();
-
-    public CodeSlots()
-    {
-        _decoder64 = Iced.Intel.Decoder.Create(64, _reader);
-        _decoder32 = Iced.Intel.Decoder.Create(32, _reader);
-    }
+    private readonly OpDecoder _decoder = new();
 
     /// <summary>Sizes the table, before the first chunk, for a trace of <paramref name="instructions"/> instructions, so a
     /// reader does not copy its slots through doublings from 1 K: one slot per eight instructions (a trace runs each
@@ -196,7 +189,7 @@ internal sealed class CodeSlots
     {
         if (bitness == 32 && _ops32.Length < _slots.Length) _ops32 = Grown(_ops32, _slots.Length, _ops32.Length);
         ref var op = ref (bitness == 32 ? _ops32 : _ops64)[slot];
-        op = PredictedOps.Decode(bitness == 32 ? _decoder32 : _decoder64, _reader, c.InstructionBytes(instruction), c.InstructionRip[instruction], bitness);
+        op = _decoder.Decode(c.InstructionBytes(instruction), c.InstructionRip[instruction], bitness);
         _decoded[slot] |= (byte)(bitness == 32 ? 2 : 1);
         return ref op;
     }

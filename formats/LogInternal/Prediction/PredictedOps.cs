@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Ether.Replay.Formats.Log;
 using Ether.Replay.Formats.Model;
-using Iced.Intel;
 
 namespace Ether.Replay.Formats.LogInternal.Prediction;
 
@@ -19,14 +18,7 @@ internal sealed class PredictedOps
     private byte[] _decoded = new byte[1024];
     private int _highest = -1;
     private readonly OpMemo _memo = new();
-    private readonly ArrayCodeReader _reader = new();
-    private readonly Iced.Intel.Decoder _decoder64, _decoder32;
-
-    public PredictedOps()
-    {
-        _decoder64 = Iced.Intel.Decoder.Create(64, _reader);
-        _decoder32 = Iced.Intel.Decoder.Create(32, _reader);
-    }
+    private readonly OpDecoder _decoder = new();
 
     /// <summary>Starts a chunk: definitions are chunk-local, so their ops are forgotten (the memo keeps them).</summary>
     public void Clear()
@@ -59,7 +51,7 @@ internal sealed class PredictedOps
         ref var op = ref (bitness == 32 ? _ops32 : _ops64)[definition];
         if (!_memo.TryGet(rip, code, bitness, out op))
         {
-            op = Decode(bitness == 32 ? _decoder32 : _decoder64, _reader, code, rip, bitness);
+            op = _decoder.Decode(code, rip, bitness);
             _memo.Add(rip, code, bitness, op);
         }
         _decoded[definition] |= (byte)(bitness == 32 ? 2 : 1);
@@ -72,33 +64,5 @@ internal sealed class PredictedOps
         Array.Resize(ref _decoded, size);
         Array.Resize(ref _ops64, size);
         Array.Resize(ref _ops32, size);
-    }
-
-    /// <summary>The op of <paramref name="code"/> (one instruction) at <paramref name="rip"/>: the common 64-bit forms
-    /// without Iced, the rest through <paramref name="decoder"/> (which reads from <paramref name="reader"/>).</summary>
-    internal static PredictedOp Decode(Iced.Intel.Decoder decoder, ArrayCodeReader reader, ReadOnlySpan<byte> code, ulong rip, int bitness)
-    {
-        if (bitness == 64 && FastOpDecoder.TryDecode64(code, rip, out var op)) return op;
-        reader.Reset(code);
-        decoder.IP = rip;
-        decoder.Decode(out var insn);
-        if (insn.IsInvalid || insn.Length != code.Length) return default;
-        return PredictedOp.From(insn, bitness);
-    }
-
-    /// <summary>Iced's code reader over one instruction's bytes, reused for every decode.</summary>
-    internal sealed class ArrayCodeReader : CodeReader
-    {
-        private readonly byte[] _bytes = new byte[16];
-        private int _length, _position;
-
-        public void Reset(ReadOnlySpan<byte> code)
-        {
-            _length = Math.Min(code.Length, _bytes.Length);
-            code[.._length].CopyTo(_bytes);
-            _position = 0;
-        }
-
-        public override int ReadByte() => _position < _length ? _bytes[_position++] : -1;
     }
 }
