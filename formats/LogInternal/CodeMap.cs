@@ -96,7 +96,7 @@ internal sealed class CodeMap
     {
         var (entries, slots, count) = (_entries, _usedSlots, _count);
         int size = (_mask + 1) * 2;
-        _entries = new Entry[size];
+        _entries = WrittenZeroArray.Allocate<Entry>(size);
         _usedSlots = new int[size / 2];
         _mask = size - 1;
         _count = 0;

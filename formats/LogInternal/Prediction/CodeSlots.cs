@@ -141,7 +141,7 @@ internal sealed class CodeSlots
         _slots = GC.AllocateUninitializedArray<Slot>(slots);
         _ops64 = GC.AllocateUninitializedArray<PredictedOp>(slots);
         _decoded = GC.AllocateUninitializedArray<byte>(slots);
-        _index = new int[slots * 2];
+        _index = WrittenZeroArray.Allocate<int>(slots * 2);
     }
 
     /// <summary>A copy of the first <paramref name="used"/> entries of <paramref name="array"/> in a larger uninitialised one.</summary>
@@ -155,7 +155,7 @@ internal sealed class CodeSlots
     /// <summary>Doubles the index and re-enters every slot (the one just added included).</summary>
     private void Rehash()
     {
-        var index = new int[_index.Length * 2];
+        var index = WrittenZeroArray.Allocate<int>(_index.Length * 2);
         int mask = index.Length - 1;
         for (int s = 0; s < _count; s++)
         {

@@ -81,7 +81,7 @@ internal sealed class OpMemo
     private void Grow()
     {
         var old = _entries;
-        _entries = new Entry[old.Length == 0 ? InitialCapacity : old.Length * 2];
+        _entries = WrittenZeroArray.Allocate<Entry>(old.Length == 0 ? InitialCapacity : old.Length * 2);
         _count = 0;
         foreach (ref readonly var e in old.AsSpan())
             if (e.Tag != 0) Insert(e);
