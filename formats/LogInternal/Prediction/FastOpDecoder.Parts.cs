@@ -10,18 +10,36 @@ namespace Ether.Replay.Formats.LogInternal.Prediction;
 /// </summary>
 internal static partial class FastOpDecoder
 {
-    /// <summary>How many segment and operand-size prefixes <paramref name="code"/> starts with (a segment override
-    /// changes no register operand, and a memory operand is not predicted anyway); <paramref name="operandSize"/>:
-    /// one of them is 66, which makes the operands 16-bit.</summary>
-    private static int LegacyPrefixes(ReadOnlySpan<byte> code, out bool operandSize)
+    /// <summary>The legacy prefixes a prefix run can hold: segments (which change no register operand, and a memory operand
+    /// is not predicted anyway), and the ones after which <see cref="Prefixed"/> answers only unpredicted classes.</summary>
+    [Flags]
+    private enum LegacyPrefix
     {
-        operandSize = false;
+        Segment = 0,
+        OperandSize = 1,
+        Lock = 2,
+        /// <summary>Address size, rep, repne.</summary>
+        Other = 4,
+    }
+
+    /// <summary>es, cs, ss, ds, fs, gs, operand size, address size, lock, repne, rep.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsLegacyPrefix(int b) => (b & 0xE7) == 0x26 || (uint)(b - 0x64) <= 3 || b is 0xF0 or 0xF2 or 0xF3;
+
+    /// <summary>How many legacy prefixes <paramref name="code"/> starts with, and which kinds.</summary>
+    private static int LegacyPrefixes(ReadOnlySpan<byte> code, out LegacyPrefix prefixes)
+    {
+        prefixes = LegacyPrefix.Segment;
         int p = 0;
-        for (; p < code.Length; p++)
+        for (; p < code.Length && IsLegacyPrefix(code[p]); p++)
         {
-            int b = code[p];
-            if (b == 0x66) operandSize = true;
-            else if ((b & 0xE7) != 0x26 && (uint)(b - 0x64) > 1) break;
+            prefixes |= code[p] switch
+            {
+                0x66 => LegacyPrefix.OperandSize,
+                0xF0 => LegacyPrefix.Lock,
+                0x67 or 0xF2 or 0xF3 => LegacyPrefix.Other,
+                _ => LegacyPrefix.Segment,
+            };
         }
         return p;
     }
@@ -104,11 +122,10 @@ internal static partial class FastOpDecoder
         return true;
     }
 
-    /// <summary>A valid instruction the predictor does not compute: what From gives (the completed empty op).</summary>
+    /// <summary>An instruction the predictor does not compute: <see cref="PredictedOp.NoPrediction"/>.</summary>
     private static bool Unpredicted(ref PredictedOp op)
     {
-        op = default;
-        op.Slot0 = op.Slot1 = op.Slot2 = (byte)Slot.Rip;
+        op = PredictedOp.NoPrediction;
         return true;
     }
 }

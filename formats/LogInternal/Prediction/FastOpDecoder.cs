@@ -9,10 +9,12 @@ namespace Ether.Replay.Formats.LogInternal.Prediction;
 /// the two over every REX, ModRM and SIB byte of every opcode handled here). A reader decodes every distinct
 /// instruction it predicts once (cksum over 140 KB: 11.7 K decodes in 358 K instructions, most of them start-up
 /// code run once), and Iced's general decoder, which builds a whole Iced Instruction, costs most of that.
-/// Only plain forms are handled: optional segment prefixes (ignored: they change no register operand), an optional
-/// REX and one of the opcodes below; no address-size, lock or rep prefix, and an operand-size prefix only on the
-/// multi-byte nop. Anything else — and any byte string whose length is not exactly the
-/// instruction's — returns false, and the caller asks Iced.
+/// Only plain forms are computed: optional segment prefixes (ignored: they change no register operand), an optional
+/// REX and one of the opcodes below. Whole classes that are never predicted are answered with any prefix and any
+/// length (a byte string that is not exactly one instruction is not predicted either): VEX and EVEX, the unpredicted
+/// two-byte opcodes, lock, xchg with memory (measured: most of what readers still sent to Iced, where a cold decode
+/// costs 1-1.5 µs: kmovd, pmovmskb, tzcnt, bsf, cmpxchg, BMI shifts). Anything else — and a predicted form whose
+/// length is not exactly the instruction's — returns false, and the caller asks Iced.
 /// The op is written in place, completed as it is built: slot numbers come straight from the encoding's register
 /// numbers, and each shape knows which slots it touches and which predictor form it takes, so nothing is derived
 /// twice (<see cref="PredictedOp.Complete"/>, which re-derives them from the fields, serves Iced's ops). This file reads the
@@ -29,11 +31,11 @@ internal static partial class FastOpDecoder
         if (n == 0) return false;
         int p = 0, rex = 0;
         int first = code[0];
-        if ((first & 0xE7) == 0x26 || (uint)(first - 0x64) <= 2) // es, cs, ss, ds, fs, gs, operand size: rare, tested once
+        if (IsLegacyPrefix(first)) // rare, tested once
         {
-            p = LegacyPrefixes(code, out bool operandSize);
+            p = LegacyPrefixes(code, out var prefixes);
             if (p >= n) return false;
-            if (operandSize) return MultiByteNop(ref op, code, p);
+            if (prefixes != LegacyPrefix.Segment) return Prefixed(ref op, code, p, prefixes);
         }
         if ((code[p] & 0xF0) == 0x40)
         {
@@ -60,6 +62,10 @@ internal static partial class FastOpDecoder
                 return n == p + 4 && Stack(ref op, -8);
             case 0xC9: // leave: rsp = rbp + 8
                 return n == p && RspOnly(ref op, PredictKind.Leave, 0, PredictForm.Generic);
+            case 0xC4 or 0xC5 or 0x62: // VEX and EVEX (in 64-bit code always; after a REX invalid): vector, mask and BMI instructions
+                return Unpredicted(ref op);
+            case 0x86 or 0x87 when p < n && code[p] < 0xC0: // xchg with memory: the value it loads is not in the trace
+                return Unpredicted(ref op);
             case 0x90 when (rex & 1) == 0: // nop (with REX.B it is xchg r8, rax)
             case 0x98 or 0x99 or 0xCC: // cwde/cdqe, cdq/cqo, int3: no operands, nothing predicted
                 return n == p && Unpredicted(ref op);
@@ -146,16 +152,8 @@ internal static partial class FastOpDecoder
         int b = code[p++];
         switch (b)
         {
-            case >= 0x80 and <= 0x8F: // jcc rel32
-                return code.Length == p + 4 && Unpredicted(ref op);
-            case 0x05 or 0xA2 or 0x31: // syscall, cpuid, rdtsc
-                return code.Length == p && Unpredicted(ref op);
-            case 0x10 or 0x11 or 0x28 or 0x29: // movups, movaps (no prefix): xmm registers and memory only
-                return OperandEnd(code, p) == code.Length && Unpredicted(ref op);
             case 0xAF: // imul r, r/m
                 return RegRm(ref op, PredictKind.Imul, PredictForm.Generic, code, p, rex, size, size, regIsDestination: true);
-            case 0x1F: // nop r/m (the multi-byte nop)
-                return OperandEnd(code, p) == code.Length && Unpredicted(ref op);
             case >= 0x40 and <= 0x4F: // cmovcc r, r/m
                 if (!RegRm(ref op, PredictKind.Cmov, size == 8 ? PredictForm.Cmov64 : PredictForm.Cmov32, code, p, rex, size, size, regIsDestination: true))
                     return false;
@@ -179,15 +177,37 @@ internal static partial class FastOpDecoder
                 return RegRm(ref op, b == 0xB7 ? PredictKind.MovZx : PredictKind.MovSx,
                     b == 0xB7 && size == 4 ? PredictForm.MovZx32From16 : PredictForm.Generic, code, p, rex, size, 2, regIsDestination: true);
         }
-        return false;
+        return UnpredictedTwoByte[b] && Unpredicted(ref op);
     }
 
-    /// <summary>After an operand-size prefix only the multi-byte nop (0F 1F, compilers' padding: 66 0F 1F 44 00 00,
-    /// 66 2E 0F 1F 84 ...) is answered; 16-bit arithmetic and the SSE opcodes are left to Iced.</summary>
-    private static bool MultiByteNop(ref PredictedOp op, ReadOnlySpan<byte> code, int p)
+    /// <summary>After prefixes other than segments (operand size, address size, rep, repne, lock): only the classes no
+    /// prefix makes predicted are answered, the rest is left to Iced. Lock is valid only on a read-modify-write of memory,
+    /// whose value the trace does not hold; VEX, EVEX and the unpredicted two-byte opcodes stay unpredicted with any prefix
+    /// (or are invalid, which predicts nothing either).</summary>
+    private static bool Prefixed(ref PredictedOp op, ReadOnlySpan<byte> code, int p, LegacyPrefix prefixes)
     {
-        if ((code[p] & 0xF0) == 0x40) p++; // a REX changes nothing for a nop
-        return p + 1 < code.Length && code[p] == 0x0F && code[p + 1] == 0x1F && OperandEnd(code, p + 2) == code.Length && Unpredicted(ref op);
+        if ((prefixes & LegacyPrefix.Lock) != 0) return Unpredicted(ref op);
+        if ((code[p] & 0xF0) == 0x40 && ++p >= code.Length) return false; // a REX
+        int b = code[p];
+        if (b is 0xC4 or 0xC5 or 0x62) return Unpredicted(ref op);
+        return b == 0x0F && p + 1 < code.Length && UnpredictedTwoByte[code[p + 1]] && Unpredicted(ref op);
+    }
+
+    /// <summary>Two-byte opcodes (0F xx) that decode to no predicted instruction whatever the prefixes, REX and operands:
+    /// everything but mov to and from control and debug registers (left to Iced), cmovcc, setcc, push and pop fs and gs,
+    /// imul, movzx, movsx and bswap. That is jcc, syscall, cpuid, rdtsc, the nops and hints, the SSE and MMX opcodes, the
+    /// three-byte maps 0F 38 and 0F 3A, bit tests and scans (tzcnt, lzcnt, popcnt), cmpxchg, xadd, shld, shrd and the system
+    /// opcodes: none is a mnemonic the predictor computes (FastOpDecoderTests check every one against Iced).</summary>
+    private static readonly bool[] UnpredictedTwoByte = BuildUnpredictedTwoByte();
+
+    private static bool[] BuildUnpredictedTwoByte()
+    {
+        var unpredicted = new bool[256];
+        Array.Fill(unpredicted, true);
+        int[] mayBePredicted = [.. Enumerable.Range(0x20, 8), .. Enumerable.Range(0x40, 16), .. Enumerable.Range(0x90, 16),
+            0xA0, 0xA1, 0xA8, 0xA9, 0xAF, 0xB6, 0xB7, 0xBE, 0xBF, .. Enumerable.Range(0xC8, 8)];
+        foreach (int b in mayBePredicted) unpredicted[b] = false;
+        return unpredicted;
     }
 
     /// <summary>op reg, r/m or op r/m, reg of one width (test, mov): the form of the kind at that width.</summary>

@@ -26,7 +26,7 @@ internal sealed class OpDecoder
         _reader.Reset(code);
         decoder.IP = rip;
         decoder.Decode(out var insn);
-        if (insn.IsInvalid || insn.Length != code.Length) return default;
+        if (insn.IsInvalid || insn.Length != code.Length) return PredictedOp.NoPrediction;
         return PredictedOp.From(insn, bitness);
     }
 

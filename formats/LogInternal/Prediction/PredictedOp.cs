@@ -60,19 +60,24 @@ internal struct PredictedOp
     public const byte Immediate = 0xFF;
     public const byte NoRegister = 0xFF;
 
+    /// <summary>The op of every instruction the predictor does not compute, and of bytes that are not exactly one valid
+    /// instruction: the completed empty op. One value for all of them, so any two decoders that agree an instruction is
+    /// not predicted give equal ops (only <see cref="Kind"/> is ever read of it).</summary>
+    public static readonly PredictedOp NoPrediction = Complete(default);
+
     /// <summary>The operation of <paramref name="code"/> at <paramref name="rip"/> (one-off use: decodes with a
     /// new Iced decoder; chunks use <see cref="PredictedOps"/>). None when the bytes are not exactly one instruction.</summary>
     public static PredictedOp Decode(ReadOnlySpan<byte> code, ulong rip, int bitness)
     {
         var decoder = Iced.Intel.Decoder.Create(bitness, new ByteArrayCodeReader(code.ToArray()), rip);
         decoder.Decode(out var insn);
-        return insn.Length == code.Length ? From(insn, bitness) : default;
+        return insn.Length == code.Length ? From(insn, bitness) : NoPrediction;
     }
 
     /// <summary>The operation of a decoded instruction (<paramref name="bitness"/>: 16, 32 or 64).</summary>
     public static PredictedOp From(in Instruction insn, int bitness)
     {
-        if (insn.IsInvalid) return default;
+        if (insn.IsInvalid) return NoPrediction;
         return Complete(Build(insn, bitness));
     }
 

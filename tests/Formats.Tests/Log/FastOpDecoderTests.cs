@@ -92,6 +92,76 @@ public class FastOpDecoderTests
         }
     }
 
+    /// <summary>Two-byte opcodes that decode to a predicted instruction with some prefix or operand (cmovcc, setcc, push
+    /// and pop fs and gs, imul, movzx, movsx, bswap), and mov to and from control and debug registers: every other 0F xx
+    /// must be answered as unpredicted.</summary>
+    private static readonly int[] MayBePredictedTwoByte =
+        [.. Enumerable.Range(0x20, 8), .. Enumerable.Range(0x40, 16), .. Enumerable.Range(0x90, 16), 0xA0, 0xA1, 0xA8, 0xA9, 0xAF, 0xB6, 0xB7, 0xBE, 0xBF,
+         .. Enumerable.Range(0xC8, 8)];
+
+    /// <summary>The classes answered as unpredicted whatever their prefixes, operands and length: VEX, EVEX, the three-byte
+    /// maps, the other two-byte opcodes, lock, xchg with memory. Each of Iced's decodings of them must be unpredicted too
+    /// (one predicted form among them would have the reader predict nothing where the writer predicted), and each must be
+    /// answered (else it goes to Iced, which costs a reader 1-1.5 µs a cold decode).</summary>
+    [Fact]
+    public void Unpredicted_classes_are_answered_and_unpredicted_for_Iced_with_any_prefix_operand_and_length()
+    {
+        var random = new Random(16);
+        byte[][] prefixes =
+        [
+            [], [0x48], [0x41], [0x4F], [0x66], [0xF3], [0xF2], [0xF0], [0x67], [0x2E], [0x64], [0x66, 0x48], [0xF3, 0x48], [0xF2, 0x4C],
+            [0xF0, 0x48], [0x66, 0xF2], [0xF3, 0x66], [0x64, 0xF0], [0x67, 0xF3, 0x41], [0x66, 0x2E], [0xF0, 0x66, 0x41],
+        ];
+        var heads = new List<(byte[] Head, bool Answered)>();
+        for (int b = 0; b < 256; b++)
+        {
+            heads.Add(([0x0F, (byte)b], !MayBePredictedTwoByte.Contains(b)));
+            heads.Add(([0x0F, 0x38, (byte)b], true));
+            heads.Add(([0x0F, 0x3A, (byte)b], true));
+            heads.Add(([0xC5, (byte)b], true));
+            heads.Add(([0xC4, (byte)b], true));
+            heads.Add(([0x62, (byte)b], true));
+        }
+        long checkedCount = 0;
+        var tail = new byte[15];
+        foreach (var prefix in prefixes)
+            foreach (var (head, mustAnswer) in heads)
+                for (int k = 0; k < 8; k++)
+                {
+                    random.NextBytes(tail);
+                    if (head.Length == 2 && head[0] == 0x0F) tail[0] = (byte)(k * 32 + random.Next(32)); // the ModRM: every mod and reg
+                    var code = prefix.Concat(head).Concat(tail).Take(15).ToArray();
+                    ulong rip = (ulong)random.NextInt64();
+                    int length = IcedLength(code, rip);
+                    foreach (int n in new[] { length, length + 1, prefix.Length + head.Length + random.Next(15 - prefix.Length - head.Length + 1) })
+                    {
+                        if (n < prefix.Length + head.Length || n > 15) continue;
+                        checkedCount++;
+                        bool lockPrefix = prefix.Contains((byte)0xF0);
+                        bool answered = Check(code.AsSpan(0, n), rip);
+                        if ((mustAnswer || lockPrefix) && !answered) Assert.Fail($"{Convert.ToHexString(code, 0, n)} was left to Iced");
+                        if (mustAnswer || lockPrefix) Assert.Equal(PredictKind.None, PredictedOp.Decode(code.AsSpan(0, n), rip, 64).Kind);
+                    }
+                }
+        // lock before any one-byte opcode and xchg with memory: unpredicted for Iced as well.
+        for (int opcode = 0; opcode < 256; opcode++)
+            for (int modrm = 0; modrm < 256; modrm += 3)
+            {
+                random.NextBytes(tail);
+                byte[] locked = [0xF0, .. prefixes[random.Next(4)], (byte)opcode, (byte)modrm, .. tail[..6]];
+                Assert.True(Check(locked, 0x401000), $"{Convert.ToHexString(locked)} was left to Iced");
+                checkedCount++;
+            }
+        foreach (byte xchg in new byte[] { 0x86, 0x87 })
+            for (int modrm = 0; modrm < 0xC0; modrm++)
+            {
+                random.NextBytes(tail);
+                byte[] code = [.. prefixes[random.Next(4)].Where(b => b != 0xF0 && b != 0x66), xchg, (byte)modrm, .. tail[..6]];
+                Assert.True(Check(code, 0x401000), $"{Convert.ToHexString(code)} was left to Iced");
+            }
+        Assert.True(checkedCount > 500_000, $"{checkedCount} checked");
+    }
+
     [Theory]
     [InlineData("4889c8")]           // mov rax, rcx
     [InlineData("8b45fc")]           // mov eax, [rbp-4]: a memory operand, not predicted
@@ -135,6 +205,16 @@ public class FastOpDecoderTests
     [InlineData("480fafc1")]         // imul rax, rcx
     [InlineData("6bc00c")]           // imul eax, eax, 12
     [InlineData("0f114308")]         // movups [rbx+8], xmm0
+    [InlineData("c5fb93c0")]         // kmovd eax, k0
+    [InlineData("660fd7c1")]         // pmovmskb eax, xmm1
+    [InlineData("66440fd7c1")]       // pmovmskb r8d, xmm1
+    [InlineData("f30fbcc0")]         // tzcnt eax, eax
+    [InlineData("480fbcc0")]         // bsf rax, rax
+    [InlineData("f00fb111")]         // lock cmpxchg [rcx], edx
+    [InlineData("c4e2fbf7c0")]       // shrx rax, rax, rax
+    [InlineData("62e1fe486f07")]     // vmovdqu64 zmm16, [rdi]
+    [InlineData("f30f1efa")]         // endbr64
+    [InlineData("8707")]             // xchg [rdi], eax
     public void The_common_forms_are_answered_and_equal_Iceds(string hex)
     {
         var code = Convert.FromHexString(hex);
