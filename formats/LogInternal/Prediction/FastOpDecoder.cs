@@ -338,8 +338,8 @@ internal static partial class FastOpDecoder
         op.AddressSize = 8;
         if (low == 5 && mod == 0)
         {
-            // rip-relative: the address is fixed by the instruction's own rip (no base: generic).
-            Destination(ref op, PredictKind.Lea, dst, size, false, PredictForm.Generic);
+            // rip-relative: the address is fixed by the instruction's own rip.
+            Destination(ref op, PredictKind.Lea, dst, size, false, size == 8 ? PredictForm.LeaAbsolute64 : PredictForm.Generic);
             op.Imm = rip + (ulong)code.Length + (ulong)(long)ReadInt32LittleEndian(code[at..]);
             return true;
         }
@@ -354,7 +354,7 @@ internal static partial class FastOpDecoder
             baseReg = (sib & 7) == 5 && mod == 0 ? -1 : (sib & 7) | (rex & 1) << 3;
         }
         bool wide = size == 8;
-        var form = baseReg < 0 ? PredictForm.Generic
+        var form = baseReg < 0 ? (index < 0 && wide ? PredictForm.LeaAbsolute64 : PredictForm.Generic)
             : index < 0 ? (wide ? PredictForm.Lea64B : PredictForm.Lea32B)
             : (wide ? PredictForm.Lea64BI : PredictForm.Lea32BI);
         Destination(ref op, PredictKind.Lea, dst, size, false, form);

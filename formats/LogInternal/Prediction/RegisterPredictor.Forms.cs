@@ -30,6 +30,12 @@ internal enum PredictForm : byte
     Stack64,
     /// <summary>stos, movs, lods with 64-bit addresses, with or without rep (one iteration per step).</summary>
     String64,
+    /// <summary>cmp and test of byte registers (not ah-bh): a compiler's test of a bool or a char (ls -la: 40 K of its 1 M
+    /// predicted changes took the generic path here).</summary>
+    Cmp8R, Cmp8I, Test8R, Test8I,
+    /// <summary>lea of a fixed address into a 64-bit register: rip-relative (the address is resolved when the op is built) or a
+    /// bare displacement.</summary>
+    LeaAbsolute64,
 }
 
 /// <summary>
@@ -52,7 +58,8 @@ internal static partial class RegisterPredictor
         if (op.DstHigh || op.SrcHigh) return PredictForm.Generic;
         if (op.Kind == PredictKind.String) return op.Dst == 8 ? PredictForm.String64 : PredictForm.Generic; // Dst: the address size
         bool wide = op.Size == 8, imm = op.Src == PredictedOp.Immediate;
-        if (op.Size is not (4 or 8) && op.Kind != PredictKind.Setcc) return PredictForm.Generic;
+        if (op.Size is not (4 or 8) && op.Kind != PredictKind.Setcc && !(op.Size == 1 && op.Kind is PredictKind.Cmp or PredictKind.Test))
+            return PredictForm.Generic;
         bool shift = op.Kind is PredictKind.Shl or PredictKind.Shr or PredictKind.Sar or PredictKind.Rol or PredictKind.Ror; // by imm or cl
         if (!imm && op.SrcSize != 0 && op.SrcSize != op.Size && !shift && op.Kind is not (PredictKind.MovSx or PredictKind.MovZx))
             return PredictForm.Generic;
@@ -63,6 +70,8 @@ internal static partial class RegisterPredictor
             PredictKind.Dec => wide ? PredictForm.Dec64 : PredictForm.Dec32,
             PredictKind.Lea when op.Base != PredictedOp.NoRegister && op.AddressSize == 8 =>
                 op.Index == PredictedOp.NoRegister ? (wide ? PredictForm.Lea64B : PredictForm.Lea32B) : (wide ? PredictForm.Lea64BI : PredictForm.Lea32BI),
+            PredictKind.Lea when op.Base == PredictedOp.NoRegister && op.Index == PredictedOp.NoRegister && op.AddressSize == 8 && wide =>
+                PredictForm.LeaAbsolute64,
             PredictKind.MovSx when wide && op.SrcSize == 4 => PredictForm.MovSx64From32,
             PredictKind.MovZx when !wide && op.SrcSize == 1 => PredictForm.MovZx32From8,
             PredictKind.MovZx when !wide && op.SrcSize == 2 => PredictForm.MovZx32From16,
@@ -79,6 +88,15 @@ internal static partial class RegisterPredictor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static PredictForm TwoOperandForm(PredictKind kind, int size, bool imm)
     {
+        if (size == 1)
+        {
+            return kind switch
+            {
+                PredictKind.Cmp => imm ? PredictForm.Cmp8I : PredictForm.Cmp8R,
+                PredictKind.Test => imm ? PredictForm.Test8I : PredictForm.Test8R,
+                _ => PredictForm.Generic,
+            };
+        }
         var first = FirstTwoOperandForms[(int)kind];
         if (first == PredictForm.Generic || size is not (4 or 8)) return PredictForm.Generic;
         return (PredictForm)((int)first + (size == 8 ? 2 : 0) + (imm ? 1 : 0));
@@ -135,6 +153,9 @@ internal static partial class RegisterPredictor
         h[(int)PredictForm.Cmov64] = &CmovForm<W64>;
         h[(int)PredictForm.Stack64] = &Stack64;
         h[(int)PredictForm.String64] = &String64;
+        InOrder(h, PredictForm.Cmp8R, &TwoOperandForm<W8, RegisterSource, CmpOp>, &TwoOperandForm<W8, ImmediateSource, CmpOp>,
+            &TwoOperandForm<W8, RegisterSource, TestOp>, &TwoOperandForm<W8, ImmediateSource, TestOp>);
+        h[(int)PredictForm.LeaAbsolute64] = &LeaAbsolute64;
         var handlers = new nint[h.Length];
         for (int k = 0; k < h.Length; k++)
         {
@@ -249,6 +270,13 @@ internal static partial class RegisterPredictor
         ulong address = op.Imm + r[op.Base];
         if (TI.Present) address += r[op.Index] * op.Scale;
         return Put(ref r, dst, r[dst], address & TW.Mask, stored);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static uint LeaAbsolute64(in PredictedOp op, ref RegisterFile r, uint stored)
+    {
+        int dst = op.Dst;
+        return Put(ref r, dst, r[dst], op.Imm, stored);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
