@@ -187,6 +187,19 @@ internal sealed partial class ChunkDecoder : IDisposable
         }
         // The change before which the next side event sits: side events are few, so the per-change test is one compare.
         int nextSide = c.SideEvents.Count > 0 ? c.SideRegistersBefore[0] : int.MaxValue;
+        // The columns and tables as locals: the loop calls the predictor through a function pointer, after which the JIT
+        // would reload every field of c and this it reads (and bounds-check every store again).
+        var stepOut = c.RegisterStep.AsSpan(0, n);
+        var threadOut = c.RegisterThread.AsSpan(0, n);
+        var offsetOut = c.RegisterValueOffset.AsSpan(0, n);
+        var maskOut = c.RegisterMask.AsSpan(0, n);
+        var valuesOut = c.RegisterValues;
+        var registers = _registers;
+        var hasRegisters = _hasRegisters;
+        var instructionDefinition = _instructionDefinition;
+        var definitionSlot = _definitionSlot;
+        var slots = _slots;
+        long last = c.Info.LastStep;
         for (int i = 0; i < n; i++)
         {
             // Keyframes that precede this change in the log set the base its deltas apply to.
@@ -196,20 +209,20 @@ internal sealed partial class ChunkDecoder : IDisposable
                 nextSide = side < c.SideEvents.Count ? c.SideRegistersBefore[side] : int.MaxValue;
             }
             step += (long)steps.ReadVarint();
-            if (step > c.Info.LastStep) throw steps.Corrupt("goes past the chunk");
+            if (step > last) throw steps.Corrupt("goes past the chunk");
             int thread = resolver.Resolve(ref threadRefs, step, out bool ownStep);
             int instruction = resolver.Instruction;
             uint mask = (uint)masks.ReadVarint();
-            if (!_hasRegisters[thread]) throw BeforeKeyframe(masks, c.ThreadTid[thread]);
-            ref var regs = ref _registers[thread];
-            c.RegisterStep[i] = step;
-            c.RegisterThread[i] = thread;
-            c.RegisterValueOffset[i] = written;
+            if (!hasRegisters[thread]) throw BeforeKeyframe(masks, c.ThreadTid[thread]);
+            ref var regs = ref registers[thread];
+            stepOut[i] = step;
+            threadOut[i] = thread;
+            offsetOut[i] = written;
             if (predict && ownStep && step != predictedStep)
             {
                 // The first change of the thread whose instruction this step is: stored against the prediction.
                 predictedStep = step;
-                ref readonly var op = ref _slots.Get(_definitionSlot[_instructionDefinition[instruction]], PredictedOps.Bitness(regs), c, instruction);
+                ref readonly var op = ref slots.Get(definitionSlot[instructionDefinition[instruction]], PredictedOps.Bitness(regs), c, instruction);
                 if (op.Kind != PredictKind.None)
                 {
                     // regs becomes the prediction (slots the stored mask says it changed wrongly keep their values);
@@ -218,13 +231,13 @@ internal sealed partial class ChunkDecoder : IDisposable
                     uint stored = mask;
                     mask ^= RegisterPredictor.Predict(op, ref regs, stored);
                     CheckMask(ref masks, mask);
-                    c.RegisterMask[i] = mask;
+                    maskOut[i] = mask;
                     if (values.SkipZeros(BitOperations.PopCount(mask)))
                     {
                         // Every residual 0 (most predicted changes): the values are the prediction's. v1 decodes a
                         // long varint per value here; this is where v2's prediction pays for itself.
                         if (stored == 0) exact++;
-                        for (uint m = mask; m != 0; m &= m - 1) c.RegisterValues[written++] = regs[BitOperations.TrailingZeroCount(m)];
+                        for (uint m = mask; m != 0; m &= m - 1) valuesOut[written++] = regs[BitOperations.TrailingZeroCount(m)];
                         continue;
                     }
                     ulong residuals = stored;
@@ -234,19 +247,19 @@ internal sealed partial class ChunkDecoder : IDisposable
                         long residual = values.ReadZigzag();
                         residuals |= (ulong)residual;
                         regs[slot] += (ulong)residual;
-                        c.RegisterValues[written++] = regs[slot];
+                        valuesOut[written++] = regs[slot];
                     }
                     if (residuals == 0) exact++;
                     continue;
                 }
             }
             CheckMask(ref masks, mask);
-            c.RegisterMask[i] = mask;
+            maskOut[i] = mask;
             for (uint m = mask; m != 0; m &= m - 1)
             {
                 int slot = BitOperations.TrailingZeroCount(m);
                 regs[slot] += (ulong)values.ReadZigzag();
-                c.RegisterValues[written++] = regs[slot];
+                valuesOut[written++] = regs[slot];
             }
         }
         c.PredictedRegisterChanges = predicted;
