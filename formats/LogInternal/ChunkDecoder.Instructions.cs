@@ -45,6 +45,10 @@ internal sealed partial class ChunkDecoder
         // count of instructions before it, its length, one byte): sized once here, not per definition, and by the column
         // (a chunk of a hot loop has tens of thousands of instructions and a few hundred definitions).
         int maxDefinitions = Math.Min(n, codeBytes.Length / 3);
+        // The map sized up front for the definitions the column likely holds (a definition of a typical 4-byte instruction
+        // takes ~6 bytes of it), so a reader's first large chunk does not grow it through every power of two, re-inserting
+        // all it holds each time (measured: cksum v2/v1 0.93 -> 0.98, ls 0.98 -> 1.01).
+        map.Reserve(Math.Min(maxDefinitions, codeBytes.Length / 6));
         Fit(ref _definitionInstruction, maxDefinitions);
         Fit(ref _definitionTable, maxDefinitions);
         var table = _definitionTable;

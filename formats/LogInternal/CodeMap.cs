@@ -25,6 +25,7 @@ internal sealed class CodeMap
     private int[] _usedSlots = new int[512];
     private int _count;
     private int _mask = 1023;
+    private const int MaxReserved = 1 << 16;
 
     public int Count => _count;
 
@@ -84,6 +85,19 @@ internal sealed class CodeMap
         _usedSlots[_count++] = i;
         if (_count * 2 > _mask) Grow();
         return -1;
+    }
+
+    /// <summary>Makes room, while empty, for <paramref name="entries"/> (at most <see cref="MaxReserved"/>: a hostile
+    /// chunk's claim allocates no more than that; past it the map grows as it fills) without growing: a reader's first
+    /// large chunk otherwise grows the map from 1 K through every power of two, re-inserting all it holds each time.</summary>
+    public void Reserve(int entries)
+    {
+        entries = Math.Min(entries, MaxReserved);
+        if (_count != 0 || entries * 2 <= _mask) return;
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)entries * 2 + 2);
+        _entries = WrittenZeroArray.Allocate<Entry>(size);
+        _usedSlots = new int[size / 2];
+        _mask = size - 1;
     }
 
     public void Clear()
