@@ -29,8 +29,9 @@ internal sealed class CodeSlots
 
     // Slots, ops and decoded bits are allocated uninitialised (each entry is written before it is read: Add writes its
     // slot, marks its 64-bit op undecoded and clears its decoded bits; Decode writes an op before marking it), so capacity
-    // a reader never uses is never zeroed (and, where the memory is fresh, never touched). Only the index must start zeroed. (Measured: zeroed
-    // arrays that doubled from 1 K slots were 4.5 MB of the 8.8 MB a fresh reader allocated to decode cksum's trace.)
+    // a reader never uses is never zeroed (and, where the memory is fresh, never touched). Only the index must start
+    // zeroed. (Measured: zeroed arrays that doubled from 1 K slots were 4.5 MB of the 8.8 MB a fresh reader allocated to
+    // decode cksum's trace.)
     private Slot[] _slots = [];
     private PredictedOp[] _ops64 = [];
     private PredictedOp[] _ops32 = [];

@@ -58,12 +58,13 @@ internal static partial class RegisterPredictor
         if (op.DstHigh || op.SrcHigh) return PredictForm.Generic;
         if (op.Kind == PredictKind.String) return op.Dst == 8 ? PredictForm.String64 : PredictForm.Generic; // Dst: the address size
         bool wide = op.Size == 8, imm = op.Src == PredictedOp.Immediate;
-        if (op.Size is not (4 or 8) && op.Kind != PredictKind.Setcc && !(op.Size == 1 && op.Kind is PredictKind.Cmp or PredictKind.Test))
-            return PredictForm.Generic;
+        // Other widths are generic but for setcc and the two-operand forms that have them (byte cmp and test).
+        var twoOperand = TwoOperandForm(op.Kind, op.Size, imm);
+        if (op.Size is not (4 or 8) && op.Kind != PredictKind.Setcc && twoOperand == PredictForm.Generic) return PredictForm.Generic;
         bool shift = op.Kind is PredictKind.Shl or PredictKind.Shr or PredictKind.Sar or PredictKind.Rol or PredictKind.Ror; // by imm or cl
         if (!imm && op.SrcSize != 0 && op.SrcSize != op.Size && !shift && op.Kind is not (PredictKind.MovSx or PredictKind.MovZx))
             return PredictForm.Generic;
-        if (TwoOperandForm(op.Kind, op.Size, imm) is var twoOperand and not PredictForm.Generic) return twoOperand;
+        if (twoOperand != PredictForm.Generic) return twoOperand;
         return op.Kind switch
         {
             PredictKind.Inc => wide ? PredictForm.Inc64 : PredictForm.Inc32,
