@@ -92,7 +92,9 @@ internal sealed class CodeSlots
 
             int slot = previous >= 0 ? _slots[previous].Next : _first;
             if ((uint)slot >= (uint)_count || !Same(_slots[slot], rip, low, high, tag)) slot = Find(rip, low, high, tag);
-            if (previous >= 0) _slots[previous].Next = slot;
+            // Only a wrong guess changes the link: storing the same value anyway dirtied the slot's line on every
+            // definition (measured: cksum v2/v1 0.969 -> 0.997, median of 5 processes, every one higher).
+            if (previous >= 0 && _slots[previous].Next != slot) _slots[previous].Next = slot;
             slots[d] = slot;
             previous = slot;
         }
