@@ -16,8 +16,11 @@ public static class NativeRunner
         try
         {
             var psi = new ProcessStartInfo("/bin/bash") { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+            // A bash that closes every descriptor above 2, then becomes the program's parent shell: the test host's
+            // runtime opens files without close-on-exec for an instant (at each thread start and GC), and
+            // Process.Start at that instant handed one to the program, which leaked_fds reported.
             psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add("\"$0\" \"$@\"; exit $?");
+            psi.ArgumentList.Add(CloseDescriptorsThenRun);
             psi.ArgumentList.Add(program.Binary);
             using var p = Process.Start(psi)!;
             p.StandardInput.Close();
@@ -38,6 +41,12 @@ public static class NativeRunner
             Directory.Delete(cwd, recursive: true);
         }
     }
+
+    /// <summary>bash -c script: closes descriptors 3 and up, then execs the parent shell the recorder uses too
+    /// (`bash -c '"$0" "$@"; exit $?' PROGRAM`), so the program's parent looks the same in both runs.</summary>
+    private const string CloseDescriptorsThenRun =
+        "for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done 2>/dev/null; " +
+        "exec /bin/bash -c '\"$0\" \"$@\"; exit $?' \"$0\" \"$@\"";
 
     /// <summary>Runs <paramref name="action"/> while one busy-looping shell per CPU (and one more) competes for the CPUs.</summary>
     public static T UnderLoad<T>(Func<T> action)

@@ -55,6 +55,18 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_addopen")]
     public static partial int FileActionsAddOpen(void* actions, int fd, byte* path, int oflag, uint mode);
 
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_addclose")]
+    public static partial int FileActionsAddClose(void* actions, int fd);
+
+    /// <summary>Closes every descriptor from <paramref name="from"/> up in the child (glibc 2.34+).</summary>
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
+    public static partial int FileActionsAddCloseFrom(void* actions, int from);
+
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int cmd, int arg);
+
+    public const int F_GETFD = 1, FD_CLOEXEC = 1;
+
     [LibraryImport(Lib, EntryPoint = "sigemptyset")]
     public static partial int SigEmptySet(void* set);
 

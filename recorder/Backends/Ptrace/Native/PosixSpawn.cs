@@ -41,6 +41,7 @@ internal static unsafe class PosixSpawn
             AddOpen(actions, 0, stdio.Stdin, LibC.O_RDONLY, allocations);
             AddOpen(actions, 1, stdio.Stdout, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC, allocations);
             AddOpen(actions, 2, stdio.Stderr, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC, allocations);
+            CloseAllBut(actions, GivenDescriptors.Fds);
 
             byte** argvp = StringArray(argv, allocations);
             byte** envp = StringArray(CurrentEnvironment(), allocations);
@@ -69,6 +70,22 @@ internal static unsafe class PosixSpawn
             NativeMemory.Free(sigset);
             foreach (var p in allocations) NativeMemory.Free((void*)p);
         }
+    }
+
+    /// <summary>Closes in the child every descriptor above 2 but <paramref name="given"/> (sorted), whatever another thread
+    /// of this process opened without close-on-exec meanwhile (<see cref="GivenDescriptors"/>): all from the highest given
+    /// one up at once; below it, those open now (a gap a descriptor fills between this and the spawn stays open: none is
+    /// given in the usual case, and then there are no gaps).</summary>
+    private static void CloseAllBut(void* actions, IReadOnlyList<int> given)
+    {
+        int from = given.Count == 0 ? 3 : given[^1] + 1;
+        if (from > 3)
+        {
+            foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
+                if (int.TryParse(Path.GetFileName(entry), out int fd) && fd > 2 && fd < from && !given.Contains(fd) && LibC.Fcntl(fd, LibC.F_GETFD, 0) >= 0)
+                    LibC.FileActionsAddClose(actions, fd);
+        }
+        if (LibC.FileActionsAddCloseFrom(actions, from) != 0) throw new InvalidOperationException("posix_spawn_file_actions_addclosefrom_np failed");
     }
 
     private static void AddOpen(void* actions, int fd, string? path, int flags, List<nint> allocations)
