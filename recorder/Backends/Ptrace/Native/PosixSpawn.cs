@@ -75,17 +75,22 @@ internal static unsafe class PosixSpawn
     /// <summary>Closes in the child every descriptor above 2 but <paramref name="given"/> (sorted), whatever another thread
     /// of this process opened without close-on-exec meanwhile (<see cref="GivenDescriptors"/>): all from the highest given
     /// one up at once; below it, those open now (a gap a descriptor fills between this and the spawn stays open: none is
-    /// given in the usual case, and then there are no gaps).</summary>
+    /// given in the usual case, and then there are no gaps). A glibc without closefrom (before 2.34) gets the second
+    /// way for all of them.</summary>
     private static void CloseAllBut(void* actions, IReadOnlyList<int> given)
     {
         int from = given.Count == 0 ? 3 : given[^1] + 1;
-        if (from > 3)
+        try
         {
-            foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
-                if (int.TryParse(Path.GetFileName(entry), out int fd) && fd > 2 && fd < from && !given.Contains(fd) && LibC.Fcntl(fd, LibC.F_GETFD, 0) >= 0)
-                    LibC.FileActionsAddClose(actions, fd);
+            if (LibC.FileActionsAddCloseFrom(actions, from) != 0) throw new InvalidOperationException("posix_spawn_file_actions_addclosefrom_np failed");
         }
-        if (LibC.FileActionsAddCloseFrom(actions, from) != 0) throw new InvalidOperationException("posix_spawn_file_actions_addclosefrom_np failed");
+        catch (EntryPointNotFoundException)
+        {
+            from = int.MaxValue; // glibc before 2.34: close what is open now, above the given ones too
+        }
+        foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
+            if (int.TryParse(Path.GetFileName(entry), out int fd) && fd > 2 && fd < from && !given.Contains(fd) && LibC.Fcntl(fd, LibC.F_GETFD, 0) >= 0)
+                LibC.FileActionsAddClose(actions, fd);
     }
 
     private static void AddOpen(void* actions, int fd, string? path, int flags, List<nint> allocations)
