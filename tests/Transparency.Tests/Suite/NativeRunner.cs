@@ -1,3 +1,4 @@
+using Ether.Replay.Recorder.Backends.Ptrace;
 using System.Diagnostics;
 
 namespace Ether.Replay.Transparency.Tests.Suite;
@@ -43,10 +44,11 @@ public static class NativeRunner
     }
 
     /// <summary>bash -c script: closes descriptors 3 and up, then execs the parent shell the recorder uses too
-    /// (`bash -c '"$0" "$@"; exit $?' PROGRAM`), so the program's parent looks the same in both runs.</summary>
-    private const string CloseDescriptorsThenRun =
+    /// (<see cref="Sandbox.ParentShell"/> -c <see cref="Sandbox.ParentScript"/> PROGRAM), so the program's parent looks
+    /// the same in both runs.</summary>
+    private static readonly string CloseDescriptorsThenRun =
         "for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done 2>/dev/null; " +
-        "exec /bin/bash -c '\"$0\" \"$@\"; exit $?' \"$0\" \"$@\"";
+        $"exec {Sandbox.ParentShell} -c {Sandbox.Quote(Sandbox.ParentScript)} \"$0\" \"$@\"";
 
     /// <summary>Runs <paramref name="action"/> while one busy-looping shell per CPU (and one more) competes for the CPUs.</summary>
     public static T UnderLoad<T>(Func<T> action)

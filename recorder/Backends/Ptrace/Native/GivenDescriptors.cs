@@ -19,18 +19,24 @@ public static class GivenDescriptors
 
     private static int[] Read()
     {
-        var fds = new List<int>();
         try
         {
-            foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
-            {
-                if (!int.TryParse(Path.GetFileName(entry), out int fd) || fd <= 2) continue;
-                int flags = LibC.Fcntl(fd, LibC.F_GETFD, 0);
-                if (flags >= 0 && (flags & LibC.FD_CLOEXEC) == 0) fds.Add(fd);
-            }
+            return Open().Where(d => !d.CloseOnExec).Select(d => d.Fd).Order().ToArray();
         }
-        catch (IOException) { }
-        fds.Sort();
-        return fds.ToArray();
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>This process's open descriptors above 2, as /proc/self/fd lists them now.</summary>
+    internal static IEnumerable<(int Fd, bool CloseOnExec)> Open()
+    {
+        foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out int fd) || fd <= 2) continue;
+            int flags = LibC.Fcntl(fd, LibC.F_GETFD, 0);
+            if (flags >= 0) yield return (fd, (flags & LibC.FD_CLOEXEC) != 0);
+        }
     }
 }

@@ -88,9 +88,9 @@ internal static unsafe class PosixSpawn
         {
             from = int.MaxValue; // glibc before 2.34: close what is open now, above the given ones too
         }
-        foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
-            if (int.TryParse(Path.GetFileName(entry), out int fd) && fd > 2 && fd < from && !given.Contains(fd) && LibC.Fcntl(fd, LibC.F_GETFD, 0) >= 0)
-                LibC.FileActionsAddClose(actions, fd);
+        if (from == 3) return; // nothing given: closefrom took them all, no listing needed
+        foreach (var (fd, _) in GivenDescriptors.Open())
+            if (fd < from && !given.Contains(fd)) LibC.FileActionsAddClose(actions, fd);
     }
 
     private static void AddOpen(void* actions, int fd, string? path, int flags, List<nint> allocations)
